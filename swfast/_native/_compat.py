@@ -1,0 +1,21 @@
+"""The one switch between compiled kernels and their pure-Python twins.
+
+``SWFAST_NO_EXTENSIONS=1`` (any non-empty value other than ``0``) forces the twins, as
+multidict's ``MULTIDICT_NO_EXTENSIONS`` does. PyPy always uses the twins.
+"""
+from __future__ import annotations
+
+import os
+import platform
+
+NO_EXTENSIONS: bool = os.environ.get("SWFAST_NO_EXTENSIONS", "") not in ("", "0") or (
+    platform.python_implementation() != "CPython"
+)
+
+MISSING_HINT = (
+    "swfast's compiled kernel {name!r} is missing: build it (`pip install .` or "
+    "`python setup.py build_ext --inplace`) or set SWFAST_NO_EXTENSIONS=1 to use the "
+    "pure-Python twins"
+)
+
+__all__ = ["MISSING_HINT", "NO_EXTENSIONS"]

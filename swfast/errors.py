@@ -1,0 +1,169 @@
+"""The one error tree of swfast.
+
+Every exception swfast raises on purpose derives from :class:`SwfastError`; leaves also derive
+from the natural builtin, so ``except ValueError`` keeps working for callers who do not know
+swfast. Leaves carry data (the argument name, the key, the remaining wait) rather than only text.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+
+class SwfastError(Exception):
+    """Root of every error swfast raises on purpose."""
+
+
+class ConfigurationError(SwfastError, ValueError):
+    """A constructor or ``configure`` argument is invalid.
+
+    Attributes:
+        param: name of the offending argument.
+    """
+
+    def __init__(self, param: str, message: str) -> None:
+        super().__init__(f"{param}: {message}")
+        self.param = param
+
+
+class ValidationError(SwfastError, ValueError):
+    """Input data failed validation.
+
+    Attributes:
+        path: where in the data the failure is (``"payload.priority"``), ``""`` for the root.
+        keyword: the rule that failed (``"type"``, ``"enum"``, ...), if known.
+    """
+
+    def __init__(self, message: str, *, path: str = "", keyword: str = "") -> None:
+        super().__init__(f"{path}: {message}" if path else message)
+        self.path = path
+        self.keyword = keyword
+
+
+class SchemaError(SwfastError, ValueError):
+    """A schema itself is invalid or uses a keyword swfast does not support."""
+
+
+class CacheError(SwfastError):
+    """Base of cache errors."""
+
+
+class CacheKeyError(CacheError, TypeError):
+    """A cache key has the wrong type (for example an unhashable one)."""
+
+
+class CacheValueTooLarge(CacheError, ValueError):
+    """A key or value is larger than the configured limit; nothing was written.
+
+    Attributes:
+        size: size of the rejected item in bytes (or units of ``sizeof``).
+        limit: the configured limit.
+    """
+
+    def __init__(self, message: str, *, size: int = 0, limit: int = 0) -> None:
+        super().__init__(message)
+        self.size = size
+        self.limit = limit
+
+
+class ServiceUnavailable(SwfastError, ConnectionError):
+    """A backing service (Redis, Kafka, a GPU) cannot be reached."""
+
+
+class ResilienceError(SwfastError):
+    """Base of resilience errors."""
+
+
+class CircuitOpenError(ResilienceError):
+    """The circuit breaker is open; the protected function was not called.
+
+    Attributes:
+        name: the breaker's name.
+        remaining: seconds until the breaker will admit a probe (0 when forced open).
+    """
+
+    def __init__(self, name: str, remaining: float) -> None:
+        super().__init__(f"circuit {name!r} is open; retry in {remaining:.3f}s")
+        self.name = name
+        self.remaining = remaining
+
+
+class RetryError(ResilienceError):
+    """Retries were exhausted.
+
+    Attributes:
+        attempts: how many attempts ran.
+        last_error: the exception of the last attempt (also ``__cause__``).
+    """
+
+    def __init__(self, message: str, *, attempts: int, last_error: BaseException | None) -> None:
+        super().__init__(message)
+        self.attempts = attempts
+        self.last_error = last_error
+
+
+class RateLimitExceeded(ResilienceError):
+    """A rate limiter refused the request within the allowed wait."""
+
+
+class SecurityError(SwfastError):
+    """Base of security errors."""
+
+
+class InvalidToken(SecurityError, ValueError):
+    """A token is malformed, expired, or fails verification."""
+
+
+class IntegrityError(SecurityError, ValueError):
+    """Ciphertext or data failed its integrity check."""
+
+
+class KeyNotFound(SecurityError, KeyError):
+    """No key with that id is in the key ring (possibly retired)."""
+
+
+class AuthenticationError(SecurityError):
+    """Authentication failed."""
+
+
+class PermissionDenied(SecurityError, PermissionError):
+    """The subject lacks the permission."""
+
+
+class MessagingError(SwfastError):
+    """Base of messaging errors."""
+
+
+class ResourceError(SwfastError):
+    """Base of resource-management errors."""
+
+
+def describe_type(value: Any) -> str:
+    """Return the qualified type name of ``value`` for error messages."""
+    t = type(value)
+    mod = t.__module__
+    return t.__qualname__ if mod == "builtins" else f"{mod}.{t.__qualname__}"
+
+
+__all__ = [
+    "AuthenticationError",
+    "CacheError",
+    "CacheKeyError",
+    "CacheValueTooLarge",
+    "CircuitOpenError",
+    "ConfigurationError",
+    "IntegrityError",
+    "InvalidToken",
+    "KeyNotFound",
+    "MessagingError",
+    "PermissionDenied",
+    "RateLimitExceeded",
+    "ResilienceError",
+    "ResourceError",
+    "RetryError",
+    "SchemaError",
+    "SecurityError",
+    "ServiceUnavailable",
+    "SwfastError",
+    "ValidationError",
+    "describe_type",
+]

@@ -1,0 +1,339 @@
+"""The metrics core: counters, gauges and fixed-bucket histograms with labels.
+
+The update path (``inc``, ``dec``, ``set``, ``observe``, ``labels``) is the compiled kernel in
+:mod:`swfast._native.metrics`; these classes add a name, help text and a registry. A registry
+renders Prometheus text exposition (format 0.0.4) without extra dependencies, and
+:mod:`swfast.monitoring.prometheus` exposes it to ``prometheus_client`` when installed.
+
+Example:
+    >>> from swfast.monitoring.metrics import Counter, Registry
+    >>> reg = Registry()
+    >>> hits = Counter("cache_hits_total", "Cache hits.", labelnames=("tier",), registry=reg)
+    >>> hits.labels("l1").inc()
+    >>> print(reg.render_text().decode().splitlines()[-1])
+    cache_hits_total{tier="l1"} 1.0
+
+Thread safety: every update is atomic; collection takes a consistent snapshot per cell.
+"""
+from __future__ import annotations
+
+import re
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator, Sequence, Union
+
+from .._native.metrics import CounterCell, GaugeCell, HistogramCell
+from ..errors import ConfigurationError
+
+_NAME_RE = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+_LABEL_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+
+#: Default histogram buckets, in seconds (prometheus_client's defaults).
+DEFAULT_BUCKETS: tuple[float, ...] = (
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One exposed time series value."""
+
+    name: str
+    labels: dict[str, str]
+    value: float
+
+
+@dataclass(frozen=True)
+class MetricSnapshot:
+    """A metric family at one instant: its kind (``counter``, ``gauge``, ``histogram``)."""
+
+    name: str
+    kind: str
+    documentation: str
+    samples: list[Sample] = field(default_factory=list)
+
+
+Metric = Union["Counter", "Gauge", "Histogram"]
+Collector = Callable[[], Iterable[MetricSnapshot]]
+
+
+def _check_name(name: str) -> str:
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        raise ConfigurationError("name", f"{name!r} is not a valid metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)")
+    return name
+
+
+def _check_labelnames(labelnames: Sequence[str]) -> tuple[str, ...]:
+    if isinstance(labelnames, str):
+        raise ConfigurationError("labelnames", "pass a sequence of names, not one string")
+    names = tuple(labelnames)
+    for n in names:
+        if not isinstance(n, str) or not _LABEL_RE.match(n) or n.startswith("__"):
+            raise ConfigurationError("labelnames", f"{n!r} is not a valid label name")
+    if len(set(names)) != len(names):
+        raise ConfigurationError("labelnames", f"duplicate label names in {names}")
+    return names
+
+
+class _Named:
+    name: str
+    documentation: str
+    kind: str
+
+    def _setup(self, name: str, documentation: str, registry: "Registry | None") -> None:
+        self.name = _check_name(name)
+        self.documentation = str(documentation)
+        if registry is not None:
+            registry.register(self)  # type: ignore[arg-type]
+
+    def _series(self) -> list[tuple[dict[str, str], object]]:
+        names: tuple[str, ...] = self.labelnames  # type: ignore[attr-defined]
+        if not names:
+            return [({}, self)]
+        return [(dict(zip(names, key)), child) for key, child in self.children()]  # type: ignore[attr-defined]
+
+
+class Counter(CounterCell, _Named):
+    """A monotonically increasing total. Exposed as ``<name>`` (``_total`` appended if absent)."""
+
+    kind = "counter"
+
+    def __init__(
+        self,
+        name: str,
+        documentation: str = "",
+        *,
+        labelnames: Sequence[str] = (),
+        registry: "Registry | None" = None,
+    ) -> None:
+        super().__init__(_check_labelnames(labelnames))
+        self._setup(name, documentation, registry)
+
+    def collect(self) -> MetricSnapshot:
+        """Snapshot of every series of this counter."""
+        sample = self.name if self.name.endswith("_total") else self.name + "_total"
+        return MetricSnapshot(
+            sample, self.kind, self.documentation,
+            [Sample(sample, labels, cell.get()) for labels, cell in self._series()],  # type: ignore[attr-defined]
+        )
+
+
+class Gauge(GaugeCell, _Named):
+    """A value that goes up and down."""
+
+    kind = "gauge"
+
+    def __init__(
+        self,
+        name: str,
+        documentation: str = "",
+        *,
+        labelnames: Sequence[str] = (),
+        registry: "Registry | None" = None,
+    ) -> None:
+        super().__init__(_check_labelnames(labelnames))
+        self._setup(name, documentation, registry)
+
+    def set_to_current_time(self) -> None:
+        """Set the gauge to the current Unix time in seconds."""
+        self.set(time.time())
+
+    def collect(self) -> MetricSnapshot:
+        """Snapshot of every series of this gauge."""
+        return MetricSnapshot(
+            self.name, self.kind, self.documentation,
+            [Sample(self.name, labels, cell.get()) for labels, cell in self._series()],  # type: ignore[attr-defined]
+        )
+
+
+class Histogram(HistogramCell, _Named):
+    """Fixed-bucket histogram (``le`` upper bounds; ``+Inf`` is implicit)."""
+
+    kind = "histogram"
+
+    def __init__(
+        self,
+        name: str,
+        documentation: str = "",
+        *,
+        buckets: Sequence[float] = DEFAULT_BUCKETS,
+        labelnames: Sequence[str] = (),
+        registry: "Registry | None" = None,
+    ) -> None:
+        names = _check_labelnames(labelnames)
+        if "le" in names:
+            raise ConfigurationError("labelnames", "'le' is reserved for histogram buckets")
+        try:
+            super().__init__(buckets, names)
+        except ValueError as exc:
+            raise ConfigurationError("buckets", str(exc)) from None
+        self._setup(name, documentation, registry)
+
+    @contextmanager
+    def time(self, timer: Callable[[], float] = time.perf_counter) -> Iterator[None]:
+        """Observe the duration of the ``with`` block, in the unit of ``timer`` (seconds)."""
+        start = timer()
+        try:
+            yield
+        finally:
+            self.observe(max(timer() - start, 0.0))
+
+    def collect(self) -> MetricSnapshot:
+        """Snapshot with cumulative ``_bucket`` series, ``_sum`` and ``_count``."""
+        samples: list[Sample] = []
+        bounds = [_fmt(b) for b in self.bounds] + ["+Inf"]
+        for labels, cell in self._series():
+            counts, total, count = cell.get()  # type: ignore[attr-defined]
+            acc = 0
+            for le, c in zip(bounds, counts):
+                acc += c
+                samples.append(Sample(self.name + "_bucket", {**labels, "le": le}, float(acc)))
+            samples.append(Sample(self.name + "_sum", labels, total))
+            samples.append(Sample(self.name + "_count", labels, float(count)))
+        return MetricSnapshot(self.name, self.kind, self.documentation, samples)
+
+
+class Registry:
+    """A set of metrics and collector callables, rendered together.
+
+    ``counter``/``gauge``/``histogram`` are get-or-create, so components can ask for their
+    metrics at construction without coordinating; asking for an existing name with another kind
+    or other label names raises :class:`~swfast.errors.ConfigurationError`.
+    """
+
+    def __init__(self) -> None:
+        self._metrics: dict[str, Metric] = {}
+        self._collectors: list[Collector] = []
+        self._lock = threading.Lock()
+
+    def register(self, metric: Metric) -> None:
+        """Add ``metric``; a second metric with the same name is refused."""
+        with self._lock:
+            if metric.name in self._metrics:
+                raise ConfigurationError("name", f"metric {metric.name!r} is already registered")
+            self._metrics[metric.name] = metric
+
+    def unregister(self, metric_or_collector: "Metric | Collector") -> None:
+        """Remove a metric or a collector callable."""
+        with self._lock:
+            name = getattr(metric_or_collector, "name", None)
+            if name is not None and self._metrics.get(name) is metric_or_collector:
+                del self._metrics[name]
+            elif metric_or_collector in self._collectors:
+                self._collectors.remove(metric_or_collector)  # type: ignore[arg-type]
+
+    def register_collector(self, collector: Collector) -> Collector:
+        """Add a callable returning snapshots, called at every collection (for derived stats)."""
+        with self._lock:
+            self._collectors.append(collector)
+        return collector
+
+    def get(self, name: str) -> "Metric | None":
+        """The registered metric called ``name``, or None."""
+        return self._metrics.get(name)
+
+    def _get_or_create(self, cls: type, name: str, documentation: str, labelnames: Sequence[str], **kw: object) -> Metric:
+        with self._lock:
+            existing = self._metrics.get(name)
+            if existing is None:
+                metric: Metric = cls(name, documentation, labelnames=labelnames, registry=None, **kw)
+                self._metrics[name] = metric
+                return metric
+        if type(existing) is not cls or tuple(existing.labelnames) != tuple(labelnames):
+            raise ConfigurationError(
+                "name", f"metric {name!r} exists as {existing.kind} with labels {existing.labelnames}"
+            )
+        return existing
+
+    def counter(self, name: str, documentation: str = "", labelnames: Sequence[str] = ()) -> Counter:
+        """Get or create a :class:`Counter`."""
+        return self._get_or_create(Counter, name, documentation, labelnames)  # type: ignore[return-value]
+
+    def gauge(self, name: str, documentation: str = "", labelnames: Sequence[str] = ()) -> Gauge:
+        """Get or create a :class:`Gauge`."""
+        return self._get_or_create(Gauge, name, documentation, labelnames)  # type: ignore[return-value]
+
+    def histogram(
+        self, name: str, documentation: str = "", labelnames: Sequence[str] = (),
+        buckets: Sequence[float] = DEFAULT_BUCKETS,
+    ) -> Histogram:
+        """Get or create a :class:`Histogram`."""
+        return self._get_or_create(Histogram, name, documentation, labelnames, buckets=buckets)  # type: ignore[return-value]
+
+    def collect(self) -> list[MetricSnapshot]:
+        """Snapshot every metric and collector, sorted by name. A failing collector is skipped."""
+        with self._lock:
+            metrics = list(self._metrics.values())
+            collectors = list(self._collectors)
+        out = [m.collect() for m in metrics]
+        for collector in collectors:
+            try:
+                out.extend(collector())
+            except Exception:  # a broken collector must not break the scrape
+                import logging
+
+                logging.getLogger("swfast.monitoring").exception("metrics collector %r failed", collector)
+        out.sort(key=lambda s: s.name)
+        return out
+
+    #: The SPEC's collector name for :meth:`collect`.
+    collect_metrics = collect
+
+    def render_text(self) -> bytes:
+        """Prometheus text exposition, format 0.0.4."""
+        return render_text(self.collect())
+
+
+def _fmt(value: float) -> str:
+    if value != value:
+        return "NaN"
+    if value == float("inf"):
+        return "+Inf"
+    if value == float("-inf"):
+        return "-Inf"
+    return repr(float(value))
+
+
+def _escape_help(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\n", "\\n")
+
+
+def _escape_label(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def render_text(snapshots: Iterable[MetricSnapshot]) -> bytes:
+    """Render snapshots as Prometheus text exposition format 0.0.4."""
+    lines: list[str] = []
+    for snap in snapshots:
+        lines.append(f"# HELP {snap.name} {_escape_help(snap.documentation)}")
+        lines.append(f"# TYPE {snap.name} {snap.kind}")
+        for s in snap.samples:
+            if s.labels:
+                labels = ",".join(f'{k}="{_escape_label(str(v))}"' for k, v in s.labels.items())
+                lines.append(f"{s.name}{{{labels}}} {_fmt(s.value)}")
+            else:
+                lines.append(f"{s.name} {_fmt(s.value)}")
+    return ("\n".join(lines) + "\n").encode() if lines else b""
+
+
+#: Content type of :func:`render_text` output, for HTTP responses.
+CONTENT_TYPE_LATEST = "text/plain; version=0.0.4; charset=utf-8"
+
+#: The process-wide default registry, used by every swfast component.
+REGISTRY = Registry()
+
+__all__ = [
+    "CONTENT_TYPE_LATEST",
+    "Counter",
+    "DEFAULT_BUCKETS",
+    "Gauge",
+    "Histogram",
+    "MetricSnapshot",
+    "REGISTRY",
+    "Registry",
+    "Sample",
+    "render_text",
+]

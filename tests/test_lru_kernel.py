@@ -433,3 +433,30 @@ def test_model_based_against_ordereddict(impl):
         suppress_health_check=[HealthCheck.too_slow],
     )
     machine.TestCase().runTest()
+
+
+def test_real_clock_never_returns_an_expired_entry(Core):
+    """The compiled kernel bounds the time with the CPU counter and falls back to
+    CLOCK_MONOTONIC near an expiry: a value is only ever returned before its expiry."""
+    import time
+
+    c = Core(10)
+    rnd = random.Random(5)
+    deadline = time.monotonic() + 1.5  # long enough for the counter calibration (50 ms)
+    checked = 0
+    while time.monotonic() < deadline:
+        ttl = rnd.uniform(1e-4, 2e-3)
+        c.fast_set("k", checked, ttl=ttl)
+        after_set = time.monotonic()
+        while True:
+            before_get = time.monotonic()
+            if c.fast_get("k") is None:
+                break
+            assert before_get < after_set + ttl, "returned an entry past its TTL"
+        checked += 1
+    assert checked > 100
+    c.fast_set("long", 1, ttl=0.2)
+    time.sleep(0.05)
+    assert c.fast_get("long") == 1
+    time.sleep(0.2)
+    assert c.fast_get("long") is None

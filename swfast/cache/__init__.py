@@ -5,7 +5,8 @@ Names load on first access, so ``import swfast.cache`` stays cheap and never imp
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+
+TYPE_CHECKING = False
 
 _EXPORTS = {
     "CacheStats": "l1",
@@ -15,6 +16,8 @@ _EXPORTS = {
 }
 
 if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
+
     from .decorators import cached, make_key
     from .l1 import CacheStats, L1Cache
 

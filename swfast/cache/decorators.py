@@ -8,22 +8,28 @@ the cancellation.
 """
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import functools
-import inspect
 import threading
-from datetime import timedelta
-from typing import Any, Awaitable, Callable, Hashable, ParamSpec, TypeVar, cast, overload
-
 
 from .l1 import L1Cache
 
-P = ParamSpec("P")
-R = TypeVar("R")
+TYPE_CHECKING = False  # asyncio, inspect and typing load only when a function is decorated
+if TYPE_CHECKING:
+    import concurrent.futures
+    from datetime import timedelta
+    from typing import Any, Awaitable, Callable, Hashable, ParamSpec, TypeVar, overload
 
-_MISSING: Any = object()
+    P = ParamSpec("P")
+    R = TypeVar("R")
+
+_MISSING = object()
 _KWMARK = object()
+
+
+def _isawaitable(value: object) -> bool:
+    import inspect
+
+    return inspect.isawaitable(value)
 
 
 def make_key(*args: Any, **kwargs: Any) -> Hashable:
@@ -39,7 +45,9 @@ class _Flight:
     __slots__ = ("future",)
 
     def __init__(self) -> None:
-        self.future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        from concurrent.futures import Future
+
+        self.future: concurrent.futures.Future[Any] = Future()
 
 
 class _Abandoned(Exception):
@@ -69,19 +77,21 @@ class _Singleflight:
         return len(self._flights)
 
 
-@overload
-def cached(func: Callable[P, R], /) -> Callable[P, R]: ...
-@overload
-def cached(
-    *,
-    cache: L1Cache | None = None,
-    key: Callable[..., Hashable] | None = None,
-    ttl: float | timedelta | None = None,
-    maxsize: int = 1024,
-) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
+if TYPE_CHECKING:
+
+    @overload
+    def cached(func: Callable[P, R], /) -> Callable[P, R]: ...
+    @overload
+    def cached(
+        *,
+        cache: L1Cache | None = None,
+        key: Callable[..., Hashable] | None = None,
+        ttl: float | timedelta | None = None,
+        maxsize: int = 1024,
+    ) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
 
 
-def cached(
+def cached(  # type: ignore[misc]
     func: Callable[P, R] | None = None,
     /,
     *,
@@ -108,8 +118,12 @@ def cached(
         flights = _Singleflight()
         ttl_arg = ttl if cache is not None else None
 
+        import inspect
+
         if inspect.iscoroutinefunction(fn):
-            afn = cast(Callable[..., Awaitable[Any]], fn)
+            import asyncio
+
+            afn: Callable[..., Awaitable[Any]] = fn  # type: ignore[assignment]
 
             @functools.wraps(fn)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -157,7 +171,7 @@ def cached(
                     flight.future.set_exception(exc)
                     raise
                 else:
-                    if not inspect.isawaitable(value):  # never cache a coroutine object
+                    if not _isawaitable(value):  # never cache a coroutine object
                         store.fast_set(k, value, ttl_arg)
                     flight.future.set_result(value)
                     return value
@@ -170,7 +184,7 @@ def cached(
         wrapper.cache_clear = store.clear
         wrapper.cache_info = store.stats
         wrapper.in_flight = flights.__len__
-        return cast(Callable[P, R], wrapper)
+        return wrapper  # type: ignore[no-any-return]
 
     if func is not None:
         return decorate(func)

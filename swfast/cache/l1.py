@@ -16,26 +16,30 @@ from __future__ import annotations
 import itertools
 import threading
 import weakref
-from collections.abc import MutableMapping
-from datetime import timedelta
-from typing import Any, Callable, Hashable, Iterable, TypedDict
+from _collections_abc import MutableMapping  # collections.abc without importing collections
 
 from .._native.lru import LRUCore
 from ..errors import ConfigurationError
 from ..monitoring.metrics import REGISTRY, MetricSnapshot, Registry, Sample
 
+TYPE_CHECKING = False  # typing and datetime stay off the import path
+if TYPE_CHECKING:
+    from datetime import timedelta
+    from typing import Any, Callable, Hashable, Iterable, TypedDict
 
-class CacheStats(TypedDict):
-    """Counters of one cache since creation."""
+    class CacheStats(TypedDict):
+        """Counters of one cache since creation."""
 
-    hits: int
-    misses: int
-    evictions: int
-    expirations: int
-    size: int
-    maxsize: int
-    bytes: int
-    hit_rate: float
+        hits: int
+        misses: int
+        evictions: int
+        expirations: int
+        size: int
+        maxsize: int
+        bytes: int
+        hit_rate: float
+else:
+    CacheStats = dict  #: Counters of one cache since creation (a TypedDict for type checkers).
 
 
 _names = itertools.count(1)

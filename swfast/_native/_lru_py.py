@@ -13,7 +13,10 @@ import sys
 import threading
 import time
 from collections import OrderedDict
-from typing import Any, Callable, Hashable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Hashable, Iterator
+
+if TYPE_CHECKING:
+    from datetime import timedelta
 
 from ..errors import CacheKeyError
 
@@ -63,7 +66,7 @@ class LRUCore:
     def __init__(
         self,
         maxsize: int,
-        ttl: float | None = None,
+        ttl: float | timedelta | None = None,
         max_bytes: int | None = None,
         size_fn: Callable[[Any], int] | None = None,
         clock: Callable[[], float] | None = None,
@@ -126,7 +129,7 @@ class LRUCore:
             self.hits += 1
             return entry[0]
 
-    def fast_set(self, key: Hashable, value: Any, ttl: float | None = None) -> None:
+    def fast_set(self, key: Hashable, value: Any, ttl: float | timedelta | None = None) -> None:
         """Store ``value`` under ``key`` as most recent; ``ttl`` seconds (None: the default TTL).
 
         ``ttl=0`` stores nothing (and removes an existing entry). Raises ``TypeError`` for an
@@ -206,7 +209,7 @@ class LRUCore:
         self.pop(key)
 
     def __contains__(self, key: object) -> bool:
-        return self.check_vitality(key)  # type: ignore[arg-type]
+        return self.check_vitality(key)
 
     def __len__(self) -> int:
         return len(self._data)
@@ -216,17 +219,17 @@ class LRUCore:
         with self._lock:
             return list(self._data)
 
-    def items(self) -> list[tuple[Hashable, Any]]:  # type: ignore[override]
+    def items(self) -> list[tuple[Hashable, Any]]:
         """Snapshot of fresh ``(key, value)`` pairs, least recent first; recency unchanged."""
         now = self._now()
         with self._lock:
             return [(k, e[0]) for k, e in self._data.items() if now < e[1]]
 
-    def keys(self) -> list[Hashable]:  # type: ignore[override]
+    def keys(self) -> list[Hashable]:
         """Snapshot of fresh keys, least recent first."""
         return [kv[0] for kv in self.items()]
 
-    def values(self) -> list[Any]:  # type: ignore[override]
+    def values(self) -> list[Any]:
         """Snapshot of fresh values, least recent first."""
         return [kv[1] for kv in self.items()]
 

@@ -18,8 +18,10 @@ _EXPORTS = {
 if TYPE_CHECKING:  # pragma: no cover
     from typing import Any
 
-    from .decorators import cached, make_key
-    from .l1 import CacheStats, L1Cache
+    from .decorators import cached as cached
+    from .decorators import make_key as make_key
+    from .l1 import CacheStats as CacheStats
+    from .l1 import L1Cache as L1Cache
 
 
 def __getattr__(name: str) -> Any:

@@ -91,7 +91,7 @@ if TYPE_CHECKING:
     ) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
 
 
-def cached(  # type: ignore[misc]
+def cached(
     func: Callable[P, R] | None = None,
     /,
     *,
@@ -123,7 +123,7 @@ def cached(  # type: ignore[misc]
         if inspect.iscoroutinefunction(fn):
             import asyncio
 
-            afn: Callable[..., Awaitable[Any]] = fn  # type: ignore[assignment]
+            afn: Callable[..., Awaitable[Any]] = fn
 
             @functools.wraps(fn)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:

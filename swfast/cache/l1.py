@@ -45,7 +45,7 @@ else:
 _names = itertools.count(1)
 
 
-class L1Cache(LRUCore, MutableMapping):  # type: ignore[misc]
+class L1Cache(LRUCore, MutableMapping):  # type: ignore[misc,type-arg]
     """Bounded in-process LRU cache with per-entry TTL, optionally bounded by bytes.
 
     Args:
@@ -119,7 +119,7 @@ class L1Cache(LRUCore, MutableMapping):  # type: ignore[misc]
         return f"L1Cache(name={self.name!r}, size={len(self)}, maxsize={self.maxsize}, ttl={self.ttl})"
 
     __eq__ = object.__eq__  # caches compare by identity, not by content
-    __hash__ = object.__hash__  # type: ignore[assignment]
+    __hash__ = object.__hash__
 
 
 # --------------------------------------------------------------------- metrics export

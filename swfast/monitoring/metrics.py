@@ -256,7 +256,7 @@ class Registry:
             if name is not None and self._metrics.get(name) is metric_or_collector:
                 del self._metrics[name]
             elif metric_or_collector in self._collectors:
-                self._collectors.remove(metric_or_collector)  # type: ignore[arg-type]
+                self._collectors.remove(metric_or_collector)
 
     def register_collector(self, collector: Collector) -> Collector:
         """Add a callable returning snapshots, called at every collection (for derived stats)."""

@@ -429,7 +429,7 @@ class LRUMachine(RuleBasedStateMachine):
 def test_model_based_against_ordereddict(impl):
     machine = type(f"LRUMachine_{impl.name}", (LRUMachine,), {"Core": impl.load("lru").LRUCore})
     machine.TestCase.settings = settings(
-        max_examples=400, stateful_step_count=50, deadline=None,
+        max_examples=1000, stateful_step_count=50, deadline=None,
         suppress_health_check=[HealthCheck.too_slow],
     )
     machine.TestCase().runTest()
@@ -460,3 +460,81 @@ def test_real_clock_never_returns_an_expired_entry(Core):
     assert c.fast_get("long") == 1
     time.sleep(0.2)
     assert c.fast_get("long") is None
+
+
+def _linearizable(history: list[tuple[int, int, int, str, int, object, object]]) -> bool:
+    """Wing & Gong search: is there a sequential order, consistent with real time (an op that
+    ended before another began comes first), in which a plain dict gives every result?"""
+    ops = sorted(history, key=lambda h: h[0])
+
+    def search(remaining: list, state: dict) -> bool:
+        if not remaining:
+            return True
+        earliest_end = min(op[1] for op in remaining)
+        for i, op in enumerate(remaining):
+            if op[0] > earliest_end:  # another op finished before this one started
+                break
+            _, _, _, kind, key, arg, result = op
+            new = dict(state)
+            if kind == "get":
+                ok = state.get(key) == result
+            elif kind == "set":
+                new[key] = arg
+                ok = True
+            else:
+                ok = new.pop(key, None) == result
+            if ok and search(remaining[:i] + remaining[i + 1:], new):
+                return True
+        return False
+
+    return search(ops, {})
+
+
+def test_per_key_operations_are_linearizable(Core):
+    """L1-7: 3 threads x 4 operations over keys 1..5 and values 1..10, many interleavings."""
+    import sys
+    import time
+
+    rounds = 10_000
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # interleave as much as the GIL allows
+    try:
+        for r in range(rounds):
+            c = Core(16)  # larger than the key space: no eviction, as Caffeine's lincheck scope
+            rnd = random.Random(r)
+            plans = [
+                [(rnd.choice(("get", "set", "del")), rnd.randint(1, 5), rnd.randint(1, 10)) for _ in range(4)]
+                for _ in range(3)
+            ]
+            history: list = []
+            start = threading.Barrier(3)
+
+            def run(tid: int) -> None:
+                start.wait()
+                for kind, key, val in plans[tid]:
+                    t0 = time.perf_counter_ns()
+                    if kind == "get":
+                        res = c.fast_get(key)
+                    elif kind == "set":
+                        res = c.fast_set(key, val)
+                    else:
+                        res = c.pop(key, None)
+                    history.append((t0, time.perf_counter_ns(), tid, kind, key, val, res))
+
+            threads = [threading.Thread(target=run, args=(t,)) for t in range(3)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert _linearizable(history), (r, sorted(history))
+    finally:
+        sys.setswitchinterval(old)
+
+
+def test_linearizability_checker_rejects_impossible_histories():
+    # a read of a value nobody wrote, and a read that precedes its write in real time
+    assert not _linearizable([(0, 1, 0, "get", 1, 0, 7)])
+    assert not _linearizable([(0, 1, 0, "get", 1, 0, 3), (2, 3, 1, "set", 1, 3, None)])
+    # overlapping write and read may order either way
+    assert _linearizable([(0, 5, 0, "set", 1, 3, None), (1, 2, 1, "get", 1, 0, 3)])
+    assert _linearizable([(0, 5, 0, "set", 1, 3, None), (1, 2, 1, "get", 1, 0, None)])

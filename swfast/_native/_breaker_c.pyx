@@ -9,6 +9,7 @@ and no lock is taken. Not declared free-threading compatible.
 from libc.math cimport floor, INFINITY
 from libc.stdlib cimport calloc, free
 from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
+from types import MethodType
 
 CLOSED = 0
 OPEN = 1
@@ -180,6 +181,7 @@ cdef class BreakerCore:
     cdef long long _permits, _ho_done, _ho_failed, _ho_slow
     cdef readonly long long successful, failed, slow, ignored, not_permitted
     cdef readonly list events
+    cdef object _on_reject, _on_error, _on_events
     cdef object __weakref__
 
     def __init__(self, _Window window, long long minimum_calls, double failure_rate_threshold,
@@ -225,25 +227,65 @@ cdef class BreakerCore:
             self._window._reset()
         self.events.append((frm, to, now, reason))
 
-    def acquire(self):
-        """Ask to run one call: its start time when permitted, ``None`` when rejected."""
+    cdef bint _acquire(self, double* start) except -1:
         cdef double now = self._now()
         cdef int s = self._state
         if s == C_CLOSED or s == C_DISABLED:
-            return now if now > self._entered else self._entered
+            start[0] = now if now > self._entered else self._entered
+            return True
         if s == C_OPEN:
             if now >= self._open_until:
                 self._move(C_HALF_OPEN, now, "wait in open state elapsed")
                 self._permits -= 1
-                return now
+                start[0] = now
+                return True
         elif s == C_HALF_OPEN:
             if self._max_wait_ho > 0.0 and now - self._entered >= self._max_wait_ho:
                 self._move(C_OPEN, now, "max wait in half-open state elapsed")
             elif self._permits > 0:
                 self._permits -= 1
-                return now if now > self._entered else self._entered
+                start[0] = now if now > self._entered else self._entered
+                return True
         self.not_permitted += 1
+        return False
+
+    def acquire(self):
+        """Ask to run one call: its start time when permitted, ``None`` when rejected."""
+        cdef double start = 0.0
+        if self._acquire(&start):
+            return start
         return None
+
+    def set_hooks(self, on_reject, on_error, on_events):
+        """Policy callbacks of :meth:`call`: ``on_reject() -> exception`` to raise,
+        ``on_error(start, exc)`` to settle a failed call, ``on_events()`` to publish."""
+        self._on_reject = on_reject
+        self._on_error = on_error
+        self._on_events = on_events
+
+    cdef object _call(self, object fn, tuple args, dict kwargs):
+        cdef double start = 0.0
+        if not self._acquire(&start):
+            raise self._on_reject()
+        if self.events:
+            self._on_events()
+        try:
+            result = fn(*args, **kwargs) if kwargs else fn(*args)
+        except BaseException as exc:
+            self._on_error(start, exc)
+            raise
+        if self._record(start, False):
+            self._on_events()
+        return result
+
+    def call(self, fn, *args, **kwargs):
+        """Run ``fn(*args, **kwargs)`` if permitted, recording its success; errors and
+        rejections go to the hooks set by :meth:`set_hooks`."""
+        return self._call(fn, args, kwargs)
+
+    def wrap(self, fn):
+        """A callable that runs ``fn`` through :meth:`call` (binds as a method too)."""
+        return _Guarded(self, fn)
 
     cdef str _exceeded(self, long long calls, long long failed, long long slow):
         if failed * 100.0 >= self._fail_thr * calls:
@@ -254,6 +296,9 @@ cdef class BreakerCore:
 
     def record(self, double start, bint failed):
         """Record the outcome of a permitted call; True when events are pending."""
+        return self._record(start, failed)
+
+    cdef bint _record(self, double start, bint failed) except -1:
         cdef double now = self._now()
         cdef bint slow = now - start >= self._slow_dur
         cdef int s
@@ -334,3 +379,22 @@ cdef class BreakerCore:
             "ignored": self.ignored, "not_permitted": self.not_permitted,
             "entered": self._entered,
         }
+
+
+cdef class _Guarded:
+    """``fn`` wrapped by a breaker core; carries ``fn``'s metadata in its ``__dict__``."""
+
+    cdef BreakerCore _core
+    cdef object _fn
+    cdef dict __dict__
+    cdef object __weakref__
+
+    def __init__(self, BreakerCore core, fn):
+        self._core = core
+        self._fn = fn
+
+    def __call__(self, *args, **kwargs):
+        return self._core._call(self._fn, args, kwargs)
+
+    def __get__(self, obj, objtype):
+        return self if obj is None else MethodType(self, obj)

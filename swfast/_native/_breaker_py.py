@@ -17,7 +17,8 @@ from __future__ import annotations
 import math
 import threading
 import time
-from typing import Callable
+from types import MethodType
+from typing import Any, Callable
 
 CLOSED = 0
 OPEN = 1
@@ -164,6 +165,38 @@ class BreakerCore:
         self._ho_done = self._ho_failed = self._ho_slow = 0
         self.successful = self.failed = self.slow = self.ignored = self.not_permitted = 0
         self.events: list[tuple[int, int, float, str]] = []
+        self._on_reject: Callable[[], BaseException] = lambda: RuntimeError("breaker rejected the call")
+        self._on_error: Callable[[float, BaseException], object] = lambda start, exc: self.record(start, True)
+        self._on_events: Callable[[], object] = lambda: None
+
+    def set_hooks(self, on_reject: Callable[[], BaseException], on_error: Callable[[float, BaseException], object],
+                  on_events: Callable[[], object]) -> None:
+        """Policy callbacks of :meth:`call`: ``on_reject() -> exception`` to raise,
+        ``on_error(start, exc)`` to settle a failed call, ``on_events()`` to publish."""
+        self._on_reject = on_reject
+        self._on_error = on_error
+        self._on_events = on_events
+
+    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run ``fn(*args, **kwargs)`` if permitted, recording its success; errors and
+        rejections go to the hooks set by :meth:`set_hooks`."""
+        start = self.acquire()
+        if start is None:
+            raise self._on_reject()
+        if self.events:
+            self._on_events()
+        try:
+            result = fn(*args, **kwargs)
+        except BaseException as exc:
+            self._on_error(start, exc)
+            raise
+        if self.record(start, False):
+            self._on_events()
+        return result
+
+    def wrap(self, fn: Callable[..., Any]) -> "_Guarded":
+        """A callable that runs ``fn`` through :meth:`call` (binds as a method too)."""
+        return _Guarded(self, fn)
 
     def _now(self) -> float:
         return self._clock() if self._clock is not None else _monotonic()
@@ -296,6 +329,20 @@ class BreakerCore:
                 "ignored": self.ignored, "not_permitted": self.not_permitted,
                 "entered": self._entered,
             }
+
+
+class _Guarded:
+    """``fn`` wrapped by a breaker core; carries ``fn``'s metadata in its ``__dict__``."""
+
+    def __init__(self, core: BreakerCore, fn: Callable[..., Any]) -> None:
+        self._core = core
+        self._fn = fn
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._core.call(self._fn, *args, **kwargs)
+
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        return self if obj is None else MethodType(self, obj)
 
 
 __all__ = [

@@ -266,3 +266,18 @@ def test_selector_honours_no_extensions():
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["swfast._native._backoff_py", "swfast._native._bucket_py",
                                   "swfast._native._breaker_py"]
+
+
+def test_keyed_max_keys_prunes_full_buckets(impl):
+    m = impl.load("bucket")
+    k = m.KeyedBuckets(1.0, 1.0, clock=lambda: 0.0, max_keys=100)
+    for i in range(100):
+        assert k.try_acquire(i, now=0.0)
+    assert len(k) == 100
+    k.try_acquire("new", now=0.5)  # none full yet: nothing pruned, threshold doubles
+    assert len(k) == 101
+    for i in range(100, 199):
+        k.try_acquire(i, now=0.5)
+    assert len(k) == 200
+    k.try_acquire("later", now=5.0)  # everything refilled: pruned before insert
+    assert len(k) == 1

@@ -97,9 +97,12 @@ cdef class KeyedBuckets:
     cdef double _rate, _capacity
     cdef dict _buckets
     cdef object _clock
+    cdef Py_ssize_t _max_keys, _prune_at
     cdef object __weakref__
 
-    def __init__(self, double rate, double capacity, clock=None):
+    def __init__(self, double rate, double capacity, clock=None, Py_ssize_t max_keys=0):
+        self._max_keys = max_keys
+        self._prune_at = max_keys
         self._rate = rate
         self._capacity = capacity
         self._clock = clock
@@ -128,6 +131,9 @@ cdef class KeyedBuckets:
         cdef double t
         cdef object found = self._buckets.get(key)
         if found is None:
+            if self._prune_at and len(self._buckets) >= self._prune_at:
+                self._prune_full(now)
+                self._prune_at = max(self._max_keys, 2 * len(self._buckets))
             slot = _Slot.__new__(_Slot)
             slot.tokens = self._capacity
             slot.last = now
@@ -183,8 +189,10 @@ cdef class KeyedBuckets:
 
     def prune(self, now=None):
         """Drop buckets that are full again; returns how many were dropped."""
-        cdef double t = self._now(now)
-        full = [k for k in list(self._buckets) if self._slot(k, t).tokens >= self._capacity]
+        return self._prune_full(self._now(now))
+
+    cdef Py_ssize_t _prune_full(self, double now) except -1:
+        full = [k for k in list(self._buckets) if self._slot(k, now).tokens >= self._capacity]
         for k in full:
             del self._buckets[k]
         return len(full)

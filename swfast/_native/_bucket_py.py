@@ -105,12 +105,17 @@ class KeyedBuckets:
     """A family of token buckets, one per key, sharing one rate and capacity.
 
     A key's bucket is created full on first use; ``prune`` drops buckets that have refilled to
-    capacity (indistinguishable from absent ones), which bounds memory for idle keys.
+    capacity (indistinguishable from absent ones), which bounds memory for idle keys. With
+    ``max_keys`` set, a new key arriving when that many are held prunes first (amortised: the
+    next automatic prune waits until the family has doubled again).
     """
 
-    __slots__ = ("_rate", "_capacity", "_buckets", "_clock", "_lock", "__weakref__")
+    __slots__ = ("_rate", "_capacity", "_buckets", "_clock", "_lock", "_max_keys", "_prune_at", "__weakref__")
 
-    def __init__(self, rate: float, capacity: float, clock: Callable[[], float] | None = None) -> None:
+    def __init__(self, rate: float, capacity: float, clock: Callable[[], float] | None = None,
+                 max_keys: int = 0) -> None:
+        self._max_keys = int(max_keys)
+        self._prune_at = self._max_keys
         self._rate = float(rate)
         self._capacity = float(capacity)
         self._clock = clock
@@ -136,6 +141,9 @@ class KeyedBuckets:
     def _slot(self, key: Hashable, now: float) -> list[float]:
         slot = self._buckets.get(key)
         if slot is None:
+            if self._prune_at and len(self._buckets) >= self._prune_at:
+                self._prune_full(now)
+                self._prune_at = max(self._max_keys, 2 * len(self._buckets))
             slot = self._buckets[key] = [self._capacity, now]
         elif now > slot[1]:
             t = slot[0] + (now - slot[1]) * self._rate
@@ -191,10 +199,13 @@ class KeyedBuckets:
         """Drop buckets that are full again; returns how many were dropped."""
         t = self._now(now)
         with self._lock:
-            full = [k for k in list(self._buckets) if self._slot(k, t)[0] >= self._capacity]
-            for k in full:
-                del self._buckets[k]
-            return len(full)
+            return self._prune_full(t)
+
+    def _prune_full(self, now: float) -> int:
+        full = [k for k in list(self._buckets) if self._slot(k, now)[0] >= self._capacity]
+        for k in full:
+            del self._buckets[k]
+        return len(full)
 
 
 __all__ = ["KeyedBuckets", "TokenBucket"]

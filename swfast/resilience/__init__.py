@@ -20,7 +20,9 @@ from .backoff import (
     create_backoff,
 )
 from .breaker import BreakerGuard, CircuitBreaker
+from .distributed import RedisRateLimiter
 from .history import BoundedHistory, CircuitState, HistoryStore, Transition
+from .ratelimit import KeyedRateLimiter, RateLimiter
 
 __all__ = [
     "STRATEGIES",
@@ -36,7 +38,10 @@ __all__ = [
     "FibonacciBackoff",
     "FullJitterBackoff",
     "HistoryStore",
+    "KeyedRateLimiter",
     "LinearBackoff",
+    "RateLimiter",
+    "RedisRateLimiter",
     "Transition",
     "create_backoff",
 ]

@@ -20,12 +20,30 @@ from .backoff import (
     create_backoff,
 )
 from .breaker import BreakerGuard, CircuitBreaker
+from .budget import RetryBudget
 from .distributed import RedisRateLimiter
 from .history import BoundedHistory, CircuitState, HistoryStore, Transition
 from .ratelimit import KeyedRateLimiter, RateLimiter
+from .retry import (
+    DEFAULT_OPERATION_TIMEOUT,
+    Attempt,
+    AttemptStats,
+    RetryContext,
+    Retrying,
+    aattempt_retry,
+    attempt_retry,
+    retry,
+    retry_context,
+    set_active,
+    set_testing,
+    track_attempts,
+)
 
 __all__ = [
+    "DEFAULT_OPERATION_TIMEOUT",
     "STRATEGIES",
+    "Attempt",
+    "AttemptStats",
     "BackoffStrategy",
     "BoundedHistory",
     "BreakerGuard",
@@ -42,6 +60,16 @@ __all__ = [
     "LinearBackoff",
     "RateLimiter",
     "RedisRateLimiter",
+    "RetryBudget",
+    "RetryContext",
+    "Retrying",
     "Transition",
+    "aattempt_retry",
+    "attempt_retry",
     "create_backoff",
+    "retry",
+    "retry_context",
+    "set_active",
+    "set_testing",
+    "track_attempts",
 ]

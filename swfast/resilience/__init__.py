@@ -21,7 +21,9 @@ from .backoff import (
 )
 from .breaker import BreakerGuard, CircuitBreaker
 from .budget import RetryBudget
+from .degradation import DegradationLevel, DegradationManager
 from .distributed import RedisRateLimiter
+from .fallback import Fallback, fallback
 from .history import BoundedHistory, CircuitState, HistoryStore, Transition
 from .ratelimit import KeyedRateLimiter, RateLimiter
 from .retry import (
@@ -40,8 +42,6 @@ from .retry import (
 )
 
 __all__ = [
-    "DEFAULT_OPERATION_TIMEOUT",
-    "STRATEGIES",
     "Attempt",
     "AttemptStats",
     "BackoffStrategy",
@@ -50,9 +50,13 @@ __all__ = [
     "CircuitBreaker",
     "CircuitState",
     "ConstantBackoff",
+    "DEFAULT_OPERATION_TIMEOUT",
     "DecorrelatedJitterBackoff",
+    "DegradationLevel",
+    "DegradationManager",
     "EqualJitterBackoff",
     "ExponentialBackoff",
+    "Fallback",
     "FibonacciBackoff",
     "FullJitterBackoff",
     "HistoryStore",
@@ -63,10 +67,12 @@ __all__ = [
     "RetryBudget",
     "RetryContext",
     "Retrying",
+    "STRATEGIES",
     "Transition",
     "aattempt_retry",
     "attempt_retry",
     "create_backoff",
+    "fallback",
     "retry",
     "retry_context",
     "set_active",

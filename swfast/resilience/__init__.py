@@ -26,6 +26,7 @@ from .distributed import RedisRateLimiter
 from .fallback import Fallback, fallback
 from .history import BoundedHistory, CircuitState, HistoryStore, Transition
 from .ratelimit import KeyedRateLimiter, RateLimiter
+from .shared_state import RedisBreakerState
 from .retry import (
     DEFAULT_OPERATION_TIMEOUT,
     Attempt,
@@ -63,6 +64,7 @@ __all__ = [
     "KeyedRateLimiter",
     "LinearBackoff",
     "RateLimiter",
+    "RedisBreakerState",
     "RedisRateLimiter",
     "RetryBudget",
     "RetryContext",

@@ -31,7 +31,7 @@ import inspect
 import logging
 import threading
 from types import TracebackType
-from typing import Any, Awaitable, Callable, Iterable, Literal, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterable, Literal, ParamSpec, TypeVar, overload
 
 
 from .._native import breaker as _k
@@ -39,6 +39,9 @@ from ..errors import CircuitOpenError, ConfigurationError
 from . import _breaker_metrics
 from ._validate import count, non_negative, percent, positive
 from .history import BoundedHistory, CircuitState, HistoryStore, Transition
+
+if TYPE_CHECKING:
+    from .shared_state import RedisBreakerState
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -75,6 +78,8 @@ class CircuitBreaker:
         listeners: callables receiving each :class:`Transition`.
         clock: monotonic clock in seconds (tests inject a fake one); default is the C
             monotonic clock read inside the kernel.
+        shared_state: optional :class:`~swfast.resilience.shared_state.RedisBreakerState`
+            sharing CLOSED/OPEN across processes (calls then sync with it on schedule).
     """
 
     def __init__(
@@ -96,6 +101,7 @@ class CircuitBreaker:
         history_size: int = 100,
         listeners: Iterable[Listener] = (),
         clock: Callable[[], float] | None = None,
+        shared_state: "RedisBreakerState | None" = None,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise ConfigurationError("name", "must be a non-empty str")
@@ -123,7 +129,11 @@ class CircuitBreaker:
         self._drain_lock = threading.Lock()
         self._core.set_hooks(self._rejected, self._settle_error, self._drain)
         # The compiled kernel runs the guarded call itself (one C frame around ``fn``).
-        self.call = self._core.call  # type: ignore[method-assign]
+        self.call = self._core.call  # type: ignore[method-assign,assignment]
+        self.shared_state = shared_state
+        if shared_state is not None:
+            self.call = self._call_shared  # type: ignore[method-assign]
+            shared_state.attach(self)
         _breaker_metrics.track(self)
 
     # -- seed API -----------------------------------------------------------------------
@@ -202,6 +212,8 @@ class CircuitBreaker:
                 self._drain_lock.release()
 
     def _publish(self, t: Transition) -> None:
+        if self.shared_state is not None:
+            self.shared_state.publish(t)
         level = logging.WARNING if t.to_state in (CircuitState.OPEN, CircuitState.FORCED_OPEN) else logging.INFO
         log.log(level, "circuit %r: %s -> %s (%s)", self.name, t.from_state.name, t.to_state.name, t.reason)
         self.store_history(t)
@@ -250,12 +262,19 @@ class CircuitBreaker:
             self._drain()
         return result
 
+    def _call_shared(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+        self.shared_state.sync()  # type: ignore[union-attr]
+        result: R = self._core.call(fn, *args, **kwargs)
+        return result
+
     async def acall(self, fn: Callable[P, Awaitable[R]], /, *args: P.args, **kwargs: P.kwargs) -> R:
         """Await ``fn(*args, **kwargs)`` through the breaker (cancellation returns the permit).
 
         Raises:
             CircuitOpenError: the breaker is open; ``fn`` was not called.
         """
+        if self.shared_state is not None:
+            self.shared_state.sync()
         core = self._core
         start = core.acquire()
         if start is None:
@@ -287,7 +306,14 @@ class CircuitBreaker:
             async_wrapper.breaker = self  # type: ignore[attr-defined]
             return async_wrapper
 
-        wrapper = self._core.wrap(fn)
+        wrapper: Any
+        if self.shared_state is None:
+            wrapper = self._core.wrap(fn)
+        else:
+            call = self.call
+
+            def wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
+                return call(fn, *args, **kwargs)
         functools.update_wrapper(wrapper, fn)
         wrapper.breaker = self
         return wrapper  # type: ignore[no-any-return]
@@ -314,6 +340,8 @@ class BreakerGuard:
         self._start: float | None = None
 
     def __enter__(self) -> "BreakerGuard":
+        if self._breaker.shared_state is not None:
+            self._breaker.shared_state.sync()
         core = self._breaker._core
         start = core.acquire()
         if start is None:

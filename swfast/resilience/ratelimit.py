@@ -87,7 +87,7 @@ class RateLimiter(_k.TokenBucket):
         self._sleep = sleep
         self._asleep = asleep
 
-    def set_rate(self, rate: float, now: float | None = None) -> None:  # type: ignore[override]
+    def set_rate(self, rate: float, now: float | None = None) -> None:
         """Change the rate live (``> 0``); elapsed time is credited at the old rate."""
         super().set_rate(positive("rate", rate), now)
         log.info("rate limiter %r: rate set to %g/s", self.name, rate)
@@ -195,7 +195,7 @@ class KeyedRateLimiter(_k.KeyedBuckets):
         self._sleep = sleep
         self._asleep = asleep
 
-    def set_rate(self, rate: float, now: float | None = None) -> None:  # type: ignore[override]
+    def set_rate(self, rate: float, now: float | None = None) -> None:
         """Change every key's rate live; elapsed time is credited at the old rate."""
         super().set_rate(positive("rate", rate), now)
         log.info("keyed rate limiter %r: rate set to %g/s", self.name, rate)

@@ -128,6 +128,8 @@ def test_cb6_half_open_under_16_threads_1000_trials() -> None:
     n, threads_n, trials = 3, 16, 1000
     clock = FakeClock()
     b = make(clock, half_open_calls=n)
+    seen: list[tuple[S, S]] = []
+    b.add_listener(lambda t: seen.append((t.from_state, t.to_state)))
     gate = threading.Event()
     lock = threading.Lock()
     state = {"entered": 0, "rejected": 0}
@@ -175,6 +177,9 @@ def test_cb6_half_open_under_16_threads_1000_trials() -> None:
         for w in workers:
             w.join(10)
     assert failures == []
+    b.manage_state()
+    assert seen.count((S.OPEN, S.HALF_OPEN)) == trials and seen.count((S.HALF_OPEN, S.CLOSED)) == trials
+    assert len(seen) == 5 * trials
 
 
 def test_cb6_half_open_1000_asyncio_tasks() -> None:

@@ -162,6 +162,7 @@ def test_bucket_frozen_clock_16_threads_exact(impl):
     for th in threads:
         th.join()
     assert sum(counts) == 37
+    assert b.admitted == 37 and b.admitted + b.rejected == 16 * (100_000 // 16)
 
 
 def test_bucket_reserve_refund_and_clock_going_back(impl):

@@ -257,3 +257,22 @@ def test_redis_outage_degrades_to_local_and_logs_once(caplog: pytest.LogCaptureF
     client.close()
     with pytest.raises(ConfigurationError, match="on_error"):
         RedisRateLimiter(client, "x", 1.0, 1, on_error="explode")  # type: ignore[arg-type]
+
+
+def test_metrics_exposed_at_scrape_time() -> None:
+    from swfast.monitoring.metrics import REGISTRY
+
+    clock = FakeClock()
+    rl = RateLimiter(1.0, 2, name="scrape", clock=clock)
+    kl = KeyedRateLimiter(1.0, 1, name="scrape-keyed", clock=clock)
+    for _ in range(3):
+        rl.try_acquire()
+    kl.try_acquire("a")
+    kl.try_acquire("b")
+    kl.try_acquire("a")
+    text = REGISTRY.render_text().decode()
+    assert 'swfast_resilience_ratelimit_decisions_total{name="scrape",decision="admitted"} 2.0' in text
+    assert 'swfast_resilience_ratelimit_decisions_total{name="scrape",decision="rejected"} 1.0' in text
+    assert 'swfast_resilience_ratelimit_tokens{name="scrape"} 0.0' in text
+    assert 'swfast_resilience_ratelimit_keys{name="scrape-keyed"} 2.0' in text
+    assert 'swfast_resilience_ratelimit_decisions_total{name="scrape-keyed",decision="rejected"} 1.0' in text

@@ -59,6 +59,32 @@ def test_breaker_call(benchmark: Any, impl: str) -> None:
     _bench(benchmark, "breaker.successful_call", impl, fn)
 
 
+@pytest.mark.parametrize("impl", [SWFAST, "pybreaker"])
+def test_breaker_rejection(benchmark: Any, impl: str) -> None:
+    import pybreaker
+
+    from swfast.errors import CircuitOpenError
+
+    if impl == "pybreaker":
+        cb = pybreaker.CircuitBreaker(fail_max=1, reset_timeout=3600)
+        cb.open()
+        guarded, errors = cb(_noop), (pybreaker.CircuitBreakerError,)
+    else:
+        from swfast.resilience import CircuitBreaker
+
+        b = CircuitBreaker("bench-open", wait_duration_open=3600)
+        b.trip_breaker()
+        guarded, errors = b(_noop), (CircuitOpenError,)
+
+    def rejected() -> None:
+        try:
+            guarded()
+        except errors:
+            pass
+
+    _bench(benchmark, "breaker.rejected_call", impl, rejected)
+
+
 @pytest.mark.parametrize("impl", ["bare", SWFAST, "python-wrapper", "tenacity", "stamina"])
 def test_retry_call(benchmark: Any, impl: str) -> None:
     fn = {"bare": lambda: _noop, "python-wrapper": lambda: peers.python_retry(_noop),

@@ -19,6 +19,7 @@ cdef class TokenBucket:
 
     cdef double _rate, _capacity, _tokens, _last
     cdef object _clock
+    cdef readonly unsigned long long admitted, rejected
     cdef object __weakref__
 
     def __init__(self, double rate, double capacity, clock=None):
@@ -56,7 +57,9 @@ cdef class TokenBucket:
         self._refill(t)
         if self._tokens >= n:
             self._tokens -= n
+            self.admitted += 1
             return True
+        self.rejected += 1
         return False
 
     def reserve(self, double n, double max_wait, now=None):
@@ -67,8 +70,10 @@ cdef class TokenBucket:
         deficit = n - self._tokens
         wait = deficit / self._rate if deficit > 0 else 0.0
         if wait > max_wait:
+            self.rejected += 1
             return -1.0
         self._tokens -= n
+        self.admitted += 1
         return wait
 
     def refund(self, double n):
@@ -98,6 +103,7 @@ cdef class KeyedBuckets:
     cdef dict _buckets
     cdef object _clock
     cdef Py_ssize_t _max_keys, _prune_at
+    cdef readonly unsigned long long admitted, rejected
     cdef object __weakref__
 
     def __init__(self, double rate, double capacity, clock=None, Py_ssize_t max_keys=0):
@@ -152,7 +158,9 @@ cdef class KeyedBuckets:
         cdef _Slot slot = self._slot(key, t)
         if slot.tokens >= n:
             slot.tokens -= n
+            self.admitted += 1
             return True
+        self.rejected += 1
         return False
 
     def reserve(self, key, double n, double max_wait, now=None):
@@ -162,8 +170,10 @@ cdef class KeyedBuckets:
         cdef double deficit = n - slot.tokens
         cdef double wait = deficit / self._rate if deficit > 0 else 0.0
         if wait > max_wait:
+            self.rejected += 1
             return -1.0
         slot.tokens -= n
+        self.admitted += 1
         return wait
 
     def refund(self, key, double n):

@@ -4,8 +4,8 @@ Tokens refill continuously at ``rate`` per second up to ``capacity``; time is se
 monotonic clock: the injected ``now`` argument, else the bucket's ``clock`` callable, else
 :func:`time.monotonic`. A clock that goes backwards refills nothing. ``reserve`` may take
 tokens on credit (the balance goes negative) and returns how long the caller must wait;
-``refund`` gives a reservation back. Thread-safe: one lock per structure, held only for the
-arithmetic.
+``refund`` gives a reservation back. ``admitted`` and ``rejected`` count decisions (for
+scrape-time metrics). Thread-safe: one lock per structure, held only for the arithmetic.
 """
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ class TokenBucket:
         clock: optional monotonic clock in seconds, read when ``now`` is not passed.
     """
 
-    __slots__ = ("_rate", "_capacity", "_tokens", "_last", "_clock", "_lock", "__weakref__")
+    __slots__ = ("_rate", "_capacity", "_tokens", "_last", "_clock", "_lock", "admitted", "rejected",
+                 "__weakref__")
 
     def __init__(self, rate: float, capacity: float, clock: Callable[[], float] | None = None) -> None:
         self._rate = float(rate)
@@ -34,6 +35,8 @@ class TokenBucket:
         self._clock = clock
         self._last = clock() if clock is not None else _monotonic()
         self._lock = threading.Lock()
+        self.admitted = 0
+        self.rejected = 0
 
     @property
     def rate(self) -> float:
@@ -61,7 +64,9 @@ class TokenBucket:
             self._refill(t)
             if self._tokens >= n:
                 self._tokens -= n
+                self.admitted += 1
                 return True
+            self.rejected += 1
             return False
 
     def reserve(self, n: float, max_wait: float, now: float | None = None) -> float:
@@ -76,8 +81,10 @@ class TokenBucket:
             deficit = n - self._tokens
             wait = deficit / self._rate if deficit > 0 else 0.0
             if wait > max_wait:
+                self.rejected += 1
                 return -1.0
             self._tokens -= n
+            self.admitted += 1
             return wait
 
     def refund(self, n: float) -> None:
@@ -110,7 +117,8 @@ class KeyedBuckets:
     next automatic prune waits until the family has doubled again).
     """
 
-    __slots__ = ("_rate", "_capacity", "_buckets", "_clock", "_lock", "_max_keys", "_prune_at", "__weakref__")
+    __slots__ = ("_rate", "_capacity", "_buckets", "_clock", "_lock", "_max_keys", "_prune_at", "admitted",
+                 "rejected", "__weakref__")
 
     def __init__(self, rate: float, capacity: float, clock: Callable[[], float] | None = None,
                  max_keys: int = 0) -> None:
@@ -121,6 +129,8 @@ class KeyedBuckets:
         self._clock = clock
         self._buckets: dict[Hashable, list[float]] = {}
         self._lock = threading.Lock()
+        self.admitted = 0
+        self.rejected = 0
 
     @property
     def rate(self) -> float:
@@ -158,7 +168,9 @@ class KeyedBuckets:
             slot = self._slot(key, t)
             if slot[0] >= n:
                 slot[0] -= n
+                self.admitted += 1
                 return True
+            self.rejected += 1
             return False
 
     def reserve(self, key: Hashable, n: float, max_wait: float, now: float | None = None) -> float:
@@ -169,8 +181,10 @@ class KeyedBuckets:
             deficit = n - slot[0]
             wait = deficit / self._rate if deficit > 0 else 0.0
             if wait > max_wait:
+                self.rejected += 1
                 return -1.0
             slot[0] -= n
+            self.admitted += 1
             return wait
 
     def refund(self, key: Hashable, n: float) -> None:

@@ -29,6 +29,7 @@ from typing import Any, Awaitable, Callable, Hashable, ParamSpec, TypeVar
 from .._native import bucket as _k
 from ..errors import ConfigurationError, RateLimitExceeded
 from ..monitoring.metrics import REGISTRY
+from . import _ratelimit_metrics
 from ._validate import positive
 
 P = ParamSpec("P")
@@ -86,6 +87,7 @@ class RateLimiter(_k.TokenBucket):
         self.name = name
         self._sleep = sleep
         self._asleep = asleep
+        _ratelimit_metrics.track(self)
 
     def set_rate(self, rate: float, now: float | None = None) -> None:
         """Change the rate live (``> 0``); elapsed time is credited at the old rate."""
@@ -194,6 +196,7 @@ class KeyedRateLimiter(_k.KeyedBuckets):
         self.name = name
         self._sleep = sleep
         self._asleep = asleep
+        _ratelimit_metrics.track(self)
 
     def set_rate(self, rate: float, now: float | None = None) -> None:
         """Change every key's rate live; elapsed time is credited at the old rate."""

@@ -17,11 +17,12 @@ HALF_OPEN = 2
 FORCED_OPEN = 3
 DISABLED = 4
 
-DEF C_CLOSED = 0
-DEF C_OPEN = 1
-DEF C_HALF_OPEN = 2
-DEF C_FORCED_OPEN = 3
-DEF C_DISABLED = 4
+cdef enum:
+    C_CLOSED = 0
+    C_OPEN = 1
+    C_HALF_OPEN = 2
+    C_FORCED_OPEN = 3
+    C_DISABLED = 4
 
 
 cdef inline double _mono() noexcept nogil:

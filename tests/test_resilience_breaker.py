@@ -182,13 +182,14 @@ def test_cb6_half_open_under_16_threads_1000_trials() -> None:
     assert len(seen) == 5 * trials
 
 
-def test_cb6_half_open_1000_asyncio_tasks() -> None:
+@pytest.mark.slow
+def test_cb6_half_open_1000_asyncio_tasks_1000_trials() -> None:
     n = 5
 
     async def main() -> None:
         clock = FakeClock()
         b = make(clock, half_open_calls=n)
-        for _ in range(50):
+        for _ in range(1000):
             b.reset_breaker()
             open_breaker(b)
             clock.advance(61.0)

@@ -332,3 +332,35 @@ def test_every_named_strategy_builds() -> None:
     for name in STRATEGIES:
         s = create_backoff(name, seed=1) if name != "constant" else create_backoff(name, delay=0.2)
         assert 0 <= s.calculate_delay(3) <= 5.0
+
+
+def test_on_retry_hooks_sync_async_and_failing(caplog: pytest.LogCaptureFixture) -> None:
+    clock = FakeClock()
+    seen: list[tuple[int, float, str]] = []
+    p = policy(clock, on_retry=lambda n, d, e: seen.append((n, d, str(e))))
+    assert p.attempt_retry(flaky(2)) == 1
+    assert seen == [(1, 1.0, "failure 1"), (2, 2.0, "failure 2")]
+
+    async def ahook(n: int, d: float, e: BaseException) -> None:
+        seen.append((n, -d, "async"))
+
+    ap = policy(clock, on_retry=ahook)
+
+    async def afn() -> int:
+        return flaky_async()
+
+    calls = {"n": 0}
+
+    def flaky_async() -> int:
+        calls["n"] += 1
+        if calls["n"] < 2:
+            raise Boom()
+        return 5
+
+    assert asyncio.run(ap.aattempt_retry(afn)) == 5
+    assert seen[-1] == (1, -1.0, "async")
+    calls["n"] = 0
+    assert ap.attempt_retry(flaky_async) == 5  # async hook in a sync retry: closed and logged
+    assert "returned an awaitable" in caplog.text
+    bad = policy(clock, on_retry=lambda n, d, e: 1 / 0)
+    assert bad.attempt_retry(flaky(1)) == 1 and "on_retry hook failed" in caplog.text

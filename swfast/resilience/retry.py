@@ -113,7 +113,7 @@ def track_attempts() -> AttemptStats | None:
 class _Run:
     """Per-call retry state: decides, after each failure, whether and how long to wait."""
 
-    __slots__ = ("policy", "attempts", "total_delay", "prev", "started", "max_attempts")
+    __slots__ = ("policy", "attempts", "total_delay", "prev", "started", "max_attempts", "pending")
 
     def __init__(self, policy: "Retrying") -> None:
         self.policy = policy
@@ -122,6 +122,7 @@ class _Run:
         self.prev = 0.0
         self.started = policy.clock()
         self.max_attempts = min(policy.attempts, _SWITCH.testing_attempts) if _SWITCH.testing else policy.attempts
+        self.pending: Awaitable[object] | None = None
 
     def next_wait(self, exc: BaseException) -> float:
         """Seconds to sleep before the next attempt; raises when retrying must stop."""
@@ -157,6 +158,35 @@ class _Run:
         self.attempts += 1
         _RETRIES.labels(p.name).inc()
         log.info("%s: attempt %d failed with %r; retrying in %.3fs", p.name, self.attempts - 1, exc, delay)
+        if p.on_retry is not None:
+            try:
+                outcome = p.on_retry(self.attempts - 1, delay, exc)
+                if inspect.isawaitable(outcome):
+                    self.pending = outcome
+            except Exception:
+                log.exception("%s: on_retry hook failed", p.name)
+        return delay
+
+    def wait_sync(self, exc: BaseException) -> float:
+        """:meth:`next_wait` for sync callers (an async hook cannot run here: it is closed)."""
+        delay = self.next_wait(exc)
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            close = getattr(pending, "close", None)
+            if close is not None:
+                close()
+            log.warning("%s: on_retry returned an awaitable in a sync retry; it was not run", self.policy.name)
+        return delay
+
+    async def wait_async(self, exc: BaseException) -> float:
+        """:meth:`next_wait` for async callers; awaits an async ``on_retry`` hook."""
+        delay = self.next_wait(exc)
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            try:
+                await pending
+            except Exception:
+                log.exception("%s: on_retry hook failed", self.policy.name)
         return delay
 
     def finish(self, exc: BaseException | None) -> None:
@@ -178,12 +208,15 @@ class Retrying:
         breaker: an optional :class:`~swfast.resilience.CircuitBreaker` whose opening stops
             the loop (calls are not routed through it: decorate with both for that).
         name: label for logs and metrics.
+        on_retry: optional hook ``(attempt, delay, error)`` called before each sleep; may be
+            a coroutine function for async callers. Its exceptions are logged, never raised.
         sleep, asleep, clock: injectable for tests.
     """
 
     def __init__(self, *, on: RetryOn, attempts: int = 10, timeout: float = DEFAULT_OPERATION_TIMEOUT,
                  backoff: BackoffStrategy | None = None, reraise: bool = False,
                  budget: RetryBudget | None = None, breaker: Any = None, name: str = "retry",
+                 on_retry: Callable[[int, float, BaseException], object] | None = None,
                  sleep: Callable[[float], object] = time.sleep,
                  asleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -205,6 +238,7 @@ class Retrying:
         self.budget = budget
         self.breaker = breaker
         self.name = name
+        self.on_retry = on_retry
         self.sleep, self.asleep, self.clock = sleep, asleep, clock
 
     def retryable(self, exc: BaseException) -> bool:
@@ -230,7 +264,7 @@ class Retrying:
         except BaseException as exc:
             run = _Run(self)
             while True:
-                self.sleep(run.next_wait(exc))
+                self.sleep(run.wait_sync(exc))
                 try:
                     result = fn(*args, **kwargs)
                 except BaseException as again:
@@ -250,7 +284,7 @@ class Retrying:
         except BaseException as exc:
             run = _Run(self)
             while True:
-                await self.asleep(run.next_wait(exc))
+                await self.asleep(await run.wait_async(exc))
                 try:
                     result = await fn(*args, **kwargs)
                 except BaseException as again:
@@ -281,7 +315,7 @@ class Retrying:
                 except BaseException as exc:
                     run = _Run(self)
                     while True:
-                        sleep(run.next_wait(exc))
+                        sleep(run.wait_sync(exc))
                         try:
                             result = fn(*args, **kwargs)
                         except BaseException as again:

@@ -74,7 +74,7 @@ class RetryContext:
                 (run.finish(None) if run is not None else _first())
                 return
             run = run or _Run(self.policy)
-            self.policy.sleep(run.next_wait(attempt.error))
+            self.policy.sleep(run.wait_sync(attempt.error))
             num += 1
 
     async def __aiter__(self) -> AsyncIterator[Attempt]:
@@ -91,7 +91,7 @@ class RetryContext:
                 (run.finish(None) if run is not None else _first())
                 return
             run = run or _Run(self.policy)
-            await self.policy.asleep(run.next_wait(attempt.error))
+            await self.policy.asleep(await run.wait_async(attempt.error))
             num += 1
 
 

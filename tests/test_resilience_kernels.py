@@ -283,3 +283,14 @@ def test_keyed_max_keys_prunes_full_buckets(impl):
     assert len(k) == 200
     k.try_acquire("later", now=5.0)  # everything refilled: pruned before insert
     assert len(k) == 1
+
+
+@pytest.mark.parametrize("base", [5e-324, 1e-300, 2.2250738585072014e-308])
+def test_tiny_bases_never_overflow(impl, base):
+    # found by the differential test: the power alone overflowed although the delay is below the cap
+    m = impl.load("backoff")
+    for kind in (m.EXPONENTIAL, m.FULL_JITTER, m.EQUAL_JITTER, m.FIBONACCI):
+        k = m.BackoffKernel(kind, base, 1.0, 3.0, seed=1)
+        for attempt in (2, 100, 648, 700, 1000, 2**63):
+            d = k.calculate_delay(attempt)
+            assert math.isfinite(d) and 0.0 <= d <= 1.0

@@ -5,7 +5,7 @@ Attempts are 1-based and clamped to ``2**63 - 1`` through ``PyLong_AsLongLongAnd
 before any arithmetic, and the power is skipped once it would reach the cap, so no attempt
 overflows silently, returns inf/NaN, or raises. One call is one C operation under the GIL.
 """
-from libc.math cimport log, pow, INFINITY
+from libc.math cimport exp, log, pow, INFINITY
 from libc.stdint cimport uint64_t
 from cpython.long cimport PyLong_AsLongLongAndOverflow
 
@@ -44,7 +44,7 @@ cdef class BackoffKernel:
     cdef readonly int kind
     cdef readonly double base, cap, factor, step, jitter
     cdef uint64_t _state
-    cdef double _prev, _log_ratio, _log_factor
+    cdef double _prev, _log_ratio, _log_factor, _log_base
     cdef object __weakref__
 
     def __init__(self, int kind, double base, double cap, double factor=2.0, double step=0.0,
@@ -58,7 +58,8 @@ cdef class BackoffKernel:
         self._state = <uint64_t>((_random.getrandbits(64) if seed is None else int(seed)) & 0xFFFFFFFFFFFFFFFF)
         self._prev = 0.0
         self._log_factor = log(factor) if factor > 0 else 0.0
-        self._log_ratio = log(cap / base) if base > 0 and cap > 0 else INFINITY
+        self._log_base = log(base) if base > 0 and cap > 0 else 0.0
+        self._log_ratio = log(cap) - self._log_base if base > 0 and cap > 0 else INFINITY
 
     cdef inline double _rand(self) noexcept:
         cdef uint64_t z
@@ -74,13 +75,16 @@ cdef class BackoffKernel:
         return self._rand()
 
     cdef inline double _exp(self, long long k) noexcept:
-        cdef double e, d
+        cdef double e, d, x
         if self.base <= 0.0:
             return 0.0
-        e = <double>(k - 1)
-        if e * self._log_factor >= self._log_ratio:
+        if self.cap <= self.base:
             return self.cap
-        d = self.base * pow(self.factor, e)
+        e = <double>(k - 1)
+        x = e * self._log_factor
+        if x >= self._log_ratio:
+            return self.cap
+        d = self.base * pow(self.factor, e) if x < 700.0 else exp(self._log_base + x)
         return d if d < self.cap else self.cap
 
     cdef inline double _fib(self, long long k) noexcept:

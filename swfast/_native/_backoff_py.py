@@ -47,7 +47,8 @@ class BackoffKernel:
         seed: seed of the jitter generator; ``None`` draws one from :mod:`random`.
     """
 
-    __slots__ = ("kind", "base", "cap", "factor", "step", "jitter", "_state", "_prev", "_log_ratio", "_log_factor")
+    __slots__ = ("kind", "base", "cap", "factor", "step", "jitter", "_state", "_prev", "_log_ratio", "_log_factor",
+                 "_log_base")
 
     def __init__(self, kind: int, base: float, cap: float, factor: float = 2.0, step: float = 0.0,
                  jitter: float = 0.0, seed: int | None = None) -> None:
@@ -60,7 +61,9 @@ class BackoffKernel:
         self._state = (random.getrandbits(64) if seed is None else int(seed)) & _M64
         self._prev = 0.0
         self._log_factor = math.log(self.factor) if self.factor > 0 else 0.0
-        self._log_ratio = math.log(self.cap / self.base) if self.base > 0 and self.cap > 0 else math.inf
+        positive = self.base > 0 and self.cap > 0
+        self._log_base = math.log(self.base) if positive else 0.0
+        self._log_ratio = math.log(self.cap) - self._log_base if positive else math.inf
 
     def random(self) -> float:
         """Next uniform sample in ``[0, 1)`` of the splitmix64 stream."""
@@ -72,12 +75,16 @@ class BackoffKernel:
 
     def _exp(self, k: int) -> float:
         # base * factor**(k-1), capped; the power is skipped once it would reach the cap.
+        # Past exp(700) the power alone could overflow (tiny bases): go through logarithms.
         if self.base <= 0.0:
             return 0.0
-        e = float(k - 1)
-        if e * self._log_factor >= self._log_ratio:
+        if self.cap <= self.base:
             return self.cap
-        d = self.base * math.pow(self.factor, e)
+        e = float(k - 1)
+        x = e * self._log_factor
+        if x >= self._log_ratio:
+            return self.cap
+        d = self.base * math.pow(self.factor, e) if x < 700.0 else math.exp(self._log_base + x)
         return d if d < self.cap else self.cap
 
     def _fib(self, k: int) -> float:

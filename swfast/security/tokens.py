@@ -243,7 +243,7 @@ class TokenManager:
             raise InvalidToken("token: header alg does not match the key's algorithm")
         return key
 
-    def _check_claims(self, claims: dict[str, Any], token_use: str) -> None:
+    def _check_claims(self, claims: dict[str, Any], expected_use: str) -> None:
         now = self._clock()
         leeway = self.leeway_s
         exp = claims.get("exp")
@@ -270,8 +270,8 @@ class TokenManager:
         else:
             raise InvalidToken("token: missing or malformed aud")
         use = claims.get("token_use", "access")
-        if use != token_use:
-            raise InvalidToken(f"token: a {use!r} token cannot be used as {token_use!r}")
+        if use != expected_use:
+            raise InvalidToken(f"token: a {use!r} token cannot be used as {expected_use!r}")
         for name in ("jti", "fam", "sub"):
             value = claims.get(name)
             if value is not None and type(value) is not str:

@@ -182,7 +182,7 @@ class KeyRing:
         entry = self._primary
         if entry is None:
             raise ConfigurationError("keyring", "the key ring is empty: call generate_keys() first")
-        if next(entry.counter) + entry.uses_base >= self._max_uses:
+        if next(entry.counter) + entry.uses_base + 1 >= self._max_uses:
             with self._lock:
                 if entry is self._primary:
                     if not self._auto_rotate:

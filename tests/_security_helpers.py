@@ -43,3 +43,22 @@ def vectors_dir(package: str) -> Path:
 
     mod = importlib.import_module(package)
     return Path(next(iter(mod.__path__)))
+
+
+def nist_records(path: Path) -> list[dict[str, str]]:
+    """Parse a pyca ``KEY = value`` vector file into one dict per ``COUNT`` block."""
+    records: list[dict[str, str]] = []
+    current: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, _, value = line.partition("=")
+        key, value = key.strip().upper(), value.strip()
+        if key == "COUNT" and current:
+            records.append(current)
+            current = {}
+        current[key] = value
+    if current:
+        records.append(current)
+    return records

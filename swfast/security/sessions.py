@@ -55,7 +55,7 @@ class SessionManager:
         self._id_bytes = id_bytes
         self._lock = threading.Lock()
         self._sessions: dict[str, Session] = {}
-        self._by_user: dict[Any, set[str]] = {}
+        self._by_user: dict[Any, dict[str, None]] = {}  # insertion-ordered id sets
 
     def _new_id(self) -> str:
         while True:
@@ -69,7 +69,7 @@ class SessionManager:
         with self._lock:
             session = Session(self._new_id(), user, now, now, dict(data))
             self._sessions[session.session_id] = session
-            self._by_user.setdefault(user, set()).add(session.session_id)
+            self._by_user.setdefault(user, {})[session.session_id] = None
         security_event("session", "created", user=user)
         return session
 
@@ -81,7 +81,7 @@ class SessionManager:
         if session is not None:
             ids = self._by_user.get(session.user)
             if ids is not None:
-                ids.discard(sid)
+                ids.pop(sid, None)
                 if not ids:
                     del self._by_user[session.user]
         return session
@@ -116,7 +116,7 @@ class SessionManager:
                 raise SessionExpired("session: unknown or revoked")
             session = Session(self._new_id(), old.user, old.created_at, now, {**old.data, **data})
             self._sessions[session.session_id] = session
-            self._by_user.setdefault(old.user, set()).add(session.session_id)
+            self._by_user.setdefault(old.user, {})[session.session_id] = None
         security_event("session", "regenerated", user=old.user)
         return session
 
@@ -129,7 +129,7 @@ class SessionManager:
         return session is not None
 
     def list_sessions(self, user: Any) -> list[Session]:
-        """The user's live sessions (expired ones are purged), oldest first."""
+        """The user's live sessions (expired ones are purged), in the order their ids were issued."""
         now = self._clock()
         with self._lock:
             out = []
@@ -139,7 +139,7 @@ class SessionManager:
                     self._drop(sid)
                 else:
                     out.append(session)
-        return sorted(out, key=lambda s: s.created_at)
+        return out
 
     def revoke_user(self, user: Any) -> int:
         """End every session of ``user`` (password change, compromise); returns how many."""

@@ -20,11 +20,16 @@ class PermissionIndex:
 
     def check(self, subject: object, permission: str) -> Optional[bool]:
         """True/False for a known subject, None when the subject has no entry yet."""
-        entry = self._entries.get(subject)
+        try:
+            entry = self._entries.get(subject)
+        except TypeError:  # unhashable subject: no entry, like PyDict_GetItem in the kernel
+            return None
         if entry is None:
             return None
         if permission in entry[0]:
             return True
+        if not isinstance(permission, str):
+            return False
         for prefix in entry[1]:
             if permission.startswith(prefix):
                 return True

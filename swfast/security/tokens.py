@@ -168,11 +168,12 @@ class TokenManager:
             ttl_s: lifetime; the manager's access/refresh TTL by default.
             family: refresh family id to embed (set by :meth:`issue_tokens`/:meth:`refresh_token`).
         """
-        if token_use not in ("access", "refresh"):
+        default_ttl = {"access": self.access_ttl_s, "refresh": self.refresh_ttl_s}.get(token_use)
+        if default_ttl is None:
             raise ConfigurationError("token_use", "must be 'access' or 'refresh'")
         now = int(self._clock())
         if ttl_s is None:
-            ttl_s = self.access_ttl_s if token_use == "access" else self.refresh_ttl_s
+            ttl_s = default_ttl
         payload: dict[str, Any] = {
             "iss": self.issuer, "aud": self._aud_out, "sub": subject, "iat": now,
             "exp": now + int(ttl_s), "jti": secrets.token_urlsafe(16), "token_use": token_use,

@@ -16,20 +16,19 @@ The PyJWT interop tests check both directions for HS256 and EdDSA.
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import hmac
+import itertools
 import logging
 import math
-import re
 import secrets
 import time
 from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
+from .._native.jws import b64url_decode, b64url_encode
 from ..errors import ConfigurationError, InvalidToken, TokenReuseDetected, TokenRevoked
 from .events import security_event
 from .revocation import MemoryRevocationStore, RevocationStore
-from .signing import HMACKey, KeySet, SigningKey, b64url
+from .signing import HMACKey, KeySet, SigningKey
 
 try:  # orjson is optional: ~3x faster JSON on the token hot path
     import orjson as _orjson
@@ -47,7 +46,6 @@ except ImportError:  # pragma: no cover - exercised where orjson is absent
 SUPPORTED_ALGORITHMS = frozenset({"HS256", "EdDSA"})
 REGISTERED_CLAIMS = frozenset({"iss", "aud", "sub", "exp", "nbf", "iat", "jti", "token_use", "fam"})
 MAX_LEEWAY_S = 60.0
-_B64URL = re.compile(r"[A-Za-z0-9_-]*")
 _ALLOWED_HEADER = frozenset({"alg", "kid", "typ", "cty"})
 
 
@@ -59,11 +57,9 @@ class TokenPair(NamedTuple):
 
 
 def _b64decode(segment: str, what: str) -> bytes:
-    if len(segment) % 4 == 1 or _B64URL.fullmatch(segment) is None:
-        raise InvalidToken(f"token: {what} segment is not base64url")
     try:
-        return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-    except (binascii.Error, ValueError):
+        return b64url_decode(segment)
+    except ValueError:
         raise InvalidToken(f"token: {what} segment is not base64url") from None
 
 
@@ -134,26 +130,26 @@ class TokenManager:
         self._clock = clock
         self.max_token_bytes = int(max_token_bytes)
         self._headers: dict[str, str] = {}
+        self._kid_by_header: dict[str, str] = {}
+        # jti values only need to be unique: a random per-manager prefix and a counter.
+        self._jti_prefix = secrets.token_urlsafe(9)
+        self._jti_counter = itertools.count()
 
     # -- signing ---------------------------------------------------------------------------
     def _header_segment(self, key: SigningKey) -> str:
         segment = self._headers.get(key.kid)
         if segment is None:
-            segment = b64url(_dumps({"alg": key.alg, "kid": key.kid, "typ": "JWT"}))
+            segment = b64url_encode(_dumps({"alg": key.alg, "kid": key.kid, "typ": "JWT"}))
             self._headers[key.kid] = segment
+            self._kid_by_header[segment] = key.kid
         return segment
 
     def _encode(self, payload: dict[str, Any]) -> str:
         key = self.keys.primary
         if key.alg not in self.algorithms:
             raise ConfigurationError("keys", f"primary key alg {key.alg} is not in algorithms={sorted(self.algorithms)}")
-        signing_input = self._header_segment(key) + "." + b64url(_dumps(payload))
-        raw = signing_input.encode("ascii")
-        if type(key) is HMACKey:
-            sig = hmac.digest(key._raw, raw, "sha256")
-        else:
-            sig = key.sign(raw)
-        return signing_input + "." + b64url(sig)
+        signing_input = self._header_segment(key) + "." + b64url_encode(_dumps(payload))
+        return signing_input + "." + b64url_encode(key.sign(signing_input.encode("ascii")))
 
     def generate_token(
         self, subject: str, *, claims: "Mapping[str, Any] | None" = None, token_use: str = "access",
@@ -176,7 +172,8 @@ class TokenManager:
             ttl_s = default_ttl
         payload: dict[str, Any] = {
             "iss": self.issuer, "aud": self._aud_out, "sub": subject, "iat": now,
-            "exp": now + int(ttl_s), "jti": secrets.token_urlsafe(16), "token_use": token_use,
+            "exp": now + int(ttl_s), "jti": f"{self._jti_prefix}{next(self._jti_counter):x}",
+            "token_use": token_use,
         }
         if family is not None:
             payload["fam"] = family
@@ -189,44 +186,34 @@ class TokenManager:
 
     # -- verification ----------------------------------------------------------------------
     def _verify(self, token: Any) -> dict[str, Any]:
-        if type(token) is bytes:
+        if type(token) is not str:
+            if type(token) is not bytes:
+                raise InvalidToken(f"token: expected str, got {type(token).__name__}")
             if len(token) > self.max_token_bytes:
                 raise InvalidToken(f"token: longer than {self.max_token_bytes} bytes")
             try:
                 token = token.decode("ascii")
             except UnicodeDecodeError:
                 raise InvalidToken("token: not ASCII") from None
-        elif type(token) is not str:
-            raise InvalidToken(f"token: expected str, got {type(token).__name__}")
         if len(token) > self.max_token_bytes:
             raise InvalidToken(f"token: longer than {self.max_token_bytes} bytes")
+        if not token.isascii():
+            raise InvalidToken("token: not ASCII")
         parts = token.split(".")
         if len(parts) != 3:
             raise InvalidToken(f"token: expected 3 segments, got {len(parts)}")
         h_seg, p_seg, s_seg = parts
-        key = self._fast_key(h_seg)
-        if key is None:
+        # Fast path: a header byte-identical to one this manager writes names a held key.
+        key = self.keys.get(self._kid_by_header.get(h_seg))
+        if key is None or key.alg not in self.algorithms:
             key = self._key_from_header(h_seg)
-        signing_input = token[: len(h_seg) + len(p_seg) + 1]
-        if not signing_input.isascii():
-            raise InvalidToken("token: not ASCII")
+        signed = token[: len(h_seg) + len(p_seg) + 1].encode("ascii")
         if type(key) is HMACKey:
-            expected = b64url(hmac.digest(key._raw, signing_input.encode("ascii"), "sha256"))
-            if not hmac.compare_digest(expected, s_seg if s_seg.isascii() else ""):
+            if not hmac.compare_digest(b64url_encode(key.sign(signed)), s_seg):
                 raise InvalidToken("token: signature verification failed")
-        elif not key.verify(signing_input.encode("ascii"), _b64decode(s_seg, "signature")):
+        elif not key.verify(signed, _b64decode(s_seg, "signature")):
             raise InvalidToken("token: signature verification failed")
         return _json_object(_b64decode(p_seg, "payload"), "payload")
-
-    def _fast_key(self, h_seg: str) -> "SigningKey | None":
-        """Key for a header segment exactly as this manager writes it (skips JSON parsing)."""
-        for kid, segment in self._headers.items():
-            if segment is h_seg or segment == h_seg:
-                key = self.keys.get(kid)
-                if key is not None and key.alg in self.algorithms:
-                    return key
-                return None
-        return None
 
     def _key_from_header(self, h_seg: str) -> SigningKey:
         header = _json_object(_b64decode(h_seg, "header"), "header")

@@ -407,3 +407,23 @@ def test_key_objects_hide_material() -> None:
         HMACKey("k", b"short")
     with pytest.raises(ConfigurationError):
         HMACKey("k", "a-str-secret-that-is-long-enough-xxxxxxx")  # type: ignore[arg-type]
+
+
+def test_tk2_der_keys_refused_whatever_their_last_bytes() -> None:
+    """DER ends in arbitrary bytes (sometimes whitespace values): many fresh keys, all refused."""
+    from cryptography.hazmat.primitives import serialization as s
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+    for _ in range(100):
+        for private in (ec.generate_private_key(ec.SECP256R1()), ed25519.Ed25519PrivateKey.generate()):
+            for form in (private.public_key().public_bytes(s.Encoding.DER, s.PublicFormat.SubjectPublicKeyInfo),
+                         private.private_bytes(s.Encoding.DER, s.PrivateFormat.PKCS8, s.NoEncryption())):
+                with pytest.raises(ConfigurationError):
+                    HMACKey("x", form)
+
+
+def test_random_secrets_are_never_refused() -> None:
+    for _ in range(3000):
+        HMACKey("k", os.urandom(32))
+    HMACKey("k", b"{" + os.urandom(40))
+    assert HMACKey.generate().can_sign

@@ -38,23 +38,23 @@ def _looks_asymmetric(secret: bytes) -> bool:
         return True
     if stripped[:1] == b"{":
         try:
-            doc = json.loads(stripped)
+            return isinstance(json.loads(stripped), dict)  # a JWK (or any JSON object)
         except ValueError:
-            return True  # JSON-looking secrets are refused outright
-        return isinstance(doc, dict)
+            pass
     from cryptography.hazmat.primitives import serialization
 
-    for loader in (serialization.load_der_public_key, serialization.load_ssh_public_key):
-        try:
-            loader(stripped)
-            return True
-        except Exception:  # noqa: BLE001 - any parse failure means "not this format"
-            pass
-    try:
-        serialization.load_der_private_key(stripped, password=None)
-        return True
-    except Exception:  # noqa: BLE001
-        return False
+    def private_der(data: bytes) -> object:
+        return serialization.load_der_private_key(data, password=None)
+
+    # Binary DER must be parsed unstripped (its last bytes may be whitespace values).
+    for candidate in {secret, stripped}:
+        for loader in (serialization.load_der_public_key, private_der, serialization.load_ssh_public_key):
+            try:
+                loader(candidate)
+                return True
+            except Exception:  # noqa: BLE001 - any parse failure means "not this format"
+                continue
+    return False
 
 
 def _check_kid(kid: str) -> str:
@@ -119,7 +119,10 @@ class HMACKey(SigningKey):
     @classmethod
     def generate(cls, kid: "str | None" = None) -> "HMACKey":
         """A fresh 256-bit random HS256 key."""
-        return cls(kid or secrets.token_urlsafe(8), secrets.token_bytes(32))
+        while True:  # a random secret that happens to parse as a key is drawn again
+            raw = secrets.token_bytes(32)
+            if not _looks_asymmetric(raw):
+                return cls(kid or secrets.token_urlsafe(8), raw)
 
     def sign(self, message: bytes) -> bytes:
         inner = self._inner.copy()

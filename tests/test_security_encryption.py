@@ -281,3 +281,56 @@ def test_empty_ring_and_errors() -> None:
         ring.retire_key(5)
     with pytest.raises(ConfigurationError):
         ring.generate_keys(0)
+
+
+def _codec(kernel, ring: KeyRing):  # type: ignore[no-untyped-def]
+    from cryptography.exceptions import InvalidTag
+
+    from swfast.security.encryption import _aad_bytes, _integrity_failure
+
+    helper = DataEncryptor(ring)
+    return kernel.EnvelopeCodec(ring, ring._by_header, ring._encrypt_slot_slow, helper._check_envelope,
+                                _aad_bytes, InvalidTag, _integrity_failure)
+
+
+def test_envelope_kernels_agree(impl) -> None:  # type: ignore[no-untyped-def]
+    from swfast._native import _envelope_py
+
+    ring = KeyRing()
+    ring.generate_keys()
+    mine, twin = _codec(impl.load("envelope"), ring), _codec(_envelope_py, ring)
+    for aad in (None, b"ctx", {"user": 1}):
+        env = mine.encrypt_data(b"payload", aad)
+        assert twin.decrypt_data(env, aad) == b"payload" == mine.decrypt_data(env, aad)
+        env2 = twin.encrypt_data(b"payload", aad)
+        assert mine.decrypt_data(env2, aad) == b"payload"
+    n1, n2 = mine.encrypt_data(b"")[5:17], mine.encrypt_data(b"")[5:17]
+    assert n1[:8] == n2[:8] and int.from_bytes(n2[8:], "big") == int.from_bytes(n1[8:], "big") + 1
+    ring.rotate_keys()
+    assert mine.decrypt_data(env, {"user": 1}) == b"payload"  # non-primary key via the dict
+    for bad in (env[:-1] + bytes([env[-1] ^ 1]), b"\x09" + env[1:], env[:10], bytearray(env)):
+        with pytest.raises((IntegrityError, TypeError)) if not isinstance(bad, bytearray) else _no_raise():
+            mine.decrypt_data(bad, {"user": 1})
+    with pytest.raises(TypeError):
+        mine.decrypt_data("text")
+
+
+class _no_raise:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> bool:
+        return False
+
+
+def test_nonce_fields_differ_between_loads(tmp_path: Path) -> None:
+    """Two processes loading the same stored key draw different random nonce fields."""
+    ring = KeyRing()
+    ring.generate_keys()
+    master = os.urandom(32)
+    ring.store_keys(tmp_path / "k", master)
+    a, b = KeyRing.load_keys(tmp_path / "k", master), KeyRing.load_keys(tmp_path / "k", master)
+    na = DataEncryptor(a).encrypt_data(b"x")[5:17]
+    nb = DataEncryptor(b).encrypt_data(b"x")[5:17]
+    assert na[8:] == nb[8:] and na[:8] != nb[:8]
+    assert DataEncryptor(b).decrypt_data(DataEncryptor(a).encrypt_data(b"y")) == b"y"

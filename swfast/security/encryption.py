@@ -14,10 +14,10 @@ key. Unknown versions raise :class:`~swfast.errors.UnsupportedVersion`, retired 
 from __future__ import annotations
 
 import json
-import os
 from typing import Any, Mapping
 
-from ..errors import IntegrityError, UnsupportedVersion
+from .._native.envelope import EnvelopeCodec
+from ..errors import IntegrityError, UnknownKeyId, UnsupportedVersion
 from .keys import ENVELOPE_VERSION, KeyRing
 
 HEADER_LEN = 5
@@ -36,8 +36,19 @@ def _aad_bytes(aad: "bytes | Mapping[str, Any] | None") -> bytes:
     raise TypeError(f"aad: expected bytes or a mapping, got {type(aad).__name__}")
 
 
-class DataEncryptor:
+def _integrity_failure() -> IntegrityError:
+    return IntegrityError("envelope: authentication failed (modified data, wrong aad or wrong key)")
+
+
+class DataEncryptor(EnvelopeCodec):
     """``encrypt_data``/``decrypt_data``/``verify_integrity`` over a :class:`KeyRing`. Thread-safe.
+
+    ``encrypt_data(data, aad=None) -> bytes`` seals under the primary key (``KeyExhausted`` when
+    the key is used up and the ring does not auto-rotate); ``decrypt_data(envelope, aad=None)``
+    returns the plaintext or raises ``IntegrityError`` (truncated, modified, wrong ``aad`` or key),
+    ``UnsupportedVersion`` or ``UnknownKeyId`` (both ``IntegrityError``; the latter also
+    ``KeyNotFound``). ``aad`` is bytes or a mapping (canonical JSON). Both methods are the compiled
+    envelope kernel (``swfast._native.envelope``).
 
     Args:
         keyring: the key ring; a fresh one with one generated key when omitted.
@@ -49,30 +60,12 @@ class DataEncryptor:
         if keyring is None:
             keyring = KeyRing()
             keyring.generate_keys()
+        super().__init__(keyring, keyring._by_header, keyring._encrypt_slot_slow, self._check_envelope,
+                         _aad_bytes, InvalidTag, _integrity_failure)
         self.keyring = keyring
-        self._invalid_tag = InvalidTag
 
-    def encrypt_data(self, data: bytes, aad: "bytes | Mapping[str, Any] | None" = None) -> bytes:
-        """Encrypt ``data`` under the primary key; ``aad`` must be given again to decrypt.
-
-        Raises:
-            KeyExhausted: the primary key is used up and the ring does not auto-rotate.
-        """
-        entry = self.keyring._encrypt_slot()
-        header = entry.header
-        nonce = os.urandom(NONCE_LEN)
-        if aad is None:
-            return header + nonce + entry.aead.encrypt(nonce, data, header)
-        return header + nonce + entry.aead.encrypt(nonce, data, header + _aad_bytes(aad))
-
-    def decrypt_data(self, envelope: bytes, aad: "bytes | Mapping[str, Any] | None" = None) -> bytes:
-        """Decrypt an envelope made by :meth:`encrypt_data` with the same ``aad``.
-
-        Raises:
-            IntegrityError: truncated, modified, wrong ``aad`` or wrong key.
-            UnsupportedVersion: unknown envelope version (an ``IntegrityError``).
-            UnknownKeyId: the key id is unknown or retired (a ``KeyNotFound`` and ``IntegrityError``).
-        """
+    def _check_envelope(self, envelope: Any) -> tuple[Any, bytes]:
+        """Slow path: coerce the type and raise the precise error for a bad envelope."""
         if not isinstance(envelope, (bytes, bytearray, memoryview)):
             raise TypeError(f"envelope: expected bytes, got {type(envelope).__name__}")
         envelope = bytes(envelope)
@@ -80,14 +73,10 @@ class DataEncryptor:
             raise IntegrityError(f"envelope: {len(envelope)} bytes is shorter than the {MIN_ENVELOPE}-byte minimum")
         if envelope[0] != ENVELOPE_VERSION:
             raise UnsupportedVersion(f"envelope: unsupported version {envelope[0]} (expected {ENVELOPE_VERSION})")
-        aead = self.keyring._decrypt_aead(int.from_bytes(envelope[1:5], "big"))
-        header = envelope[:5]
-        try:
-            return aead.decrypt(  # type: ignore[no-any-return]
-                envelope[5:17], envelope[17:], header if aad is None else header + _aad_bytes(aad)
-            )
-        except self._invalid_tag:
-            raise IntegrityError("envelope: authentication failed (modified data, wrong aad or wrong key)") from None
+        entry = self.keyring._by_header.get(envelope[:5])
+        if entry is None:
+            raise UnknownKeyId(int.from_bytes(envelope[1:5], "big"))
+        return entry, envelope
 
     def verify_integrity(self, envelope: bytes, aad: "bytes | Mapping[str, Any] | None" = None) -> bool:
         """True when ``envelope`` authenticates with ``aad``; never raises for bad input."""

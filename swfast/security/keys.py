@@ -4,7 +4,13 @@ Tink-style: every key has a 32-bit id written into each envelope, exactly one ke
 (encrypts), older keys are decrypt-only until :meth:`KeyRing.retire_key`, after which their
 ciphertexts fail with :class:`~swfast.errors.UnknownKeyId` (a ``KeyNotFound``). No trial
 decryption. Each key counts its encryptions and the ring rotates (or refuses, with
-``auto_rotate=False``) before 2**32 random 96-bit nonces were used under one key (NIST SP 800-38D).
+``auto_rotate=False``) before 2**32 encryptions under one key (NIST SP 800-38D).
+
+Nonces (96 bits) follow SP 800-38D §8.2.1's deterministic construction: an 8-byte random field
+drawn each time a key is created or loaded in a process, then a 4-byte invocation counter. Within
+a process they never repeat (the counter is below 2**32 by the limit above); across processes
+sharing a key a repeat needs two equal 64-bit random fields (about n**2 / 2**65 for n processes),
+far less likely than random 96-bit nonces after 2**32 messages.
 
 ``store_keys`` writes only keys wrapped (RFC 3394 AES key wrap) by a master key taken from the
 argument, ``SWFAST_MASTER_KEY`` (base64) or ``SWFAST_MASTER_KEY_FILE``, to a file of mode 0600.
@@ -35,7 +41,7 @@ ENVELOPE_VERSION = 1
 _STORE_FORMAT = "swfast-keyring-v1"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Entry:
     key_id: int
     secret: SecretBytes
@@ -45,6 +51,8 @@ class _Entry:
     created_at: float
     counter: Any = field(default_factory=itertools.count)
     uses_base: int = 0
+    limit: int = 0  # counter values below this may encrypt: max_uses - uses_base - 1
+    nonce_prefix: bytes = b""  # 8 random bytes drawn when the key is loaded in this process
 
     def __repr__(self) -> str:
         return f"<key id={self.key_id} state={self.state}>"
@@ -91,6 +99,7 @@ class KeyRing:
         self._auto_rotate = auto_rotate
         self._lock = threading.RLock()
         self._keys: dict[int, _Entry] = {}
+        self._by_header: dict[bytes, _Entry] = {}  # envelope header -> key (mutated in place)
         self._primary: "_Entry | None" = None
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -108,7 +117,10 @@ class KeyRing:
                 raise ConfigurationError("key_id", f"key id {key_id} already exists or is out of range")
             header = bytes([ENVELOPE_VERSION]) + key_id.to_bytes(4, "big")
             entry = _Entry(key_id, SecretBytes(material), AESGCM(material), header, state, created_at)
+            entry.limit = self._max_uses - 1
+            entry.nonce_prefix = secrets.token_bytes(8)
             self._keys[key_id] = entry
+            self._by_header[header] = entry
             return entry
 
     def generate_keys(self, count: int = 1) -> list[int]:
@@ -150,6 +162,7 @@ class KeyRing:
             if entry is self._primary:
                 raise ConfigurationError("key_id", "cannot retire the primary key: rotate_keys() first")
             del self._keys[key_id]
+            del self._by_header[entry.header]
             entry.secret.wipe()
         security_event("key_rotation", "retired", key_id=key_id)
 
@@ -175,23 +188,29 @@ class KeyRing:
         """Set the usage counter (tests of the 2**32 limit)."""
         entry = self._keys[key_id]
         entry.uses_base = uses
+        entry.limit = self._max_uses - uses - 1
         entry.counter = itertools.count()
+        entry.nonce_prefix = secrets.token_bytes(8)
 
     # -- hot paths used by DataEncryptor ----------------------------------------------------
-    def _encrypt_slot(self) -> _Entry:
-        entry = self._primary
+    def _encrypt_slot_slow(self, entry: "_Entry | None") -> "tuple[_Entry, int]":
+        """Called by the encryptor when ``entry`` (the primary it saw) is missing or used up.
+
+        Returns the primary entry and the invocation counter value reserved for this encryption.
+        """
         if entry is None:
             raise ConfigurationError("keyring", "the key ring is empty: call generate_keys() first")
-        if next(entry.counter) + entry.uses_base + 1 >= self._max_uses:
-            with self._lock:
-                if entry is self._primary:
-                    if not self._auto_rotate:
-                        raise KeyExhausted(
-                            f"key {entry.key_id} reached {self._max_uses} encryptions: call rotate_keys()"
-                        )
-                    self.rotate_keys()
-                return self._encrypt_slot()
-        return entry
+        with self._lock:
+            if entry is self._primary:
+                if not self._auto_rotate:
+                    raise KeyExhausted(f"key {entry.key_id} reached {self._max_uses} encryptions: call rotate_keys()")
+                self.rotate_keys()
+            primary = self._primary
+        assert primary is not None
+        n = next(primary.counter)
+        if n >= primary.limit:
+            return self._encrypt_slot_slow(primary)
+        return primary, n
 
     def _decrypt_aead(self, key_id: int) -> Any:
         entry = self._keys.get(key_id)
@@ -252,6 +271,7 @@ class KeyRing:
                 material = aes_key_unwrap(kek, base64.b64decode(item["wrapped"]))
                 entry = ring._add(material, int(item["id"]), str(item["state"]), float(item["created_at"]))
                 entry.uses_base = int(item["uses"])
+                entry.limit = ring._max_uses - entry.uses_base - 1
                 if entry.state == "primary":
                     ring._primary = entry
         except (KeyError, TypeError, ValueError, InvalidUnwrap) as exc:

@@ -20,7 +20,7 @@ class EnvelopeCodec:
     def __init__(
         self, ring: Any, by_header: "dict[bytes, Any]", slow_slot: Callable[[Any], Any],
         check_envelope: Callable[[Any], "tuple[Any, bytes]"], aad_bytes: Callable[[Any], bytes],
-        invalid_tag: type, on_invalid_tag: Callable[[], BaseException],
+        invalid_tag: "type[BaseException]", on_invalid_tag: Callable[[], BaseException],
     ) -> None:
         self._ring = ring
         self._by_header = by_header

@@ -192,7 +192,7 @@ class RBAC:
         result = self._check(user, permission)
         if result is None:
             return self._fill(user, permission)
-        return result  # type: ignore[no-any-return]
+        return result
 
     def require_permission(self, user: Any, permission: str) -> None:
         """Raise :class:`~swfast.errors.PermissionDenied` (and log the denial) unless allowed."""

@@ -152,8 +152,10 @@ class SessionManager:
 
     def manage_sessions(self, action: str, **kwargs: Any) -> Any:
         """Dispatch ``create``/``get``/``regenerate``/``revoke``/``list``/``revoke_user``."""
-        actions = {"create": self.create, "get": self.get, "regenerate": self.regenerate,
-                   "revoke": self.revoke, "list": self.list_sessions, "revoke_user": self.revoke_user}
+        actions: dict[str, Callable[..., Any]] = {
+            "create": self.create, "get": self.get, "regenerate": self.regenerate,
+            "revoke": self.revoke, "list": self.list_sessions, "revoke_user": self.revoke_user,
+        }
         fn = actions.get(action)
         if fn is None:
             raise ConfigurationError("action", f"must be one of {sorted(actions)}")

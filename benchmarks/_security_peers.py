@@ -165,3 +165,45 @@ def owasp_argon2_cffi() -> Any:
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+class JoserfcAdapter:
+    """joserfc HS256 encode + decode + claims validation (exp essential, iss, aud)."""
+
+    def __init__(self) -> None:
+        import warnings
+
+        from joserfc import jwt
+        from joserfc.jwk import OctKey
+
+        warnings.filterwarnings("ignore", module="joserfc")
+        self.jwt = jwt
+        self.key = OctKey.import_key(SECRET)
+        self.registry = jwt.JWTClaimsRegistry(
+            exp={"essential": True}, iss={"essential": True, "value": ISSUER},
+            aud={"essential": True, "value": AUDIENCE},
+        )
+
+    def roundtrip(self) -> dict[str, Any]:
+        now = int(time.time())
+        token = self.jwt.encode({"alg": "HS256", "kid": "k1"}, {"iss": ISSUER, "aud": AUDIENCE, "sub": "u1",
+                                "iat": now, "exp": now + 900, "jti": "j", "token_use": "access"}, self.key)
+        decoded = self.jwt.decode(token, self.key)
+        self.registry.validate(decoded.claims)
+        return decoded.claims  # type: ignore[no-any-return]
+
+
+def pyotp_now() -> Any:
+    import pyotp
+
+    totp = pyotp.TOTP(base64.b32encode(SECRET[:20]).decode())
+    return totp.now
+
+
+def multifernet_rotate() -> Any:
+    from cryptography.fernet import Fernet, MultiFernet
+
+    old, new = Fernet(Fernet.generate_key()), Fernet(Fernet.generate_key())
+    token = old.encrypt(os.urandom(1024))
+    rotator = MultiFernet([new, old])
+    return lambda: rotator.rotate(token)

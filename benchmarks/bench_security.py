@@ -126,3 +126,41 @@ class TimePasswords:
 
 def timeraw_import_swfast_security() -> str:
     return "import swfast.security"
+
+
+class TimePeersExtra:
+    """joserfc HS256 round trip, TOTP generation vs pyotp, key rotation vs MultiFernet.rotate."""
+
+    params = ["swfast", "peer"]
+    param_names = ["impl"]
+
+    def setup(self, impl: str) -> None:
+        import time
+
+        from swfast.security import DataEncryptor, KeyRing, totp
+
+        if impl == "swfast":
+            mgr, _ = peers.token_manager("HS256")
+            gen, val = mgr.generate_token, mgr.validate_token
+            self.token = lambda: val(gen("u1"))
+            secret = peers.SECRET[:20]
+            self.otp = lambda: totp(secret, time.time())
+            ring = KeyRing()
+            ring.generate_keys()
+            enc = DataEncryptor(ring)
+            old = enc.encrypt_data(os.urandom(1024))
+            ring.rotate_keys()
+            self.rotate = lambda: enc.reencrypt(old)
+        else:
+            self.token = peers.JoserfcAdapter().roundtrip
+            self.otp = peers.pyotp_now()
+            self.rotate = peers.multifernet_rotate()
+
+    def time_token_hs256(self, impl: str) -> None:
+        self.token()
+
+    def time_totp(self, impl: str) -> None:
+        self.otp()
+
+    def time_rotate_1k(self, impl: str) -> None:
+        self.rotate()

@@ -289,3 +289,50 @@ def test_concurrent_sessions_threads() -> None:
     for t in ts:
         t.join()
     assert errors == [] and len(sm) == 0
+
+
+def test_password_failures_lock_the_user_out(cheap: PasswordHasher, caplog: pytest.LogCaptureFixture) -> None:
+    clock = FakeClock()
+    auth = AuthManager(clock=clock)
+    users = {"alice": cheap.hash("pw"), "bob": cheap.hash("pw")}
+    auth.register_method("password", PasswordAuth(cheap, users.get))
+    with caplog.at_level(logging.WARNING, logger="swfast.security"):
+        for _ in range(5):
+            with pytest.raises(AuthenticationError):
+                auth.authenticate("password", {"username": "alice", "password": "guess"})
+        with pytest.raises(AccountLocked) as info:
+            auth.authenticate("password", {"username": "alice", "password": "pw"})  # even the right one
+    assert 0 < info.value.retry_after <= 300
+    assert "kind=lockout outcome=locked" in caplog.text and "alice" not in caplog.text
+    assert auth.authenticate("password", {"username": "bob", "password": "pw"}).user == "bob"
+    clock.advance(301)
+    assert auth.authenticate("password", {"username": "alice", "password": "pw"}).user == "alice"
+    for _ in range(4):  # a success resets the count
+        with pytest.raises(AuthenticationError):
+            auth.authenticate("password", {"username": "alice", "password": "guess"})
+    auth.authenticate("password", {"username": "alice", "password": "pw"})
+    with pytest.raises(AuthenticationError):
+        auth.authenticate("password", {"username": "alice", "password": "guess"})
+    assert auth.authenticate("password", {"username": "alice", "password": "pw"}).user == "alice"
+    unthrottled = AuthManager(throttle=None)
+    unthrottled.register_method("password", PasswordAuth(cheap, users.get))
+    for _ in range(7):
+        with pytest.raises(AuthenticationError):
+            unthrottled.authenticate("password", {"username": "alice", "password": "guess"})
+
+
+def test_failure_throttle_window() -> None:
+    from swfast.security.throttle import FailureThrottle
+
+    clock = FakeClock()
+    throttle = FailureThrottle(clock=clock, max_failures=3, window_s=10, lockout_s=20)
+    assert not throttle.failure("u")
+    clock.advance(11)  # the first failure left the window
+    assert not throttle.failure("u") and not throttle.failure("u")
+    assert throttle.failure("u")
+    with pytest.raises(AccountLocked):
+        throttle.check("u")
+    throttle.reset("u")
+    throttle.check("u")
+    with pytest.raises(ConfigurationError):
+        FailureThrottle(max_failures=0)

@@ -15,6 +15,7 @@ _EXPORTS = {
     "Argon2Params": "passwords",
     "DataEncryptor": "encryption",
     "Ed25519Key": "signing",
+    "FailureThrottle": "throttle",
     "HMACKey": "signing",
     "KeyRing": "keys",
     "KeySet": "signing",
@@ -51,6 +52,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .secret import SecretBytes, wipe
     from .sessions import Session, SessionManager
     from .signing import Ed25519Key, HMACKey, KeySet
+    from .throttle import FailureThrottle
     from .tokens import TokenManager, TokenPair
 
 

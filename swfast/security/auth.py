@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional
 
-from ..errors import AccountLocked, AuthenticationError, ConfigurationError, InvalidToken, UnknownAuthMethod
+from ..errors import AuthenticationError, ConfigurationError, InvalidToken, UnknownAuthMethod
 from .events import security_event
 from .passwords import PasswordHasher
 from .sessions import Session, SessionManager
+from .throttle import FailureThrottle
 
 AuthMethod = Callable[[Mapping[str, Any]], Optional[Any]]
 
@@ -113,12 +115,23 @@ class AuthManager:
         sessions: session manager (one with defaults when omitted).
         tokens: token manager used by :meth:`verify_token` (and the ``"token"`` method).
         mfa: a TOTP verifier; enrolled users must pass ``credentials["otp"]``.
+        throttle: per-user lockout after repeated failures, keyed by ``credentials["username"]``
+            (5 failures in 5 minutes lock for 5 minutes by default; ``None`` disables it).
+        clock: wall clock for the default session manager and throttle (injected in tests).
     """
 
-    def __init__(self, *, sessions: "SessionManager | None" = None, tokens: Any = None, mfa: Any = None) -> None:
-        self.sessions = sessions if sessions is not None else SessionManager()
+    _DEFAULT: Any = object()
+
+    def __init__(
+        self, *, sessions: "SessionManager | None" = None, tokens: Any = None, mfa: Any = None,
+        throttle: Any = _DEFAULT, clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.sessions = sessions if sessions is not None else SessionManager(clock=clock)
         self.tokens = tokens
         self.mfa = mfa
+        self.throttle: "FailureThrottle | None" = (
+            FailureThrottle(clock=clock, reason="auth_failures") if throttle is AuthManager._DEFAULT else throttle
+        )
         self._methods: dict[str, AuthMethod] = {}
         if tokens is not None:
             self.register_method("token", TokenAuth(tokens))
@@ -138,33 +151,42 @@ class AuthManager:
 
         Raises:
             UnknownAuthMethod: no method has that name.
-            AccountLocked: MFA throttling is active for the user.
+            AccountLocked: the user is throttled after repeated password or MFA failures.
             AuthenticationError: anything else (wrong credentials, missing OTP, a failing method).
         """
         fn = self._methods.get(method)
         if fn is None:
             security_event("auth", "unknown_method", level=logging.WARNING, method=str(method)[:32])
             raise UnknownAuthMethod(f"method: unknown authentication method {method!r}; registered: {self.methods()}")
+        claimed = credentials.get("username")
+        throttle = self.throttle if claimed is not None else None
+        if throttle is not None:
+            throttle.check(claimed)
         try:
             user = fn(credentials)
         except Exception as exc:  # noqa: BLE001 - fail closed on any method error
             security_event("auth", "error", level=logging.WARNING, method=method, error=type(exc).__name__)
+            self._failed(throttle, claimed)
             raise AuthenticationError("authentication failed") from None
         if user is None:
-            security_event("auth", "failure", method=method, level=logging.WARNING)
+            security_event("auth", "failure", user=claimed, method=method, level=logging.WARNING)
+            self._failed(throttle, claimed)
             raise AuthenticationError("authentication failed")
         if self.mfa is not None and self.mfa.is_enrolled(user):
             code = credentials.get("otp")
-            try:
-                ok = isinstance(code, str) and self.mfa.verify(user, code)
-            except AccountLocked:
-                raise
-            if not ok:
+            if not (isinstance(code, str) and self.mfa.verify(user, code)):  # AccountLocked propagates
                 security_event("auth", "mfa_failure", user=user, method=method, level=logging.WARNING)
                 raise AuthenticationError("authentication failed")
+        if throttle is not None:
+            throttle.success(claimed)
         security_event("auth", "success", user=user, method=method)
         session = self.sessions.create(user) if create_session else None
         return AuthResult(user, method, session)
+
+    @staticmethod
+    def _failed(throttle: "FailureThrottle | None", claimed: Any) -> None:
+        if throttle is not None:
+            throttle.failure(claimed)
 
     def verify_token(self, token: "str | bytes") -> dict[str, Any]:
         """Validate an access token and return its claims (raises ``InvalidToken``)."""

@@ -17,12 +17,12 @@ import logging
 import secrets
 import threading
 import time
-from collections import deque
 from typing import Any, Callable, MutableMapping
 from urllib.parse import quote, urlencode
 
-from ..errors import AccountLocked, ConfigurationError
+from ..errors import ConfigurationError
 from .events import security_event
+from .throttle import FailureThrottle
 
 _ALGORITHMS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "sha512": hashlib.sha512}
 MIN_SECRET_BYTES = 20
@@ -96,11 +96,10 @@ class TOTPVerifier:
         self._store: MutableMapping[Any, bytes] = store if store is not None else {}
         self._clock = clock
         self.issuer, self.digits, self.step, self.algorithm, self.window = issuer, digits, step, algorithm, window
-        self.max_failures, self.failure_window_s, self.lockout_s = max_failures, failure_window_s, lockout_s
+        self.throttle = FailureThrottle(clock=clock, max_failures=max_failures, window_s=failure_window_s,
+                                        lockout_s=lockout_s, reason="mfa_failures")
         self._lock = threading.Lock()
         self._last_step: dict[Any, int] = {}
-        self._failures: dict[Any, deque[float]] = {}
-        self._locked_until: dict[Any, float] = {}
 
     def _aad(self, user: Any) -> dict[str, str]:
         return {"purpose": "totp-secret", "user": str(user)}
@@ -129,12 +128,9 @@ class TOTPVerifier:
         Raises:
             AccountLocked: ``user`` is throttled after repeated failures.
         """
+        self.throttle.check(user)
         now = self._clock()
         with self._lock:
-            until = self._locked_until.get(user, 0.0)
-            if now < until:
-                security_event("mfa", "locked", user=user, level=logging.WARNING)
-                raise AccountLocked(f"too many failed codes; retry in {until - now:.0f}s", retry_after=until - now)
             secret = self._secret(user)
             matched = None
             if secret is not None and isinstance(code, str) and len(code) == self.digits:
@@ -145,30 +141,23 @@ class TOTPVerifier:
                         matched = s
             if matched is not None and matched > self._last_step.get(user, -1):
                 self._last_step[user] = matched
-                self._failures.pop(user, None)
-                security_event("mfa", "success", user=user)
-                return True
-            self._record_failure(user, now, replay=matched is not None)
-            return False
-
-    def _record_failure(self, user: Any, now: float, *, replay: bool) -> None:
-        failures = self._failures.setdefault(user, deque())
-        failures.append(now)
-        while failures and failures[0] <= now - self.failure_window_s:
-            failures.popleft()
-        security_event("mfa", "replay" if replay else "failure", user=user, level=logging.WARNING)
-        if len(failures) >= self.max_failures:
-            self._locked_until[user] = now + self.lockout_s
-            failures.clear()
-            security_event("lockout", "locked", user=user, level=logging.WARNING, reason="mfa_failures")
+                accepted = True
+            else:
+                accepted = False
+        if accepted:
+            self.throttle.success(user)
+            security_event("mfa", "success", user=user)
+            return True
+        security_event("mfa", "replay" if matched is not None else "failure", user=user, level=logging.WARNING)
+        self.throttle.failure(user)
+        return False
 
     def remove(self, user: Any) -> None:
         """Forget ``user``'s secret and state."""
         with self._lock:
             self._store.pop(user, None)
             self._last_step.pop(user, None)
-            self._failures.pop(user, None)
-            self._locked_until.pop(user, None)
+        self.throttle.reset(user)
 
 
 __all__ = ["TOTPVerifier", "generate_secret", "hotp", "provisioning_uri", "totp"]

@@ -427,3 +427,17 @@ def test_random_secrets_are_never_refused() -> None:
         HMACKey("k", os.urandom(32))
     HMACKey("k", b"{" + os.urandom(40))
     assert HMACKey.generate().can_sign
+
+
+def test_kid_reused_with_another_algorithm_is_not_confused(clock: FakeClock) -> None:
+    ks = KeySet(HMACKey("k", SECRET), HMACKey("other", bytes(reversed(SECRET))))
+    mgr = TokenManager(ks, algorithms=["HS256", "EdDSA"], issuer="urn:expected", audience="api", clock=clock)
+    old = mgr.generate_token("u")  # caches the HS256 header of kid "k"
+    ks.set_primary("other")
+    ks.retire("k")
+    ks.add(Ed25519Key.generate("k"), primary=True)
+    with pytest.raises(InvalidToken):
+        mgr.validate_token(old)
+    fresh = mgr.generate_token("u")
+    assert json.loads(__import__("base64").urlsafe_b64decode(fresh.split(".")[0] + "=="))["alg"] == "EdDSA"
+    assert mgr.validate_token(fresh)["sub"] == "u"

@@ -212,12 +212,6 @@ class KeyRing:
             return self._encrypt_slot_slow(primary)
         return primary, n
 
-    def _decrypt_aead(self, key_id: int) -> Any:
-        entry = self._keys.get(key_id)
-        if entry is None:
-            raise UnknownKeyId(key_id)
-        return entry.aead
-
     # -- storage --------------------------------------------------------------------------
     def store_keys(self, path: "str | os.PathLike[str]", master_key: "bytes | SecretBytes | None" = None) -> None:
         """Write every key wrapped by the master key to ``path`` (mode 0600, atomic replace).

@@ -129,19 +129,19 @@ class TokenManager:
         self.store: RevocationStore = store if store is not None else MemoryRevocationStore(clock=clock)
         self._clock = clock
         self.max_token_bytes = int(max_token_bytes)
-        self._headers: dict[str, str] = {}
-        self._kid_by_header: dict[str, str] = {}
+        self._headers: dict[tuple[str, str], str] = {}
+        self._kid_by_header: dict[str, tuple[str, str]] = {}
         # jti values only need to be unique: a random per-manager prefix and a counter.
         self._jti_prefix = secrets.token_urlsafe(9)
         self._jti_counter = itertools.count()
 
     # -- signing ---------------------------------------------------------------------------
     def _header_segment(self, key: SigningKey) -> str:
-        segment = self._headers.get(key.kid)
+        segment = self._headers.get((key.kid, key.alg))
         if segment is None:
             segment = b64url_encode(_dumps({"alg": key.alg, "kid": key.kid, "typ": "JWT"}))
-            self._headers[key.kid] = segment
-            self._kid_by_header[segment] = key.kid
+            self._headers[(key.kid, key.alg)] = segment
+            self._kid_by_header[segment] = (key.kid, key.alg)
         return segment
 
     def _encode(self, payload: dict[str, Any]) -> str:
@@ -204,8 +204,9 @@ class TokenManager:
             raise InvalidToken(f"token: expected 3 segments, got {len(parts)}")
         h_seg, p_seg, s_seg = parts
         # Fast path: a header byte-identical to one this manager writes names a held key.
-        key = self.keys.get(self._kid_by_header.get(h_seg))
-        if key is None or key.alg not in self.algorithms:
+        cached = self._kid_by_header.get(h_seg)
+        key = None if cached is None else self.keys.get(cached[0])
+        if key is None or key.alg != cached[1] or key.alg not in self.algorithms:  # type: ignore[index]
             key = self._key_from_header(h_seg)
         signed = token[: len(h_seg) + len(p_seg) + 1].encode("ascii")
         if type(key) is HMACKey:

@@ -123,3 +123,26 @@ def test_full_flow_leaks_no_key_material(caplog: pytest.LogCaptureFixture, tmp_p
         for form in (raw.hex(), base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode().rstrip("="),
                      base64.b32encode(raw).decode().rstrip("=")):
             assert form not in text
+
+
+def test_security_kernels_compiled_unless_disabled() -> None:
+    from swfast._native import envelope, jws, rbac
+    from swfast._native._compat import NO_EXTENSIONS
+    from swfast.security import DataEncryptor
+
+    suffix = "_py" if NO_EXTENSIONS else "_c"
+    for mod in (envelope.EnvelopeCodec, jws.b64url_encode, rbac.PermissionIndex):
+        assert mod.__module__.endswith(suffix), mod
+    assert DataEncryptor.__mro__[1].__module__.endswith("_envelope" + suffix)
+
+
+def test_reimport_with_extensions_disabled_uses_twins() -> None:
+    import os
+
+    code = ("from swfast._native import envelope, jws, rbac\n"
+            "mods = [envelope.EnvelopeCodec.__module__, jws.b64url_decode.__module__, rbac.PermissionIndex.__module__]\n"
+            "assert all(m.endswith('_py') for m in mods), mods\n"
+            "from swfast.security import DataEncryptor, RBAC\n"
+            "r = RBAC(); r.grant_permission('a', 'p'); r.assign_role('u', 'a'); assert r.check_permission('u', 'p')\n"
+            "e = DataEncryptor(); assert e.decrypt_data(e.encrypt_data(b'x')) == b'x'\n")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env={**os.environ, "SWFAST_NO_EXTENSIONS": "1"})

@@ -336,3 +336,17 @@ def test_failure_throttle_window() -> None:
     throttle.check("u")
     with pytest.raises(ConfigurationError):
         FailureThrottle(max_failures=0)
+
+
+def test_privilege_change_issues_new_session_id(cheap: PasswordHasher) -> None:
+    clock = FakeClock()
+    auth = AuthManager(clock=clock)
+    auth.register_method("password", PasswordAuth(cheap, {"alice": cheap.hash("pw")}.get))
+    first = auth.authenticate("password", {"username": "alice", "password": "pw"}).session
+    second = auth.authenticate("password", {"username": "alice", "password": "pw"}).session
+    assert first is not None and second is not None and first.session_id != second.session_id
+    elevated = auth.change_privileges(first.session_id, role="admin")
+    assert elevated.session_id != first.session_id and elevated.data == {"role": "admin"}
+    with pytest.raises(SessionExpired):
+        auth.manage_sessions("get", session_id=first.session_id)
+    assert auth.manage_sessions("get", session_id=elevated.session_id).user == "alice"

@@ -194,6 +194,19 @@ class AuthManager:
             raise ConfigurationError("tokens", "AuthManager was built without a TokenManager")
         return self.tokens.validate_token(token)  # type: ignore[no-any-return]
 
+    def change_privileges(self, session_id: str, **data: Any) -> Session:
+        """Record a privilege change (role granted, MFA step-up) under a new session id.
+
+        The old id stops working (session-fixation defence, OWASP); ``data`` is merged into the
+        session's data.
+
+        Raises:
+            SessionExpired: the session is unknown, revoked or timed out.
+        """
+        session = self.sessions.regenerate(session_id, **data)
+        security_event("auth", "privilege_change", user=session.user)
+        return session
+
     def manage_sessions(self, action: str, **kwargs: Any) -> Any:
         """Delegate to :meth:`SessionManager.manage_sessions`."""
         return self.sessions.manage_sessions(action, **kwargs)

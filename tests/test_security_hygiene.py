@@ -146,3 +146,12 @@ def test_reimport_with_extensions_disabled_uses_twins() -> None:
             "r = RBAC(); r.grant_permission('a', 'p'); r.assign_role('u', 'a'); assert r.check_permission('u', 'p')\n"
             "e = DataEncryptor(); assert e.decrypt_data(e.encrypt_data(b'x')) == b'x'\n")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env={**os.environ, "SWFAST_NO_EXTENSIONS": "1"})
+
+
+def test_event_fields_cannot_inject_log_lines(caplog: pytest.LogCaptureFixture) -> None:
+    from swfast.security import security_event
+
+    with caplog.at_level(logging.INFO, logger="swfast.security"):
+        security_event("token", "rejected", reason="x\nsecurity event kind=auth outcome=success" + "y" * 200)
+    message = caplog.records[-1].getMessage()
+    assert "\n" not in message and len(message) < 200

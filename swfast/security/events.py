@@ -38,6 +38,18 @@ def _reset() -> None:
     _COUNTER = None
 
 
+def _safe(value: Any) -> Any:
+    """Numbers as they are; anything else as printable text of at most 80 characters.
+
+    Field values may echo attacker input (a token header name): control characters are
+    replaced so a value cannot forge extra log lines.
+    """
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    text = str(value)[:80]
+    return "".join(c if c.isprintable() else "?" for c in text)
+
+
 def pseudonym(user: object) -> str:
     """Return a stable, non-reversible 16-hex-digit pseudonym of ``user`` for this process.
 
@@ -65,6 +77,7 @@ def security_event(
     """
     _counter().labels(kind, outcome).inc()
     if LOGGER.isEnabledFor(level):
+        fields = {k: _safe(v) for k, v in fields.items()}
         extra = " ".join(f"{k}={v}" for k, v in sorted(fields.items()))
         LOGGER.log(
             level,

@@ -151,3 +151,20 @@ def test_reencrypt_1k_swfast(benchmark) -> None:  # type: ignore[no-untyped-def]
 
 def test_reencrypt_1k_multifernet(benchmark) -> None:  # type: ignore[no-untyped-def]
     _run(benchmark, "security.rotate_reencrypt_1k", "multifernet", peers.multifernet_rotate())
+
+
+def test_encrypt_1k_swfast_py(benchmark) -> None:  # type: ignore[no-untyped-def]
+    from cryptography.exceptions import InvalidTag
+
+    from swfast._native._envelope_py import EnvelopeCodec
+    from swfast.security import DataEncryptor, KeyRing
+    from swfast.security.encryption import _aad_bytes, _integrity_failure
+
+    ring = KeyRing()
+    ring.generate_keys()
+    helper = DataEncryptor(ring)
+    codec = EnvelopeCodec(ring, ring._by_header, ring._encrypt_slot_slow, helper._check_envelope, _aad_bytes,
+                          InvalidTag, _integrity_failure)
+    data = os.urandom(1024)
+    e, d = codec.encrypt_data, codec.decrypt_data
+    _run(benchmark, "security.encrypt_decrypt_1k", "swfast-py", lambda: d(e(data, b"ctx"), b"ctx"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import base64
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 
@@ -15,6 +15,7 @@ def test_selector_picks_compiled() -> None:
     assert jws.b64url_decode.__module__.endswith("_jws_py" if NO_EXTENSIONS else "_jws_c")
 
 
+@settings(deadline=None)
 @given(st.binary(max_size=300))
 def test_roundtrip_matches_stdlib(impl, data: bytes) -> None:  # type: ignore[no-untyped-def]
     k = impl.load("jws")
@@ -30,6 +31,7 @@ def test_strict_decode(impl, bad: object) -> None:  # type: ignore[no-untyped-de
         impl.load("jws").b64url_decode(bad)
 
 
+@settings(deadline=None)
 @given(st.text(alphabet="ABCabc012-_+/=. \u00e9", max_size=40))
 def test_decode_agrees_between_implementations(text: str) -> None:
     from swfast._native import _jws_py

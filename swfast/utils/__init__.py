@@ -1,0 +1,31 @@
+"""Utilities: compiled JSON-schema validation, Persian-aware text, statistics, time, scheduling.
+
+Names load lazily on first access, so ``import swfast.utils`` stays cheap (no numba, no redis).
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "Validator": "schema",
+    "clear_cache": "schema",
+    "compile_schema": "schema",
+    "validate_schema": "schema",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'swfast.utils' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
+
+
+__all__ = sorted(_EXPORTS)

@@ -8,6 +8,11 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
+    "PatternMatch": "text",
+    "find_patterns": "text",
+    "luhn_valid": "text",
+    "normalize_text": "text",
+    "text_metrics": "text",
     "Validator": "schema",
     "clear_cache": "schema",
     "compile_schema": "schema",

@@ -8,6 +8,12 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
+    "Compatibility": "compatibility",
+    "check_compatibility": "compatibility",
+    "check_constraints": "validation",
+    "generate_schema": "compatibility",
+    "sanitize_data": "validation",
+    "validate_input": "validation",
     "PatternMatch": "text",
     "find_patterns": "text",
     "luhn_valid": "text",

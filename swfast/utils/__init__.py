@@ -8,6 +8,10 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
+    "matrix_calculations": "mathstats",
+    "numerical_operations": "mathstats",
+    "statistical_analysis": "mathstats",
+    "warmup": "mathstats",
     "Compatibility": "compatibility",
     "check_compatibility": "compatibility",
     "check_constraints": "validation",

@@ -1,0 +1,257 @@
+"""Numba statistics and matrix kernels; the NumPy twin is ``_stats_py.py`` (same names).
+
+Numba is imported only when :func:`load` is first called, never at ``import swfast``; kernels
+compile on first use with ``cache=True`` (set ``SWFAST_NUMBA_CACHE=0`` to disable the on-disk
+cache). Percentiles use radix selection on the float's order-preserving bit pattern: one counting pass
+over 65,536 bins (log-spaced by construction, so skewed and heavy-tailed data spread too), one
+pass gathering only the values of the few bins holding the wanted ranks, then an exact selection
+inside those bins: five percentiles of 10^6 values cost about two memory passes.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+NAME = "numba"
+_lock = threading.Lock()
+_kernels: SimpleNamespace | None = None
+_SMALL = 32_768  # below this many values, sort directly
+_BITS = 16  # histogram over the top 16 bits of the key range: 65,536 bins
+
+
+def _build() -> SimpleNamespace:
+    import numba
+
+    cache = os.environ.get("SWFAST_NUMBA_CACHE", "1") not in ("0", "")
+    jit = numba.njit(cache=cache, nogil=True)
+
+    @jit
+    def moments(a: Any) -> Any:  # pragma: no cover - compiled
+        n = a.size
+        shift = a[0]
+        s0 = s1 = s2 = s3 = 0.0
+        q0 = q1 = q2 = q3 = 0.0
+        mn = a[0]
+        mx = a[0]
+        i = 0
+        while i + 4 <= n:
+            x0 = a[i] - shift
+            x1 = a[i + 1] - shift
+            x2 = a[i + 2] - shift
+            x3 = a[i + 3] - shift
+            s0 += x0
+            s1 += x1
+            s2 += x2
+            s3 += x3
+            q0 += x0 * x0
+            q1 += x1 * x1
+            q2 += x2 * x2
+            q3 += x3 * x3
+            lo = min(min(a[i], a[i + 1]), min(a[i + 2], a[i + 3]))
+            hi = max(max(a[i], a[i + 1]), max(a[i + 2], a[i + 3]))
+            if lo < mn:
+                mn = lo
+            if hi > mx:
+                mx = hi
+            i += 4
+        while i < n:
+            x = a[i] - shift
+            s0 += x
+            q0 += x * x
+            if a[i] < mn:
+                mn = a[i]
+            if a[i] > mx:
+                mx = a[i]
+            i += 1
+        s = (s0 + s1) + (s2 + s3)
+        q = (q0 + q1) + (q2 + q3)
+        m2 = q - s * s / n
+        if m2 < 0.0:
+            m2 = 0.0
+        return s + shift * n, m2, mn, mx
+
+    @jit
+    def hist(ai: Any, kmin: int, shift: int, nb: int) -> Any:  # pragma: no cover - compiled
+        counts = np.zeros(nb, dtype=np.int64)
+        flip = np.int64(0x7FFFFFFFFFFFFFFF)
+        for i in range(ai.size):
+            k = ai[i]
+            if k < 0:
+                k ^= flip
+            counts[np.uint64(k - kmin) >> np.uint64(shift)] += 1
+        return counts
+
+    @jit
+    def gather(a: Any, ai: Any, kmin: int, shift: int, slot: Any, offsets: Any) -> Any:
+        # pragma: no cover - compiled
+        out = np.empty(offsets[-1], dtype=np.float64)
+        pos = offsets[:-1].copy()
+        flip = np.int64(0x7FFFFFFFFFFFFFFF)
+        for i in range(ai.size):
+            k = ai[i]
+            if k < 0:
+                k ^= flip
+            s = slot[np.uint64(k - kmin) >> np.uint64(shift)]
+            if s >= 0:
+                out[pos[s]] = a[i]
+                pos[s] += 1
+        return out
+
+    @jit
+    def ewma(a: Any, alpha: float) -> Any:  # pragma: no cover - compiled
+        out = np.empty(a.size, dtype=np.float64)
+        beta = 1.0 - alpha
+        y = a[0]
+        out[0] = y
+        for i in range(1, a.size):
+            y = beta * y + alpha * a[i]
+            out[i] = y
+        return out
+
+    @jit
+    def zscore_flags(a: Any, mean: float, std: float, threshold: float) -> Any:
+        # pragma: no cover - compiled
+        out = np.empty(a.size, dtype=np.int64)
+        if std == 0.0:
+            return out[:0]
+        limit = threshold * std
+        m = 0
+        for i in range(a.size):
+            if abs(a[i] - mean) > limit:
+                out[m] = i
+                m += 1
+        return out[:m].copy()
+
+    @jit
+    def normalize_rows(m: Any) -> Any:  # pragma: no cover - compiled
+        out = np.empty_like(m)
+        for r in range(m.shape[0]):
+            s = 0.0
+            for c in range(m.shape[1]):
+                s += m[r, c] * m[r, c]
+            inv = 1.0 / np.sqrt(s) if s > 0.0 else 1.0
+            for c in range(m.shape[1]):
+                out[r, c] = m[r, c] * inv
+        return out
+
+    @jit
+    def top_k(m: Any, k: int) -> Any:  # pragma: no cover - compiled
+        rows = m.shape[0]
+        vals = np.empty((rows, k), dtype=np.float64)
+        idx = np.empty((rows, k), dtype=np.int64)
+        for r in range(rows):
+            filled = 0
+            for c in range(m.shape[1]):
+                v = m[r, c]
+                if filled == k and not v > vals[r, k - 1]:
+                    continue
+                j = filled if filled < k else k - 1
+                while j > 0 and v > vals[r, j - 1]:
+                    vals[r, j] = vals[r, j - 1]
+                    idx[r, j] = idx[r, j - 1]
+                    j -= 1
+                vals[r, j] = v
+                idx[r, j] = c
+                if filled < k:
+                    filled += 1
+        return vals, idx
+
+    return SimpleNamespace(moments=moments, hist=hist, gather=gather, ewma=ewma,
+                           zscore_flags=zscore_flags, normalize_rows=normalize_rows,
+                           top_k=top_k)
+
+
+def _k() -> SimpleNamespace:
+    global _kernels
+    if _kernels is None:
+        with _lock:
+            if _kernels is None:
+                _kernels = _build()
+    return _kernels
+
+
+def moments(a: np.ndarray) -> tuple[float, float, float, float]:
+    """Return ``(sum, sum of squared deviations from the mean, min, max)`` in one pass."""
+    s, m2, mn, mx = _k().moments(a)
+    return float(s), float(m2), float(mn), float(mx)
+
+
+def _key(x: float) -> int:
+    """Order-preserving integer key of a float64 (its bits, negatives flipped)."""
+    k = int(np.float64(x).view(np.int64))
+    return k ^ 0x7FFFFFFFFFFFFFFF if k < 0 else k
+
+
+def _select(a: np.ndarray, ks: np.ndarray, lo: float, hi: float, depth: int) -> np.ndarray:
+    if lo == hi:
+        return np.full(ks.size, lo)
+    if a.size <= _SMALL or depth > 6:
+        return np.partition(a, ks)[ks].astype(np.float64)
+    k = _k()
+    kmin = _key(lo)
+    shift = max(0, (_key(hi) - kmin).bit_length() - _BITS)
+    nb = ((_key(hi) - kmin) >> shift) + 1
+    ai = a.view(np.int64)
+    counts = k.hist(ai, kmin, shift, nb)
+    ends = np.cumsum(counts)
+    bins = np.searchsorted(ends, ks, side="right")
+    wanted = np.unique(bins)
+    slot = np.full(nb, -1, dtype=np.int64)
+    slot[wanted] = np.arange(wanted.size)
+    offsets = np.zeros(wanted.size + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum(counts[wanted])
+    pool = k.gather(a, ai, kmin, shift, slot, offsets)
+    out = np.empty(ks.size, dtype=np.float64)
+    for s, b in enumerate(wanted):
+        sel = bins == b
+        sub = pool[offsets[s]:offsets[s + 1]]
+        first = ends[b] - counts[b]
+        out[sel] = _select(sub, ks[sel] - first, float(sub.min()), float(sub.max()), depth + 1)
+    return out
+
+
+def select_kth(a: np.ndarray, ks: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Return ``sorted(a)[k]`` for each ``k`` in ``ks``, given ``lo = a.min()``, ``hi = a.max()``."""
+    return _select(a, np.asarray(ks, dtype=np.int64), lo, hi, 0)
+
+
+def ewma(a: np.ndarray, alpha: float) -> np.ndarray:
+    """Exponentially weighted moving average, ``y[0] = a[0]``."""
+    return _k().ewma(a, alpha)  # type: ignore[no-any-return]
+
+
+def zscore_flags(a: np.ndarray, mean: float, std: float, threshold: float) -> np.ndarray:
+    """Indices whose ``|a - mean| / std`` exceeds ``threshold``."""
+    return _k().zscore_flags(a, mean, std, threshold)  # type: ignore[no-any-return]
+
+
+def normalize_rows(m: np.ndarray) -> np.ndarray:
+    """Each row divided by its L2 norm (zero rows stay zero)."""
+    return _k().normalize_rows(m)  # type: ignore[no-any-return]
+
+
+def top_k(m: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the ``k`` largest values and their column indices, largest first."""
+    vals, idx = _k().top_k(m, k)
+    return vals, idx
+
+
+def warm() -> Any:
+    """Compile every kernel now (first-call JIT cost paid here, not on a hot path)."""
+    a = np.linspace(0.0, 1.0, 40_000)
+    moments(a)
+    select_kth(a, np.array([10, 20_000]), 0.0, 1.0)
+    ewma(a[:10], 0.5)
+    zscore_flags(a[:10], 0.5, 0.1, 2.0)
+    m = np.ones((3, 4))
+    normalize_rows(m)
+    top_k(m, 2)
+    return _k()
+
+
+__all__ = ["NAME", "ewma", "moments", "normalize_rows", "select_kth", "top_k", "warm",
+           "zscore_flags"]

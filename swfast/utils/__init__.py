@@ -8,6 +8,14 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
+    "calculate_duration": "timeutils",
+    "convert_timezone": "timeutils",
+    "format_datetime": "timeutils",
+    "format_duration": "timeutils",
+    "from_jalali": "jalali",
+    "localize": "timeutils",
+    "parse_duration": "timeutils",
+    "to_jalali": "jalali",
     "matrix_calculations": "mathstats",
     "numerical_operations": "mathstats",
     "statistical_analysis": "mathstats",

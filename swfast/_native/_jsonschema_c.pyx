@@ -8,6 +8,7 @@ overflow.
 """
 from cpython.dict cimport PyDict_GetItem, PyDict_Next, PyDict_Contains
 from cpython.object cimport PyObject
+from cpython.long cimport PyLong_AsLongLongAndOverflow
 from libc.math cimport floor, isfinite
 from fractions import Fraction
 
@@ -138,6 +139,15 @@ cdef bint _is_multiple(object x, object m) except -1:
     return not (x % m)
 
 
+cdef bint _exact_double(object b):
+    """Whether bound ``b`` converts to a double without changing its value."""
+    if type(b) is float:
+        return True
+    if type(b) is int:
+        return -9007199254740992 <= b <= 9007199254740992
+    return False
+
+
 cdef str _describe_types(int bits):
     return ", ".join([repr(n) for n, b in TYPE_NAMES.items() if bits & b])
 
@@ -160,6 +170,10 @@ cdef class Node:
     cdef public object not_, if_, then, else_, ref
     cdef public bint trivial, has_num, has_str, has_arr, has_obj, has_logic, props_only
     cdef object _search
+    cdef frozenset _enum_strs
+    cdef bint _enum_only_strs, _num_fast
+    cdef double _dmin, _dmax, _dexmin, _dexmax
+    cdef bint _hmin, _hmax, _hexmin, _hexmax
 
     def __init__(self):
         self.always_false = False
@@ -206,6 +220,23 @@ cdef class Node:
                             or self.has_const or self.has_num or self.has_str or self.has_arr
                             or self.has_obj or self.has_logic)
         self._search = self.pattern.search if self.pattern is not None else None
+        self._enum_strs = None
+        self._enum_only_strs = False
+        if self.enum is not None:
+            self._enum_strs = frozenset([e for e in self.enum if type(e) is str])
+            self._enum_only_strs = len(self._enum_strs) == len(self.enum)
+        self._num_fast = self.multiple_of is None and all(
+            [b is None or _exact_double(b) for b in
+             (self.minimum, self.maximum, self.exmin, self.exmax)])
+        self._hmin = self.minimum is not None
+        self._hmax = self.maximum is not None
+        self._hexmin = self.exmin is not None
+        self._hexmax = self.exmax is not None
+        if self._num_fast:
+            self._dmin = self.minimum if self._hmin else 0.0
+            self._dmax = self.maximum if self._hmax else 0.0
+            self._dexmin = self.exmin if self._hexmin else 0.0
+            self._dexmax = self.exmax if self._hexmax else 0.0
 
     # ------------------------------------------------------------------ fast path
     def ok(self, x, int depth):
@@ -224,11 +255,17 @@ cdef class Node:
                 and not isfinite(<double>x):
             return False
         if self.enum is not None:
-            for e in <tuple>self.enum:
-                if _eq(x, e):
-                    break
-            else:
+            if bits == T_STR and self._enum_strs is not None:
+                if x not in self._enum_strs:
+                    return False
+            elif self._enum_only_strs:
                 return False
+            else:
+                for e in <tuple>self.enum:
+                    if _eq(x, e):
+                        break
+                else:
+                    return False
         if self.has_const and not _eq(x, self.const):
             return False
         if self.has_num and bits & T_NUM and not self._num_ok(x):
@@ -245,6 +282,17 @@ cdef class Node:
         return True
 
     cdef bint _num_ok(self, object x) except -1:
+        cdef double v
+        cdef long long iv
+        cdef int overflow = 0
+        if self._num_fast:
+            if type(x) is float:
+                v = <double>x
+                return self._dnum_ok(v)
+            if type(x) is int:
+                iv = PyLong_AsLongLongAndOverflow(x, &overflow)
+                if not overflow and -9007199254740992 <= iv <= 9007199254740992:
+                    return self._dnum_ok(<double>iv)
         if self.minimum is not None and x < self.minimum:
             return False
         if self.maximum is not None and x > self.maximum:
@@ -254,6 +302,17 @@ cdef class Node:
         if self.exmax is not None and x >= self.exmax:
             return False
         if self.multiple_of is not None and not _is_multiple(x, self.multiple_of):
+            return False
+        return True
+
+    cdef inline bint _dnum_ok(self, double v) noexcept:
+        if self._hmin and v < self._dmin:
+            return False
+        if self._hmax and v > self._dmax:
+            return False
+        if self._hexmin and v <= self._dexmin:
+            return False
+        if self._hexmax and v >= self._dexmax:
             return False
         return True
 
@@ -605,3 +664,34 @@ cdef class Node:
                     (<Node>self.then)._collect(x, path, out, ff, d)
             elif self.else_ is not None:
                 (<Node>self.else_)._collect(x, path, out, ff, d)
+
+
+cdef class Checker:
+    """The validator's entry points in C: ``__call__`` (validate) and ``is_valid``.
+
+    Valid data costs one C call into the node tree; invalid data goes to ``on_fail(x,
+    fail_fast)`` (the Python error path, which raises).
+    """
+
+    cdef Node root
+    cdef int depth
+    cdef object on_fail
+
+    def __init__(self, Node root, int depth, on_fail):
+        self.root = root
+        self.depth = depth
+        self.on_fail = on_fail
+
+    def __call__(self, x, fail_fast=None):
+        try:
+            if self.root._ok(x, self.depth):
+                return None
+        except (RecursionError, TypeError, ValueError, OverflowError):
+            pass
+        return self.on_fail(x, fail_fast)
+
+    def is_valid(self, x):
+        try:
+            return self.root._ok(x, self.depth)
+        except (RecursionError, TypeError, ValueError, OverflowError):
+            return False

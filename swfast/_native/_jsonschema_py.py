@@ -582,9 +582,38 @@ class Node:
                 self.else_.collect(x, path, out, ff, d)
 
 
+class Checker:
+    """The validator's entry points: ``__call__`` (validate) and ``is_valid``.
+
+    Valid data costs one walk of the node tree; invalid data goes to ``on_fail(x, fail_fast)``
+    (the error path, which raises).
+    """
+
+    __slots__ = ("root", "depth", "on_fail")
+
+    def __init__(self, root: Node, depth: int, on_fail: Any) -> None:
+        self.root = root
+        self.depth = depth
+        self.on_fail = on_fail
+
+    def __call__(self, x: Any, fail_fast: bool | None = None) -> None:
+        try:
+            if self.root.ok(x, self.depth):
+                return None
+        except (RecursionError, TypeError, ValueError, OverflowError):
+            pass
+        return self.on_fail(x, fail_fast)  # type: ignore[no-any-return]
+
+    def is_valid(self, x: Any) -> bool:
+        try:
+            return self.root.ok(x, self.depth)
+        except (RecursionError, TypeError, ValueError, OverflowError):
+            return False
+
+
 def _short(x: Any) -> str:
     r = repr(x)
     return r if len(r) <= 80 else r[:77] + "..."
 
 
-__all__ = ["Node", "TYPE_NAMES", "json_equal", "type_bits"]
+__all__ = ["Checker", "Node", "TYPE_NAMES", "json_equal", "type_bits"]

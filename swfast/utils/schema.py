@@ -21,6 +21,7 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
+from .._native import jsonschema as _kernel
 from .._native.jsonschema import Node
 from ..errors import SchemaError, ValidationError
 from ._schema_compile import DRAFT2020, Compiler, detect_draft
@@ -49,8 +50,20 @@ def _error(entry: tuple[tuple[Any, ...], str, str], errors: list[ValidationError
     return err
 
 
+def _twin_checker(root: Any) -> Any:
+    """The Checker that matches a node implementation (tests compile with either twin)."""
+    import importlib
+
+    return importlib.import_module(type(root).__module__).Checker
+
+
 class Validator:
     """A compiled schema. Thread-safe: validation keeps no state between calls.
+
+    ``validate(data, fail_fast=None)`` raises :class:`ValidationError` (path, keyword,
+    message; the first error found, ``err.errors`` lists them all unless ``fail_fast``) and
+    ``is_valid(data)`` returns a bool and never raises; both are compiled entry points, so
+    valid data costs one call into the kernel.
 
     Attributes:
         schema: the schema it was compiled from.
@@ -60,7 +73,7 @@ class Validator:
             refused with keyword ``maxDepth`` (hostile nesting under recursive schemas).
     """
 
-    __slots__ = ("schema", "draft", "fail_fast", "max_depth", "_root")
+    __slots__ = ("schema", "draft", "fail_fast", "max_depth", "_root", "validate", "is_valid")
 
     def __init__(self, schema: Any, root: Node, draft: str, *, fail_fast: bool,
                  max_depth: int) -> None:
@@ -69,13 +82,11 @@ class Validator:
         self.fail_fast = fail_fast
         self.max_depth = max_depth
         self._root = root
-
-    def is_valid(self, data: Any) -> bool:
-        """Return whether ``data`` is valid (never raises for any Python value)."""
-        try:
-            return bool(self._root.ok(data, self.max_depth))
-        except (RecursionError, TypeError, ValueError, OverflowError):
-            return False
+        # The hot paths are kernel callables: valid data costs one C call.
+        checker_cls = _kernel.Checker if type(root) is _kernel.Node else _twin_checker(root)
+        checker = checker_cls(root, max_depth, self._fail)
+        self.validate: Any = checker
+        self.is_valid: Any = checker.is_valid
 
     def errors(self, data: Any, *, fail_fast: bool | None = None) -> list[ValidationError]:
         """Return every validation error (or only the first with ``fail_fast``)."""
@@ -93,20 +104,16 @@ class Validator:
             errs.append(_error(entry, errs))
         return errs
 
-    def validate(self, data: Any, *, fail_fast: bool | None = None) -> None:
-        """Raise :class:`ValidationError` (path, keyword, message) if ``data`` is invalid.
-
-        The raised error is the first one found; ``err.errors`` lists them all unless
-        ``fail_fast``. Valid data costs one pass of the compiled fast path.
-        """
-        if self.is_valid(data):
-            return
+    def _fail(self, data: Any, fail_fast: bool | None) -> None:
+        """Error path of :attr:`validate` (the data failed the fast check)."""
         errs = self.errors(data, fail_fast=fail_fast)
         if not errs:  # the fast path and the error path disagree only on exotic input
             raise ValidationError("value is not valid under the schema", keyword="type")
         raise errs[0]
 
-    __call__ = validate
+    def __call__(self, data: Any, *, fail_fast: bool | None = None) -> None:
+        """Same as :attr:`validate`."""
+        self.validate(data, fail_fast)
 
     def __repr__(self) -> str:
         return f"Validator(draft={self.draft!r}, fail_fast={self.fail_fast})"

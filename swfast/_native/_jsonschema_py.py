@@ -316,10 +316,10 @@ class Node:
             for k, v in x.items():
                 matched = False
                 if self.properties is not None:
-                    sub = self.properties.get(k)
-                    if sub is not None:
+                    found = self.properties.get(k)
+                    if found is not None:
                         matched = True
-                        if not sub.ok(v, d):
+                        if not found.ok(v, d):
                             return False
                 if self.pattern_props is not None:
                     for rx, psub in self.pattern_props:

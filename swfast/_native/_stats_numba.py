@@ -190,7 +190,7 @@ def _select(a: np.ndarray, ks: np.ndarray, lo: float, hi: float, depth: int) -> 
     if lo == hi:
         return np.full(ks.size, lo)
     if a.size <= _SMALL or depth > 6:
-        return np.partition(a, ks)[ks].astype(np.float64)
+        return np.asarray(np.partition(a, ks)[ks], dtype=np.float64)
     k = _k()
     kmin = _key(lo)
     shift = max(0, (_key(hi) - kmin).bit_length() - _BITS)

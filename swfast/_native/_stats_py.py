@@ -25,7 +25,7 @@ def moments(a: np.ndarray) -> tuple[float, float, float, float]:
 def select_kth(a: np.ndarray, ks: np.ndarray, lo: float, hi: float) -> np.ndarray:
     """Return the order statistics ``sorted(a)[k]`` for each ``k`` in ``ks``."""
     part = np.partition(a, ks)
-    return part[ks].astype(np.float64)
+    return np.asarray(part[ks], dtype=np.float64)
 
 
 def ewma(a: np.ndarray, alpha: float) -> np.ndarray:
@@ -47,7 +47,7 @@ def normalize_rows(m: np.ndarray) -> np.ndarray:
     """Each row divided by its L2 norm (zero rows stay zero)."""
     norms = np.sqrt(np.einsum("ij,ij->i", m, m))
     norms[norms == 0.0] = 1.0
-    return m / norms[:, None]
+    return np.asarray(m / norms[:, None])
 
 
 def top_k(m: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -8,16 +8,15 @@ repeat (``(a|a)*``, ``(a|ab)*``). Such patterns can almost always be rewritten (
 """
 from __future__ import annotations
 
+import importlib
 import re
+import sys
 from functools import lru_cache
 from typing import Any
 
-try:  # Python >= 3.11
-    from re import _constants as _sc  # type: ignore[attr-defined]
-    from re import _parser as _sp  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - Python 3.10
-    import sre_constants as _sc  # type: ignore[no-redef]
-    import sre_parse as _sp  # type: ignore[no-redef]
+_NEW_RE = sys.version_info >= (3, 11)  # the parser moved into the re package in 3.11
+_sc: Any = importlib.import_module("re._constants" if _NEW_RE else "sre_constants")
+_sp: Any = importlib.import_module("re._parser" if _NEW_RE else "sre_parse")
 
 _REPEATS = {_sc.MAX_REPEAT, _sc.MIN_REPEAT, getattr(_sc, "POSSESSIVE_REPEAT", None)} - {None}
 _UNBOUNDED = _sc.MAXREPEAT

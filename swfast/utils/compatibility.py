@@ -13,7 +13,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from .._native.jsonschema import json_equal
 
@@ -78,12 +78,13 @@ def _check(old: Any, new: Any, path: str, out: Compatibility) -> None:
                 out.reasons.append(f"{path}/enum: removed member(s) {dropped!r}")
     if "const" in new and not ("const" in old and json_equal(old["const"], new["const"])):
         out.reasons.append(f"{path}/const: added or changed")
-    for key, tighter in (("minimum", lambda o, n: n > o), ("exclusiveMinimum", lambda o, n: n > o),
+    bounds: tuple[tuple[str, Callable[[Any, Any], bool]], ...] = (("minimum", lambda o, n: n > o), ("exclusiveMinimum", lambda o, n: n > o),
                          ("maximum", lambda o, n: n < o), ("exclusiveMaximum", lambda o, n: n < o),
                          ("minLength", lambda o, n: n > o), ("maxLength", lambda o, n: n < o),
                          ("minItems", lambda o, n: n > o), ("maxItems", lambda o, n: n < o),
                          ("minProperties", lambda o, n: n > o),
-                         ("maxProperties", lambda o, n: n < o)):
+                         ("maxProperties", lambda o, n: n < o))
+    for key, tighter in bounds:
         if key in new and (key not in old or tighter(old[key], new[key])):
             out.reasons.append(f"{path}/{key}: tightened to {new[key]!r}")
     for key in ("pattern", "multipleOf"):

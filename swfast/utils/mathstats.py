@@ -39,7 +39,7 @@ def _lerp(lo: np.ndarray, hi: np.ndarray, t: np.ndarray) -> np.ndarray:
     """NumPy's own percentile interpolation (exact at both ends)."""
     with np.errstate(invalid="ignore", over="ignore"):
         diff = hi - lo
-        return np.where(t >= 0.5, hi - diff * (1.0 - t), lo + diff * t)
+        return np.asarray(np.where(t >= 0.5, hi - diff * (1.0 - t), lo + diff * t))
 
 
 def _percentiles(mod: Any, a: np.ndarray, qs: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -179,13 +179,13 @@ def numerical_operations(op: str, data: Any, *, engine: str = "auto",
             raise ShapeError(f"window: {w} does not fit a series of shape {a.shape}",
                              shapes=(a.shape,))
         c = np.cumsum(np.concatenate([[0.0], a]))
-        return (c[w:] - c[:-w]) / w
+        return np.asarray((c[w:] - c[:-w]) / w)
     if op == "cumsum":
         return np.cumsum(a)
     if op == "diff":
         return np.diff(a)
     if op == "clip":
-        return np.clip(a, params.get("low"), params.get("high"))
+        return np.asarray(np.clip(a, params.get("low"), params.get("high")))
     raise ConfigurationError("op", f"unknown operation {op!r}")
 
 

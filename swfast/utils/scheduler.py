@@ -100,7 +100,7 @@ class Scheduler:
         self.sleep = sleep
         self.lock = lock
         if cpu_percent is None:
-            import psutil
+            import psutil  # type: ignore[import-untyped, unused-ignore]
 
             cpu_percent = lambda: psutil.cpu_percent(interval=None)  # noqa: E731
         self.cpu_percent = cpu_percent
@@ -136,7 +136,7 @@ class Scheduler:
             raise ConfigurationError("overlap", f"{overlap!r}: use one of {OVERLAP_POLICIES}")
         if not 1 <= priority <= 5:
             raise ConfigurationError("priority", "must be 1 (critical) to 5 (background)")
-        job_id = id or getattr(func, "__qualname__", "job")
+        job_id: str = id or str(getattr(func, "__qualname__", "job"))
         if job_id in self.jobs:
             raise ConfigurationError("id", f"a job {job_id!r} already exists; pass another id")
         job = Job(job_id, func, trig, priority, misfire, misfire_grace_s, overlap,

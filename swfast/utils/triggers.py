@@ -67,9 +67,8 @@ def _parse_field(text: str, index: int) -> frozenset[int]:
             a, b = lo, hi
         elif "-" in part:
             x, y = part.split("-", 1)
-            a, b = names.get(x, None), names.get(y, None)
-            a = a if a is not None else (int(x) if x.isdigit() else -1)
-            b = b if b is not None else (int(y) if y.isdigit() else -1)
+            a = names[x] if x in names else (int(x) if x.isdigit() else -1)
+            b = names[y] if y in names else (int(y) if y.isdigit() else -1)
         else:
             v = names.get(part)
             a = b = v if v is not None else (int(part) if part.isdigit() else -1)

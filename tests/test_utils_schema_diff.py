@@ -1,6 +1,7 @@
 """SV-2: differential tests against ``jsonschema`` on generated valid data and mutations."""
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -31,6 +32,8 @@ def _pick_suite_schemas() -> list[tuple[Any, list[Any]]]:
 
 _MSG_SEEDS = [GOOD, dict(GOOD, ttl=5, payload={"priority": 1, "x": "y", "n": None})]
 SCHEMAS = [(MESSAGE_SCHEMA, _MSG_SEEDS), *_pick_suite_schemas()]
+#: Examples per schema: 120 in CI; SWFAST_DIFF_EXAMPLES=10000 for the full SV-2 run.
+EXAMPLES = int(os.environ.get("SWFAST_DIFF_EXAMPLES", "120"))
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**70), 2**70)
@@ -134,7 +137,7 @@ def test_verdicts_match_jsonschema(impl: Any, index: int) -> None:
     ours = compile_with(schema, impl.load("jsonschema").Node)
     theirs = jsonschema.Draft202012Validator(schema)
 
-    @settings(max_examples=120, deadline=None, derandomize=True,
+    @settings(max_examples=EXAMPLES, deadline=None, derandomize=EXAMPLES <= 120,
               suppress_health_check=list(HealthCheck))
     @given(_strategy(schema, seeds))
     def check(data: Any) -> None:

@@ -33,13 +33,15 @@ _SPACES = [0x09, 0xA0, *range(0x2000, 0x200B), 0x202F, 0x205F, 0x3000, 0x2028, 0
 _NON_JOINING = "اآأإؤدذرزژوء"
 _PUNCT_AFTER = r"\.:!،؛؟»\]\)\}"
 _PUNCT_BEFORE = r"«\[\(\{"
+# (regex, replacement, substrings one of which must be present for the regex to match)
 _AFFIX_RULES = [
-    (re.compile(r"([^ \n]ه) ی "), "\\1\u200cی "),
-    (re.compile(r"(^| |\n)(ن?می) (?=[آ-ی])", re.M), "\\1\\2\u200c"),
+    (re.compile(r"([^ \n]ه) ی "), "\\1\u200cی ", ("ه ی ",)),
+    (re.compile(r"(^| |\n)(ن?می) (?=[آ-ی])", re.M), "\\1\\2\u200c", ("می ",)),
     (re.compile(r"(?<=[^\n\d " + _PUNCT_AFTER + _PUNCT_BEFORE + r"]{2}) (تر(?:ین?)?|گری?|های?)"
-                r"(?=[ \n" + _PUNCT_AFTER + _PUNCT_BEFORE + "]|$)"), "\u200c\\1"),
+                r"(?=[ \n" + _PUNCT_AFTER + _PUNCT_BEFORE + "]|$)"), "\u200c\\1",
+     (" تر", " گر", " ها")),
     (re.compile(r"([^ \n]ه) (ا(?:م|یم|ش|ند|ی|ید|ت))(?=[ \n" + _PUNCT_AFTER + "]|$)"),
-     "\\1\u200c\\2"),
+     "\\1\u200c\\2", ("ه ا",)),
 ]
 _PUNCT_RULES = [
     (re.compile(" ([" + _PUNCT_AFTER + "])"), "\\1"),
@@ -118,9 +120,10 @@ def normalize_text(text: str, *, lang: str = "fa", nfkc: bool = True,
     table = _table(lang, arabic_letters, digits, diacritics, control, kashida, whitespace)
     text = normalize_chars(text, table, zwnj, whitespace)
     if lang == "fa" and affix_spacing and _ARABIC_SCRIPT.search(text):
-        for rx, repl in _AFFIX_RULES:
-            text = rx.sub(repl, text)
-        if zwnj:
+        for rx, repl, probes in _AFFIX_RULES:
+            if any(p in text for p in probes):
+                text = rx.sub(repl, text)
+        if zwnj and "\u200c" in text:
             text = _ZWNJ_AFTER_NON_JOINING.sub("", text)
     if lang == "fa" and punctuation_spacing and whitespace:
         for rx, repl in _PUNCT_RULES:

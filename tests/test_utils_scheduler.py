@@ -69,6 +69,22 @@ def test_cron_dst_gap_is_skipped_and_fold_runs_once() -> None:
     assert fold.next_after(first) == _ts(2024, 11, 4, 1, 30, tz=ny)
 
 
+@pytest.mark.parametrize("expr", ["*/15 9-17 * * mon-fri", "30 2 * * *", "0 0 29 2 *",
+                                  "7,37 */3 1-10 * *", "* * * * *", "0 12 * jan,jul sun"])
+def test_cron_agrees_with_apscheduler_in_utc(expr: str) -> None:
+    import random
+
+    aps = pytest.importorskip("apscheduler.triggers.cron")
+    ours, theirs = Cron(expr), aps.CronTrigger.from_crontab(expr, timezone=timezone.utc)
+    rnd = random.Random(expr)
+    for _ in range(200):
+        ts = rnd.uniform(1.6e9, 1.8e9)
+        now = datetime.fromtimestamp(ts, timezone.utc)
+        got = ours.next_after(ts)
+        want = theirs.get_next_fire_time(None, now)
+        assert want is not None and got == want.timestamp(), (expr, now)
+
+
 # ---------------------------------------------------------------- scheduling
 async def test_interval_job_runs_on_fake_clock() -> None:
     clock = FakeClock(T0)

@@ -166,3 +166,44 @@ def test_matrix_cosine_topk(benchmark: Any, impl: str, jit_seconds: float) -> No
     benchmark.group = "matrix.cosine_topk"
     benchmark.extra_info["impl"] = impl
     benchmark(fn)
+
+
+@pytest.mark.parametrize("impl", ["apscheduler", "swfast"])
+def test_scheduler_cron_next(benchmark: Any, impl: str) -> None:
+    from datetime import datetime, timezone
+
+    from swfast.utils.triggers import Cron
+
+    ts = 1_710_000_000.0
+    if impl == "apscheduler":
+        cron_mod = pytest.importorskip("apscheduler.triggers.cron")
+        trig = cron_mod.CronTrigger.from_crontab("*/15 9-17 * * mon-fri", timezone=timezone.utc)
+        now = datetime.fromtimestamp(ts, timezone.utc)
+        fn = lambda: trig.get_next_fire_time(None, now)  # noqa: E731
+    else:
+        cron = Cron("*/15 9-17 * * mon-fri")
+        fn = lambda: cron.next_after(ts)  # noqa: E731
+    benchmark.group = "scheduler.cron_next"
+    benchmark.extra_info["impl"] = impl
+    benchmark(fn)
+
+
+@pytest.mark.parametrize("impl", ["apscheduler", "swfast"])
+def test_scheduler_interval_next(benchmark: Any, impl: str) -> None:
+    from datetime import datetime, timezone
+
+    from swfast.utils.triggers import Interval
+
+    ts = 1_710_000_003.0
+    if impl == "apscheduler":
+        interval_mod = pytest.importorskip("apscheduler.triggers.interval")
+        trig = interval_mod.IntervalTrigger(seconds=10, start_date=datetime(
+            2024, 1, 1, tzinfo=timezone.utc))
+        now = datetime.fromtimestamp(ts, timezone.utc)
+        fn = lambda: trig.get_next_fire_time(None, now)  # noqa: E731
+    else:
+        iv = Interval(10)
+        fn = lambda: iv.next_after(ts)  # noqa: E731
+    benchmark.group = "scheduler.interval_next"
+    benchmark.extra_info["impl"] = impl
+    benchmark(fn)

@@ -102,6 +102,8 @@ class Cron:
                                              f"day-of-month month day-of-week)")
         fields = tuple(_parse_field(p, i) for i, p in enumerate(parts))
         object.__setattr__(self, "_fields", fields)
+        object.__setattr__(self, "_minutes", tuple(sorted(fields[0])))
+        object.__setattr__(self, "_hours", tuple(sorted(fields[1])))
         object.__setattr__(self, "_dom_any", parts[2] == "*")
         object.__setattr__(self, "_dow_any", parts[4] == "*")
         object.__setattr__(self, "_zone", get_zone(self.tz))
@@ -128,10 +130,14 @@ class Cron:
                 wall = wall.replace(hour=0, minute=0) + timedelta(days=1)
                 continue
             if wall.hour not in hours:
-                wall = wall.replace(minute=0) + timedelta(hours=1)
+                later_h = [h for h in self._hours if h > wall.hour]  # type: ignore[attr-defined]
+                wall = (wall.replace(hour=later_h[0], minute=0) if later_h
+                        else wall.replace(hour=0, minute=0) + timedelta(days=1))
                 continue
             if wall.minute not in minutes:
-                wall += timedelta(minutes=1)
+                later_m = [m for m in self._minutes if m > wall.minute]  # type: ignore[attr-defined]
+                wall = (wall.replace(minute=later_m[0]) if later_m
+                        else wall.replace(minute=0) + timedelta(hours=1))
                 continue
             aware = wall.replace(tzinfo=zone, fold=0)
             back = aware.astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None)

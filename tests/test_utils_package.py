@@ -47,3 +47,6 @@ def test_validator_call_forms() -> None:
         v.validate({"a": "x", "b": 2})
     assert len(info.value.errors) == 2  # type: ignore[attr-defined]
     assert "Validator(draft='2020-12'" in repr(v)
+    from swfast.monitoring.metrics import REGISTRY
+
+    assert 'swfast_validation_failures_total{keyword="type"}' in REGISTRY.render_text().decode()

@@ -24,9 +24,13 @@ from typing import Any
 from .._native import jsonschema as _kernel
 from .._native.jsonschema import Node
 from ..errors import SchemaError, ValidationError
+from ..monitoring.metrics import REGISTRY
 from ._schema_compile import DRAFT2020, Compiler, detect_draft
 
 DEFAULT_MAX_DEPTH = 256
+_FAILURES = REGISTRY.counter("swfast_validation_failures_total",
+                             "Documents rejected by compiled schema validators, by first keyword",
+                             ("keyword",))
 _CACHE_SIZE = 512
 
 
@@ -108,7 +112,8 @@ class Validator:
         """Error path of :attr:`validate` (the data failed the fast check)."""
         errs = self.errors(data, fail_fast=fail_fast)
         if not errs:  # the fast path and the error path disagree only on exotic input
-            raise ValidationError("value is not valid under the schema", keyword="type")
+            errs = [ValidationError("value is not valid under the schema", keyword="type")]
+        _FAILURES.labels(errs[0].keyword).inc()
         raise errs[0]
 
     def __call__(self, data: Any, *, fail_fast: bool | None = None) -> None:

@@ -53,20 +53,25 @@ def test_kernel_twins_agree(impl: Any) -> None:
 
 PERSIAN = st.text(alphabet=st.sampled_from(list(
     "ابپتثجچحخدذرزژسشصضطظعغفقکگلمنوهیيكةۀآأإؤئ" "۰۱۲۳۴۵۶۷۸۹0123456789٤"
-    "َُِّْـ" " \t\n\r.:!،؛؟«»()" + ZWNJ + "\u200d\u200f\x00" + "میهاترینامabc")), max_size=60)
+    "َُِّْـ" " \t\n\r.:!،؛؟«»()" + ZWNJ + "\u200d\u200f\x00" + "میهاترینامabc٪")),
+    max_size=60)
+AFFIXY = st.lists(st.sampled_from(["می", "نمی", "ها", "های", "تر", "ترین", "گر", "ام", "اند",
+                                   "ای", "ی", "ه", "خانه", "دیوار", "کتاب", "abc", "٤", "۱",
+                                   "«", "»", ".", "؟", "\n", ZWNJ, "ر", "بزرگ"]),
+                  max_size=14).map(" ".join)
 
 
 @settings(max_examples=400, deadline=None, derandomize=True)
-@given(PERSIAN)
-def test_idempotent_on_generated_persian(text: str) -> None:
-    once = normalize_text(text)
-    assert normalize_text(once) == once
+@given(PERSIAN | AFFIXY, st.sampled_from(["fa", "en", None]))
+def test_idempotent_on_generated_persian(text: str, digits: Any) -> None:
+    once = normalize_text(text, digits=digits)
+    assert normalize_text(once, digits=digits) == once
     assert "\u200c\u200c" not in once and not once.startswith(ZWNJ) and not once.endswith(ZWNJ)
     assert "  " not in once and "\r" not in once and "\x00" not in once
 
 
-@settings(max_examples=200, deadline=None, derandomize=True)
-@given(PERSIAN)
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(PERSIAN | AFFIXY)
 def test_compiled_and_twin_normalise_identically(text: str) -> None:
     import importlib
 
@@ -75,11 +80,11 @@ def test_compiled_and_twin_normalise_identically(text: str) -> None:
     table = _table("fa", True, "en", True, True, True, True)
     py = importlib.import_module("swfast._native._text_py")
     want = py.normalize_chars(text, table, True, True)
-    assert py.count_text(text) == py.count_text(text)
     if not NO_EXTENSIONS:
         c = importlib.import_module("swfast._native._text_c")
         assert c.normalize_chars(text, table, True, True) == want
         assert c.count_text(text) == py.count_text(text)
+        assert c.affix_join(want) == py.affix_join(want)
 
 
 def test_steps_are_switchable() -> None:

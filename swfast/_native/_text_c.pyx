@@ -160,3 +160,75 @@ def count_text(str text):
     if in_sentence:
         sentences += 1
     return (n, spaces, letters, digits, arabic, latin, words, sentences, paragraphs, word_chars)
+
+
+cdef Py_UCS4 HEH = 0x0647
+cdef Py_UCS4 YEH = 0x06CC
+_SUFFIXES = frozenset(["تر", "ترین", "تری", "گر", "گری", "ها", "های"])
+_VERB_ENDINGS = frozenset(["ام", "ایم", "اش", "اند", "ای", "اید", "ات"])
+_MI = frozenset(["می", "نمی"])
+
+
+cdef inline bint _punct_after(Py_UCS4 c) noexcept nogil:
+    return (c == 0x2E or c == 0x3A or c == 0x21 or c == 0x060C or c == 0x061B or c == 0x061F
+            or c == 0xBB or c == 0x5D or c == 0x29 or c == 0x7D)
+
+
+cdef inline bint _punct_before(Py_UCS4 c) noexcept nogil:
+    return c == 0xAB or c == 0x5B or c == 0x28 or c == 0x7B
+
+
+def affix_join(str text):
+    """Join Persian affixes written with a space, in one pass (rules in the twin)."""
+    cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text), i, m = 0, end, word_start = 0
+    cdef int kind = PyUnicode_KIND(text)
+    cdef void* data = PyUnicode_DATA(text)
+    cdef Py_UCS4 c, p1, p2, nx, e
+    cdef bint join
+    cdef Py_UCS4* out = <Py_UCS4*>malloc((n + 1) * sizeof(Py_UCS4))
+    if out == NULL:
+        raise MemoryError()
+    try:
+        for i in range(n):
+            c = PyUnicode_READ(kind, data, i)
+            if c != SPACE:
+                if c == NEWLINE:
+                    word_start = i + 1
+                out[m] = c
+                m += 1
+                continue
+            join = False
+            p1 = PyUnicode_READ(kind, data, i - 1) if i >= 1 else 0
+            p2 = PyUnicode_READ(kind, data, i - 2) if i >= 2 else 0
+            nx = PyUnicode_READ(kind, data, i + 1) if i + 1 < n else 0
+            if p1 == HEH and _is_arabic_letter(p2) and nx == YEH and i + 2 < n \
+                    and PyUnicode_READ(kind, data, i + 2) == SPACE:
+                join = True
+            elif _is_arabic_letter(nx) and 2 <= i - word_start <= 3 \
+                    and text[word_start:i] in _MI:
+                join = True
+            elif _is_arabic_letter(p1) and _is_arabic_letter(p2):
+                end = i + 1
+                while end < n:
+                    e = PyUnicode_READ(kind, data, end)
+                    if e == SPACE or e == NEWLINE or _punct_after(e) or _punct_before(e):
+                        break
+                    end += 1
+                if 2 <= end - i - 1 <= 4:
+                    word = text[i + 1:end]
+                    if word in _SUFFIXES:
+                        join = True
+                    elif p1 == HEH and word in _VERB_ENDINGS and (
+                            end == n or not _punct_before(PyUnicode_READ(kind, data, end))):
+                        join = True
+            word_start = i + 1
+            if join:
+                if _joins_left(p1):
+                    out[m] = ZWNJ
+                    m += 1
+            else:
+                out[m] = SPACE
+                m += 1
+        return PyUnicode_FromKindAndData(4, out, m)
+    finally:
+        free(out)

@@ -2,8 +2,8 @@
 
 Normalisation is table-driven: the enabled steps are folded into one 65,536-entry code-point table
 (built once per option set) that the compiled kernel ``swfast._native.text`` applies in a single
-pass together with the ZWNJ and whitespace rules; only affix spacing («می», «ها», «تر», ...) is
-a few compiled regexes. Every step is switchable and the result is idempotent:
+pass together with the ZWNJ and whitespace rules; a second kernel pass joins affixes («می», «ها», «تر», ...)
+and two small regexes fix punctuation spacing. Every step is switchable and the result is idempotent:
 ``normalize_text(normalize_text(s)) == normalize_text(s)``.
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable
 
-from .._native.text import count_text, normalize_chars
+from .._native.text import affix_join, count_text, normalize_chars
 from ..errors import ConfigurationError
 
 _DIGITS = {"en": "0123456789", "fa": "۰۱۲۳۴۵۶۷۸۹", "ar": "٠١٢٣٤٥٦٧٨٩"}
@@ -30,24 +30,12 @@ _CONTROL = [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA
             0x200D, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0xFEFF,
             0x00AD, 0x061C]
 _SPACES = [0x09, 0xA0, *range(0x2000, 0x200B), 0x202F, 0x205F, 0x3000, 0x2028, 0x2029]
-_NON_JOINING = "اآأإؤدذرزژوء"
 _PUNCT_AFTER = r"\.:!،؛؟»\]\)\}"
 _PUNCT_BEFORE = r"«\[\(\{"
-# (regex, replacement, substrings one of which must be present for the regex to match)
-_AFFIX_RULES = [
-    (re.compile(r"([^ \n]ه) ی "), "\\1\u200cی ", ("ه ی ",)),
-    (re.compile(r"(^| |\n)(ن?می) (?=[آ-ی])", re.M), "\\1\\2\u200c", ("می ",)),
-    (re.compile(r"(?<=[^\n\d " + _PUNCT_AFTER + _PUNCT_BEFORE + r"]{2}) (تر(?:ین?)?|گری?|های?)"
-                r"(?=[ \n" + _PUNCT_AFTER + _PUNCT_BEFORE + "]|$)"), "\u200c\\1",
-     (" تر", " گر", " ها")),
-    (re.compile(r"([^ \n]ه) (ا(?:م|یم|ش|ند|ی|ید|ت))(?=[ \n" + _PUNCT_AFTER + "]|$)"),
-     "\\1\u200c\\2", ("ه ا",)),
-]
 _PUNCT_RULES = [
     (re.compile(" ([" + _PUNCT_AFTER + "])"), "\\1"),
     (re.compile("([" + _PUNCT_BEFORE + "]) "), "\\1"),
 ]
-_ZWNJ_AFTER_NON_JOINING = re.compile("(?<=[" + _NON_JOINING + "])\u200c")
 _ARABIC_SCRIPT = re.compile("[\u0600-\u06ff]")
 
 
@@ -120,11 +108,7 @@ def normalize_text(text: str, *, lang: str = "fa", nfkc: bool = True,
     table = _table(lang, arabic_letters, digits, diacritics, control, kashida, whitespace)
     text = normalize_chars(text, table, zwnj, whitespace)
     if lang == "fa" and affix_spacing and _ARABIC_SCRIPT.search(text):
-        for rx, repl, probes in _AFFIX_RULES:
-            if any(p in text for p in probes):
-                text = rx.sub(repl, text)
-        if zwnj and "\u200c" in text:
-            text = _ZWNJ_AFTER_NON_JOINING.sub("", text)
+        text = affix_join(text)
     if lang == "fa" and punctuation_spacing and whitespace:
         for rx, repl in _PUNCT_RULES:
             text = rx.sub(repl, text)

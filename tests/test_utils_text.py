@@ -84,7 +84,8 @@ def test_compiled_and_twin_normalise_identically(text: str) -> None:
         c = importlib.import_module("swfast._native._text_c")
         assert c.normalize_chars(text, table, True, True) == want
         assert c.count_text(text) == py.count_text(text)
-        assert c.affix_join(want) == py.affix_join(want)
+        for flags in ((True, True), (True, False), (False, True)):
+            assert c.affix_join(want, *flags) == py.affix_join(want, *flags)
 
 
 def test_steps_are_switchable() -> None:
@@ -97,6 +98,8 @@ def test_steps_are_switchable() -> None:
     assert "مي خوانم" in normalize_text(s, arabic_letters=False, affix_spacing=False)
     assert normalize_text("a   b", whitespace=False) == "a   b"
     assert normalize_text("x\u200cy", zwnj=False) == "x\u200cy"
+    assert normalize_text("سلام .", punctuation_spacing=False) == "سلام ."
+    assert normalize_text("سلام . « خوب »") == "سلام. «خوب»"
 
 
 def test_english_and_arabic_modes() -> None:

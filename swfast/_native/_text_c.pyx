@@ -178,8 +178,8 @@ cdef inline bint _punct_before(Py_UCS4 c) noexcept nogil:
     return c == 0xAB or c == 0x5B or c == 0x28 or c == 0x7B
 
 
-def affix_join(str text):
-    """Join Persian affixes written with a space, in one pass (rules in the twin)."""
+def affix_join(str text, bint affixes=True, bint punct=True):
+    """Persian spacing in one pass: affix joining and punctuation spacing (rules in the twin)."""
     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text), i, m = 0, end, word_start = 0
     cdef int kind = PyUnicode_KIND(text)
     cdef void* data = PyUnicode_DATA(text)
@@ -201,13 +201,16 @@ def affix_join(str text):
             p1 = PyUnicode_READ(kind, data, i - 1) if i >= 1 else 0
             p2 = PyUnicode_READ(kind, data, i - 2) if i >= 2 else 0
             nx = PyUnicode_READ(kind, data, i + 1) if i + 1 < n else 0
-            if p1 == HEH and _is_arabic_letter(p2) and nx == YEH and i + 2 < n \
+            if not affixes:
+                pass
+            elif p1 == HEH and _is_arabic_letter(p2) and nx == YEH and i + 2 < n \
                     and PyUnicode_READ(kind, data, i + 2) == SPACE:
                 join = True
-            elif _is_arabic_letter(nx) and 2 <= i - word_start <= 3 \
+            elif _is_arabic_letter(nx) and 2 <= i - word_start <= 3 and p1 == YEH \
                     and text[word_start:i] in _MI:
                 join = True
-            elif _is_arabic_letter(p1) and _is_arabic_letter(p2):
+            elif _is_arabic_letter(p1) and _is_arabic_letter(p2) and (
+                    nx == 0x062A or nx == 0x06AF or nx == 0x0647 or nx == 0x0627):
                 end = i + 1
                 while end < n:
                     e = PyUnicode_READ(kind, data, end)
@@ -226,7 +229,7 @@ def affix_join(str text):
                 if _joins_left(p1):
                     out[m] = ZWNJ
                     m += 1
-            else:
+            elif not (punct and (_punct_after(nx) or _punct_before(p1))):
                 out[m] = SPACE
                 m += 1
         return PyUnicode_FromKindAndData(4, out, m)

@@ -86,12 +86,15 @@ _WORD_END = _PUNCT_AFTER | _PUNCT_BEFORE | {SPACE, NEWLINE}
 _SUFFIXES = frozenset(["تر", "ترین", "تری", "گر", "گری", "ها", "های"])
 _VERB_ENDINGS = frozenset(["ام", "ایم", "اش", "اند", "ای", "اید", "ات"])
 _MI = frozenset(["می", "نمی"])
+_SUFFIX_STARTS = frozenset(map(ord, "تگها"))
 
 
-def affix_join(text: str) -> str:
-    """Join Persian affixes written with a space, in one pass over ``text``.
+def affix_join(text: str, affixes: bool = True, punct: bool = True) -> str:
+    """Persian spacing in one pass over ``text``: affix joining and punctuation spacing.
 
-    A space becomes a ZWNJ (or disappears after a letter that does not join, «دیوار ها» ->
+    With ``punct``, a space before ``. : ! ، ؛ ؟ » ] ) }`` or after ``« [ ( {`` is dropped.
+    With ``affixes``:
+    a space becomes a ZWNJ (or disappears after a letter that does not join, «دیوار ها» ->
     «دیوارها») when it separates: «می»/«نمی» from the following word; a word ending in two
     letters from «تر», «ترین», «تری», «گر», «گری», «ها», «های»; a word ending in a letter and «ه»
     from «ی» followed by a space (ezafe) or from «ام», «ایم», «اش», «اند», «ای», «اید», «ات».
@@ -111,12 +114,14 @@ def affix_join(text: str) -> str:
         p1 = cps[i - 1] if i >= 1 else 0
         p2 = cps[i - 2] if i >= 2 else 0
         nx = cps[i + 1] if i + 1 < n else 0
-        if p1 == _HEH and is_arabic_letter(p2) and nx == _YEH and i + 2 < n \
+        if not affixes:
+            pass
+        elif p1 == _HEH and is_arabic_letter(p2) and nx == _YEH and i + 2 < n \
                 and cps[i + 2] == SPACE:
             join = True
         elif is_arabic_letter(nx) and text[word_start:i] in _MI:
             join = True
-        elif is_arabic_letter(p1) and is_arabic_letter(p2):
+        elif is_arabic_letter(p1) and is_arabic_letter(p2) and nx in _SUFFIX_STARTS:
             end = i + 1
             while end < n and cps[end] not in _WORD_END:
                 end += 1
@@ -130,7 +135,7 @@ def affix_join(text: str) -> str:
         if join:
             if joins_left(p1):
                 out.append("\u200c")
-        else:
+        elif not (punct and (nx in _PUNCT_AFTER or p1 in _PUNCT_BEFORE)):
             out.append(" ")
     return "".join(out)
 

@@ -3,7 +3,7 @@
 Normalisation is table-driven: the enabled steps are folded into one 65,536-entry code-point table
 (built once per option set) that the compiled kernel ``swfast._native.text`` applies in a single
 pass together with the ZWNJ and whitespace rules; a second kernel pass joins affixes («می», «ها», «تر», ...)
-and two small regexes fix punctuation spacing. Every step is switchable and the result is idempotent:
+and fixes punctuation spacing. Every step is switchable and the result is idempotent:
 ``normalize_text(normalize_text(s)) == normalize_text(s)``.
 """
 from __future__ import annotations
@@ -30,13 +30,6 @@ _CONTROL = [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA
             0x200D, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0xFEFF,
             0x00AD, 0x061C]
 _SPACES = [0x09, 0xA0, *range(0x2000, 0x200B), 0x202F, 0x205F, 0x3000, 0x2028, 0x2029]
-_PUNCT_AFTER = r"\.:!،؛؟»\]\)\}"
-_PUNCT_BEFORE = r"«\[\(\{"
-_PUNCT_RULES = [
-    (re.compile(" ([" + _PUNCT_AFTER + "])"), "\\1"),
-    (re.compile("([" + _PUNCT_BEFORE + "]) "), "\\1"),
-]
-_ARABIC_SCRIPT = re.compile("[\u0600-\u06ff]")
 
 
 @lru_cache(maxsize=32)
@@ -107,11 +100,9 @@ def normalize_text(text: str, *, lang: str = "fa", nfkc: bool = True,
         text = unicodedata.normalize("NFKC", text)
     table = _table(lang, arabic_letters, digits, diacritics, control, kashida, whitespace)
     text = normalize_chars(text, table, zwnj, whitespace)
-    if lang == "fa" and affix_spacing and _ARABIC_SCRIPT.search(text):
-        text = affix_join(text)
-    if lang == "fa" and punctuation_spacing and whitespace:
-        for rx, repl in _PUNCT_RULES:
-            text = rx.sub(repl, text)
+    punct = punctuation_spacing and whitespace
+    if lang == "fa" and (affix_spacing or punct):
+        text = affix_join(text, affix_spacing, punct)
     return text
 
 

@@ -79,12 +79,13 @@ def _normalizers() -> dict[str, Any]:
         import swfast.utils.text as text_mod
 
         def py_normalize(s: str) -> str:
-            saved = text_mod.normalize_chars
+            saved = text_mod.normalize_chars, text_mod.affix_join
             text_mod.normalize_chars = twin.normalize_chars  # type: ignore[assignment]
+            text_mod.affix_join = twin.affix_join  # type: ignore[assignment]
             try:
                 return normalize_text(s)
             finally:
-                text_mod.normalize_chars = saved  # type: ignore[assignment]
+                text_mod.normalize_chars, text_mod.affix_join = saved  # type: ignore[assignment]
 
         out["swfast-py"] = py_normalize
     if name == "hazm":

@@ -5,7 +5,7 @@ Names load lazily on first access, so ``import swfast.utils`` stays cheap (no nu
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
     "Compatibility": "compatibility",
@@ -42,6 +42,25 @@ _EXPORTS = {
     "validate_schema": "schema",
     "warmup": "mathstats",
 }
+
+
+if TYPE_CHECKING:  # pragma: no cover - names for type checkers; runtime loads lazily
+    from .compatibility import Compatibility, check_compatibility, generate_schema
+    from .jalali import from_jalali, to_jalali
+    from .mathstats import matrix_calculations, numerical_operations, statistical_analysis, warmup
+    from .scheduler import Job, RedisRunLock, Scheduler
+    from .schema import Validator, clear_cache, compile_schema, validate_schema
+    from .text import PatternMatch, find_patterns, luhn_valid, normalize_text, text_metrics
+    from .timeutils import (
+        calculate_duration,
+        convert_timezone,
+        format_datetime,
+        format_duration,
+        localize,
+        parse_duration,
+    )
+    from .triggers import Cron, Interval, OneOff
+    from .validation import check_constraints, sanitize_data, validate_input
 
 
 def __getattr__(name: str) -> Any:

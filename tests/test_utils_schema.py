@@ -263,3 +263,38 @@ def test_ordinary_patterns_compile_and_run_fast(pattern: str) -> None:
 
 def test_unsafe_regex_allowed_explicitly() -> None:
     assert compile_schema({"pattern": "^(a+)+$"}, safe_regex=False).is_valid("aaa")
+
+
+# ---------------------------------------------------------------- SV-7 never raise on garbage
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+GARBAGE = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8)
+    | st.binary(max_size=8) | st.complex_numbers() | st.just(object()),
+    lambda c: st.lists(c, max_size=4) | st.tuples(c, c) | st.frozensets(st.integers(), max_size=3)
+    | st.dictionaries(st.text(max_size=4) | st.integers(), c, max_size=4),
+    max_leaves=15,
+)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(GARBAGE)
+def test_garbage_never_raises_unexpectedly(data: Any) -> None:
+    import importlib
+
+    from swfast._native._compat import NO_EXTENSIONS
+
+    kinds = ["py"] if NO_EXTENSIONS else ["py", "c"]
+    for kind in kinds:
+        node = importlib.import_module(f"swfast._native._jsonschema_{kind}").Node
+        for schema in (MESSAGE_SCHEMA, {"uniqueItems": True, "items": {"enum": [1, "a", None]}},
+                       {"anyOf": [{"type": "number", "multipleOf": 0.5}, {"const": [1]}]}):
+            v = compile_with(schema, node)
+            ok = v.is_valid(data)
+            assert ok in (True, False)
+            assert (not v.errors(data)) == ok
+            try:
+                v.validate(data)
+            except ValidationError:
+                assert not ok

@@ -90,6 +90,9 @@ def _build() -> SimpleNamespace:
         # pragma: no cover - compiled
         out = np.empty(offsets[-1], dtype=np.float64)
         pos = offsets[:-1].copy()
+        slots = offsets.size - 1
+        mins = np.full(slots, np.inf)
+        maxs = np.full(slots, -np.inf)
         flip = np.int64(0x7FFFFFFFFFFFFFFF)
         for i in range(ai.size):
             k = ai[i]
@@ -97,9 +100,14 @@ def _build() -> SimpleNamespace:
                 k ^= flip
             s = slot[np.uint64(k - kmin) >> np.uint64(shift)]
             if s >= 0:
-                out[pos[s]] = a[i]
+                v = a[i]
+                out[pos[s]] = v
                 pos[s] += 1
-        return out
+                if v < mins[s]:
+                    mins[s] = v
+                if v > maxs[s]:
+                    maxs[s] = v
+        return out, mins, maxs
 
     @jit
     def ewma(a: Any, alpha: float) -> Any:  # pragma: no cover - compiled
@@ -204,13 +212,13 @@ def _select(a: np.ndarray, ks: np.ndarray, lo: float, hi: float, depth: int) -> 
     slot[wanted] = np.arange(wanted.size)
     offsets = np.zeros(wanted.size + 1, dtype=np.int64)
     offsets[1:] = np.cumsum(counts[wanted])
-    pool = k.gather(a, ai, kmin, shift, slot, offsets)
+    pool, mins, maxs = k.gather(a, ai, kmin, shift, slot, offsets)
     out = np.empty(ks.size, dtype=np.float64)
     for s, b in enumerate(wanted):
         sel = bins == b
         sub = pool[offsets[s]:offsets[s + 1]]
         first = ends[b] - counts[b]
-        out[sel] = _select(sub, ks[sel] - first, float(sub.min()), float(sub.max()), depth + 1)
+        out[sel] = _select(sub, ks[sel] - first, float(mins[s]), float(maxs[s]), depth + 1)
     return out
 
 

@@ -179,3 +179,20 @@ def test_import_does_not_load_numba() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120)
     assert out.returncode == 0, out.stderr
+
+
+@settings(max_examples=15, deadline=None, derandomize=True)
+@given(a=hnp.arrays(np.float64, st.integers(33_000, 40_000),
+                    elements=st.floats(-1e300, 1e300, allow_nan=False),
+                    fill=st.sampled_from([0.0, -0.0, 1.0, -2.5, 5e-324, 1e-300, 7e10])),
+       seed=st.integers(0, 2**32 - 1))
+def test_radix_selection_path_matches_numpy(a: np.ndarray, seed: int) -> None:
+    """Arrays above the direct-sort size go through the histogram selection."""
+    rng = np.random.default_rng(seed)
+    a = a.copy()
+    a[: a.size // 3] = rng.standard_normal(a.size // 3) * rng.choice([1e-3, 1.0, 1e6])
+    for engine in [e if isinstance(e, str) else e.values[0] for e in ENGINES]:
+        if engine == "numba" and not _stats.numba_available():
+            continue
+        r = statistical_analysis(a, percentiles=Q, engine=engine)
+        assert list(r["percentiles"].values()) == np.percentile(a, Q).tolist()

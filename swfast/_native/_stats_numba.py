@@ -74,31 +74,85 @@ def _build() -> SimpleNamespace:
             m2 = 0.0
         return s + shift * n, m2, mn, mx
 
+    sign = np.uint64(0x8000000000000000)
+    flip = np.int64(0x7FFFFFFFFFFFFFFF)
+
     @jit
-    def hist(ai: Any, kmin: int, shift: int, nb: int) -> Any:  # pragma: no cover - compiled
+    def hist(ai: Any, ubase: Any, shift: Any, nb: int) -> Any:  # pragma: no cover - compiled
         counts = np.zeros(nb, dtype=np.int64)
-        flip = np.int64(0x7FFFFFFFFFFFFFFF)
         for i in range(ai.size):
             k = ai[i]
             if k < 0:
                 k ^= flip
-            counts[np.uint64(k - kmin) >> np.uint64(shift)] += 1
+            counts[(np.uint64(k) ^ sign) - ubase >> shift] += 1
         return counts
 
     @jit
-    def gather(a: Any, ai: Any, kmin: int, shift: int, slot: Any, offsets: Any) -> Any:
+    def moments_hist(a: Any, ai: Any) -> Any:  # pragma: no cover - compiled
+        # moments and a 65,536-bin histogram of the top 16 key bits, in one pass
+        counts = np.zeros(65536, dtype=np.int64)
+        top = np.uint64(48)
+        n = a.size
+        shift_v = a[0]
+        s0 = s1 = q0 = q1 = 0.0
+        mn = a[0]
+        mx = a[0]
+        i = 0
+        while i + 2 <= n:
+            x0 = a[i]
+            x1 = a[i + 1]
+            d0 = x0 - shift_v
+            d1 = x1 - shift_v
+            s0 += d0
+            s1 += d1
+            q0 += d0 * d0
+            q1 += d1 * d1
+            if min(x0, x1) < mn:
+                mn = min(x0, x1)
+            if max(x0, x1) > mx:
+                mx = max(x0, x1)
+            k0 = ai[i]
+            k1 = ai[i + 1]
+            if k0 < 0:
+                k0 ^= flip
+            if k1 < 0:
+                k1 ^= flip
+            counts[(np.uint64(k0) ^ sign) >> top] += 1
+            counts[(np.uint64(k1) ^ sign) >> top] += 1
+            i += 2
+        while i < n:
+            x0 = a[i]
+            d0 = x0 - shift_v
+            s0 += d0
+            q0 += d0 * d0
+            if x0 < mn:
+                mn = x0
+            if x0 > mx:
+                mx = x0
+            k0 = ai[i]
+            if k0 < 0:
+                k0 ^= flip
+            counts[(np.uint64(k0) ^ sign) >> top] += 1
+            i += 1
+        s = s0 + s1
+        m2 = (q0 + q1) - s * s / n
+        if m2 < 0.0:
+            m2 = 0.0
+        return s + shift_v * n, m2, mn, mx, counts
+
+    @jit
+    def gather(a: Any, ai: Any, ubase: Any, shift: Any, slot: Any, offsets: Any) -> Any:
         # pragma: no cover - compiled
         out = np.empty(offsets[-1], dtype=np.float64)
         pos = offsets[:-1].copy()
         slots = offsets.size - 1
         mins = np.full(slots, np.inf)
         maxs = np.full(slots, -np.inf)
-        flip = np.int64(0x7FFFFFFFFFFFFFFF)
         for i in range(ai.size):
             k = ai[i]
             if k < 0:
                 k ^= flip
-            s = slot[np.uint64(k - kmin) >> np.uint64(shift)]
+            s = slot[(np.uint64(k) ^ sign) - ubase >> shift]
             if s >= 0:
                 v = a[i]
                 out[pos[s]] = v
@@ -168,7 +222,8 @@ def _build() -> SimpleNamespace:
                     filled += 1
         return vals, idx
 
-    return SimpleNamespace(moments=moments, hist=hist, gather=gather, ewma=ewma,
+    return SimpleNamespace(moments=moments, hist=hist, gather=gather, moments_hist=moments_hist,
+                           ewma=ewma,
                            zscore_flags=zscore_flags, normalize_rows=normalize_rows,
                            top_k=top_k)
 
@@ -188,31 +243,25 @@ def moments(a: np.ndarray) -> tuple[float, float, float, float]:
     return float(s), float(m2), float(mn), float(mx)
 
 
-def _key(x: float) -> int:
-    """Order-preserving integer key of a float64 (its bits, negatives flipped)."""
+def _ukey(x: float) -> int:
+    """Order-preserving unsigned key of a float64 (its bits, negatives flipped, sign moved)."""
     k = int(np.float64(x).view(np.int64))
-    return k ^ 0x7FFFFFFFFFFFFFFF if k < 0 else k
+    return (k ^ 0x7FFFFFFFFFFFFFFF if k < 0 else k) + (1 << 63)
 
 
-def _select(a: np.ndarray, ks: np.ndarray, lo: float, hi: float, depth: int) -> np.ndarray:
-    if lo == hi:
-        return np.full(ks.size, lo)
-    if a.size <= _SMALL or depth > 6:
-        return np.asarray(np.partition(a, ks)[ks], dtype=np.float64)
+def _resolve(a: np.ndarray, ks: np.ndarray, counts: np.ndarray, ubase: int, shift: int,
+             depth: int) -> np.ndarray:
+    """Order statistics ``ks`` of ``a`` given its histogram over ``(ukey - ubase) >> shift``."""
     k = _k()
-    kmin = _key(lo)
-    shift = max(0, (_key(hi) - kmin).bit_length() - _BITS)
-    nb = ((_key(hi) - kmin) >> shift) + 1
-    ai = a.view(np.int64)
-    counts = k.hist(ai, kmin, shift, nb)
     ends = np.cumsum(counts)
     bins = np.searchsorted(ends, ks, side="right")
     wanted = np.unique(bins)
-    slot = np.full(nb, -1, dtype=np.int64)
+    slot = np.full(counts.size, -1, dtype=np.int64)
     slot[wanted] = np.arange(wanted.size)
     offsets = np.zeros(wanted.size + 1, dtype=np.int64)
     offsets[1:] = np.cumsum(counts[wanted])
-    pool, mins, maxs = k.gather(a, ai, kmin, shift, slot, offsets)
+    pool, mins, maxs = k.gather(a, a.view(np.int64), np.uint64(ubase), np.uint64(shift), slot,
+                                offsets)
     out = np.empty(ks.size, dtype=np.float64)
     for s, b in enumerate(wanted):
         sel = bins == b
@@ -222,9 +271,36 @@ def _select(a: np.ndarray, ks: np.ndarray, lo: float, hi: float, depth: int) -> 
     return out
 
 
+def _select(a: np.ndarray, ks: np.ndarray, lo: float, hi: float, depth: int) -> np.ndarray:
+    if lo == hi:
+        return np.full(ks.size, lo)
+    if a.size <= _SMALL or depth > 6:
+        return np.asarray(np.partition(a, ks)[ks], dtype=np.float64)
+    ubase = _ukey(lo)
+    span = _ukey(hi) - ubase
+    shift = max(0, span.bit_length() - _BITS)
+    counts = _k().hist(a.view(np.int64), np.uint64(ubase), np.uint64(shift), (span >> shift) + 1)
+    return _resolve(a, ks, counts, ubase, shift, depth)
+
+
 def select_kth(a: np.ndarray, ks: np.ndarray, lo: float, hi: float) -> np.ndarray:
     """Return ``sorted(a)[k]`` for each ``k`` in ``ks``, given ``lo = a.min()``, ``hi = a.max()``."""
     return _select(a, np.asarray(ks, dtype=np.int64), lo, hi, 0)
+
+
+def describe(a: np.ndarray, ks: np.ndarray) -> tuple[float, float, float, float, np.ndarray]:
+    """Moments and the order statistics ``ks`` together: the first pass computes the moments
+    and a histogram of the top 16 key bits at once; only the wanted bins are read again.
+    With non-finite data the order statistics are NaN (the caller falls back)."""
+    ks = np.asarray(ks, dtype=np.int64)
+    s, m2, lo, hi, counts = _k().moments_hist(a, a.view(np.int64))
+    if not (np.isfinite(s) and np.isfinite(m2)):
+        return float(s), float(m2), float(lo), float(hi), np.full(ks.size, np.nan)
+    if lo == hi or a.size <= _SMALL:
+        vals = _select(a, ks, float(lo), float(hi), 0)
+    else:
+        vals = _resolve(a, ks, counts, 0, 48, 0)
+    return float(s), float(m2), float(lo), float(hi), vals
 
 
 def ewma(a: np.ndarray, alpha: float) -> np.ndarray:
@@ -253,6 +329,7 @@ def warm() -> Any:
     a = np.linspace(0.0, 1.0, 40_000)
     moments(a)
     select_kth(a, np.array([10, 20_000]), 0.0, 1.0)
+    describe(np.linspace(0.0, 1.0, 70_000), np.array([10, 20_000]))
     ewma(a[:10], 0.5)
     zscore_flags(a[:10], 0.5, 0.1, 2.0)
     m = np.ones((3, 4))
@@ -261,5 +338,5 @@ def warm() -> Any:
     return _k()
 
 
-__all__ = ["NAME", "ewma", "moments", "normalize_rows", "select_kth", "top_k", "warm",
+__all__ = ["NAME", "describe", "ewma", "moments", "normalize_rows", "select_kth", "top_k", "warm",
            "zscore_flags"]

@@ -28,6 +28,14 @@ def select_kth(a: np.ndarray, ks: np.ndarray, lo: float, hi: float) -> np.ndarra
     return np.asarray(part[ks], dtype=np.float64)
 
 
+def describe(a: np.ndarray, ks: np.ndarray) -> tuple[float, float, float, float, np.ndarray]:
+    """Moments and the order statistics ``ks`` together (NaN statistics with non-finite data)."""
+    s, m2, lo, hi = moments(a)
+    if not (np.isfinite(s) and np.isfinite(m2)):
+        return s, m2, lo, hi, np.full(len(ks), np.nan)
+    return s, m2, lo, hi, select_kth(a, np.asarray(ks, dtype=np.int64), lo, hi)
+
+
 def ewma(a: np.ndarray, alpha: float) -> np.ndarray:
     """Exponentially weighted moving average, ``y[0] = a[0]``."""
     beta = 1.0 - alpha
@@ -63,5 +71,5 @@ def warm() -> Any:
     return None
 
 
-__all__ = ["NAME", "ewma", "moments", "normalize_rows", "select_kth", "top_k", "warm",
+__all__ = ["NAME", "describe", "ewma", "moments", "normalize_rows", "select_kth", "top_k", "warm",
            "zscore_flags"]

@@ -42,20 +42,29 @@ def _lerp(lo: np.ndarray, hi: np.ndarray, t: np.ndarray) -> np.ndarray:
         return np.asarray(np.where(t >= 0.5, hi - diff * (1.0 - t), lo + diff * t))
 
 
-def _percentiles(mod: Any, a: np.ndarray, qs: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    n = a.size
+def _ranks(n: int, qs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """NumPy's ``linear`` method: virtual index ``h`` and the ranks around it."""
     h = (n - 1) * (qs / 100.0)
     below = np.floor(h).astype(np.int64)
     above = np.minimum(below + 1, n - 1)
-    ks = np.unique(np.concatenate([below, above]))
-    if math.isfinite(lo) and math.isfinite(hi):
-        vals = mod.select_kth(a, ks, lo, hi)
-    else:
-        vals = np.partition(a, ks)[ks]
+    return h, below, above, np.unique(np.concatenate([below, above]))
+
+
+def _interpolate(qs: np.ndarray, n: int, ks: np.ndarray, vals: np.ndarray) -> np.ndarray:
+    h, below, above, _ = _ranks(n, qs)
     lookup = dict(zip(ks.tolist(), vals.tolist()))
     v_lo = np.array([lookup[k] for k in below.tolist()])
     v_hi = np.array([lookup[k] for k in above.tolist()])
     return _lerp(v_lo, v_hi, h - below)
+
+
+def _percentiles(mod: Any, a: np.ndarray, qs: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    ks = _ranks(a.size, qs)[3]
+    if math.isfinite(lo) and math.isfinite(hi):
+        vals = mod.select_kth(a, ks, lo, hi)
+    else:
+        vals = np.partition(a, ks)[ks]
+    return _interpolate(qs, a.size, ks, vals)
 
 
 def statistical_analysis(data: Any, *, percentiles: Sequence[float] = DEFAULT_PERCENTILES,
@@ -93,7 +102,14 @@ def statistical_analysis(data: Any, *, percentiles: Sequence[float] = DEFAULT_PE
     mod = _stats.load(engine)
     a = _vector(data)
     nan_count = 0
-    s, m2, lo, hi = mod.moments(a)
+    pct: np.ndarray | None = None
+    if qs.size:  # one kernel call: moments and the order statistics together
+        ks = _ranks(a.size, qs)[3]
+        s, m2, lo, hi, vals = mod.describe(a, ks)
+        if math.isfinite(s) and math.isfinite(m2):
+            pct = _interpolate(qs, a.size, ks, vals)
+    else:
+        s, m2, lo, hi = mod.moments(a)
     if not (math.isfinite(s) and math.isfinite(m2)):
         nans = np.isnan(a)
         nan_count = int(nans.sum())
@@ -125,7 +141,8 @@ def statistical_analysis(data: Any, *, percentiles: Sequence[float] = DEFAULT_PE
     mean = s / n
     var = m2 / (n - ddof)
     std = math.sqrt(var) if var == var else var
-    pct = _percentiles(mod, a, qs, lo, hi) if qs.size else np.empty(0)
+    if pct is None:
+        pct = _percentiles(mod, a, qs, lo, hi) if qs.size else np.empty(0)
     out = {"count": n, "sum": s, "mean": mean, "variance": var, "std": std, "min": lo,
            "max": hi, "percentiles": dict(zip(qs.tolist(), pct.tolist())),
            "nan_count": nan_count, "engine": mod.NAME}

@@ -190,6 +190,18 @@ class ResourceError(SwfastError):
     """Base of resource-management errors."""
 
 
+class ShapeError(SwfastError, ValueError):
+    """An array is empty or array shapes do not fit together.
+
+    Attributes:
+        shapes: the offending shapes, in argument order.
+    """
+
+    def __init__(self, message: str, *, shapes: tuple[tuple[int, ...], ...] = ()) -> None:
+        super().__init__(message)
+        self.shapes = shapes
+
+
 def describe_type(value: object) -> str:
     """Return the qualified type name of ``value`` for error messages."""
     t = type(value)
@@ -220,6 +232,7 @@ __all__ = [
     "SecurityError",
     "ServiceUnavailable",
     "SessionExpired",
+    "ShapeError",
     "SwfastError",
     "TokenReuseDetected",
     "TokenRevoked",

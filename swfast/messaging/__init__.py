@@ -1,0 +1,79 @@
+"""Messaging over Kafka: constants, message schemas, the async KafkaService and TopicManager.
+
+Importing this package is cheap: constants and schemas load eagerly (they are small), while
+``KafkaService``, ``kafka_service``, ``TopicManager`` and ``TopicCategory`` load on first
+access, and ``confluent_kafka`` only when a service connects to a real broker.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .constants import *  # noqa: F403
+from .constants import __all__ as _constants_all
+from .message_schemas import (
+    DataRequest,
+    DataResponse,
+    DataSource,
+    DataType,
+    MessageMetadata,
+    OperationType,
+    Priority,
+    RequestPayload,
+    RequestSource,
+    ResponsePayload,
+    create_data_request,
+    create_data_response,
+    is_valid_data_request,
+    is_valid_data_response,
+    validate_data_request,
+    validate_data_response,
+)
+
+_LAZY = {
+    "KafkaService": "kafka_service",
+    "ConsumerConfig": "kafka_service",
+    "kafka_service": "kafka_service",
+    "TopicManager": "topic_manager",
+    "TopicCategory": "topic_manager",
+}
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .kafka_service import ConsumerConfig, KafkaService, kafka_service
+    from .topic_manager import TopicCategory, TopicManager
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'swfast.messaging' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    if name != "kafka_service":  # the singleton stays resolved by its module (it can be reset)
+        globals()[name] = value
+    return value
+
+
+__all__ = sorted([
+    *_constants_all,
+    "ConsumerConfig",
+    "DataRequest",
+    "DataResponse",
+    "DataSource",
+    "DataType",
+    "KafkaService",
+    "MessageMetadata",
+    "OperationType",
+    "Priority",
+    "RequestPayload",
+    "RequestSource",
+    "ResponsePayload",
+    "TopicCategory",
+    "TopicManager",
+    "create_data_request",
+    "create_data_response",
+    "is_valid_data_request",
+    "is_valid_data_response",
+    "kafka_service",
+    "validate_data_request",
+    "validate_data_response",
+])

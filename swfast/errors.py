@@ -133,6 +133,36 @@ class MessagingError(SwfastError):
     """Base of messaging errors."""
 
 
+class NotConnected(MessagingError, ConnectionError):
+    """The messaging service is not connected (never connected, or already disconnected)."""
+
+
+class BrokerUnavailable(MessagingError, ServiceUnavailable):
+    """The Kafka cluster cannot be reached.
+
+    Attributes:
+        bootstrap_servers: the servers that were tried.
+    """
+
+    def __init__(self, message: str, *, bootstrap_servers: str = "") -> None:
+        super().__init__(message)
+        self.bootstrap_servers = bootstrap_servers
+
+
+class KafkaDeliveryError(MessagingError):
+    """A message was not delivered (the broker or the client reported a failure).
+
+    Attributes:
+        code: the client's error name (``"_MSG_TIMED_OUT"``, ``"MSG_SIZE_TOO_LARGE"``, ...).
+        topic: the destination topic.
+    """
+
+    def __init__(self, message: str, *, code: str = "", topic: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.topic = topic
+
+
 class ResourceError(SwfastError):
     """Base of resource-management errors."""
 
@@ -146,6 +176,7 @@ def describe_type(value: Any) -> str:
 
 __all__ = [
     "AuthenticationError",
+    "BrokerUnavailable",
     "CacheError",
     "CacheKeyError",
     "CacheValueTooLarge",
@@ -153,8 +184,10 @@ __all__ = [
     "ConfigurationError",
     "IntegrityError",
     "InvalidToken",
+    "KafkaDeliveryError",
     "KeyNotFound",
     "MessagingError",
+    "NotConnected",
     "PermissionDenied",
     "RateLimitExceeded",
     "ResilienceError",

@@ -1,8 +1,10 @@
 """Messaging over Kafka: constants, message schemas, the async KafkaService and TopicManager.
 
 Importing this package is cheap: constants and schemas load eagerly (they are small), while
-``KafkaService``, ``kafka_service``, ``TopicManager`` and ``TopicCategory`` load on first
-access, and ``confluent_kafka`` only when a service connects to a real broker.
+``KafkaService``, ``get_kafka_service``, ``TopicManager`` and ``TopicCategory`` load on first
+access, and ``confluent_kafka`` only when a service connects to a real broker. The singleton
+itself is ``swfast.messaging.kafka_service.kafka_service`` (created on first access; the
+package attribute ``kafka_service`` is that module, so use ``get_kafka_service()`` here).
 """
 from __future__ import annotations
 
@@ -33,13 +35,13 @@ from .message_schemas import (
 _LAZY = {
     "KafkaService": "kafka_service",
     "ConsumerConfig": "kafka_service",
-    "kafka_service": "kafka_service",
+    "get_kafka_service": "kafka_service",
     "TopicManager": "topic_manager",
     "TopicCategory": "topic_manager",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .kafka_service import ConsumerConfig, KafkaService, kafka_service
+    from .kafka_service import ConsumerConfig, KafkaService, get_kafka_service
     from .topic_manager import TopicCategory, TopicManager
 
 
@@ -48,8 +50,7 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(f"module 'swfast.messaging' has no attribute {name!r}")
     value = getattr(importlib.import_module(f".{module}", __name__), name)
-    if name != "kafka_service":  # the singleton stays resolved by its module (it can be reset)
-        globals()[name] = value
+    globals()[name] = value
     return value
 
 
@@ -73,7 +74,7 @@ __all__ = sorted([
     "create_data_response",
     "is_valid_data_request",
     "is_valid_data_response",
-    "kafka_service",
+    "get_kafka_service",
     "validate_data_request",
     "validate_data_response",
 ])

@@ -186,7 +186,7 @@ class KafkaService:
         conf: dict[str, Any] = {
             "bootstrap.servers": self.bootstrap_servers, "client.id": self.client_id, "group.id": group_id,
             "enable.auto.offset.store": False, "enable.auto.commit": True, "auto.commit.interval.ms": 500,
-            "auto.offset.reset": "earliest",
+            "auto.offset.reset": "earliest", "topic.metadata.refresh.interval.ms": 5000,
         }
         conf.update(self.consumer_overrides)
         conf.update(extra or {})
@@ -210,8 +210,10 @@ class KafkaService:
             conf = self._producer_settings()
             from . import _bridge  # confluent_kafka is imported here, never at import time
 
-            admin = _bridge.AdminBridge({"bootstrap.servers": self.bootstrap_servers, "client.id": self.client_id},
-                                        timeout=self.kafka_timeout)
+            admin_conf = {"bootstrap.servers": self.bootstrap_servers, "client.id": self.client_id}
+            if "test.mock.num.brokers" in conf:  # librdkafka's mock cluster (fault-injection tests)
+                admin_conf["test.mock.num.brokers"] = conf["test.mock.num.brokers"]
+            admin = _bridge.AdminBridge(admin_conf, timeout=self.kafka_timeout)
             await admin.broker_count()  # raises BrokerUnavailable naming the servers
             self._admin = admin
             self._producer = _bridge.ProducerBridge(conf, queue_full_timeout=self.kafka_timeout)
@@ -349,6 +351,9 @@ class KafkaService:
         if (topic, group_id) in self._subs:
             log.warning("already subscribed to %s in group %s", topic, group_id)
             return False
+        if not self.is_embedded and not await self.topic_exists(topic):
+            log.warning("subscribe: topic %s does not exist yet; it is picked up when it appears "
+                        "(topic.metadata.refresh.interval.ms)", topic)
         cfg = config or self.consumer_config
         if batch is not None and batch != cfg.batch:
             cfg = ConsumerConfig(**{**cfg.__dict__, "batch": batch})

@@ -1,0 +1,224 @@
+"""KafkaService against a real Kafka-protocol broker (tansu) and librdkafka's mock cluster."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from typing import Any
+
+import pytest
+
+from swfast.errors import BrokerUnavailable, NotConnected
+from swfast.messaging import ConsumerConfig, KafkaService, TopicManager, create_data_request, create_data_response
+
+pytest.importorskip("confluent_kafka")
+
+
+def _topic(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+async def _until(cond: Any, timeout: float = 30.0) -> None:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not cond():
+        assert loop.time() < end, "condition not reached"
+        await asyncio.sleep(0.01)
+
+
+async def _no_sleep(_: float) -> None:
+    await asyncio.sleep(0)
+
+
+@pytest.fixture
+def svc_factory(kafka_bootstrap: str, kafka_fast_group: dict[str, int]) -> Any:
+    def make(**kw: Any) -> KafkaService:
+        kw.setdefault("consumer_overrides", dict(kafka_fast_group))
+        return KafkaService(kafka_bootstrap, **kw)
+    return make
+
+
+async def test_topic_admin_real_broker(svc_factory: Any, caplog: pytest.LogCaptureFixture) -> None:
+    name = _topic("admin")
+    async with svc_factory() as svc:
+        with caplog.at_level(logging.WARNING, logger="swfast.messaging"):
+            assert await svc.create_topic(name, 5, 3) is True
+        assert "exceeds" in caplog.text  # clamped to the single broker, with a warning
+        assert await svc.get_topic_info(name) == {"name": name, "partitions": 5, "replication_factor": 1}
+        assert await svc.create_topic(name, 5, 1) is True  # existing: success
+        assert await svc.topic_exists(name) and name in await svc.list_topics()
+        assert await svc.get_topic_info(_topic("absent")) is None
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="swfast.messaging"):
+            assert await svc.delete_topic(_topic("absent")) is False
+        assert "does not exist" in caplog.text
+        assert await svc.delete_topic(name) is True
+        assert not await svc.topic_exists(name)
+        tm = TopicManager(svc)
+        model = uuid.uuid4().hex[:6]
+        topic = await tm.ensure_model_topic(model)
+        assert (await svc.get_topic_info(topic) or {})["partitions"] == 3
+        assert await tm.initialize_all_topics()
+        assert set(tm.created_topics) >= {"smartwhale.data.requests", "smartwhale.core.logs"}
+        assert await tm.delete_model_topic(model)
+
+
+async def test_round_trip_10k_every_send_resolves(svc_factory: Any) -> None:
+    topic = _topic("rt")
+    async with svc_factory() as svc:
+        await svc.create_topic(topic, 3, 1)
+        errors = await svc.send_batch_results(topic, [{"i": i} for i in range(10_000)],
+                                              keys=[str(i) for i in range(10_000)])
+        assert errors.count(None) == 10_000
+        singles = await asyncio.gather(*(svc.send_message(topic, {"i": i}) for i in range(10_000, 12_000)))
+        assert all(singles)
+        assert svc._producer.outstanding == 0
+        seen: list[int] = []
+        await svc.subscribe(topic, _topic("g"), lambda m: seen.append(m["i"]))
+        await _until(lambda: len(set(seen)) == 12_000)
+        assert sorted(set(seen)) == list(range(12_000))
+        assert len(seen) - 12_000 == 0  # no duplicates without faults
+    assert svc._producer is None
+    with pytest.raises(NotConnected):
+        await svc.send_message(topic, {})
+
+
+async def test_dlq_and_flow_on_real_broker(svc_factory: Any) -> None:
+    topic = _topic("dlq")
+    cfg = ConsumerConfig(max_retries=2, retry_delays=[0.0], sleep=_no_sleep)
+    async with svc_factory(consumer_config=cfg) as svc:
+        await svc.create_topic(topic, 1, 1)
+        await svc.create_topic(topic + ".dlq", 1, 1)
+        await svc.send_batch(topic, [{"i": i} for i in range(20)])
+        ok: list[int] = []
+
+        def handler(m: dict[str, Any]) -> None:
+            if m["i"] == 7:
+                raise ValueError("bad record 7")
+            ok.append(m["i"])
+
+        await svc.subscribe(topic, _topic("g"), handler)
+        dead: list[Any] = []
+        await svc.subscribe(topic + ".dlq", _topic("gd"), dead.append)
+        await _until(lambda: len(ok) == 19 and dead == [{"i": 7}])
+
+
+async def test_request_response_real_broker(svc_factory: Any) -> None:
+    model = "m-" + uuid.uuid4().hex[:6]
+    req_topic = _topic("requests")
+    async with svc_factory(producer_config={"linger.ms": 1}) as svc:
+        await svc.create_topic(req_topic, 1, 1)
+
+        async def serve(msg: dict[str, Any]) -> None:
+            resp = create_data_response(msg["metadata"]["request_id"], msg["payload"]["model_id"],
+                                        "fetch_data", data=msg["payload"]["parameters"])
+            await svc.send_data_response(resp)
+            await svc.send_data_response(resp)  # a duplicate, dropped by request id
+
+        await svc.subscribe(req_topic, _topic("server"), serve,
+                            config=ConsumerConfig(poll_timeout=0.05, overrides={"fetch.wait.max.ms": 5}))
+        first = create_data_request(model, "fetch_data", parameters={"i": -1})
+        assert (await svc.request(first, timeout=20, topic=req_topic)).payload.data == {"i": -1}
+        rtts = []
+        for i in range(20):
+            req = create_data_request(model, "fetch_data", parameters={"i": i})
+            t0 = time.perf_counter()
+            resp = await svc.request(req, timeout=10, topic=req_topic)
+            rtts.append(time.perf_counter() - t0)
+            assert resp.metadata.request_id == req.metadata.request_id and resp.payload.data == {"i": i}
+        rtts.sort()
+        print(f"request/response p50 {rtts[len(rtts) // 2] * 1e3:.2f} ms")
+
+
+async def test_consumer_restart_same_group_loses_nothing(svc_factory: Any) -> None:
+    topic, group = _topic("restart"), _topic("g")
+    async with svc_factory() as svc:
+        await svc.create_topic(topic, 2, 1)
+        await svc.send_batch(topic, [{"i": i} for i in range(2000)])
+        seen: list[int] = []
+        await svc.subscribe(topic, group, lambda m: seen.append(m["i"]),
+                            config=ConsumerConfig(batch_size=50, overrides={"auto.commit.interval.ms": 100}))
+        await _until(lambda: len(seen) >= 500)
+        await svc.unsubscribe(topic, group)  # commits what was handled and leaves
+        first = len(seen)
+        await svc.send_batch(topic, [{"i": i} for i in range(2000, 3000)])
+        await svc.subscribe(topic, group, lambda m: seen.append(m["i"]))
+        await _until(lambda: set(seen) >= set(range(3000)))
+        assert len(seen) - 3000 <= 50 * 2, f"{len(seen) - 3000} duplicates (first run handled {first})"
+
+
+async def test_successive_event_loops_with_one_service(kafka_bootstrap: str) -> None:
+    svc = KafkaService(kafka_bootstrap)
+    topic = _topic("loops")
+
+    async def send() -> bool:
+        await svc.connect()
+        return await svc.send_message(topic, {"x": 1})
+
+    results = []
+    for _ in range(2):  # each in its own fresh loop, run in a worker thread
+        results.append(await asyncio.to_thread(asyncio.run, send()))
+    assert results == [True, True]
+    await asyncio.to_thread(asyncio.run, svc.disconnect())
+
+
+def test_connect_broker_down_fails_fast_naming_servers() -> None:
+    from _servers import free_port
+    addr = f"127.0.0.1:{free_port()}"
+    svc = KafkaService(addr, kafka_timeout=1.5)
+    t0 = time.monotonic()
+    with pytest.raises(BrokerUnavailable) as ei:
+        asyncio.run(svc.connect())
+    assert time.monotonic() - t0 < 1.5 * 1.5 + 1
+    assert addr in str(ei.value) and ei.value.bootstrap_servers == addr
+    assert not svc.is_connected
+
+
+MOCK = {"test.mock.num.brokers": 1}
+
+
+def test_mock_delivery_timeout_reported_false() -> None:
+    async def run() -> tuple[bool, float, list[Any]]:
+        svc = KafkaService("mock:9092", producer_config={**MOCK, "test.mock.broker.rtt": 3000,
+                                                         "message.timeout.ms": 1500})
+        async with svc:
+            t0 = time.monotonic()
+            ok = await svc.send_message("slow", {"x": 1})
+            took = time.monotonic() - t0
+            errors = await svc.send_batch_results("slow", [{"i": 1}, {"i": 2}])
+        return ok, took, errors
+
+    ok, took, errors = asyncio.run(run())
+    assert ok is False and took < 1.5 * 1.1 + 0.6
+    assert [getattr(e, "code", None) for e in errors] == ["_MSG_TIMED_OUT", "_MSG_TIMED_OUT"]
+
+
+def test_mock_queue_full_backpressure_then_clear_failure() -> None:
+    async def run() -> list[Any]:
+        svc = KafkaService("mock:9092", kafka_timeout=0.3,
+                           producer_config={**MOCK, "test.mock.broker.rtt": 3000, "message.timeout.ms": 2000,
+                                            "queue.buffering.max.messages": 10})
+        async with svc:
+            return await svc.send_batch_results("q", [{"i": i} for i in range(11)])
+
+    errors = asyncio.run(run())
+    codes = [getattr(e, "code", None) for e in errors]
+    assert codes[10] == "_QUEUE_FULL" and "stayed full" in str(errors[10])
+    assert codes[:10] == ["_MSG_TIMED_OUT"] * 10  # reported, never silently dropped
+
+
+def test_mock_oversized_fails_before_produce_and_100k_outcomes() -> None:
+    async def run() -> tuple[bool, list[Any], int, int]:
+        svc = KafkaService("mock:9092", producer_config=MOCK)
+        async with svc:
+            big = await svc.send_message("big", b"x" * 2_000_000)
+            errors = await svc.send_batch_results("big", [b"a", b"y" * 2_000_000, b"b"])
+            many = await svc.send_batch_results("many", [b"m" * 100] * 100_000)
+            producer = svc._producer
+        return big, errors, many.count(None), producer.outstanding
+
+    big, errors, delivered, outstanding = asyncio.run(run())
+    assert big is False
+    assert errors[0] is None and errors[2] is None and errors[1].code == "MSG_SIZE_TOO_LARGE"
+    assert delivered == 100_000 and outstanding == 0

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from swfast.errors import BrokerUnavailable, NotConnected
+from swfast.messaging.kafka_service import REPLY_CONSUMER_LATENCY
 from swfast.messaging import ConsumerConfig, KafkaService, TopicManager, create_data_request, create_data_response
 
 pytest.importorskip("confluent_kafka")
@@ -107,7 +108,7 @@ async def test_dlq_and_flow_on_real_broker(svc_factory: Any) -> None:
 async def test_request_response_real_broker(svc_factory: Any) -> None:
     model = "m-" + uuid.uuid4().hex[:6]
     req_topic = _topic("requests")
-    async with svc_factory(producer_config={"linger.ms": 1}) as svc:
+    async with svc_factory(producer_config={"linger.ms": 0}) as svc:
         await svc.create_topic(req_topic, 1, 1)
 
         async def serve(msg: dict[str, Any]) -> None:
@@ -117,7 +118,7 @@ async def test_request_response_real_broker(svc_factory: Any) -> None:
             await svc.send_data_response(resp)  # a duplicate, dropped by request id
 
         await svc.subscribe(req_topic, _topic("server"), serve,
-                            config=ConsumerConfig(poll_timeout=0.05, overrides={"fetch.wait.max.ms": 5}))
+                            config=ConsumerConfig(poll_timeout=0.05, overrides=REPLY_CONSUMER_LATENCY))
         first = create_data_request(model, "fetch_data", parameters={"i": -1})
         assert (await svc.request(first, timeout=20, topic=req_topic)).payload.data == {"i": -1}
         rtts = []

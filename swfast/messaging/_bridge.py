@@ -244,9 +244,21 @@ class ConsumerBridge:
                     log.warning("commit on revoke of %s failed: %s", self.topic, exc)
             self._stored = False
 
+    def _fetch(self, max_records: int, timeout: float) -> list[Any]:
+        # consume(n, t) waits for n messages or t; poll returns on the first message, then
+        # consume(.., 0) takes what is already buffered: low latency and full batches.
+        first = self._c.poll(timeout)
+        if first is None:
+            return []
+        if max_records <= 1:
+            return [first]
+        rest: list[Any] = self._c.consume(max_records - 1, 0)
+        rest.insert(0, first)
+        return rest
+
     async def fetch(self, max_records: int, timeout: float) -> list[Any]:
         loop = asyncio.get_running_loop()
-        msgs = await loop.run_in_executor(self._exec, self._c.consume, max_records, timeout)
+        msgs = await loop.run_in_executor(self._exec, self._fetch, max_records, timeout)
         out = []
         for m in msgs:
             err = m.error()

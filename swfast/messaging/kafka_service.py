@@ -39,6 +39,10 @@ from .message_schemas import (
 
 log = logging.getLogger("swfast.messaging")
 ENV_BOOTSTRAP = "SWFAST_KAFKA_BOOTSTRAP_SERVERS"
+#: Fetch settings of reply listeners: answer within about a millisecond of a response landing
+#: (librdkafka's defaults wait up to 500 ms). Also useful as ``ConsumerConfig.overrides`` for
+#: latency-sensitive request handlers.
+REPLY_CONSUMER_LATENCY = {"fetch.wait.max.ms": 1, "fetch.queue.backoff.ms": 0}
 
 
 def _encode(message_data: Any) -> bytes:
@@ -385,7 +389,7 @@ class KafkaService:
             await self.create_topic(topic, MODEL_TOPIC_PARTITIONS, 1)
             consumer = _bridge.ConsumerBridge(
                 self.consumer_settings(f"swfast-replies-{os.getpid()}-{id(self)}",
-                                       {"enable.auto.commit": False, "fetch.wait.max.ms": 10}),
+                                       {"enable.auto.commit": False, **REPLY_CONSUMER_LATENCY}),
                 topic, tail=True)
             await asyncio.to_thread(consumer.assign_tail, self.kafka_timeout)
         replies = self._replies[topic] = _Replies(topic, consumer, 0.05 if not self.is_embedded else 1.0)

@@ -65,6 +65,31 @@ def test_response_round_trip_exact() -> None:
     assert S.ResponsePayload.from_dict(resp.payload.to_dict()) == resp.payload
 
 
+def test_field_tables_follow_dataclass_order() -> None:
+    from dataclasses import fields
+    assert [f[0] for f in S.META_FIELDS] == [f.name for f in fields(S.MessageMetadata)]
+    assert [f[0] for f in S.REQUEST_FIELDS] == [f.name for f in fields(S.RequestPayload)]
+    assert [f[0] for f in S.RESPONSE_FIELDS] == [f.name for f in fields(S.ResponsePayload)]
+
+
+def test_minimal_dicts_take_defaults_and_fresh_containers() -> None:
+    minimal = {"metadata": {"request_id": VALID_REQUEST["metadata"]["request_id"],
+                            "timestamp": "2026-01-01T00:00:00Z"}, "payload": {"operation": "verify_data"}}
+    a, b = S.DataRequest.from_dict(minimal), S.DataRequest.from_dict(minimal)
+    assert a == b and a.payload.parameters == {} and a.payload.parameters is not b.payload.parameters
+    assert a.metadata.priority is S.Priority.MEDIUM and a.payload.data_type is S.DataType.TEXT
+    assert a.to_dict()["payload"]["timeout"] == C.DEFAULT_OPERATION_TIMEOUT
+    r = S.DataResponse.from_dict({"metadata": minimal["metadata"], "payload": {"operation": "fetch_data"}})
+    assert r.payload.status == "success" and r.payload.metrics == {} and r.payload.page_info is None
+
+
+def test_to_json_equals_orjson_and_json_of_to_dict() -> None:
+    req = S.DataRequest.from_dict(VALID_REQUEST)
+    assert req.to_json() == json.dumps(VALID_REQUEST, separators=(",", ":")).encode()
+    from swfast.messaging import _codec
+    assert _codec._std_dumps(req.metadata._raw()) == _codec._std_dumps(req.metadata.to_dict())
+
+
 def test_slotted() -> None:
     for cls in (S.MessageMetadata, S.RequestPayload, S.ResponsePayload, S.DataRequest, S.DataResponse):
         assert "__slots__" in cls.__dict__
@@ -205,6 +230,16 @@ def test_is_valid_accepts_json_forms_and_never_raises() -> None:
 
 # ---------------------------------------------------------------- kernel, both implementations
 
+def test_kernel_convert(impl: Any) -> None:
+    mod = impl.load("msgvalid")
+    err, meta, payload = _checker(mod).convert(VALID_REQUEST)
+    assert err is None and meta is not None and payload is not None
+    assert meta[4] is S.Priority.HIGH and payload[0] is S.OperationType.FETCH_DATA
+    assert payload[3] is S.DataSource.WIKI and payload[4] is VALID_REQUEST["payload"]["parameters"]
+    bad = _with(VALID_REQUEST, "metadata", "priority", 0)
+    assert _checker(mod).convert(bad) == (_checker(mod).check(bad), None, None)
+
+
 def _checker(mod: Any, response: bool = False) -> Any:
     return mod.Checker(S.META_FIELDS, S.RESPONSE_FIELDS if response else S.REQUEST_FIELDS, S._ENUMS, S._ENUM_NAMES)
 
@@ -246,6 +281,8 @@ def test_kernel_fuzz_differential(impl: Any) -> None:
         ours, theirs = checkers[i % 2]
         strict = i % 5 == 0
         assert ours.check(msg, strict) == theirs.check(msg, strict)
+        if i % 7 == 0:
+            assert ours.convert(msg, strict) == theirs.convert(msg, strict)
         n += 1
     for value in random_values(99, 30_000):
         ours, theirs = checkers[n % 2]
@@ -260,3 +297,18 @@ def test_is_valid_fuzz_bytes_never_raise() -> None:
         assert S.is_valid_data_request(value) in (True, False)
         blob = value if isinstance(value, bytes) else json.dumps(value, default=str).encode("utf-8", "replace")
         assert S.is_valid_data_response(blob) in (True, False)
+
+
+def test_is_valid_survives_hostile_objects() -> None:
+    class Hostile:
+        def __repr__(self) -> str:
+            raise RuntimeError("no repr")
+
+        def __str__(self) -> str:
+            raise RuntimeError("no str")
+
+    msg = _with(VALID_REQUEST, "metadata", "request_id", Hostile())
+    assert S.is_valid_data_request(msg) is False
+    msg = _with(VALID_REQUEST, "payload", "operation", Hostile())
+    assert S.is_valid_data_request(msg) is False
+    assert S.is_valid_data_request({Hostile(): 1, "metadata": {}, "payload": {}}, strict=True) is False

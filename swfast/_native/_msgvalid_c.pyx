@@ -9,33 +9,56 @@ from libc.stdint cimport int64_t
 from cpython.dict cimport PyDict_GetItem, PyDict_Size
 from cpython.object cimport PyObject
 from cpython.unicode cimport PyUnicode_GET_LENGTH
+from cpython.tuple cimport PyTuple_GET_ITEM
 
 cdef extern from "Python.h":
     int PyUnicode_IS_ASCII(object o)
     const char* PyUnicode_AsUTF8AndSize(object o, Py_ssize_t* size) except NULL
 
 
-K_ANY = 0
-K_STR = 1
-K_OPT_STR = 2
-K_ENUM = 3
-K_OPT_ENUM = 4
-K_INT_MIN0 = 5
-K_OPT_INT_MIN0 = 6
-K_OPT_NUM_MIN0 = 7
-K_NUM_POS = 8
-K_BOOL = 9
-K_DICT = 10
-K_OPT_DICT = 11
-K_STR_LIST = 12
-K_UUID = 13
-K_TS = 14
-K_OPT_TS = 15
-K_PRIORITY = 16
+cdef enum:
+    CK_ANY = 0
+    CK_STR = 1
+    CK_OPT_STR = 2
+    CK_ENUM = 3
+    CK_OPT_ENUM = 4
+    CK_INT_MIN0 = 5
+    CK_OPT_INT_MIN0 = 6
+    CK_OPT_NUM_MIN0 = 7
+    CK_NUM_POS = 8
+    CK_BOOL = 9
+    CK_DICT = 10
+    CK_OPT_DICT = 11
+    CK_STR_LIST = 12
+    CK_UUID = 13
+    CK_TS = 14
+    CK_OPT_TS = 15
+    CK_PRIORITY = 16
+    CTS_OK = 0
+    CTS_MALFORMED = 1
+    CTS_NO_ZONE = 2
+    MAX_FIELDS = 64
 
-TS_OK = 0
-TS_MALFORMED = 1
-TS_NO_ZONE = 2
+K_ANY = CK_ANY
+K_STR = CK_STR
+K_OPT_STR = CK_OPT_STR
+K_ENUM = CK_ENUM
+K_OPT_ENUM = CK_OPT_ENUM
+K_INT_MIN0 = CK_INT_MIN0
+K_OPT_INT_MIN0 = CK_OPT_INT_MIN0
+K_OPT_NUM_MIN0 = CK_OPT_NUM_MIN0
+K_NUM_POS = CK_NUM_POS
+K_BOOL = CK_BOOL
+K_DICT = CK_DICT
+K_OPT_DICT = CK_OPT_DICT
+K_STR_LIST = CK_STR_LIST
+K_UUID = CK_UUID
+K_TS = CK_TS
+K_OPT_TS = CK_OPT_TS
+K_PRIORITY = CK_PRIORITY
+TS_OK = CTS_OK
+TS_MALFORMED = CTS_MALFORMED
+TS_NO_ZONE = CTS_NO_ZONE
 
 cdef int[13] _DIM = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
 
@@ -97,11 +120,11 @@ cdef int _parse_ts(object value, int64_t* out):
     cdef int64_t micros = 0, offset = 0, secs
     cdef char c
     if type(value) is not str or not PyUnicode_IS_ASCII(value):
-        return TS_MALFORMED
+        return CTS_MALFORMED
     s = PyUnicode_AsUTF8AndSize(value, &n)
     if n < 19 or s[4] != c'-' or s[7] != c'-' or not (s[10] == c'T' or s[10] == c't' or s[10] == c' ') \
             or s[13] != c':' or s[16] != c':':
-        return TS_MALFORMED
+        return CTS_MALFORMED
     y = _num(s, 0, 4)
     mo = _num(s, 5, 2)
     d = _num(s, 8, 2)
@@ -109,12 +132,12 @@ cdef int _parse_ts(object value, int64_t* out):
     mi = _num(s, 14, 2)
     se = _num(s, 17, 2)
     if y < 1 or mo < 1 or mo > 12 or d < 0 or h < 0 or h > 23 or mi < 0 or mi > 59 or se < 0 or se > 59:
-        return TS_MALFORMED
+        return CTS_MALFORMED
     dim = _DIM[mo]
     if mo == 2 and y % 4 == 0 and (y % 100 != 0 or y % 400 == 0):
         dim += 1
     if d < 1 or d > dim:
-        return TS_MALFORMED
+        return CTS_MALFORMED
     pos = 19
     if pos < n and s[pos] == c'.':
         pos += 1
@@ -125,15 +148,15 @@ cdef int _parse_ts(object value, int64_t* out):
             pos += 1
         nd = pos - start
         if nd == 0 or nd > 9:
-            return TS_MALFORMED
+            return CTS_MALFORMED
         for k in range(<int>nd, 6):
             micros *= 10
     if pos == n:
-        return TS_NO_ZONE
+        return CTS_NO_ZONE
     c = s[pos]
     if c == c'Z' or c == c'z':
         if pos + 1 != n:
-            return TS_MALFORMED
+            return CTS_MALFORMED
     elif c == c'+' or c == c'-':
         rest = n - pos - 1
         if rest == 5 and s[pos + 3] == c':':
@@ -143,30 +166,30 @@ cdef int _parse_ts(object value, int64_t* out):
             oh = _num(s, pos + 1, 2)
             om = _num(s, pos + 3, 2)
         else:
-            return TS_MALFORMED
+            return CTS_MALFORMED
         if oh < 0 or om < 0 or oh > 23 or om > 59:
-            return TS_MALFORMED
+            return CTS_MALFORMED
         offset = oh * 3600 + om * 60
         if c == c'-':
             offset = -offset
     else:
-        return TS_MALFORMED
+        return CTS_MALFORMED
     secs = _days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - offset
     out[0] = secs * 1000000 + micros
-    return TS_OK
+    return CTS_OK
 
 
 def parse_ts(value):
     """Parse an ISO 8601 timestamp: ``(status, epoch microseconds in UTC)``."""
     cdef int64_t us = 0
     cdef int status = _parse_ts(value, &us)
-    return status, (us if status == TS_OK else 0)
+    return status, (us if status == CTS_OK else 0)
 
 
 def parse_timestamp(value):
     """Epoch microseconds (UTC) of a zoned ISO 8601 timestamp, or None when invalid."""
     cdef int64_t us = 0
-    if _parse_ts(value, &us) == TS_OK:
+    if _parse_ts(value, &us) == CTS_OK:
         return us
     return None
 
@@ -187,33 +210,68 @@ cdef inline bint _is_num(object v):
     return _is_int(v)
 
 
+
+
+cdef class _Table:
+    """One object's field table in C arrays (names and defaults kept in tuples)."""
+    cdef tuple names
+    cdef tuple defaults
+    cdef frozenset keys
+    cdef int n
+    cdef int kind[MAX_FIELDS]
+    cdef bint required[MAX_FIELDS]
+    cdef int enum_index[MAX_FIELDS]
+
+    def __init__(self, fields):
+        specs = [tuple(f) for f in fields]
+        if len(specs) > MAX_FIELDS:
+            raise ValueError(f"fields: at most {MAX_FIELDS} fields per object")
+        self.n = len(specs)
+        self.names = tuple([str(f[0]) for f in specs])
+        self.defaults = tuple([f[4] if len(f) > 4 else None for f in specs])
+        self.keys = frozenset(self.names)
+        for i, f in enumerate(specs):
+            self.kind[i] = int(f[1])
+            self.required[i] = bool(f[2])
+            self.enum_index[i] = int(f[3])
+
+
 cdef class Checker:
-    """Table-driven validator of one message shape (metadata + payload).
+    """Table-driven validator (and converter) of one message shape (metadata + payload).
 
     Args:
-        meta_fields: ``(name, kind, required, enum_index)`` per metadata field.
+        meta_fields: ``(name, kind, required, enum_index[, default])`` per metadata field.
         payload_fields: the same for the payload.
-        enums: value sets referenced by ``enum_index`` (frozensets of str).
-        enum_names: a human label per value set, used in error messages.
+        enums: mappings ``value -> converted value`` (enum members) referenced by
+            ``enum_index``; membership is the validation, the mapped value the conversion.
+        enum_names: a human label per mapping, used in error messages.
     """
 
-    cdef tuple _meta
-    cdef tuple _payload
+    cdef _Table _meta
+    cdef _Table _payload
     cdef tuple _enums
     cdef tuple _enum_names
-    cdef frozenset _meta_keys
-    cdef frozenset _payload_keys
 
     def __init__(self, meta_fields, payload_fields, enums, enum_names):
-        self._meta = tuple([(str(n), int(k), bool(r), int(e)) for n, k, r, e in meta_fields])
-        self._payload = tuple([(str(n), int(k), bool(r), int(e)) for n, k, r, e in payload_fields])
-        self._enums = tuple([frozenset(e) for e in enums])
+        self._meta = _Table(meta_fields)
+        self._payload = _Table(payload_fields)
+        self._enums = tuple([dict(e) if isinstance(e, dict) else {v: v for v in e} for e in enums])
         self._enum_names = tuple([str(n) for n in enum_names])
-        self._meta_keys = frozenset([f[0] for f in self._meta])
-        self._payload_keys = frozenset([f[0] for f in self._payload])
 
     def check(self, message, bint strict=False):
         """Return None when ``message`` is valid, else ``(path, keyword, message)``."""
+        return self._run(message, strict, None, None)
+
+    def convert(self, message, bint strict=False):
+        """Validate and convert: ``(None, metadata_args, payload_args)`` or ``(error, None, None)``."""
+        cdef list meta_out = []
+        cdef list payload_out = []
+        err = self._run(message, strict, meta_out, payload_out)
+        if err is not None:
+            return err, None, None
+        return None, meta_out, payload_out
+
+    cdef object _run(self, object message, bint strict, list meta_out, list payload_out):
         cdef PyObject* meta
         cdef PyObject* payload
         if type(message) is not dict:
@@ -228,10 +286,10 @@ cdef class Checker:
             for key in message:
                 if key != "metadata" and key != "payload":
                     return (str(key), "unknown", "unknown field; remove it or validate with strict=False")
-        err = self._check_obj(<object>meta, "metadata", self._meta, self._meta_keys, strict)
+        err = self._check_obj(<object>meta, "metadata", self._meta, strict, meta_out)
         if err is not None:
             return err
-        err = self._check_obj(<object>payload, "payload", self._payload, self._payload_keys, strict)
+        err = self._check_obj(<object>payload, "payload", self._payload, strict, payload_out)
         if err is not None:
             return err
         return self._check_order(<dict>meta)
@@ -249,88 +307,105 @@ cdef class Checker:
             return ("metadata.expires_at", "order", "is before metadata.timestamp; it must be at or after it")
         return None
 
-    cdef object _check_obj(self, object obj, str where, tuple fields, frozenset keys, bint strict):
+    cdef object _check_obj(self, object obj, str where, _Table table, bint strict, list out):
         cdef PyObject* item
-        cdef tuple spec
+        cdef PyObject* mapped
         cdef Py_ssize_t i, found = 0
+        cdef int kind
+        cdef object v, name
         if type(obj) is not dict:
             return (where, "type", f"must be an object, got {_describe(obj)}")
-        for i in range(len(fields)):
-            spec = <tuple>fields[i]
-            item = PyDict_GetItem(<dict>obj, spec[0])
+        for i in range(table.n):
+            name = <object>PyTuple_GET_ITEM(table.names, i)
+            kind = table.kind[i]
+            item = PyDict_GetItem(<dict>obj, name)
             if item == NULL:
-                if spec[2]:
-                    return (f"{where}.{spec[0]}", "required", "is required")
+                if table.required[i]:
+                    return (f"{where}.{name}", "required", "is required")
+                if out is not None:
+                    if kind == CK_DICT:
+                        out.append({})
+                    elif kind == CK_STR_LIST:
+                        out.append([])
+                    else:
+                        out.append(<object>PyTuple_GET_ITEM(table.defaults, i))
                 continue
             found += 1
-            err = self._check_value(<object>item, <int>spec[1], <int>spec[3])
+            v = <object>item
+            err = self._check_value(v, kind, table.enum_index[i])
             if err is not None:
-                return (f"{where}.{spec[0]}", err[0], err[1])
+                return (f"{where}.{name}", err[0], err[1])
+            if out is not None:
+                if (kind == CK_ENUM or kind == CK_OPT_ENUM or kind == CK_PRIORITY) and v is not None:
+                    mapped = PyDict_GetItem(<dict>PyTuple_GET_ITEM(self._enums, table.enum_index[i]), v)
+                    out.append(<object>mapped if mapped != NULL else v)
+                else:
+                    out.append(v)
         if strict and found != PyDict_Size(obj):
             for key in obj:
-                if key not in keys:
+                if key not in table.keys:
                     return (f"{where}.{key}", "unknown", "unknown field; remove it or validate with strict=False")
         return None
 
     cdef object _check_value(self, object v, int kind, int enum_index):
         cdef int64_t us = 0
         cdef int status
-        if kind == K_ANY:
+        if kind == CK_ANY:
             return None
-        if kind == K_STR or (kind == K_OPT_STR and v is not None):
+        if kind == CK_STR or (kind == CK_OPT_STR and v is not None):
             return None if type(v) is str else ("type", f"must be a string, got {_describe(v)}")
-        if kind == K_OPT_STR:
+        if kind == CK_OPT_STR:
             return None
-        if kind == K_ENUM or (kind == K_OPT_ENUM and v is not None):
-            allowed = <frozenset>self._enums[enum_index]
-            if type(v) is str and v in allowed:
+        if kind == CK_ENUM or (kind == CK_OPT_ENUM and v is not None):
+            allowed = <dict>self._enums[enum_index]
+            if type(v) is str and PyDict_GetItem(allowed, v) != NULL:
                 return None
             return ("enum", f"must be one of the {self._enum_names[enum_index]} values {sorted(allowed)}, got {v!r}"[:300])
-        if kind == K_OPT_ENUM:
+        if kind == CK_OPT_ENUM:
             return None
-        if kind == K_INT_MIN0 or (kind == K_OPT_INT_MIN0 and v is not None):
+        if kind == CK_INT_MIN0 or (kind == CK_OPT_INT_MIN0 and v is not None):
             if not _is_int(v):
                 return ("type", f"must be an integer, got {_describe(v)}")
             return None if v >= 0 else ("minimum", f"must be >= 0, got {v}")
-        if kind == K_OPT_INT_MIN0:
+        if kind == CK_OPT_INT_MIN0:
             return None
-        if kind == K_OPT_NUM_MIN0:
+        if kind == CK_OPT_NUM_MIN0:
             if v is None:
                 return None
             if not _is_num(v):
                 return ("type", f"must be a finite number, got {_describe(v)}")
             return None if v >= 0 else ("minimum", f"must be >= 0, got {v}")
-        if kind == K_NUM_POS:
+        if kind == CK_NUM_POS:
             if not _is_num(v):
                 return ("type", f"must be a finite number, got {_describe(v)}")
             return None if v > 0 else ("minimum", f"must be > 0, got {v}")
-        if kind == K_BOOL:
+        if kind == CK_BOOL:
             return None if type(v) is bool else ("type", f"must be a boolean, got {_describe(v)}")
-        if kind == K_DICT or (kind == K_OPT_DICT and v is not None):
+        if kind == CK_DICT or (kind == CK_OPT_DICT and v is not None):
             return None if type(v) is dict else ("type", f"must be an object, got {_describe(v)}")
-        if kind == K_OPT_DICT:
+        if kind == CK_OPT_DICT:
             return None
-        if kind == K_STR_LIST:
+        if kind == CK_STR_LIST:
             if type(v) is not list:
                 return ("type", f"must be a list of strings, got {_describe(v)}")
             for item in <list>v:
                 if type(item) is not str:
                     return ("type", f"must be a list of strings, has {_describe(item)}")
             return None
-        if kind == K_UUID:
+        if kind == CK_UUID:
             if _is_uuid(v):
                 return None
             return ("format", f"must be a UUID string (8-4-4-4-12 hex digits), got {v!r}"[:200])
-        if kind == K_TS or (kind == K_OPT_TS and v is not None):
+        if kind == CK_TS or (kind == CK_OPT_TS and v is not None):
             status = _parse_ts(v, &us)
-            if status == TS_OK:
+            if status == CTS_OK:
                 return None
-            if status == TS_NO_ZONE:
+            if status == CTS_NO_ZONE:
                 return ("timezone", f"has no time zone: {v!r}; add 'Z' or an offset such as '+00:00'")
             return ("format", f"must be an ISO 8601 timestamp with a time zone, got {v!r}"[:200])
-        if kind == K_OPT_TS:
+        if kind == CK_OPT_TS:
             return None
-        if kind == K_PRIORITY:
+        if kind == CK_PRIORITY:
             if not _is_int(v):
                 return ("type", f"must be an integer priority 1-5, got {_describe(v)}")
             return None if 1 <= v <= 5 else ("range", f"must be from 1 (CRITICAL) to 5 (BACKGROUND), got {v}")

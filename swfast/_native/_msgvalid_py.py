@@ -158,26 +158,37 @@ def _is_num(v: Any) -> bool:
     return _is_int(v)
 
 
+def _spec(field: Sequence[Any]) -> tuple[str, int, bool, int, Any]:
+    name, kind, required, enum_index = field[:4]
+    default = field[4] if len(field) > 4 else None
+    return (str(name), int(kind), bool(required), int(enum_index), default)
+
+
+_MUTABLE_DEFAULT = {K_DICT: dict, K_STR_LIST: list}
+_CONVERTED = (K_ENUM, K_OPT_ENUM, K_PRIORITY)
+
+
 class Checker:
-    """Table-driven validator of one message shape (metadata + payload).
+    """Table-driven validator (and converter) of one message shape (metadata + payload).
 
     Args:
-        meta_fields: ``(name, kind, required, enum_index)`` per metadata field.
+        meta_fields: ``(name, kind, required, enum_index[, default])`` per metadata field.
         payload_fields: the same for the payload.
-        enums: value sets referenced by ``enum_index`` (frozensets of str).
-        enum_names: a human label per value set, used in error messages.
+        enums: mappings ``value -> converted value`` (enum members) referenced by
+            ``enum_index``; membership is the validation, the mapped value the conversion.
+        enum_names: a human label per mapping, used in error messages.
     """
 
     def __init__(
         self,
-        meta_fields: Sequence[tuple[str, int, bool, int]],
-        payload_fields: Sequence[tuple[str, int, bool, int]],
-        enums: Sequence[frozenset[str]],
+        meta_fields: Sequence[Sequence[Any]],
+        payload_fields: Sequence[Sequence[Any]],
+        enums: Sequence[Any],
         enum_names: Sequence[str],
     ) -> None:
-        self._meta = tuple((str(n), int(k), bool(r), int(e)) for n, k, r, e in meta_fields)
-        self._payload = tuple((str(n), int(k), bool(r), int(e)) for n, k, r, e in payload_fields)
-        self._enums = tuple(frozenset(e) for e in enums)
+        self._meta = tuple(_spec(f) for f in meta_fields)
+        self._payload = tuple(_spec(f) for f in payload_fields)
+        self._enums = tuple(dict(e) if isinstance(e, dict) else {v: v for v in e} for e in enums)
         self._enum_names = tuple(str(n) for n in enum_names)
         self._meta_keys = frozenset(f[0] for f in self._meta)
         self._payload_keys = frozenset(f[0] for f in self._payload)
@@ -188,6 +199,24 @@ class Checker:
         Unknown fields are ignored unless ``strict`` is true (then they are an error).
         Never raises for any input value.
         """
+        return self._run(message, strict, None, None)
+
+    def convert(self, message: Any, strict: bool = False) -> tuple[Any, list[Any] | None, list[Any] | None]:
+        """Validate and convert: ``(None, metadata_args, payload_args)`` or ``(error, None, None)``.
+
+        The argument lists follow the field tables' order: present values (enum values mapped
+        through ``enums``), defaults for absent ones (a fresh ``{}``/``[]`` for object and list
+        fields). Never raises for any input value.
+        """
+        meta_out: list[Any] = []
+        payload_out: list[Any] = []
+        err = self._run(message, strict, meta_out, payload_out)
+        if err is not None:
+            return err, None, None
+        return None, meta_out, payload_out
+
+    def _run(self, message: Any, strict: bool, meta_out: list[Any] | None,
+             payload_out: list[Any] | None) -> tuple[str, str, str] | None:
         if type(message) is not dict:
             return ("", "type", f"must be an object with 'metadata' and 'payload', got {_describe(message)}")
         meta = message.get("metadata")
@@ -200,10 +229,10 @@ class Checker:
             for key in message:
                 if key != "metadata" and key != "payload":
                     return (str(key), "unknown", "unknown field; remove it or validate with strict=False")
-        err = self._check_obj(meta, "metadata", self._meta, self._meta_keys, strict)
+        err = self._check_obj(meta, "metadata", self._meta, self._meta_keys, strict, meta_out)
         if err is not None:
             return err
-        err = self._check_obj(payload, "payload", self._payload, self._payload_keys, strict)
+        err = self._check_obj(payload, "payload", self._payload, self._payload_keys, strict, payload_out)
         if err is not None:
             return err
         return self._check_order(meta)
@@ -222,20 +251,27 @@ class Checker:
         self,
         obj: Any,
         where: str,
-        fields: tuple[tuple[str, int, bool, int], ...],
+        fields: tuple[tuple[str, int, bool, int, Any], ...],
         keys: frozenset[str],
         strict: bool,
+        out: list[Any] | None,
     ) -> tuple[str, str, str] | None:
         if type(obj) is not dict:
             return (where, "type", f"must be an object, got {_describe(obj)}")
-        for name, kind, required, enum_index in fields:
+        for name, kind, required, enum_index, default in fields:
             if name not in obj:
                 if required:
                     return (f"{where}.{name}", "required", "is required")
+                if out is not None:
+                    factory = _MUTABLE_DEFAULT.get(kind)
+                    out.append(factory() if factory is not None else default)
                 continue
-            err = self._check_value(obj[name], kind, enum_index)
+            v = obj[name]
+            err = self._check_value(v, kind, enum_index)
             if err is not None:
                 return (f"{where}.{name}", err[0], err[1])
+            if out is not None:
+                out.append(self._enums[enum_index].get(v, v) if kind in _CONVERTED and v is not None else v)
         if strict:
             for key in obj:
                 if key not in keys:

@@ -115,58 +115,59 @@ _DS = {m.value: m for m in DataSource}
 _RS = {m.value: m for m in RequestSource}
 _PRIO = {int(m): m for m in Priority}
 
-# enum value sets handed to the kernel, in this index order
-_E_OP, _E_DT, _E_DS, _E_RS, _E_ST = range(5)
-_ENUMS = (frozenset(_OP), frozenset(_DT), frozenset(_DS), frozenset(_RS), STATUSES)
-_ENUM_NAMES = ("OperationType", "DataType", "DataSource", "RequestSource", "status")
+# value -> member mappings handed to the kernel (validation and conversion), in this order
+_E_OP, _E_DT, _E_DS, _E_RS, _E_ST, _E_PRIO = range(6)
+_ENUMS = (_OP, _DT, _DS, _RS, {s: s for s in STATUSES}, _PRIO)
+_ENUM_NAMES = ("OperationType", "DataType", "DataSource", "RequestSource", "status", "Priority")
 
+# (name, kind, required, enum index, default): same order as the dataclass fields below
 META_FIELDS = (
-    ("request_id", _k.K_UUID, True, 0),
-    ("timestamp", _k.K_TS, True, 0),
-    ("source", _k.K_STR, False, 0),
-    ("destination", _k.K_STR, False, 0),
-    ("priority", _k.K_PRIORITY, False, 0),
-    ("request_source", _k.K_ENUM, False, _E_RS),
-    ("correlation_id", _k.K_OPT_STR, False, 0),
-    ("trace_id", _k.K_OPT_STR, False, 0),
-    ("session_id", _k.K_OPT_STR, False, 0),
-    ("retry_count", _k.K_INT_MIN0, False, 0),
-    ("ttl", _k.K_OPT_NUM_MIN0, False, 0),
-    ("expires_at", _k.K_OPT_TS, False, 0),
+    ("request_id", _k.K_UUID, True, 0, None),
+    ("timestamp", _k.K_TS, True, 0, None),
+    ("source", _k.K_STR, False, 0, "unknown"),
+    ("destination", _k.K_STR, False, 0, "unknown"),
+    ("priority", _k.K_PRIORITY, False, _E_PRIO, Priority.MEDIUM),
+    ("request_source", _k.K_ENUM, False, _E_RS, RequestSource.USER),
+    ("correlation_id", _k.K_OPT_STR, False, 0, None),
+    ("trace_id", _k.K_OPT_STR, False, 0, None),
+    ("session_id", _k.K_OPT_STR, False, 0, None),
+    ("retry_count", _k.K_INT_MIN0, False, 0, 0),
+    ("ttl", _k.K_OPT_NUM_MIN0, False, 0, None),
+    ("expires_at", _k.K_OPT_TS, False, 0, None),
 )
 REQUEST_FIELDS = (
-    ("operation", _k.K_ENUM, True, _E_OP),
-    ("model_id", _k.K_STR, False, 0),
-    ("data_type", _k.K_ENUM, False, _E_DT),
-    ("data_source", _k.K_OPT_ENUM, False, _E_DS),
-    ("parameters", _k.K_DICT, False, 0),
-    ("response_topic", _k.K_OPT_STR, False, 0),
-    ("batch_id", _k.K_OPT_STR, False, 0),
-    ("timeout", _k.K_NUM_POS, False, 0),
-    ("max_size", _k.K_OPT_INT_MIN0, False, 0),
-    ("require_fresh", _k.K_BOOL, False, 0),
-    ("tags", _k.K_STR_LIST, False, 0),
-    ("context", _k.K_DICT, False, 0),
+    ("operation", _k.K_ENUM, True, _E_OP, None),
+    ("model_id", _k.K_STR, False, 0, ""),
+    ("data_type", _k.K_ENUM, False, _E_DT, DataType.TEXT),
+    ("data_source", _k.K_OPT_ENUM, False, _E_DS, None),
+    ("parameters", _k.K_DICT, False, 0, None),
+    ("response_topic", _k.K_OPT_STR, False, 0, None),
+    ("batch_id", _k.K_OPT_STR, False, 0, None),
+    ("timeout", _k.K_NUM_POS, False, 0, DEFAULT_OPERATION_TIMEOUT),
+    ("max_size", _k.K_OPT_INT_MIN0, False, 0, None),
+    ("require_fresh", _k.K_BOOL, False, 0, False),
+    ("tags", _k.K_STR_LIST, False, 0, None),
+    ("context", _k.K_DICT, False, 0, None),
 )
 RESPONSE_FIELDS = (
-    ("operation", _k.K_ENUM, True, _E_OP),
-    ("status", _k.K_ENUM, False, _E_ST),
-    ("data_type", _k.K_OPT_ENUM, False, _E_DT),
-    ("data_source", _k.K_OPT_ENUM, False, _E_DS),
-    ("data", _k.K_ANY, False, 0),
-    ("error_message", _k.K_OPT_STR, False, 0),
-    ("error_code", _k.K_OPT_STR, False, 0),
-    ("metrics", _k.K_DICT, False, 0),
-    ("batch_id", _k.K_OPT_STR, False, 0),
-    ("next_cursor", _k.K_OPT_STR, False, 0),
-    ("total_items", _k.K_OPT_INT_MIN0, False, 0),
-    ("page_info", _k.K_OPT_DICT, False, 0),
-    ("metadata", _k.K_DICT, False, 0),
-    ("source_url", _k.K_OPT_STR, False, 0),
-    ("last_updated", _k.K_OPT_STR, False, 0),
-    ("processing_time", _k.K_OPT_NUM_MIN0, False, 0),
-    ("cached", _k.K_BOOL, False, 0),
-    ("additional_info", _k.K_DICT, False, 0),
+    ("operation", _k.K_ENUM, True, _E_OP, None),
+    ("status", _k.K_ENUM, False, _E_ST, MESSAGE_STATUS_SUCCESS),
+    ("data_type", _k.K_OPT_ENUM, False, _E_DT, None),
+    ("data_source", _k.K_OPT_ENUM, False, _E_DS, None),
+    ("data", _k.K_ANY, False, 0, None),
+    ("error_message", _k.K_OPT_STR, False, 0, None),
+    ("error_code", _k.K_OPT_STR, False, 0, None),
+    ("metrics", _k.K_DICT, False, 0, None),
+    ("batch_id", _k.K_OPT_STR, False, 0, None),
+    ("next_cursor", _k.K_OPT_STR, False, 0, None),
+    ("total_items", _k.K_OPT_INT_MIN0, False, 0, None),
+    ("page_info", _k.K_OPT_DICT, False, 0, None),
+    ("metadata", _k.K_DICT, False, 0, None),
+    ("source_url", _k.K_OPT_STR, False, 0, None),
+    ("last_updated", _k.K_OPT_STR, False, 0, None),
+    ("processing_time", _k.K_OPT_NUM_MIN0, False, 0, None),
+    ("cached", _k.K_BOOL, False, 0, False),
+    ("additional_info", _k.K_DICT, False, 0, None),
 )
 
 _REQUEST_CHECKER = _k.Checker(META_FIELDS, REQUEST_FIELDS, _ENUMS, _ENUM_NAMES)
@@ -220,6 +221,16 @@ class MessageMetadata:
             "retry_count": self.retry_count, "ttl": self.ttl, "expires_at": self.expires_at,
         }
 
+    def _raw(self) -> dict[str, Any]:
+        # members left as is: both JSON backends write str/int enums as their values
+        return {
+            "request_id": self.request_id, "timestamp": self.timestamp, "source": self.source,
+            "destination": self.destination, "priority": self.priority,
+            "request_source": self.request_source, "correlation_id": self.correlation_id,
+            "trace_id": self.trace_id, "session_id": self.session_id,
+            "retry_count": self.retry_count, "ttl": self.ttl, "expires_at": self.expires_at,
+        }
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "MessageMetadata":
         """Build from a dict; missing fields take their defaults, unknown ones are dropped."""
@@ -266,6 +277,15 @@ class RequestPayload:
             "parameters": self.parameters, "response_topic": self.response_topic,
             "batch_id": self.batch_id, "timeout": self.timeout, "max_size": self.max_size,
             "require_fresh": self.require_fresh, "tags": self.tags, "context": self.context,
+        }
+
+    def _raw(self) -> dict[str, Any]:
+        return {
+            "operation": self.operation, "model_id": self.model_id, "data_type": self.data_type,
+            "data_source": self.data_source, "parameters": self.parameters,
+            "response_topic": self.response_topic, "batch_id": self.batch_id, "timeout": self.timeout,
+            "max_size": self.max_size, "require_fresh": self.require_fresh, "tags": self.tags,
+            "context": self.context,
         }
 
     @classmethod
@@ -324,6 +344,17 @@ class ResponsePayload:
             "cached": self.cached, "additional_info": self.additional_info,
         }
 
+    def _raw(self) -> dict[str, Any]:
+        return {
+            "operation": self.operation, "status": self.status, "data_type": self.data_type,
+            "data_source": self.data_source, "data": self.data, "error_message": self.error_message,
+            "error_code": self.error_code, "metrics": self.metrics, "batch_id": self.batch_id,
+            "next_cursor": self.next_cursor, "total_items": self.total_items,
+            "page_info": self.page_info, "metadata": self.metadata, "source_url": self.source_url,
+            "last_updated": self.last_updated, "processing_time": self.processing_time,
+            "cached": self.cached, "additional_info": self.additional_info,
+        }
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ResponsePayload":
         """Build from a dict; ``operation`` is required, unknown fields are dropped."""
@@ -372,7 +403,7 @@ class DataRequest:
 
     def to_json(self) -> bytes:
         """Compact UTF-8 JSON bytes."""
-        return _codec.dumps({"metadata": self.metadata.to_dict(), "payload": self.payload.to_dict()})
+        return _codec.dumps({"metadata": self.metadata._raw(), "payload": self.payload._raw()})
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, validate: bool = True, strict: bool = False) -> "DataRequest":
@@ -381,10 +412,11 @@ class DataRequest:
         Raises:
             ValidationError: naming the first invalid field.
         """
-        if validate:
-            err = _REQUEST_CHECKER.check(data, strict)
+        if validate:  # one pass in the kernel: validate and convert to constructor arguments
+            err, meta, payload = _REQUEST_CHECKER.convert(data, strict)
             if err is not None:
                 _raise(err)
+            return cls(MessageMetadata(*meta), RequestPayload(*payload))
         return cls(MessageMetadata.from_dict(data["metadata"]), RequestPayload.from_dict(data["payload"]))
 
     @classmethod
@@ -419,7 +451,7 @@ class DataResponse:
 
     def to_json(self) -> bytes:
         """Compact UTF-8 JSON bytes."""
-        return _codec.dumps({"metadata": self.metadata.to_dict(), "payload": self.payload.to_dict()})
+        return _codec.dumps({"metadata": self.metadata._raw(), "payload": self.payload._raw()})
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, validate: bool = True, strict: bool = False) -> "DataResponse":
@@ -428,10 +460,11 @@ class DataResponse:
         Raises:
             ValidationError: naming the first invalid field.
         """
-        if validate:
-            err = _RESPONSE_CHECKER.check(data, strict)
+        if validate:  # one pass in the kernel: validate and convert to constructor arguments
+            err, meta, payload = _RESPONSE_CHECKER.convert(data, strict)
             if err is not None:
                 _raise(err)
+            return cls(MessageMetadata(*meta), ResponsePayload(*payload))
         return cls(MessageMetadata.from_dict(data["metadata"]), ResponsePayload.from_dict(data["payload"]))
 
     @classmethod
@@ -586,7 +619,9 @@ def validate_data_response(response: Any, *, strict: bool = False) -> None:
 
 def is_valid_data_request(request: Any, *, strict: bool = False) -> bool:
     """True when ``request`` (object, dict, JSON text or bytes) is a valid request; never raises."""
-    try:
+    try:  # zero-cost unless something raises (a user object with a failing __repr__, bad JSON)
+        if type(request) is dict:
+            return _REQUEST_CHECKER.check(request, strict) is None
         return _REQUEST_CHECKER.check(_as_message(request), strict) is None
     except Exception:  # any value at all must give a bool, never an exception
         return False
@@ -594,7 +629,9 @@ def is_valid_data_request(request: Any, *, strict: bool = False) -> bool:
 
 def is_valid_data_response(response: Any, *, strict: bool = False) -> bool:
     """True when ``response`` (object, dict, JSON text or bytes) is a valid response; never raises."""
-    try:
+    try:  # zero-cost unless something raises (a user object with a failing __repr__, bad JSON)
+        if type(response) is dict:
+            return _RESPONSE_CHECKER.check(response, strict) is None
         return _RESPONSE_CHECKER.check(_as_message(response), strict) is None
     except Exception:  # any value at all must give a bool, never an exception
         return False

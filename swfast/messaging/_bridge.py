@@ -23,7 +23,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
-from confluent_kafka import OFFSET_END, Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from ..errors import BrokerUnavailable, KafkaDeliveryError
@@ -51,36 +51,33 @@ def _delivery_error(err: KafkaError, topic: str) -> KafkaDeliveryError:
 class _Batch:
     """Collects the delivery reports of one ``send_many`` and resolves one future at the end.
 
-    Reports arrive on the poll thread while the loop thread may still be producing, so the
-    completion check (count of reports against the number produced) happens under a lock.
+    Reports arrive on the poll thread (the only writer of ``count``) while the loop thread may
+    still be producing; the loop thread then publishes ``expected``. Under the GIL each side
+    stores before it reads the other's value, so at least one of them sees the batch complete
+    (both may: resolving is idempotent), without a lock on the per-message path.
     """
 
-    __slots__ = ("fut", "errors", "count", "expected", "topic", "bridge", "lock")
+    __slots__ = ("fut", "errors", "count", "expected", "topic", "ready")
 
     def __init__(self, bridge: "ProducerBridge", fut: asyncio.Future[Any], n: int, topic: str) -> None:
-        self.bridge = bridge
         self.fut = fut
         self.errors: list[KafkaDeliveryError | None] = [None] * n
         self.count = 0
         self.expected = -1
         self.topic = topic
-        self.lock = threading.Lock()
+        self.ready = bridge._ready
 
     def done(self, i: int, err: KafkaError | None, _msg: Any) -> None:
         if err is not None:
             self.errors[i] = _delivery_error(err, self.topic)
-        self.bridge.reported += 1
-        with self.lock:
-            self.count += 1
-            fire = self.count == self.expected
-        if fire:
-            self.bridge._ready.append((self.fut, self.errors))
+        self.count += 1
+        if self.count == self.expected:
+            self.ready.append((self.fut, self.errors))
 
     def finish(self, produced: int) -> bool:
         """Record how many were produced; True when every report is already in."""
-        with self.lock:
-            self.expected = produced
-            return self.count == produced
+        self.expected = produced
+        return self.count == produced
 
 
 class ProducerBridge:
@@ -91,15 +88,14 @@ class ProducerBridge:
         self._queue_full_timeout = queue_full_timeout
         self._ready: list[_Item] = []
         self.produced = 0
-        self.reported = 0
         self._running = True
         self._thread = threading.Thread(target=self._run, name="swfast-kafka-poll", daemon=True)
         self._thread.start()
 
     @property
     def outstanding(self) -> int:
-        """Messages produced whose delivery report has not arrived yet."""
-        return self.produced - self.reported
+        """Messages (and requests) librdkafka still holds: queued, in flight, or report unserved."""
+        return len(self._p)
 
     def _run(self) -> None:
         poll = self._p.poll
@@ -120,7 +116,6 @@ class ProducerBridge:
                 log.warning("dropped %d delivery reports for a closed event loop", len(items))
 
     def _one_done(self, fut: asyncio.Future[Any], topic: str, err: KafkaError | None, _msg: Any) -> None:
-        self.reported += 1
         self._ready.append((fut, None if err is None else _delivery_error(err, topic)))
 
     def _produce(self, topic: str, value: bytes, key: bytes | None, headers: Any, cb: Callable[..., None]) -> bool:
@@ -172,7 +167,7 @@ class ProducerBridge:
             cb = functools.partial(done, i)
             while True:
                 try:  # inlined fast path of _produce
-                    produce(topic, value, key, on_delivery=cb)
+                    produce(topic, value, key, -1, cb)  # positional: no kwargs dict per call
                     produced += 1
                     break
                 except BufferError:
@@ -215,24 +210,29 @@ class ProducerBridge:
 class ConsumerBridge:
     """A confluent-kafka consumer driven from one executor thread."""
 
-    def __init__(self, config: dict[str, Any], topic: str, *, tail: bool = False) -> None:
+    def __init__(self, config: dict[str, Any], topic: str, *, group: bool = True) -> None:
         self._c = Consumer(config)
         self.topic = topic
         self._exec = ThreadPoolExecutor(1, thread_name_prefix="swfast-kafka-consumer")
-        self._tail = tail
         self._stored = False
-        if not tail:
+        if group:  # else the caller assigns partitions (assign_tail / assign_beginning)
             self._c.subscribe([topic], on_revoke=self._on_revoke)
+
+    def _partitions(self, timeout: float) -> list[int]:
+        md = self._c.list_topics(self.topic, timeout=timeout)
+        return sorted(md.topics[self.topic].partitions) if self.topic in md.topics else []
 
     def assign_tail(self, timeout: float) -> None:
         """Assign every partition at its current end (no group: for reply listeners)."""
-        md = self._c.list_topics(self.topic, timeout=timeout)
-        parts = md.topics[self.topic].partitions if self.topic in md.topics else {}
         tps = []
-        for p in parts:
+        for p in self._partitions(timeout):
             _, high = self._c.get_watermark_offsets(TopicPartition(self.topic, p), timeout=timeout)
             tps.append(TopicPartition(self.topic, p, high if high >= 0 else OFFSET_END))
         self._c.assign(tps)
+
+    def assign_beginning(self, timeout: float) -> None:
+        """Assign every partition from its first offset (no group join: replays, benchmarks)."""
+        self._c.assign([TopicPartition(self.topic, p, OFFSET_BEGINNING) for p in self._partitions(timeout)])
 
     def _on_revoke(self, consumer: Any, partitions: Any) -> None:
         if self._stored:

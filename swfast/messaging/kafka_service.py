@@ -390,7 +390,7 @@ class KafkaService:
             consumer = _bridge.ConsumerBridge(
                 self.consumer_settings(f"swfast-replies-{os.getpid()}-{id(self)}",
                                        {"enable.auto.commit": False, **REPLY_CONSUMER_LATENCY}),
-                topic, tail=True)
+                topic, group=False)
             await asyncio.to_thread(consumer.assign_tail, self.kafka_timeout)
         replies = self._replies[topic] = _Replies(topic, consumer, 0.05 if not self.is_embedded else 1.0)
         return replies

@@ -19,11 +19,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 import _messaging_peers as peers  # noqa: E402
 
-from swfast._native import _msgvalid_py  # noqa: E402
+from swfast._native import _msgvalid_py, msgvalid  # noqa: E402
 from swfast.messaging import message_schemas as S  # noqa: E402
 
 D, J = peers.SAMPLE_DICT, peers.SAMPLE_JSON
-IMPL = "swfast-py" if S._k._kernel.__name__.endswith("_py") else "swfast"
+IMPL = "swfast-py" if msgvalid._kernel.__name__.endswith("_py") else "swfast"
 
 
 def _mark(benchmark: Any, group: str, impl: str) -> None:

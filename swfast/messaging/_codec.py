@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from typing import Any, Callable
 
+_orjson: Any
+
 try:  # pragma: no branch - which branch runs depends on the environment
     import orjson as _orjson
 except ImportError:  # pragma: no cover - orjson is in the test extra

@@ -21,7 +21,7 @@ from typing import Any, Awaitable, Callable, Sequence, Union
 from ..monitoring.metrics import REGISTRY
 from . import _codec
 from .constants import DEFAULT_BATCH_SIZE, DEFAULT_PRIORITY
-from .message_schemas import _k as _kernel
+from .._native import msgvalid as _kernel
 
 log = logging.getLogger("swfast.messaging")
 

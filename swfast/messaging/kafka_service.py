@@ -21,20 +21,20 @@ import asyncio
 import logging
 import os
 import time
-from collections import OrderedDict
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 from .._testing import register_reset
 from ..errors import ConfigurationError, KafkaDeliveryError, NotConnected, ValidationError, describe_type
 from . import _codec, _embedded
-from ._runner import DELIVERED, DUPLICATES, FAILED, INVALID, SENT, ConsumerConfig, Handler, Subscription, decode
+from ._runner import DELIVERED, FAILED, INVALID, SENT, ConsumerConfig, Handler, Subscription
 from .constants import (
     DATA_REQUESTS_TOPIC, DEFAULT_KAFKA_TIMEOUT, DEFAULT_OPERATION_TIMEOUT, DEFAULT_PARTITIONS,
     DEFAULT_REPLICATION, MODEL_TOPIC_PARTITIONS,
 )
+from ._replies import Replies
 from .message_schemas import (
     DataRequest, DataResponse, is_valid_data_request, is_valid_data_response, response_topic_for,
-    validate_data_request, validate_data_response,
+    validate_data_request,
 )
 
 log = logging.getLogger("swfast.messaging")
@@ -63,55 +63,6 @@ def _encode(message_data: Any) -> bytes:
 
 def _key(key: Any) -> bytes | None:
     return key.encode() if isinstance(key, str) else key
-
-
-class _Replies:
-    """Reads a response topic from its end and resolves pending requests by request id."""
-
-    def __init__(self, topic: str, consumer: Any, poll_timeout: float) -> None:
-        self.topic = topic
-        self.consumer = consumer
-        self.pending: dict[str, asyncio.Future[DataResponse]] = {}
-        self.seen: OrderedDict[str, None] = OrderedDict()
-        self.loop = asyncio.get_running_loop()
-        self.poll_timeout = poll_timeout
-        self.task = self.loop.create_task(self._run(), name=f"swfast-replies-{topic}")
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                records = await self.consumer.fetch(500, self.poll_timeout)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.error("reply fetch from %s failed: %s", self.topic, exc)
-                await asyncio.sleep(0.5)
-                continue
-            for rec in records:
-                obj = decode(rec.value())
-                if not is_valid_data_response(obj):
-                    INVALID.labels("response").inc()
-                    continue
-                rid = obj["metadata"]["request_id"]
-                fut = self.pending.pop(rid, None)
-                if fut is None or fut.done() or rid in self.seen:
-                    DUPLICATES.inc()
-                    continue
-                self.seen[rid] = None
-                if len(self.seen) > 10_000:
-                    self.seen.popitem(last=False)
-                fut.set_result(DataResponse.from_dict(obj, validate=False))
-
-    async def close(self) -> None:
-        self.task.cancel()
-        try:
-            await self.task
-        except (asyncio.CancelledError, Exception):
-            pass
-        for fut in self.pending.values():
-            if not fut.done():
-                fut.cancel()
-        await self.consumer.close()
 
 
 class KafkaService:
@@ -157,7 +108,7 @@ class KafkaService:
         self._producer: Any = None
         self._admin: Any = None
         self._subs: dict[tuple[str, str], Subscription] = {}
-        self._replies: dict[str, _Replies] = {}
+        self._replies: dict[str, Replies] = {}
         self._state = "new"
 
     # ---------------------------------------------------------------- lifecycle
@@ -376,7 +327,7 @@ class KafkaService:
         return True
 
     # ---------------------------------------------------------------- request / response
-    async def _reply_listener(self, topic: str) -> _Replies:
+    async def _reply_listener(self, topic: str) -> Replies:
         replies = self._replies.get(topic)
         loop = asyncio.get_running_loop()
         if replies is not None and replies.loop is loop and not replies.task.done():
@@ -392,7 +343,7 @@ class KafkaService:
                                        {"enable.auto.commit": False, **REPLY_CONSUMER_LATENCY}),
                 topic, group=False)
             await asyncio.to_thread(consumer.assign_tail, self.kafka_timeout)
-        replies = self._replies[topic] = _Replies(topic, consumer, 0.05 if not self.is_embedded else 1.0)
+        replies = self._replies[topic] = Replies(topic, consumer, 0.05 if not self.is_embedded else 1.0)
         return replies
 
     async def request(self, data_request: DataRequest, timeout: float = DEFAULT_OPERATION_TIMEOUT,

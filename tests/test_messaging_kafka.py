@@ -306,3 +306,72 @@ async def test_broker_restart_mid_stream_every_message_accounted(kafka_server: A
         srv.stop()
         if restarted is not None:
             restarted.stop()
+
+
+def test_mock_latency_keeps_partition_order_without_duplicates() -> None:
+    """KF-6: idempotent produce under injected broker latency, read back in per-key order."""
+    from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+
+    n, keys = 20_000, 50
+
+    async def produce() -> tuple[list[Any], str]:
+        svc = KafkaService("mock:9092", producer_config={**MOCK, "test.mock.num.brokers": 3,
+                                                         "test.mock.broker.rtt": 50})
+        async with svc:
+            md = await asyncio.to_thread(svc._producer._p.list_topics, None, 10)
+            bootstrap = ",".join(f"{b.host}:{b.port}" for b in md.brokers.values())
+            errors = await svc.send_batch_results("ordered", [{"k": i % keys, "seq": i // keys} for i in range(n)],
+                                                  keys=[str(i % keys) for i in range(n)])
+            consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "kf6", "enable.auto.commit": False})
+            parts = (await asyncio.to_thread(consumer.list_topics, "ordered", 10)).topics["ordered"].partitions
+            consumer.assign([TopicPartition("ordered", p, OFFSET_BEGINNING) for p in parts])
+            got: list[Any] = []
+            deadline = time.monotonic() + 60
+            while len(got) < n and time.monotonic() < deadline:
+                for m in await asyncio.to_thread(consumer.consume, 1000, 0.5):
+                    if m.error() is None:
+                        got.append(m.value())
+            consumer.close()
+        return errors, got  # type: ignore[return-value]
+
+    errors, got = asyncio.run(produce())
+    assert errors.count(None) == n
+    import json
+    seqs: dict[int, list[int]] = {}
+    for raw in got:
+        msg = json.loads(raw)
+        seqs.setdefault(msg["k"], []).append(msg["seq"])
+    assert len(got) == n  # 0 lost, 0 duplicates
+    assert all(s == list(range(n // keys)) for s in seqs.values())  # per-key (per-partition) order
+
+
+async def test_rebalance_join_and_leave_mid_stream_loses_nothing(svc_factory: Any) -> None:
+    """KF-9: a member joins, then another leaves, while messages flow: 0 lost."""
+    topic, group = _topic("rebal"), _topic("g")
+    seen: list[int] = []
+    by_b: list[int] = []
+
+    def slow(m: dict[str, Any]) -> None:
+        time.sleep(0.0008)  # slow enough that both rebalances happen mid-stream
+        seen.append(m["i"])
+
+    def slow_b(m: dict[str, Any]) -> None:
+        slow(m)
+        by_b.append(m["i"])
+
+    cfg = ConsumerConfig(batch_size=100)
+    async with svc_factory() as a, svc_factory() as b:
+        await a.create_topic(topic, 4, 1)
+        await a.send_batch(topic, [{"i": i} for i in range(6000)])
+        await a.subscribe(topic, group, slow, config=cfg)
+        await _until(lambda: len(seen) >= 1000)
+        await b.subscribe(topic, group, slow_b, config=cfg)
+        await a.send_batch(topic, [{"i": i} for i in range(6000, 10_000)])
+        await asyncio.sleep(4)  # let the join rebalance happen mid-stream
+        assert len(set(seen)) < 9000, "stream finished before the second rebalance"
+        await a.unsubscribe(topic, group)  # a leaves: b takes over every partition
+        await _until(lambda: set(seen) >= set(range(10_000)), timeout=60)
+    duplicates = len(seen) - 10_000
+    print(f"rebalance: 0 lost, {duplicates} duplicates, {len(by_b)} handled by the member that joined")
+    assert set(seen) == set(range(10_000))
+    assert 0 < len(by_b) < len(seen)

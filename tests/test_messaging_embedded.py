@@ -193,13 +193,13 @@ async def test_request_response_with_duplicates_dropped() -> None:
                 assert await svc.send_data_response(resp)
 
         await svc.subscribe("smartwhale.data.requests", "data-service", serve)
-        before = _count("swfast_messaging_duplicate_responses_total")
+        before = _count("swfast_messaging_duplicates_dropped_total")
         for i in range(3):
             req = create_data_request("model-a", "fetch_data", parameters={"i": i}, priority=Priority.HIGH)
             resp = await svc.request(req, timeout=5)
             assert resp.metadata.request_id == req.metadata.request_id
             assert resp.payload.data == {"echo": {"i": i}}
-        await _until(lambda: _count("swfast_messaging_duplicate_responses_total") >= before + 6)
+        await _until(lambda: _count("swfast_messaging_duplicates_dropped_total") >= before + 6)
         await svc.unsubscribe("smartwhale.data.requests", "data-service")
         with pytest.raises(TimeoutError):
             await svc.request(create_data_request("model-b", "fetch_data"), timeout=0.05)
@@ -251,3 +251,31 @@ def test_singleton_across_successive_loops() -> None:
     assert asyncio.run(once(1)) == [{"n": 1}]
     assert asyncio.run(once(2)) == [{"n": 1}, {"n": 2}]
     asyncio.run(svc.disconnect())
+
+
+async def test_idempotent_handler_one_side_effect_per_request_id() -> None:
+    """KF-17: the same DataResponse delivered 3 times gives exactly one side effect."""
+    from swfast.messaging import idempotent
+
+    effects: list[str] = []
+    failures = [1]
+
+    async def handler(msg: dict[str, Any]) -> None:
+        if failures[0]:
+            failures[0] -= 1
+            raise RuntimeError("transient")
+        effects.append(msg.get("metadata", {}).get("request_id", "keyless"))
+
+    cfg = ConsumerConfig(max_retries=2, sleep=_no_sleep)
+    async with _svc(consumer_config=cfg) as svc:
+        req = create_data_request("m1", "fetch_data")
+        resp = create_data_response(req.metadata.request_id, "m1", "fetch_data")
+        for _ in range(3):
+            assert await svc.send_data_response(resp, "responses")
+        await svc.send_message("responses", {"no": "key"})
+        seen: list[Any] = []
+        wrapped = idempotent(handler)
+        await svc.subscribe("responses", "g", lambda m: seen.append(m) or wrapped(m))
+        await _until(lambda: len(seen) >= 4)
+        await asyncio.sleep(0.05)
+    assert effects == [req.metadata.request_id, "keyless"]

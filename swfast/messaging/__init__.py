@@ -36,12 +36,14 @@ _LAZY = {
     "KafkaService": "kafka_service",
     "ConsumerConfig": "kafka_service",
     "get_kafka_service": "kafka_service",
+    "exponential_delays": "kafka_service",
+    "idempotent": "kafka_service",
     "TopicManager": "topic_manager",
     "TopicCategory": "topic_manager",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .kafka_service import ConsumerConfig, KafkaService, get_kafka_service
+    from .kafka_service import ConsumerConfig, KafkaService, exponential_delays, get_kafka_service, idempotent
     from .topic_manager import TopicCategory, TopicManager
 
 
@@ -74,7 +76,9 @@ __all__ = sorted([
     "create_data_response",
     "is_valid_data_request",
     "is_valid_data_response",
+    "exponential_delays",
     "get_kafka_service",
+    "idempotent",
     "validate_data_request",
     "validate_data_response",
 ])

@@ -3,7 +3,7 @@
 Reads one response topic from its end (no consumer group, so no join delay), validates each
 message as a :class:`DataResponse`, and completes the future registered for its request id;
 responses nobody waits for any more, and repeats of an id already answered, are dropped and
-counted (``swfast_messaging_duplicate_responses_total``).
+counted (``swfast_messaging_duplicates_dropped_total``).
 """
 from __future__ import annotations
 

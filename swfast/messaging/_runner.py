@@ -39,7 +39,8 @@ DLQ_FAILED = REGISTRY.counter("swfast_messaging_dlq_failures_total",
                               "Messages whose dead-letter produce failed (logged, then skipped).", ("topic",))
 EXPIRED = REGISTRY.counter("swfast_messaging_expired_total", "Expired messages skipped unhandled.", ("topic",))
 INVALID = REGISTRY.counter("swfast_messaging_invalid_total", "Structured messages refused by validation.", ("kind",))
-DUPLICATES = REGISTRY.counter("swfast_messaging_duplicate_responses_total", "Duplicate responses dropped.", ())
+DUPLICATES = REGISTRY.counter("swfast_messaging_duplicates_dropped_total",
+                              "Repeated responses/messages dropped by request id.", ())
 LAG = REGISTRY.gauge("swfast_messaging_consumer_lag", "Messages behind the partition end.", ("topic", "group"))
 
 
@@ -127,6 +128,44 @@ def _expired(obj: Any, now_us: int) -> bool:
                 us = _kernel.parse_timestamp(exp)
                 return us is not None and us < now_us
     return False
+
+
+def request_id_of(message: Any) -> Any:
+    """``message["metadata"]["request_id"]`` or None (the default idempotency key)."""
+    if type(message) is dict:
+        meta = message.get("metadata")
+        if type(meta) is dict:
+            return meta.get("request_id")
+    return None
+
+
+def idempotent(handler: Handler, *, key: Callable[[Any], Any] = request_id_of,
+               capacity: int = 100_000) -> Callable[[Any], Awaitable[None]]:
+    """Wrap ``handler`` so a message whose key was already handled successfully is skipped.
+
+    At-least-once delivery (and producer timeouts that still wrote the message) can repeat a
+    message; this gives one side effect per key among the last ``capacity`` keys. Messages
+    without a key (``key`` returns None) always run. A handler that raises records nothing,
+    so its retry runs again.
+    """
+    from collections import OrderedDict
+
+    done: OrderedDict[Any, None] = OrderedDict()
+
+    async def wrapper(message: Any) -> None:
+        k = key(message)
+        if k is not None and k in done:
+            DUPLICATES.inc()
+            return
+        result = handler(message)
+        if inspect.isawaitable(result):
+            await result
+        if k is not None:
+            done[k] = None
+            if len(done) > capacity:
+                done.popitem(last=False)
+
+    return wrapper
 
 
 class Subscription:
@@ -256,4 +295,4 @@ class Subscription:
                   rec.offset(), dlq, err)
 
 
-__all__ = ["ConsumerConfig", "Subscription", "decode", "exponential_delays"]
+__all__ = ["ConsumerConfig", "Subscription", "decode", "exponential_delays", "idempotent", "request_id_of"]

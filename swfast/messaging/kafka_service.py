@@ -26,7 +26,9 @@ from typing import Any, Sequence
 from .._testing import register_reset
 from ..errors import ConfigurationError, KafkaDeliveryError, NotConnected, ValidationError, describe_type
 from . import _codec, _embedded
-from ._runner import DELIVERED, FAILED, INVALID, SENT, ConsumerConfig, Handler, Subscription
+from ._runner import (  # noqa: F401 - exponential_delays/idempotent re-exported
+    DELIVERED, FAILED, INVALID, SENT, ConsumerConfig, Handler, Subscription, exponential_delays, idempotent,
+)
 from .constants import (
     DATA_REQUESTS_TOPIC, DEFAULT_KAFKA_TIMEOUT, DEFAULT_OPERATION_TIMEOUT, DEFAULT_PARTITIONS,
     DEFAULT_REPLICATION, MODEL_TOPIC_PARTITIONS,
@@ -439,4 +441,6 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["ConsumerConfig", "KafkaService", "get_kafka_service", "kafka_service"]
+__all__ = [
+    "ConsumerConfig", "KafkaService", "exponential_delays", "get_kafka_service", "idempotent", "kafka_service",
+]

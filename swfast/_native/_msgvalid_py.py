@@ -201,7 +201,7 @@ class Checker:
         """
         return self._run(message, strict, None, None)
 
-    def convert(self, message: Any, strict: bool = False) -> tuple[Any, list[Any] | None, list[Any] | None]:
+    def convert(self, message: Any, strict: bool = False) -> tuple[Any, Any, Any]:
         """Validate and convert: ``(None, metadata_args, payload_args)`` or ``(error, None, None)``.
 
         The argument lists follow the field tables' order: present values (enum values mapped

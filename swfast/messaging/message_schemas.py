@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar, TypeVar
 
 from .._native import msgvalid as _k
+from .._native.msgenc import Encoder
 from ..errors import ValidationError
 from . import _codec
 from ._enums import (
@@ -67,16 +68,6 @@ class MessageMetadata:
             "request_id": self.request_id, "timestamp": self.timestamp, "source": self.source,
             "destination": self.destination, "priority": int(self.priority),
             "request_source": self.request_source.value, "correlation_id": self.correlation_id,
-            "trace_id": self.trace_id, "session_id": self.session_id,
-            "retry_count": self.retry_count, "ttl": self.ttl, "expires_at": self.expires_at,
-        }
-
-    def _raw(self) -> dict[str, Any]:
-        # members left as is: both JSON backends write str/int enums as their values
-        return {
-            "request_id": self.request_id, "timestamp": self.timestamp, "source": self.source,
-            "destination": self.destination, "priority": self.priority,
-            "request_source": self.request_source, "correlation_id": self.correlation_id,
             "trace_id": self.trace_id, "session_id": self.session_id,
             "retry_count": self.retry_count, "ttl": self.ttl, "expires_at": self.expires_at,
         }
@@ -127,15 +118,6 @@ class RequestPayload:
             "parameters": self.parameters, "response_topic": self.response_topic,
             "batch_id": self.batch_id, "timeout": self.timeout, "max_size": self.max_size,
             "require_fresh": self.require_fresh, "tags": self.tags, "context": self.context,
-        }
-
-    def _raw(self) -> dict[str, Any]:
-        return {
-            "operation": self.operation, "model_id": self.model_id, "data_type": self.data_type,
-            "data_source": self.data_source, "parameters": self.parameters,
-            "response_topic": self.response_topic, "batch_id": self.batch_id, "timeout": self.timeout,
-            "max_size": self.max_size, "require_fresh": self.require_fresh, "tags": self.tags,
-            "context": self.context,
         }
 
     @classmethod
@@ -194,17 +176,6 @@ class ResponsePayload:
             "cached": self.cached, "additional_info": self.additional_info,
         }
 
-    def _raw(self) -> dict[str, Any]:
-        return {
-            "operation": self.operation, "status": self.status, "data_type": self.data_type,
-            "data_source": self.data_source, "data": self.data, "error_message": self.error_message,
-            "error_code": self.error_code, "metrics": self.metrics, "batch_id": self.batch_id,
-            "next_cursor": self.next_cursor, "total_items": self.total_items,
-            "page_info": self.page_info, "metadata": self.metadata, "source_url": self.source_url,
-            "last_updated": self.last_updated, "processing_time": self.processing_time,
-            "cached": self.cached, "additional_info": self.additional_info,
-        }
-
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ResponsePayload":
         """Build from a dict; ``operation`` is required, unknown fields are dropped."""
@@ -238,6 +209,7 @@ class _Envelope:
     _ENVELOPE: ClassVar[bool] = True
     _CHECKER: ClassVar[Any]
     _PAYLOAD: ClassVar[Any]
+    _ENCODER: ClassVar[Any]
     metadata: MessageMetadata
     payload: Any
 
@@ -247,7 +219,7 @@ class _Envelope:
 
     def to_json(self) -> bytes:
         """Compact UTF-8 JSON bytes."""
-        return _codec.dumps({"metadata": self.metadata._raw(), "payload": self.payload._raw()})
+        return self._ENCODER.encode(self.metadata, self.payload)  # type: ignore[no-any-return]
 
     @classmethod
     def from_dict(cls: type[_E], data: dict[str, Any], *, validate: bool = True, strict: bool = False) -> _E:
@@ -300,6 +272,16 @@ class DataResponse(_Envelope):
     _PAYLOAD: ClassVar[Any] = ResponsePayload
     metadata: MessageMetadata
     payload: ResponsePayload
+
+
+def _encoder(payload_cls: type) -> Any:
+    """The compiled JSON writer for metadata + ``payload_cls`` (enum members write their values)."""
+    return Encoder(MessageMetadata, [f.name for f in fields(MessageMetadata)], payload_cls,
+                   [f.name for f in fields(payload_cls)], _codec.dumps)
+
+
+DataRequest._ENCODER = _encoder(RequestPayload)
+DataResponse._ENCODER = _encoder(ResponsePayload)
 
 
 def _expiry(timestamp: str, ttl: float | None) -> str | None:

@@ -246,7 +246,10 @@ class _Envelope:
             obj = _codec.loads(data)
         except _codec.JSONDecodeError as exc:
             raise ValidationError(f"is not valid JSON ({exc})", keyword="json") from None
-        return cls.from_dict(obj, strict=strict)
+        err, meta, payload = cls._CHECKER.convert(obj, strict)  # from_dict, inlined
+        if err is not None:
+            _raise(err)
+        return cls(MessageMetadata(*meta), cls._PAYLOAD(*payload))  # type: ignore[call-arg]
 
     def is_expired(self, now_us: int | None = None) -> bool:
         """True when ``metadata.expires_at`` has passed (``now_us``: epoch µs, for tests)."""

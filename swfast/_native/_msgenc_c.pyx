@@ -11,7 +11,7 @@ with it on what is valid.
 from libc.string cimport memcpy
 from libc.stdlib cimport malloc, realloc, free
 from cpython.object cimport PyObject
-from cpython.bytes cimport PyBytes_FromStringAndSize
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.dict cimport PyDict_Next
 from cpython.mem cimport PyMem_Free
 
@@ -220,9 +220,11 @@ cdef int _value(Buf* b, object v, int depth) except -1:
 cdef class _Layout:
     cdef type cls
     cdef tuple names
-    cdef tuple prefixes
+    cdef tuple prefixes  # keeps the bytes alive for the raw pointers below
     cdef int n
     cdef Py_ssize_t offsets[MAX_SLOTS]
+    cdef const char* prefix_ptr[MAX_SLOTS]
+    cdef Py_ssize_t prefix_len[MAX_SLOTS]
 
     def __init__(self, cls, names):
         names = tuple(names)
@@ -237,11 +239,13 @@ cdef class _Layout:
                 raise TypeError(f"{cls.__qualname__}.{name}: not a slot (use a slotted class)")
             self.offsets[i] = (<PyMemberDescrObject*><PyObject*>descr).d_member.offset
         self.prefixes = tuple([(("," if i else "") + '"' + name + '":').encode() for i, name in enumerate(names)])
+        for i in range(self.n):
+            self.prefix_ptr[i] = PyBytes_AS_STRING(self.prefixes[i])
+            self.prefix_len[i] = PyBytes_GET_SIZE(self.prefixes[i])
 
     cdef int write(self, Buf* b, object obj) except -1:
         cdef int i, r
         cdef PyObject* v
-        cdef bytes prefix
         if type(obj) is not self.cls:
             return UNSUPPORTED
         _put(b, b"{", 1)
@@ -249,8 +253,7 @@ cdef class _Layout:
             v = (<PyObject**>((<char*><PyObject*>obj) + self.offsets[i]))[0]
             if v == NULL:
                 return UNSUPPORTED
-            prefix = <bytes>self.prefixes[i]
-            _put(b, prefix, len(prefix))
+            _put(b, self.prefix_ptr[i], self.prefix_len[i])
             r = _value(b, <object>v, 1)
             if r:
                 return r
@@ -263,32 +266,43 @@ cdef class Encoder:
     cdef _Layout _meta
     cdef _Layout _payload
     cdef object _dumps
+    cdef Buf _buf  # reused: encoding runs no Python code, so it is never re-entered
 
     def __init__(self, meta_cls, meta_names, payload_cls, payload_names, dumps):
         self._meta = _Layout(meta_cls, meta_names)
         self._payload = _Layout(payload_cls, payload_names)
         self._dumps = dumps
+        self._buf.data = <char*>malloc(1024)
+        if self._buf.data == NULL:
+            raise MemoryError()
+        self._buf.len = 0
+        self._buf.cap = 1024
+
+    def __dealloc__(self):
+        free(self._buf.data)
+
+    cdef void _shrink(self):
+        cdef char* small = <char*>realloc(self._buf.data, 1024)
+        if small != NULL:
+            self._buf.data = small
+            self._buf.cap = 1024
 
     def encode(self, meta, payload):
         """JSON bytes of ``{"metadata": meta, "payload": payload}``."""
-        cdef Buf b
+        cdef Buf* b = &self._buf
         cdef int r
-        b.data = <char*>malloc(1024)
-        if b.data == NULL:
-            raise MemoryError()
         b.len = 0
-        b.cap = 1024
-        try:
-            _put(&b, b'{"metadata":', 12)
-            r = self._meta.write(&b, meta)
-            if r == 0:
-                _put(&b, b',"payload":', 11)
-                r = self._payload.write(&b, payload)
-            if r == 0:
-                _put(&b, b"}", 1)
-                return PyBytes_FromStringAndSize(b.data, b.len)
-        finally:
-            free(b.data)
+        _put(b, b'{"metadata":', 12)
+        r = self._meta.write(b, meta)
+        if r == 0:
+            _put(b, b',"payload":', 11)
+            r = self._payload.write(b, payload)
+        if r == 0:
+            _put(b, b"}", 1)
+            out = PyBytes_FromStringAndSize(b.data, b.len)
+            if b.cap > 65536:  # do not keep a huge buffer after one large message
+                self._shrink()
+            return out
         return self._dumps({
             "metadata": {n: getattr(meta, n) for n in self._meta.names},
             "payload": {n: getattr(payload, n) for n in self._payload.names},

@@ -129,14 +129,17 @@ def json_dumps(d: Any) -> bytes:
     return json.dumps(d, separators=(",", ":")).encode()
 
 
-def raw_produce(producer: Any, topic: str, values: list[bytes]) -> int:
+def raw_produce(producer: Any, topic: str, values: list[bytes], on_delivery: Any = None) -> int:
     """confluent-kafka's plain loop: produce (retrying on a full queue), then flush."""
     produce = producer.produce
     poll = producer.poll
     for v in values:
         while True:
             try:
-                produce(topic, v)
+                if on_delivery is None:
+                    produce(topic, v)
+                else:
+                    produce(topic, v, on_delivery=lambda err, msg: on_delivery(err))
                 break
             except BufferError:
                 poll(0.005)

@@ -279,3 +279,37 @@ async def test_idempotent_handler_one_side_effect_per_request_id() -> None:
         await _until(lambda: len(seen) >= 4)
         await asyncio.sleep(0.05)
     assert effects == [req.metadata.request_id, "keyless"]
+
+
+async def test_lag_and_flow_metrics_reported() -> None:
+    async with _svc() as svc:
+        await svc.send_batch("lagged", [{"i": i} for i in range(300)])
+        got: list[Any] = []
+        await svc.subscribe("lagged", "lag-g", got.append, config=ConsumerConfig(batch_size=100))
+        await _until(lambda: len(got) == 300)
+    assert _count("swfast_messaging_consumer_lag", topic="lagged", group="lag-g") == 200  # after the first batch
+    assert _count("swfast_messaging_consumed_total", topic="lagged") >= 300
+    assert _count("swfast_messaging_handled_total", topic="lagged") >= 300
+    assert _count("swfast_messaging_delivered_total", topic="lagged") >= 300
+    assert _count("swfast_messaging_sent_total", topic="lagged") >= 300
+
+
+def test_subscription_survives_into_a_new_event_loop() -> None:
+    svc = _svc()
+    got: list[Any] = []
+
+    async def first() -> None:
+        await svc.connect()
+        await svc.subscribe("relive", "g", got.append)
+        await svc.send_message("relive", {"n": 1})
+        await _until(lambda: len(got) == 1)
+
+    async def second() -> None:  # the first loop is gone with its task: subscribing again works
+        assert await svc.subscribe("relive", "g", got.append) is True
+        await svc.send_message("relive", {"n": 2})
+        await _until(lambda: len(got) == 2)
+        await svc.disconnect()
+
+    asyncio.run(first())
+    asyncio.run(second())
+    assert got == [{"n": 1}, {"n": 2}]

@@ -154,6 +154,18 @@ def test_produce_raw_confluent(benchmark: Any, broker: Any) -> None:
     benchmark.pedantic(peers.raw_produce, args=(producer, "bench-raw", values), rounds=5, iterations=1)
 
 
+def test_produce_raw_confluent_with_reports(benchmark: Any, broker: Any) -> None:
+    """The raw loop again, with the per-message delivery callback swfast needs to say True."""
+    from confluent_kafka import Producer
+    _mark(benchmark, "messaging.produce_20k", "confluent produce(on_delivery)+flush")
+    producer = Producer(_producer_conf(broker))
+    values = [VALUE] * N_PRODUCE
+    outcomes: list[Any] = []
+    benchmark.pedantic(peers.raw_produce, args=(producer, "bench-raw-dr", values, outcomes.append),
+                       rounds=5, iterations=1)
+    assert len(outcomes) >= N_PRODUCE
+
+
 def test_produce_send_batch(benchmark: Any, service: Any, loop: asyncio.AbstractEventLoop) -> None:
     _mark(benchmark, "messaging.produce_20k", "swfast")
     values = [VALUE] * N_PRODUCE

@@ -305,9 +305,13 @@ class KafkaService:
         when this topic/group is already subscribed by this service.
         """
         self._require()
-        if (topic, group_id) in self._subs:
-            log.warning("already subscribed to %s in group %s", topic, group_id)
-            return False
+        old = self._subs.get((topic, group_id))
+        if old is not None:
+            if old.task is not None and not old.task.done():
+                log.warning("already subscribed to %s in group %s", topic, group_id)
+                return False
+            del self._subs[(topic, group_id)]  # its event loop ended: replace it
+            await old.stop(self.kafka_timeout)
         if not self.is_embedded and not await self.topic_exists(topic):
             log.warning("subscribe: topic %s does not exist yet; it is picked up when it appears "
                         "(topic.metadata.refresh.interval.ms)", topic)

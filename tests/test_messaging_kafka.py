@@ -375,3 +375,39 @@ async def test_rebalance_join_and_leave_mid_stream_loses_nothing(svc_factory: An
     print(f"rebalance: 0 lost, {duplicates} duplicates, {len(by_b)} handled by the member that joined")
     assert set(seen) == set(range(10_000))
     assert 0 < len(by_b) < len(seen)
+
+
+def test_produce_failing_mid_batch_reports_every_item() -> None:
+    """KF-15: the client's produce raising mid-batch: each item delivered or reported, none lost."""
+
+    class Flaky:
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+            self.calls = 0
+
+        def produce(self, *args: Any, **kwargs: Any) -> None:
+            self.calls += 1
+            if self.calls % 4 == 0:
+                raise RuntimeError("executor died")
+            self.inner.produce(*args, **kwargs)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.inner, name)
+
+        def __len__(self) -> int:
+            return len(self.inner)
+
+    async def run() -> tuple[list[Any], bool, int]:
+        svc = KafkaService("mock:9092", producer_config=MOCK)
+        async with svc:
+            svc._producer._p = Flaky(svc._producer._p)
+            errors = await svc.send_batch_results("flaky", [{"i": i} for i in range(40)])
+            single = await svc.send_message("flaky", {"x": 1})
+            producer = svc._producer
+        return errors, single, producer.outstanding
+
+    errors, single, outstanding = asyncio.run(run())
+    failed = [i for i, e in enumerate(errors) if e is not None]
+    assert failed == list(range(3, 40, 4)) and all(errors[i].code == "_PRODUCE_FAILED" for i in failed)
+    assert single is True  # call 41: fine
+    assert outstanding == 0

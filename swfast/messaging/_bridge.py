@@ -129,6 +129,9 @@ class ProducerBridge:
             raise KafkaDeliveryError(
                 f"produce to {topic!r} rejected: {err.str() if err else exc}; nothing was produced",
                 code=err.name() if err else "", topic=topic) from None
+        except Exception as exc:  # the client itself failed: nothing was produced
+            raise KafkaDeliveryError(f"produce to {topic!r} failed: {exc!r}", code="_PRODUCE_FAILED",
+                                     topic=topic) from exc
         self.produced += 1
         return True
 
@@ -182,6 +185,10 @@ class ProducerBridge:
                     errors[i] = KafkaDeliveryError(
                         f"produce to {topic!r} rejected: {err.str() if err else exc}; item {i} not produced",
                         code=err.name() if err else "", topic=topic)
+                    break
+                except Exception as exc:  # the client itself failed: report the item, keep the rest
+                    errors[i] = KafkaDeliveryError(f"produce of item {i} to {topic!r} failed: {exc!r}",
+                                                   code="_PRODUCE_FAILED", topic=topic)
                     break
         self.produced += produced
         if batch.finish(produced):

@@ -313,3 +313,24 @@ def test_subscription_survives_into_a_new_event_loop() -> None:
     asyncio.run(first())
     asyncio.run(second())
     assert got == [{"n": 1}, {"n": 2}]
+
+
+async def test_batch_failure_inside_runner_rewinds_and_redelivers() -> None:
+    """A failure outside the handler (here: storing offsets) re-delivers the batch, never skips it."""
+    async with _svc(consumer_config=ConsumerConfig(sleep=_no_sleep)) as svc:
+        await svc.send_batch("rw", [{"i": i} for i in range(5)])
+        got: list[int] = []
+        await svc.subscribe("rw", "g", lambda m: got.append(m["i"]))
+        sub = svc._subs[("rw", "g")]
+        real_store = sub.consumer.store
+        calls = [0]
+
+        def flaky_store(offsets: dict[int, int]) -> None:
+            calls[0] += 1
+            if calls[0] == 1:
+                raise RuntimeError("store failed")
+            real_store(offsets)
+
+        sub.consumer.store = flaky_store
+        await _until(lambda: len(got) >= 10)
+        assert got[:5] == got[5:10] == [0, 1, 2, 3, 4]

@@ -277,8 +277,21 @@ class ConsumerBridge:
 
     def store(self, offsets: dict[int, int]) -> None:
         """Store ``partition -> next offset``; committed by auto-commit, on revoke and close."""
-        self._c.store_offsets(offsets=[TopicPartition(self.topic, p, o) for p, o in offsets.items()])
+        try:
+            self._c.store_offsets(offsets=[TopicPartition(self.topic, p, o) for p, o in offsets.items()])
+        except KafkaException as exc:  # partitions revoked meanwhile (e.g. max.poll.interval.ms passed)
+            log.warning("could not store offsets %s of %s (%s); those messages will be re-delivered",
+                        offsets, self.topic, exc)
+            return
         self._stored = True
+
+    def rewind(self, offsets: dict[int, int]) -> None:
+        """Seek partitions back so the records from ``offsets`` are fetched again."""
+        for p, off in offsets.items():
+            try:
+                self._c.seek(TopicPartition(self.topic, p, off))
+            except KafkaException as exc:  # not assigned any more: the new owner re-reads it
+                log.warning("could not rewind %s[%d] to %d: %s", self.topic, p, off, exc)
 
     def lag(self) -> int:
         total = 0

@@ -214,6 +214,13 @@ class EmbeddedConsumer:
             return []
         return self.broker.fetch(self, max_records)
 
+    def rewind(self, offsets: dict[int, int]) -> None:
+        """Fetch from these offsets again (partitions this member still owns)."""
+        with self.broker._lock:
+            for p, off in offsets.items():
+                if p in self._positions:
+                    self._positions[p] = min(self._positions[p], off)
+
     def store(self, offsets: dict[int, int]) -> None:
         """Mark ``partition -> next offset`` as processed; committed immediately."""
         self.broker.commit(self.group_id, self.topic, offsets)

@@ -215,7 +215,21 @@ class Subscription:
             if not records:
                 continue
             self._consumed.inc(len(records))
-            await self._handle_batch(records)
+            try:
+                await self._handle_batch(records)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # never let the subscription die silently; offsets not stored
+                log.exception("subscription %s/%s failed on a batch (%s); rewinding to re-deliver it",
+                              self.topic, self.group_id, exc)
+                firsts: dict[int, int] = {}
+                for rec in records:
+                    p, off = rec.partition(), rec.offset()
+                    if off < firsts.get(p, off + 1):
+                        firsts[p] = off
+                self.consumer.rewind(firsts)
+                await cfg.sleep(0.5)
+                continue
             cycles += 1
             if cycles % 16 == 1:
                 self._lag.set(self.consumer.lag())

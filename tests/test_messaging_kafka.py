@@ -11,7 +11,7 @@ import pytest
 
 from swfast.errors import BrokerUnavailable, NotConnected
 from swfast.messaging.kafka_service import REPLY_CONSUMER_LATENCY
-from swfast.messaging import ConsumerConfig, KafkaService, TopicManager, create_data_request, create_data_response
+from swfast.messaging import DEFAULT_KAFKA_TIMEOUT, ConsumerConfig, KafkaService, TopicManager, create_data_request, create_data_response
 
 pytest.importorskip("confluent_kafka")
 
@@ -171,7 +171,8 @@ def test_connect_broker_down_fails_fast_naming_servers() -> None:
     t0 = time.monotonic()
     with pytest.raises(BrokerUnavailable) as ei:
         asyncio.run(svc.connect())
-    assert time.monotonic() - t0 < 1.5 * 1.5 + 1
+    # a functional bound (the configured timeout is honoured), generous for a loaded CI machine
+    assert time.monotonic() - t0 < DEFAULT_KAFKA_TIMEOUT
     assert addr in str(ei.value) and ei.value.bootstrap_servers == addr
     assert not svc.is_connected
 
@@ -191,7 +192,7 @@ def test_mock_delivery_timeout_reported_false() -> None:
         return ok, took, errors
 
     ok, took, errors = asyncio.run(run())
-    assert ok is False and took < 1.5 * 1.1 + 0.6
+    assert ok is False and took < 1.5 + 3  # reported at message.timeout.ms, not hanging (generous bound)
     assert [getattr(e, "code", None) for e in errors] == ["_MSG_TIMED_OUT", "_MSG_TIMED_OUT"]
 
 

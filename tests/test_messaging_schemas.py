@@ -385,3 +385,19 @@ def test_encoder_rejects_non_slotted(impl: Any) -> None:
 
     with pytest.raises(TypeError, match="slot"):
         mod.Encoder(Plain, ["x"], Plain, ["x"], json.dumps)
+
+
+def test_selectors_load_the_compiled_kernels_unless_disabled() -> None:
+    import subprocess
+    import sys
+
+    from swfast._native import msgenc, msgvalid
+    from swfast._native._compat import NO_EXTENSIONS
+    want = "_py" if NO_EXTENSIONS else "_c"
+    assert msgvalid._kernel.__name__.endswith("_msgvalid" + want)
+    assert msgenc.Encoder.__module__.endswith("_msgenc" + want)
+    code = ("from swfast._native import msgenc, msgvalid;"
+            "print(msgvalid._kernel.__name__, msgenc.Encoder.__module__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**__import__("os").environ, "SWFAST_NO_EXTENSIONS": "1"})
+    assert out.stdout.split() == ["swfast._native._msgvalid_py", "swfast._native._msgenc_py"], out.stderr

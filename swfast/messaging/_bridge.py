@@ -98,9 +98,11 @@ class ProducerBridge:
         return len(self._p)
 
     def _run(self) -> None:
-        poll = self._p.poll
         while self._running:
-            poll(0.05)
+            try:
+                self._p.poll(0.05)
+            except Exception:  # a callback raised: keep serving, or futures would hang forever
+                log.exception("delivery report handling failed")
             if self._ready:
                 self._dispatch()
 

@@ -412,3 +412,26 @@ def test_produce_failing_mid_batch_reports_every_item() -> None:
     assert failed == list(range(3, 40, 4)) and all(errors[i].code == "_PRODUCE_FAILED" for i in failed)
     assert single is True  # call 41: fine
     assert outstanding == 0
+
+
+async def test_handler_slower_than_max_poll_interval_loses_nothing(svc_factory: Any) -> None:
+    """KF-10: a handler outliving max.poll.interval.ms: the member rejoins, 0 lost."""
+    topic = _topic("slowh")
+    seen: list[int] = []
+    slow_once = [True]
+
+    async def handler(m: dict[str, Any]) -> None:
+        if m["i"] == 0 and slow_once[0]:
+            slow_once[0] = False
+            await asyncio.sleep(7.5)  # > max.poll.interval.ms: librdkafka leaves the group
+        seen.append(m["i"])
+
+    cfg = ConsumerConfig(batch_size=10, overrides={"max.poll.interval.ms": 6000})
+    async with svc_factory(consumer_config=cfg) as svc:
+        await svc.create_topic(topic, 1, 1)
+        await svc.send_batch(topic, [{"i": i} for i in range(5)])
+        await svc.subscribe(topic, _topic("g"), handler)
+        await _until(lambda: not slow_once[0] and set(seen) >= set(range(5)), timeout=60)
+        await svc.send_batch(topic, [{"i": i} for i in range(5, 10)])
+        await _until(lambda: set(seen) >= set(range(10)), timeout=60)
+    assert set(seen) == set(range(10))

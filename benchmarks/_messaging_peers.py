@@ -153,7 +153,7 @@ def raw_consume(consumer: Any, n: int, handle: Any) -> int:
     loads = orjson.loads
     got = 0
     while got < n:
-        for m in consumer.consume(1000, 0.2):
+        for m in consumer.consume(min(1000, n - got), 0.2):  # never waits past the last one
             if m.error() is None:
                 handle(loads(m.value()))
                 got += 1

@@ -109,14 +109,8 @@ def decode(value: bytes | None) -> Any:
             return value
 
 
-def _priority(obj: Any) -> int:
-    if type(obj) is dict:
-        meta = obj.get("metadata")
-        if type(meta) is dict:
-            p = meta.get("priority")
-            if type(p) is int:
-                return p
-    return DEFAULT_PRIORITY
+def _first(item: tuple[int, Any, Any]) -> int:
+    return item[0]
 
 
 def _expired(obj: Any, now_us: int) -> bool:
@@ -238,38 +232,78 @@ class Subscription:
         cfg = self.config
         now = cfg.now_us()
         offsets: dict[int, int] = {}
-        items = []
+        items: list[tuple[int, Any, Any]] = []
+        loads = _codec.loads
+        mixed = False
+        first_prio = -1
         for rec in records:
             p, off = rec.partition(), rec.offset()
-            if off + 1 > offsets.get(p, -1):
+            if off >= offsets.get(p, 0):
                 offsets[p] = off + 1
-            obj = decode(rec.value())
-            if _expired(obj, now):
-                EXPIRED.labels(self.topic).inc()
-                continue
-            items.append((rec, obj))
-        if cfg.priority_order and len(items) > 1:
-            items.sort(key=lambda it: _priority(it[1]))
+            value = rec.value()
+            try:  # inlined decode(): JSON first, the common case
+                obj = loads(value)
+            except _codec.JSONDecodeError:
+                obj = decode(value)
+            prio = DEFAULT_PRIORITY
+            if type(obj) is dict:
+                meta = obj.get("metadata")
+                if type(meta) is dict:
+                    if meta.get("expires_at") is not None and _expired(obj, now):
+                        EXPIRED.labels(self.topic).inc()
+                        continue
+                    q = meta.get("priority")
+                    if type(q) is int:
+                        prio = q
+            if first_prio < 0:
+                first_prio = prio
+            elif prio != first_prio:
+                mixed = True
+            items.append((prio, rec, obj))
+        if mixed and cfg.priority_order:
+            items.sort(key=_first)  # stable: equal priorities keep partition order
         if cfg.batch:
             if items:
-                err = await self._call([obj for _, obj in items])
+                err = await self._call([obj for _, _, obj in items])
                 if err is None:
                     self._handled.inc(len(items))
                 else:
-                    for rec, _ in items:
+                    for _, rec, _ in items:
                         await self._dead_letter(rec, err)
         else:
-            for rec, obj in items:
-                err = await self._call(obj)
+            handler = self.handler
+            ok = 0
+            for _, rec, obj in items:
+                try:  # fast path: no coroutine per message for a sync handler that succeeds
+                    result = handler(obj)
+                    if result is not None and inspect.isawaitable(result):
+                        await result
+                    ok += 1
+                    continue
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    err = await self._retry(obj, exc)
                 if err is None:
-                    self._handled.inc()
+                    ok += 1
                 else:
                     await self._dead_letter(rec, err)
+            if ok:
+                self._handled.inc(ok)
         self.consumer.store(offsets)
 
-    async def _call(self, arg: Any) -> BaseException | None:
+    async def _retry(self, arg: Any, first: BaseException) -> BaseException | None:
+        """Retries after a first failure: None once one succeeds, else the last error."""
         cfg = self.config
-        attempt = 0
+        if cfg.max_retries < 1:
+            return first
+        RETRIES.labels(self.topic).inc()
+        log.warning("handler for %s failed (attempt 1): %r; retrying", self.topic, first)
+        await cfg.sleep(cfg.delay(1))
+        return await self._call(arg, attempt=1)
+
+    async def _call(self, arg: Any, attempt: int = 0) -> BaseException | None:
+        cfg = self.config
         while True:
             try:
                 result = self.handler(arg)

@@ -186,6 +186,36 @@ class MessagingError(SwfastError):
     """Base of messaging errors."""
 
 
+class NotConnected(MessagingError, ConnectionError):
+    """The messaging service is not connected (never connected, or already disconnected)."""
+
+
+class BrokerUnavailable(MessagingError, ServiceUnavailable):
+    """The Kafka cluster cannot be reached.
+
+    Attributes:
+        bootstrap_servers: the servers that were tried.
+    """
+
+    def __init__(self, message: str, *, bootstrap_servers: str = "") -> None:
+        super().__init__(message)
+        self.bootstrap_servers = bootstrap_servers
+
+
+class KafkaDeliveryError(MessagingError):
+    """A message was not delivered (the broker or the client reported a failure).
+
+    Attributes:
+        code: the client's error name (``"_MSG_TIMED_OUT"``, ``"MSG_SIZE_TOO_LARGE"``, ...).
+        topic: the destination topic.
+    """
+
+    def __init__(self, message: str, *, code: str = "", topic: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.topic = topic
+
+
 class ResourceError(SwfastError):
     """Base of resource-management errors."""
 
@@ -212,6 +242,7 @@ def describe_type(value: object) -> str:
 __all__ = [
     "AccountLocked",
     "AuthenticationError",
+    "BrokerUnavailable",
     "CacheError",
     "CacheKeyError",
     "CacheValueTooLarge",
@@ -219,9 +250,11 @@ __all__ = [
     "ConfigurationError",
     "IntegrityError",
     "InvalidToken",
+    "KafkaDeliveryError",
     "KeyExhausted",
     "KeyNotFound",
     "MessagingError",
+    "NotConnected",
     "PermissionDenied",
     "RateLimitExceeded",
     "ResilienceError",

@@ -1,0 +1,43 @@
+"""Pure-Python twin of the message JSON encoder kernel (``_msgenc_c.pyx``).
+
+:class:`Encoder` writes ``{"metadata": {...}, "payload": {...}}`` from two slotted objects,
+field by field in the given order, as compact UTF-8 JSON. The twin builds the dicts and hands
+them to the ``dumps`` it was given (orjson or json); the compiled kernel writes the bytes itself
+and falls back to the same ``dumps`` for any value it does not handle, so both always agree on
+what JSON means.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+
+class Encoder:
+    """Encode metadata + payload objects of fixed classes to JSON bytes.
+
+    Args:
+        meta_cls: the metadata class (slotted).
+        meta_names: its field names, in output order.
+        payload_cls: the payload class (slotted).
+        payload_names: its field names, in output order.
+        dumps: ``obj -> bytes`` used for everything the kernel does not write itself.
+    """
+
+    def __init__(self, meta_cls: type, meta_names: Sequence[str], payload_cls: type,
+                 payload_names: Sequence[str], dumps: Callable[[Any], bytes]) -> None:
+        for cls, names in ((meta_cls, meta_names), (payload_cls, payload_names)):
+            for name in names:
+                if type(cls.__dict__.get(name)).__name__ != "member_descriptor":
+                    raise TypeError(f"{cls.__qualname__}.{name}: not a slot (use a slotted class)")
+        self._meta_names = tuple(meta_names)
+        self._payload_names = tuple(payload_names)
+        self._dumps = dumps
+
+    def encode(self, meta: Any, payload: Any) -> bytes:
+        """JSON bytes of ``{"metadata": meta, "payload": payload}``."""
+        return self._dumps({
+            "metadata": {n: getattr(meta, n) for n in self._meta_names},
+            "payload": {n: getattr(payload, n) for n in self._payload_names},
+        })
+
+
+__all__ = ["Encoder"]

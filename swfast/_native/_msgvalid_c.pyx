@@ -1,0 +1,412 @@
+# cython: freethreading_compatible = False
+"""Compiled message validation kernel; the pure-Python twin is ``_msgvalid_py.py``.
+
+Table-driven checks of decoded JSON dicts (see the twin's docstring for the contract). Strings
+are inspected as ASCII bytes in C (UUIDs, timestamps); a non-ASCII string can never match those
+grammars, so it is rejected before any encoding happens. Nothing here raises on bad data.
+"""
+from libc.stdint cimport int64_t
+from cpython.dict cimport PyDict_GetItem, PyDict_Size
+from cpython.object cimport PyObject
+from cpython.unicode cimport PyUnicode_GET_LENGTH
+from cpython.tuple cimport PyTuple_GET_ITEM
+
+cdef extern from "Python.h":
+    int PyUnicode_IS_ASCII(object o)
+    const char* PyUnicode_AsUTF8AndSize(object o, Py_ssize_t* size) except NULL
+
+
+cdef enum:
+    CK_ANY = 0
+    CK_STR = 1
+    CK_OPT_STR = 2
+    CK_ENUM = 3
+    CK_OPT_ENUM = 4
+    CK_INT_MIN0 = 5
+    CK_OPT_INT_MIN0 = 6
+    CK_OPT_NUM_MIN0 = 7
+    CK_NUM_POS = 8
+    CK_BOOL = 9
+    CK_DICT = 10
+    CK_OPT_DICT = 11
+    CK_STR_LIST = 12
+    CK_UUID = 13
+    CK_TS = 14
+    CK_OPT_TS = 15
+    CK_PRIORITY = 16
+    CTS_OK = 0
+    CTS_MALFORMED = 1
+    CTS_NO_ZONE = 2
+    MAX_FIELDS = 64
+
+K_ANY = CK_ANY
+K_STR = CK_STR
+K_OPT_STR = CK_OPT_STR
+K_ENUM = CK_ENUM
+K_OPT_ENUM = CK_OPT_ENUM
+K_INT_MIN0 = CK_INT_MIN0
+K_OPT_INT_MIN0 = CK_OPT_INT_MIN0
+K_OPT_NUM_MIN0 = CK_OPT_NUM_MIN0
+K_NUM_POS = CK_NUM_POS
+K_BOOL = CK_BOOL
+K_DICT = CK_DICT
+K_OPT_DICT = CK_OPT_DICT
+K_STR_LIST = CK_STR_LIST
+K_UUID = CK_UUID
+K_TS = CK_TS
+K_OPT_TS = CK_OPT_TS
+K_PRIORITY = CK_PRIORITY
+TS_OK = CTS_OK
+TS_MALFORMED = CTS_MALFORMED
+TS_NO_ZONE = CTS_NO_ZONE
+
+cdef int[13] _DIM = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+
+
+cdef inline bint _ishex(char c) noexcept nogil:
+    return (c'0' <= c <= c'9') or (c'a' <= c <= c'f') or (c'A' <= c <= c'F')
+
+
+cdef bint _is_uuid(object value):
+    cdef Py_ssize_t n
+    cdef const char* s
+    cdef int i
+    if type(value) is not str or PyUnicode_GET_LENGTH(value) != 36 or not PyUnicode_IS_ASCII(value):
+        return False
+    s = PyUnicode_AsUTF8AndSize(value, &n)
+    for i in range(36):
+        if i == 8 or i == 13 or i == 18 or i == 23:
+            if s[i] != c'-':
+                return False
+        elif not _ishex(s[i]):
+            return False
+    return True
+
+
+def is_uuid(value):
+    """True when ``value`` is a str in canonical 8-4-4-4-12 hex UUID form."""
+    return _is_uuid(value)
+
+
+cdef inline int _num(const char* s, Py_ssize_t start, int n) noexcept nogil:
+    cdef int out = 0
+    cdef int i
+    cdef char c
+    for i in range(n):
+        c = s[start + i]
+        if c < c'0' or c > c'9':
+            return -1
+        out = out * 10 + (c - c'0')
+    return out
+
+
+
+
+cdef int64_t _days_from_civil(int64_t y, int64_t m, int64_t d) noexcept nogil:
+    cdef int64_t era, yoe, doy, doe
+    if m <= 2:
+        y -= 1
+    era = (y if y >= 0 else y - 399) // 400
+    yoe = y - era * 400
+    doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+cdef int _parse_ts(object value, int64_t* out):
+    cdef Py_ssize_t n, pos, start, nd, rest
+    cdef const char* s
+    cdef int y, mo, d, h, mi, se, dim, oh, om, k
+    cdef int64_t micros = 0, offset = 0, secs
+    cdef char c
+    if type(value) is not str or not PyUnicode_IS_ASCII(value):
+        return CTS_MALFORMED
+    s = PyUnicode_AsUTF8AndSize(value, &n)
+    if n < 19 or s[4] != c'-' or s[7] != c'-' or not (s[10] == c'T' or s[10] == c't' or s[10] == c' ') \
+            or s[13] != c':' or s[16] != c':':
+        return CTS_MALFORMED
+    y = _num(s, 0, 4)
+    mo = _num(s, 5, 2)
+    d = _num(s, 8, 2)
+    h = _num(s, 11, 2)
+    mi = _num(s, 14, 2)
+    se = _num(s, 17, 2)
+    if y < 1 or mo < 1 or mo > 12 or d < 0 or h < 0 or h > 23 or mi < 0 or mi > 59 or se < 0 or se > 59:
+        return CTS_MALFORMED
+    dim = _DIM[mo]
+    if mo == 2 and y % 4 == 0 and (y % 100 != 0 or y % 400 == 0):
+        dim += 1
+    if d < 1 or d > dim:
+        return CTS_MALFORMED
+    pos = 19
+    if pos < n and s[pos] == c'.':
+        pos += 1
+        start = pos
+        while pos < n and c'0' <= s[pos] <= c'9':
+            if pos - start < 6:
+                micros = micros * 10 + (s[pos] - c'0')
+            pos += 1
+        nd = pos - start
+        if nd == 0 or nd > 9:
+            return CTS_MALFORMED
+        for k in range(<int>nd, 6):
+            micros *= 10
+    if pos == n:
+        return CTS_NO_ZONE
+    c = s[pos]
+    if c == c'Z' or c == c'z':
+        if pos + 1 != n:
+            return CTS_MALFORMED
+    elif c == c'+' or c == c'-':
+        rest = n - pos - 1
+        if rest == 5 and s[pos + 3] == c':':
+            oh = _num(s, pos + 1, 2)
+            om = _num(s, pos + 4, 2)
+        elif rest == 4:
+            oh = _num(s, pos + 1, 2)
+            om = _num(s, pos + 3, 2)
+        else:
+            return CTS_MALFORMED
+        if oh < 0 or om < 0 or oh > 23 or om > 59:
+            return CTS_MALFORMED
+        offset = oh * 3600 + om * 60
+        if c == c'-':
+            offset = -offset
+    else:
+        return CTS_MALFORMED
+    secs = _days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - offset
+    out[0] = secs * 1000000 + micros
+    return CTS_OK
+
+
+def parse_ts(value):
+    """Parse an ISO 8601 timestamp: ``(status, epoch microseconds in UTC)``."""
+    cdef int64_t us = 0
+    cdef int status = _parse_ts(value, &us)
+    return status, (us if status == CTS_OK else 0)
+
+
+def parse_timestamp(value):
+    """Epoch microseconds (UTC) of a zoned ISO 8601 timestamp, or None when invalid."""
+    cdef int64_t us = 0
+    if _parse_ts(value, &us) == CTS_OK:
+        return us
+    return None
+
+
+cdef inline str _describe(object value):
+    return "null" if value is None else type(value).__name__
+
+
+cdef inline bint _is_int(object v):
+    return type(v) is int or (isinstance(v, int) and not isinstance(v, bool))
+
+
+cdef inline bint _is_num(object v):
+    cdef double f
+    if type(v) is float:
+        f = v
+        return f == f and f != float("inf") and f != float("-inf")
+    return _is_int(v)
+
+
+
+
+cdef class _Table:
+    """One object's field table in C arrays (names and defaults kept in tuples)."""
+    cdef tuple names
+    cdef tuple defaults
+    cdef frozenset keys
+    cdef int n
+    cdef int kind[MAX_FIELDS]
+    cdef bint required[MAX_FIELDS]
+    cdef int enum_index[MAX_FIELDS]
+
+    def __init__(self, fields):
+        specs = [tuple(f) for f in fields]
+        if len(specs) > MAX_FIELDS:
+            raise ValueError(f"fields: at most {MAX_FIELDS} fields per object")
+        self.n = len(specs)
+        self.names = tuple([str(f[0]) for f in specs])
+        self.defaults = tuple([f[4] if len(f) > 4 else None for f in specs])
+        self.keys = frozenset(self.names)
+        for i, f in enumerate(specs):
+            self.kind[i] = int(f[1])
+            self.required[i] = bool(f[2])
+            self.enum_index[i] = int(f[3])
+
+
+cdef class Checker:
+    """Table-driven validator (and converter) of one message shape (metadata + payload).
+
+    Args:
+        meta_fields: ``(name, kind, required, enum_index[, default])`` per metadata field.
+        payload_fields: the same for the payload.
+        enums: mappings ``value -> converted value`` (enum members) referenced by
+            ``enum_index``; membership is the validation, the mapped value the conversion.
+        enum_names: a human label per mapping, used in error messages.
+    """
+
+    cdef _Table _meta
+    cdef _Table _payload
+    cdef tuple _enums
+    cdef tuple _enum_names
+
+    def __init__(self, meta_fields, payload_fields, enums, enum_names):
+        self._meta = _Table(meta_fields)
+        self._payload = _Table(payload_fields)
+        self._enums = tuple([dict(e) if isinstance(e, dict) else {v: v for v in e} for e in enums])
+        self._enum_names = tuple([str(n) for n in enum_names])
+
+    def check(self, message, bint strict=False):
+        """Return None when ``message`` is valid, else ``(path, keyword, message)``."""
+        return self._run(message, strict, None, None)
+
+    def convert(self, message, bint strict=False):
+        """Validate and convert: ``(None, metadata_args, payload_args)`` or ``(error, None, None)``."""
+        cdef list meta_out = []
+        cdef list payload_out = []
+        err = self._run(message, strict, meta_out, payload_out)
+        if err is not None:
+            return err, None, None
+        return None, meta_out, payload_out
+
+    cdef object _run(self, object message, bint strict, list meta_out, list payload_out):
+        cdef PyObject* meta
+        cdef PyObject* payload
+        if type(message) is not dict:
+            return ("", "type", f"must be an object with 'metadata' and 'payload', got {_describe(message)}")
+        meta = PyDict_GetItem(message, "metadata")
+        payload = PyDict_GetItem(message, "payload")
+        if meta == NULL or <object>meta is None:
+            return ("metadata", "required", "is required")
+        if payload == NULL or <object>payload is None:
+            return ("payload", "required", "is required")
+        if strict and PyDict_Size(message) != 2:
+            for key in message:
+                if key != "metadata" and key != "payload":
+                    return (str(key), "unknown", "unknown field; remove it or validate with strict=False")
+        err = self._check_obj(<object>meta, "metadata", self._meta, strict, meta_out)
+        if err is not None:
+            return err
+        err = self._check_obj(<object>payload, "payload", self._payload, strict, payload_out)
+        if err is not None:
+            return err
+        return self._check_order(<dict>meta)
+
+    cdef object _check_order(self, dict meta):
+        cdef PyObject* exp = PyDict_GetItem(meta, "expires_at")
+        cdef PyObject* ts
+        cdef int64_t t0 = 0, t1 = 0
+        if exp == NULL or <object>exp is None:
+            return None
+        ts = PyDict_GetItem(meta, "timestamp")
+        _parse_ts(<object>ts, &t0)
+        _parse_ts(<object>exp, &t1)
+        if t1 < t0:
+            return ("metadata.expires_at", "order", "is before metadata.timestamp; it must be at or after it")
+        return None
+
+    cdef object _check_obj(self, object obj, str where, _Table table, bint strict, list out):
+        cdef PyObject* item
+        cdef PyObject* mapped
+        cdef Py_ssize_t i, found = 0
+        cdef int kind
+        cdef object v, name
+        if type(obj) is not dict:
+            return (where, "type", f"must be an object, got {_describe(obj)}")
+        for i in range(table.n):
+            name = <object>PyTuple_GET_ITEM(table.names, i)
+            kind = table.kind[i]
+            item = PyDict_GetItem(<dict>obj, name)
+            if item == NULL:
+                if table.required[i]:
+                    return (f"{where}.{name}", "required", "is required")
+                if out is not None:
+                    if kind == CK_DICT:
+                        out.append({})
+                    elif kind == CK_STR_LIST:
+                        out.append([])
+                    else:
+                        out.append(<object>PyTuple_GET_ITEM(table.defaults, i))
+                continue
+            found += 1
+            v = <object>item
+            err = self._check_value(v, kind, table.enum_index[i])
+            if err is not None:
+                return (f"{where}.{name}", err[0], err[1])
+            if out is not None:
+                if (kind == CK_ENUM or kind == CK_OPT_ENUM or kind == CK_PRIORITY) and v is not None:
+                    mapped = PyDict_GetItem(<dict>PyTuple_GET_ITEM(self._enums, table.enum_index[i]), v)
+                    out.append(<object>mapped if mapped != NULL else v)
+                else:
+                    out.append(v)
+        if strict and found != PyDict_Size(obj):
+            for key in obj:
+                if key not in table.keys:
+                    return (f"{where}.{key}", "unknown", "unknown field; remove it or validate with strict=False")
+        return None
+
+    cdef object _check_value(self, object v, int kind, int enum_index):
+        cdef int64_t us = 0
+        cdef int status
+        if kind == CK_ANY:
+            return None
+        if kind == CK_STR or (kind == CK_OPT_STR and v is not None):
+            return None if type(v) is str else ("type", f"must be a string, got {_describe(v)}")
+        if kind == CK_OPT_STR:
+            return None
+        if kind == CK_ENUM or (kind == CK_OPT_ENUM and v is not None):
+            allowed = <dict>self._enums[enum_index]
+            if type(v) is str and PyDict_GetItem(allowed, v) != NULL:
+                return None
+            return ("enum", f"must be one of the {self._enum_names[enum_index]} values {sorted(allowed)}, got {v!r}"[:300])
+        if kind == CK_OPT_ENUM:
+            return None
+        if kind == CK_INT_MIN0 or (kind == CK_OPT_INT_MIN0 and v is not None):
+            if not _is_int(v):
+                return ("type", f"must be an integer, got {_describe(v)}")
+            return None if v >= 0 else ("minimum", f"must be >= 0, got {v}")
+        if kind == CK_OPT_INT_MIN0:
+            return None
+        if kind == CK_OPT_NUM_MIN0:
+            if v is None:
+                return None
+            if not _is_num(v):
+                return ("type", f"must be a finite number, got {_describe(v)}")
+            return None if v >= 0 else ("minimum", f"must be >= 0, got {v}")
+        if kind == CK_NUM_POS:
+            if not _is_num(v):
+                return ("type", f"must be a finite number, got {_describe(v)}")
+            return None if v > 0 else ("minimum", f"must be > 0, got {v}")
+        if kind == CK_BOOL:
+            return None if type(v) is bool else ("type", f"must be a boolean, got {_describe(v)}")
+        if kind == CK_DICT or (kind == CK_OPT_DICT and v is not None):
+            return None if type(v) is dict else ("type", f"must be an object, got {_describe(v)}")
+        if kind == CK_OPT_DICT:
+            return None
+        if kind == CK_STR_LIST:
+            if type(v) is not list:
+                return ("type", f"must be a list of strings, got {_describe(v)}")
+            for item in <list>v:
+                if type(item) is not str:
+                    return ("type", f"must be a list of strings, has {_describe(item)}")
+            return None
+        if kind == CK_UUID:
+            if _is_uuid(v):
+                return None
+            return ("format", f"must be a UUID string (8-4-4-4-12 hex digits), got {v!r}"[:200])
+        if kind == CK_TS or (kind == CK_OPT_TS and v is not None):
+            status = _parse_ts(v, &us)
+            if status == CTS_OK:
+                return None
+            if status == CTS_NO_ZONE:
+                return ("timezone", f"has no time zone: {v!r}; add 'Z' or an offset such as '+00:00'")
+            return ("format", f"must be an ISO 8601 timestamp with a time zone, got {v!r}"[:200])
+        if kind == CK_OPT_TS:
+            return None
+        if kind == CK_PRIORITY:
+            if not _is_int(v):
+                return ("type", f"must be an integer priority 1-5, got {_describe(v)}")
+            return None if 1 <= v <= 5 else ("range", f"must be from 1 (CRITICAL) to 5 (BACKGROUND), got {v}")
+        return ("kind", f"unknown field kind {kind}")

@@ -1,0 +1,84 @@
+"""Messaging over Kafka: constants, message schemas, the async KafkaService and TopicManager.
+
+Importing this package is cheap: constants and schemas load eagerly (they are small), while
+``KafkaService``, ``get_kafka_service``, ``TopicManager`` and ``TopicCategory`` load on first
+access, and ``confluent_kafka`` only when a service connects to a real broker. The singleton
+itself is ``swfast.messaging.kafka_service.kafka_service`` (created on first access; the
+package attribute ``kafka_service`` is that module, so use ``get_kafka_service()`` here).
+"""
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .constants import *  # noqa: F403
+from .constants import __all__ as _constants_all
+from .message_schemas import (
+    DataRequest,
+    DataResponse,
+    DataSource,
+    DataType,
+    MessageMetadata,
+    OperationType,
+    Priority,
+    RequestPayload,
+    RequestSource,
+    ResponsePayload,
+    create_data_request,
+    create_data_response,
+    is_valid_data_request,
+    is_valid_data_response,
+    validate_data_request,
+    validate_data_response,
+)
+
+_LAZY = {
+    "KafkaService": "kafka_service",
+    "ConsumerConfig": "kafka_service",
+    "get_kafka_service": "kafka_service",
+    "exponential_delays": "kafka_service",
+    "idempotent": "kafka_service",
+    "TopicManager": "topic_manager",
+    "TopicCategory": "topic_manager",
+}
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .kafka_service import ConsumerConfig, KafkaService, exponential_delays, get_kafka_service, idempotent
+    from .topic_manager import TopicCategory, TopicManager
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'swfast.messaging' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = sorted([
+    *_constants_all,
+    "ConsumerConfig",
+    "DataRequest",
+    "DataResponse",
+    "DataSource",
+    "DataType",
+    "KafkaService",
+    "MessageMetadata",
+    "OperationType",
+    "Priority",
+    "RequestPayload",
+    "RequestSource",
+    "ResponsePayload",
+    "TopicCategory",
+    "TopicManager",
+    "create_data_request",
+    "create_data_response",
+    "is_valid_data_request",
+    "is_valid_data_response",
+    "exponential_delays",
+    "get_kafka_service",
+    "idempotent",
+    "validate_data_request",
+    "validate_data_response",
+])

@@ -1,0 +1,110 @@
+"""Messaging constants: topic names, partitioning defaults, priorities, timeouts and codes.
+
+Every name and value here is part of the public contract (SPEC.md section 8); producers and
+consumers in other processes rely on the exact topic names and string codes.
+"""
+from __future__ import annotations
+
+MESSAGING_VERSION = "1.0.0"
+
+# Topic name prefixes.
+TOPIC_PREFIX = "smartwhale"
+DATA_PREFIX = f"{TOPIC_PREFIX}.data"
+MODELS_PREFIX = f"{TOPIC_PREFIX}.models"
+BALANCE_PREFIX = f"{TOPIC_PREFIX}.balance"
+CORE_PREFIX = f"{TOPIC_PREFIX}.core"
+
+# Topics.
+DATA_REQUESTS_TOPIC = f"{DATA_PREFIX}.requests"
+DATA_RESPONSES_PREFIX = f"{DATA_PREFIX}.responses"
+MODELS_REQUESTS_TOPIC = f"{MODELS_PREFIX}.requests"
+BALANCE_METRICS_TOPIC = f"{BALANCE_PREFIX}.metrics"
+BALANCE_EVENTS_TOPIC = f"{BALANCE_PREFIX}.events"
+SYSTEM_LOGS_TOPIC = f"{CORE_PREFIX}.logs"
+
+# Partitioning and replication defaults.
+DEFAULT_PARTITIONS = 5
+DEFAULT_REPLICATION = 3
+MODEL_TOPIC_PARTITIONS = 3
+MODEL_TOPIC_REPLICATION = 2
+
+# Priorities: a smaller number is more urgent.
+PRIORITY_CRITICAL = 1
+PRIORITY_HIGH = 2
+PRIORITY_MEDIUM = 3
+PRIORITY_LOW = 4
+PRIORITY_BACKGROUND = 5
+DEFAULT_PRIORITY = PRIORITY_MEDIUM
+
+# Timeouts, in seconds.
+DEFAULT_OPERATION_TIMEOUT = 30
+DEFAULT_KAFKA_TIMEOUT = 10
+
+# Batching.
+DEFAULT_BATCH_SIZE = 100
+DEFAULT_BUFFER_SIZE = 1024 * 1024
+
+# Who asked.
+REQUEST_SOURCE_USER = "user"
+REQUEST_SOURCE_MODEL = "model"
+REQUEST_SOURCE_SYSTEM = "system"
+DEFAULT_REQUEST_SOURCE = REQUEST_SOURCE_USER
+
+# Response status codes.
+MESSAGE_STATUS_SUCCESS = "success"
+MESSAGE_STATUS_ERROR = "error"
+MESSAGE_STATUS_PENDING = "pending"
+MESSAGE_STATUS_PARTIAL = "partial"
+MESSAGE_STATUS_TIMEOUT = "timeout"
+
+# Error codes carried by responses.
+ERROR_INVALID_REQUEST = "invalid_request"
+ERROR_NO_DATA_FOUND = "no_data_found"
+ERROR_SOURCE_UNAVAILABLE = "source_unavailable"
+ERROR_PROCESSING_FAILED = "processing_failed"
+ERROR_TIMEOUT = "timeout"
+ERROR_UNKNOWN = "unknown_error"
+
+__all__ = [
+    "BALANCE_EVENTS_TOPIC",
+    "BALANCE_METRICS_TOPIC",
+    "BALANCE_PREFIX",
+    "CORE_PREFIX",
+    "DATA_PREFIX",
+    "DATA_REQUESTS_TOPIC",
+    "DATA_RESPONSES_PREFIX",
+    "DEFAULT_BATCH_SIZE",
+    "DEFAULT_BUFFER_SIZE",
+    "DEFAULT_KAFKA_TIMEOUT",
+    "DEFAULT_OPERATION_TIMEOUT",
+    "DEFAULT_PARTITIONS",
+    "DEFAULT_PRIORITY",
+    "DEFAULT_REPLICATION",
+    "DEFAULT_REQUEST_SOURCE",
+    "ERROR_INVALID_REQUEST",
+    "ERROR_NO_DATA_FOUND",
+    "ERROR_PROCESSING_FAILED",
+    "ERROR_SOURCE_UNAVAILABLE",
+    "ERROR_TIMEOUT",
+    "ERROR_UNKNOWN",
+    "MESSAGE_STATUS_ERROR",
+    "MESSAGE_STATUS_PARTIAL",
+    "MESSAGE_STATUS_PENDING",
+    "MESSAGE_STATUS_SUCCESS",
+    "MESSAGE_STATUS_TIMEOUT",
+    "MESSAGING_VERSION",
+    "MODELS_PREFIX",
+    "MODELS_REQUESTS_TOPIC",
+    "MODEL_TOPIC_PARTITIONS",
+    "MODEL_TOPIC_REPLICATION",
+    "PRIORITY_BACKGROUND",
+    "PRIORITY_CRITICAL",
+    "PRIORITY_HIGH",
+    "PRIORITY_LOW",
+    "PRIORITY_MEDIUM",
+    "REQUEST_SOURCE_MODEL",
+    "REQUEST_SOURCE_SYSTEM",
+    "REQUEST_SOURCE_USER",
+    "SYSTEM_LOGS_TOPIC",
+    "TOPIC_PREFIX",
+]

@@ -4,8 +4,9 @@ Names load lazily on first access, so ``import swfast.utils`` stays cheap (no nu
 """
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+TYPE_CHECKING = False  # keep typing off the import path
+
+from .._lazy import attach
 
 _EXPORTS = {
     "Compatibility": "compatibility",
@@ -62,18 +63,7 @@ if TYPE_CHECKING:  # pragma: no cover - names for type checkers; runtime loads l
     from .triggers import Cron, Interval, OneOff
     from .validation import check_constraints, sanitize_data, validate_input
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'swfast.utils' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__ = attach(__name__, _EXPORTS)
 
 
 __all__ = sorted(_EXPORTS)

@@ -1,0 +1,146 @@
+"""The versioned value envelope shared by L2 (Redis) and L3 (disk).
+
+Layout (big-endian)::
+
+    byte 0     format version (0xA5 = v1); anything else is not ours
+    byte 1     serializer id (low 7 bits) | 0x80 when the payload is lz4-compressed
+    bytes 2-9  absolute expiry, Unix time in milliseconds (0 = no expiry)
+    ...        payload
+    last 16    BLAKE2b-128 MAC over key + header + payload (only when the codec has a key)
+
+Serializers are data-only: raw ``bytes`` (0), ``str`` as UTF-8 (1) and JSON (2, for ``None``,
+bools, numbers, lists and str-keyed dicts; tuples come back as lists). Nothing is ever
+unpickled: bytes without a valid header (or MAC) decode to ``None`` — a miss the caller logs.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import struct
+from typing import Any, Final
+
+from ..errors import CacheValueTooLarge, ConfigurationError, describe_type
+
+VERSION: Final = 0xA5
+SER_BYTES: Final = 0
+SER_STR: Final = 1
+SER_JSON: Final = 2
+_LZ4: Final = 0x80
+_HEAD = struct.Struct(">BBQ")
+HEADER_SIZE: Final = _HEAD.size
+MAC_SIZE: Final = 16
+
+
+def _json_dumps(value: Any) -> bytes:
+    try:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"value: {describe_type(value)} is not cacheable in L2/L3 (store bytes, str or "
+            f"JSON-compatible data; swfast never pickles): {exc}"
+        ) from None
+
+
+class Codec:
+    """Encodes values into envelopes and decodes them back, never trusting the bytes.
+
+    Args:
+        mac_key: secret for the BLAKE2b MAC (``None`` = no MAC; L3 always passes one).
+        compress_threshold: payloads at least this long are lz4-compressed (``None`` = never).
+        max_value_bytes: a larger encoded value raises :class:`CacheValueTooLarge`.
+    """
+
+    __slots__ = ("mac_key", "compress_threshold", "max_value_bytes")
+
+    def __init__(
+        self,
+        *,
+        mac_key: bytes | None = None,
+        compress_threshold: int | None = 4096,
+        max_value_bytes: int = 1 << 20,
+    ) -> None:
+        if mac_key is not None and not (isinstance(mac_key, bytes) and 16 <= len(mac_key) <= 64):
+            raise ConfigurationError("mac_key", "must be 16 to 64 bytes (or None for no MAC)")
+        if compress_threshold is not None and compress_threshold < 0:
+            raise ConfigurationError("compress_threshold", "must be >= 0 or None")
+        if max_value_bytes < 1:
+            raise ConfigurationError("max_value_bytes", "must be >= 1")
+        self.mac_key = mac_key
+        self.compress_threshold = compress_threshold
+        self.max_value_bytes = max_value_bytes
+
+    def _mac(self, key: bytes, body: bytes) -> bytes:
+        h = hashlib.blake2b(digest_size=MAC_SIZE, key=self.mac_key or b"")
+        h.update(len(key).to_bytes(4, "big"))
+        h.update(key)
+        h.update(body)
+        return h.digest()
+
+    def encode(self, value: Any, expires_at: float | None, key: bytes = b"") -> bytes:
+        """Envelope for ``value`` expiring at Unix time ``expires_at`` (``None`` = never).
+
+        Raises:
+            TypeError: the value is not bytes, str or JSON-compatible.
+            CacheValueTooLarge: the encoded value exceeds ``max_value_bytes``; nothing is written.
+        """
+        t = type(value)
+        if t is bytes or t is bytearray or t is memoryview:
+            ser, payload = SER_BYTES, bytes(value)
+        elif t is str:
+            ser, payload = SER_STR, value.encode()
+        else:
+            ser, payload = SER_JSON, _json_dumps(value)
+        th = self.compress_threshold
+        if th is not None and len(payload) >= th:
+            import lz4.block
+
+            packed = lz4.block.compress(payload, store_size=True)
+            if len(packed) < len(payload):
+                ser, payload = ser | _LZ4, packed
+        exp = 0 if expires_at is None else max(1, int(expires_at * 1000))
+        body = _HEAD.pack(VERSION, ser, exp) + payload
+        if self.mac_key is not None:
+            body += self._mac(key, body)
+        if len(body) > self.max_value_bytes:
+            raise CacheValueTooLarge(
+                f"value: {len(body)} bytes encoded exceeds max_value_bytes={self.max_value_bytes}; "
+                "store a smaller value or raise the limit",
+                size=len(body), limit=self.max_value_bytes,
+            )
+        return body
+
+    def decode(self, data: bytes | None, key: bytes = b"") -> tuple[Any, float | None] | None:
+        """``(value, expires_at)`` or ``None`` when ``data`` is absent, foreign or tampered."""
+        if data is None or len(data) < HEADER_SIZE or data[0] != VERSION:
+            return None
+        if self.mac_key is not None:
+            if len(data) < HEADER_SIZE + MAC_SIZE:
+                return None
+            body, mac = data[:-MAC_SIZE], data[-MAC_SIZE:]
+            if not hmac.compare_digest(mac, self._mac(key, body)):
+                return None
+        else:
+            body = data
+        _, ser, exp = _HEAD.unpack_from(body)
+        payload = body[HEADER_SIZE:]
+        try:
+            if ser & _LZ4:
+                import lz4.block
+
+                payload = lz4.block.decompress(payload)
+                ser &= ~_LZ4
+            if ser == SER_BYTES:
+                value: Any = bytes(payload)
+            elif ser == SER_STR:
+                value = bytes(payload).decode()
+            elif ser == SER_JSON:
+                value = json.loads(payload)
+            else:
+                return None
+        except (ValueError, RuntimeError, MemoryError):  # lz4 errors, bad UTF-8, bad JSON
+            return None
+        return value, (exp / 1000.0 if exp else None)
+
+
+__all__ = ["Codec", "HEADER_SIZE", "MAC_SIZE", "VERSION"]

@@ -287,7 +287,7 @@ class DistributedCache(L2Base):
     def set_many(self, items: Mapping[str, Any], ttl: float | None = None) -> list[str]:
         """Store many entries, one pipeline per node; returns the keys that were not written."""
         if ttl == 0:
-            return self.delete(list(items))
+            return [k for ks in self.delete(list(items)).values() for k in ks]
         encoded = {k: self.encode(k, v, ttl) for k, v in items.items()}  # all checks before any I/O
         failed: list[str] = []
         for name, pairs in self.group(items).items():
@@ -316,22 +316,22 @@ class DistributedCache(L2Base):
                 node.dirty.difference_update(raws)
         return failed
 
-    def delete(self, keys: Sequence[str]) -> list[str]:
-        """Delete ``keys`` on their nodes; returns the keys whose node failed (not swallowed)."""
-        failed: list[str] = []
+    def delete(self, keys: Sequence[str]) -> dict[str, list[str]]:
+        """Delete ``keys`` on their nodes; returns, per failing node, its keys (never swallowed)."""
+        failed: dict[str, list[str]] = {}
         for name, pairs in self.group(keys).items():
             node = self.nodes[name]
             raws = [p[1] for p in pairs]
             if not node.gate.allow():
                 node.dirty.update(raws)
-                failed.extend(k for k, _ in pairs)
+                failed[name] = [k for k, _ in pairs]
                 continue
             try:
                 for i in range(0, len(raws), 1000):
                     node.client.unlink(*raws[i : i + 1000])
             except Exception as exc:
                 self.failed(node, "delete", exc, raws)
-                failed.extend(k for k, _ in pairs)
+                failed[name] = [k for k, _ in pairs]
                 continue
             node.gate.success()
             if node.dirty:

@@ -84,6 +84,7 @@ class TieredCache:
         soft_ttl: seconds after which an L1 hit is served stale while one refresh runs
             (needs a loader at the call); ``None`` disables it.
         policy: where ``smart_set`` places values.
+        tracker: a :class:`~swfast.cache.usage.UsageTracker` fed every ``smart_get`` key.
         clock: wall clock (Unix seconds), matching the tiers' expiry stamps.
         monotonic: clock for soft deadlines.
     """
@@ -100,6 +101,7 @@ class TieredCache:
         default_ttl: float | str | None = 3600.0,
         soft_ttl: float | str | None = None,
         policy: PlacementPolicy | None = None,
+        tracker: Any = None,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -114,6 +116,7 @@ class TieredCache:
         self.policy = policy or PlacementPolicy()
         self.clock, self.monotonic = clock, monotonic
         self.stats = TierStats()
+        self.tracker = tracker
         self.bus: Any = None
         self._lock = threading.Lock()
         self._flights: dict[Any, _Flight] = {}
@@ -250,6 +253,8 @@ class TieredCache:
             ttl: lifetime of a loaded value (seconds, timedelta or ``"2h5m"``).
             default: returned on a miss without a loader.
         """
+        if self.tracker is not None:
+            self.tracker.track_usage(key)
         try:
             v = self._l1_get(key, _MISS)
         except Exception as exc:
@@ -482,6 +487,8 @@ class TieredCache:
     async def asmart_get(self, key: Any, loader: Callable[[], Any] | None = None, *, ttl: Any = None,
                          default: Any = None) -> Any:
         """Async :meth:`smart_get`: ``loader`` may be sync or async; one load per key per loop."""
+        if self.tracker is not None:
+            self.tracker.track_usage(key)
         v = self._l1_get(key, _MISS)
         if v is not _MISS:
             self.stats.l1_hits += 1

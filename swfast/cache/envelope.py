@@ -6,20 +6,23 @@ Layout (big-endian)::
     byte 1     serializer id (low 7 bits) | 0x80 when the payload is lz4-compressed
     bytes 2-9  absolute expiry, Unix time in milliseconds (0 = no expiry)
     ...        payload
-    last 16    BLAKE2b-128 MAC over key + header + payload (only when the codec has a key)
+    last 16    MAC over len(key) + key + header + payload (only when the codec has a key):
+               two SipHash-2-4 tags under the two halves of a 32-byte key, computed in C
 
 Serializers are data-only: raw ``bytes`` (0), ``str`` as UTF-8 (1) and JSON (2, for ``None``,
 bools, numbers, lists and str-keyed dicts; tuples come back as lists). Nothing is ever
-unpickled: bytes without a valid header (or MAC) decode to ``None`` — a miss the caller logs.
+unpickled: bytes without a valid header (or MAC) decode to :data:`REJECT` — a miss the caller
+logs. Header parsing and batch decoding run in the compiled envelope kernel.
 """
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import struct
 from typing import Any, Final
 
+from .._native import envelope as _k
+from .._native.envelope import REJECT, SLOW
 from ..errors import CacheValueTooLarge, ConfigurationError, describe_type
 
 VERSION: Final = 0xA5
@@ -51,7 +54,7 @@ class Codec:
         max_value_bytes: a larger encoded value raises :class:`CacheValueTooLarge`.
     """
 
-    __slots__ = ("mac_key", "compress_threshold", "max_value_bytes")
+    __slots__ = ("mac_key", "compress_threshold", "max_value_bytes", "_sip")
 
     def __init__(
         self,
@@ -67,15 +70,10 @@ class Codec:
         if max_value_bytes < 1:
             raise ConfigurationError("max_value_bytes", "must be >= 1")
         self.mac_key = mac_key
+        self._sip = None if mac_key is None else (
+            mac_key if len(mac_key) == 32 else hashlib.blake2b(mac_key, digest_size=32).digest())
         self.compress_threshold = compress_threshold
         self.max_value_bytes = max_value_bytes
-
-    def _mac(self, key: bytes, body: bytes) -> bytes:
-        h = hashlib.blake2b(digest_size=MAC_SIZE, key=self.mac_key or b"")
-        h.update(len(key).to_bytes(4, "big"))
-        h.update(key)
-        h.update(body)
-        return h.digest()
 
     def encode(self, value: Any, expires_at: float | None, key: bytes = b"") -> bytes:
         """Envelope for ``value`` expiring at Unix time ``expires_at`` (``None`` = never).
@@ -100,8 +98,8 @@ class Codec:
                 ser, payload = ser | _LZ4, packed
         exp = 0 if expires_at is None else max(1, int(expires_at * 1000))
         body = _HEAD.pack(VERSION, ser, exp) + payload
-        if self.mac_key is not None:
-            body += self._mac(key, body)
+        if self._sip is not None:
+            body += _k.mac(self._sip, key, body)
         if len(body) > self.max_value_bytes:
             raise CacheValueTooLarge(
                 f"value: {len(body)} bytes encoded exceeds max_value_bytes={self.max_value_bytes}; "
@@ -110,37 +108,38 @@ class Codec:
             )
         return body
 
-    def decode(self, data: bytes | None, key: bytes = b"") -> tuple[Any, float | None] | None:
-        """``(value, expires_at)`` or ``None`` when ``data`` is absent, foreign or tampered."""
-        if data is None or len(data) < HEADER_SIZE or data[0] != VERSION:
+    def decode(self, data: bytes | None, key: bytes = b"", now: float = 0.0) -> Any:
+        """``(value, expires_at)``; ``None`` when absent or expired at ``now`` (Unix seconds);
+        :data:`REJECT` when foreign, malformed or tampered (the caller logs and counts it)."""
+        if data is None:
             return None
-        if self.mac_key is not None:
-            if len(data) < HEADER_SIZE + MAC_SIZE:
-                return None
-            body, mac = data[:-MAC_SIZE], data[-MAC_SIZE:]
-            if not hmac.compare_digest(mac, self._mac(key, body)):
-                return None
+        if self._sip is None:
+            out = _k.decode(data, now, json.loads)
         else:
-            body = data
-        _, ser, exp = _HEAD.unpack_from(body)
-        payload = body[HEADER_SIZE:]
+            out = _k.decode_mac(data, self._sip, key, now, json.loads)
+        return self._slow(data, now) if out is SLOW else out
+
+    def decode_many(self, datas: list[Any], keys: list[bytes], now: float) -> list[Any]:
+        """:meth:`decode` for a batch of replies (one kernel call when there is no MAC)."""
+        if self.mac_key is None:
+            out = _k.decode_many(datas, now, json.loads)
+            return [self._slow(d, now) if o is SLOW else o for d, o in zip(datas, out)] if SLOW in out else out
+        return [self.decode(d, k, now) for d, k in zip(datas, keys)]
+
+    def _slow(self, data: bytes, now: float) -> Any:
+        """lz4-compressed payloads and unknown serializer ids."""
+        end = len(data) - (MAC_SIZE if self.mac_key is not None else 0)
+        ser, exp = data[1], int.from_bytes(data[2:10], "big")
+        if not ser & _LZ4:
+            return REJECT
+        import lz4.block
+
         try:
-            if ser & _LZ4:
-                import lz4.block
-
-                payload = lz4.block.decompress(payload)
-                ser &= ~_LZ4
-            if ser == SER_BYTES:
-                value: Any = bytes(payload)
-            elif ser == SER_STR:
-                value = bytes(payload).decode()
-            elif ser == SER_JSON:
-                value = json.loads(payload)
-            else:
-                return None
-        except (ValueError, RuntimeError, MemoryError):  # lz4 errors, bad UTF-8, bad JSON
-            return None
-        return value, (exp / 1000.0 if exp else None)
+            payload = lz4.block.decompress(data[HEADER_SIZE:end])
+        except (ValueError, RuntimeError, MemoryError):
+            return REJECT
+        inner = _k.decode(bytes([VERSION, ser & ~_LZ4]) + data[2:10] + payload, now, json.loads)
+        return REJECT if inner is SLOW else inner
 
 
-__all__ = ["Codec", "HEADER_SIZE", "MAC_SIZE", "VERSION"]
+__all__ = ["Codec", "HEADER_SIZE", "MAC_SIZE", "REJECT", "VERSION"]

@@ -23,9 +23,10 @@ import logging
 import time
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
+from .._native import envelope as _k
 from ..errors import CacheValueTooLarge, ConfigurationError
 from ..monitoring.metrics import REGISTRY
-from .envelope import Codec
+from .envelope import REJECT, Codec
 from .pattern import KeyPattern
 from .ring import Distribution
 
@@ -196,18 +197,51 @@ class L2Base:
             out.setdefault(node, []).append(pair)
         return out
 
+    def plan_get(self, keys: Sequence[str]) -> list[tuple[_Node, list[str], list[bytes]]]:
+        """Per node: the keys it owns and their Redis keys (prefixing runs in the kernel)."""
+        keys = list(keys)
+        raws, bad = _k.prefix_keys(self.namespace, keys, self.max_key_bytes)
+        if bad >= 0:
+            self.rkey(keys[bad])  # raises the precise error
+        if self._single is not None:
+            return [(self._single, keys, raws)]
+        groups: dict[str, tuple[list[str], list[bytes]]] = {}
+        for k, r, n in zip(keys, raws, self.distribution.ring.lookup_many(raws)):
+            g = groups.get(n)
+            if g is None:
+                g = groups[n] = ([], [])
+            g[0].append(k)
+            g[1].append(r)
+        return [(self.nodes[n], ks, rs) for n, (ks, rs) in groups.items()]
+
+    def collect(self, node: _Node, keys: list[str], raws: list[bytes], replies: list[Any],
+                out: dict[str, tuple[Any, float | None]]) -> None:
+        """Decode one node's ``MGET`` replies into ``out`` (batch decode in the kernel)."""
+        kb = [k.encode() for k in keys] if self.codec.mac_key is not None else raws
+        entries = self.codec.decode_many(replies, kb, self.clock())
+        dirty = node.dirty
+        for k, r, e in zip(keys, raws, entries):
+            if e is None:
+                continue
+            if e is REJECT:
+                self.reject(k)
+            elif not (dirty and r in dirty):
+                out[k] = e
+
+    def reject(self, key: str) -> None:
+        """Count and log a value without a valid envelope."""
+        REJECTED.inc()
+        log.warning("L2 value for %r has no valid swfast envelope; treated as a miss", key)
+
     def decode(self, key: str, data: bytes | None) -> tuple[Any, float | None] | None:
         """Decode a reply: ``None`` for absent, foreign (logged) or expired values."""
         if data is None:
             return None
-        entry = self.codec.decode(data, key.encode())
-        if entry is None:
-            REJECTED.inc()
-            log.warning("L2 value for %r has no valid swfast envelope; treated as a miss", key)
+        entry = self.codec.decode(data, key.encode() if self.codec.mac_key is not None else b"", self.clock())
+        if entry is REJECT:
+            self.reject(key)
             return None
-        if entry[1] is not None and entry[1] <= self.clock():
-            return None
-        return entry
+        return entry  # type: ignore[no-any-return]
 
     def encode(self, key: str, value: Any, ttl: float | None) -> tuple[bytes, bytes, int | None]:
         """``(rkey, blob, px)`` for a write; raises before anything is sent."""
@@ -257,22 +291,16 @@ class DistributedCache(L2Base):
     def get_many(self, keys: Sequence[str]) -> dict[str, tuple[Any, float | None]]:
         """Entries found for ``keys``: one ``MGET`` per node; failing nodes give misses."""
         out: dict[str, tuple[Any, float | None]] = {}
-        for name, pairs in self.group(keys).items():
-            node = self.nodes[name]
+        for node, ks, rs in self.plan_get(keys):
             if not node.gate.allow():
                 continue
             try:
-                replies = node.client.mget([p[1] for p in pairs])
+                replies = node.client.mget(rs)
             except Exception as exc:
                 self.failed(node, "get", exc)
                 continue
             node.gate.success()
-            for (key, raw), data in zip(pairs, replies):
-                if node.dirty and raw in node.dirty:
-                    continue
-                entry = self.decode(key, data)
-                if entry is not None:
-                    out[key] = entry
+            self.collect(node, ks, rs, replies, out)
         return out
 
     def distributed_set(self, key: str, value: Any, ttl: float | None = None) -> bool:

@@ -41,22 +41,16 @@ class AsyncDistributedCache(L2Base):
     async def get_many(self, keys: Sequence[str]) -> dict[str, tuple[Any, float | None]]:
         """Entries found for ``keys``: one ``MGET`` per node; failing nodes give misses."""
         out: dict[str, tuple[Any, float | None]] = {}
-        for name, pairs in self.group(keys).items():
-            node = self.nodes[name]
+        for node, ks, rs in self.plan_get(keys):
             if not node.gate.allow():
                 continue
             try:
-                replies = await node.client.mget([p[1] for p in pairs])
+                replies = await node.client.mget(rs)
             except Exception as exc:
                 self.failed(node, "get", exc)
                 continue
             node.gate.success()
-            for (key, raw), data in zip(pairs, replies):
-                if node.dirty and raw in node.dirty:
-                    continue
-                entry = self.decode(key, data)
-                if entry is not None:
-                    out[key] = entry
+            self.collect(node, ks, rs, replies, out)
         return out
 
     async def distributed_set(self, key: str, value: Any, ttl: float | None = None) -> bool:

@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from ..errors import CacheValueTooLarge, ConfigurationError
 from ..monitoring.metrics import REGISTRY
-from .envelope import Codec
+from .envelope import REJECT, Codec
 from .pattern import KeyPattern
 
 log = logging.getLogger("swfast.cache.l3")
@@ -40,6 +40,9 @@ _SCHEMA = (
     " size INTEGER NOT NULL) WITHOUT ROWID",
     "CREATE INDEX IF NOT EXISTS entries_expire ON entries(expire_at) WHERE expire_at IS NOT NULL",
 )
+_FORKS = [0]  # bumped in a forked child: connections from the parent are never reused
+os.register_at_fork(after_in_child=lambda: _FORKS.__setitem__(0, _FORKS[0] + 1))
+
 _GET = "SELECT value, expire_at FROM entries WHERE key = ?"
 _PUT = "INSERT OR REPLACE INTO entries(key, value, expire_at, stored_at, size) VALUES (?, ?, ?, ?, ?)"
 
@@ -130,8 +133,9 @@ class PersistentCache:
 
     # -- connections ---------------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None and self._local.pid == os.getpid():
+        local = self._local
+        conn = getattr(local, "conn", None)
+        if conn is not None and local.gen == _FORKS[0]:
             return conn  # type: ignore[no-any-return]
         conn = sqlite3.connect(self._path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
@@ -139,13 +143,13 @@ class PersistentCache:
         for stmt in _SCHEMA:
             conn.execute(stmt)
         os.chmod(self._path, 0o600)
-        self._local.conn, self._local.pid = conn, os.getpid()
+        local.conn, local.gen = conn, _FORKS[0]
         return conn
 
     def close(self) -> None:
         """Close this thread's connection (others close when their threads end)."""
         conn = getattr(self._local, "conn", None)
-        if conn is not None and self._local.pid == os.getpid():
+        if conn is not None and self._local.gen == _FORKS[0]:
             conn.close()
         self._local.conn = None
 
@@ -184,13 +188,12 @@ class PersistentCache:
             return None
         if row is None:
             return None
-        if row[1] is not None and row[1] <= self.clock():
-            return None
-        entry = self.codec.decode(row[0], raw)
-        if entry is None:
+        entry = self.codec.decode(row[0], raw, self.clock())
+        if entry is REJECT:
             _TAMPERED.inc()
             log.warning("L3 entry %r failed its integrity check; treated as a miss", key)
-        return entry
+            return None
+        return entry  # type: ignore[no-any-return]
 
     def persistent_get(self, key: str, default: Any = None) -> Any:
         """The stored value of ``key``, or ``default`` when absent, expired or rejected."""
@@ -223,6 +226,9 @@ class PersistentCache:
             rows.append((key, blob, exp, now, len(blob)))
         try:
             conn = self._conn()
+            if len(rows) == 1 and not dead:  # one statement: SQLite makes it its own transaction
+                conn.execute(_PUT, rows[0])
+                return True
             conn.execute("BEGIN IMMEDIATE")
             try:
                 if rows:

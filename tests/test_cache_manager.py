@@ -21,6 +21,12 @@ from swfast.errors import CacheValueTooLarge
 from swfast.monitoring.metrics import REGISTRY
 
 
+def _wait_for(cond: Any, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond() and time.monotonic() < deadline:
+        time.sleep(0.001)
+
+
 class Clock:
     def __init__(self) -> None:
         self.t = 1_800_000_000.0
@@ -147,14 +153,20 @@ def test_tier_isolation(clock) -> None:  # type: ignore[no-untyped-def]
 def test_single_flight_threads(tiers, clock) -> None:  # type: ignore[no-untyped-def]
     m = _mgr(tiers, clock)
     calls = []
+    arrived: list[int] = []
 
     def loader() -> object:
         calls.append(1)
-        time.sleep(0.1)
+        _wait_for(lambda: len(arrived) == 1000)
+        time.sleep(0.1)  # the late arrivals reach the flight and wait on it
         return {"v": 1}
 
+    def run() -> None:
+        arrived.append(1)
+        results.append(m.smart_get("sf", loader))
+
     results: list[Any] = []
-    threads = [threading.Thread(target=lambda: results.append(m.smart_get("sf", loader))) for _ in range(1000)]
+    threads = [threading.Thread(target=run) for _ in range(1000)]
     for t in threads:
         t.start()
     for t in threads:
@@ -166,15 +178,18 @@ def test_single_flight_threads(tiers, clock) -> None:  # type: ignore[no-untyped
 def test_loader_error_reaches_every_waiter_and_is_not_cached(tiers, clock) -> None:  # type: ignore[no-untyped-def]
     m = _mgr(tiers, clock)
     calls = []
+    arrived: list[int] = []
 
     def loader() -> int:
         calls.append(1)
-        time.sleep(0.05)
+        _wait_for(lambda: len(arrived) == 50)
+        time.sleep(0.1)
         raise LookupError("backend down")
 
     errors: list[BaseException] = []
 
     def run() -> None:
+        arrived.append(1)
         try:
             m.smart_get("e", loader)
         except LookupError as exc:

@@ -17,12 +17,16 @@ TIERS = ("l1", "l2", "l3")
 
 
 class TierStats:
-    """Hit, miss, error and load counters per tier (plain ints: cheap on the hit path)."""
+    """Hit, miss, error and load counters per tier (plain ints: cheap on the hit path).
 
-    __slots__ = ("l1_hits", "hits", "misses", "errors", "loads")
+    Args:
+        l1_hits: reads the L1 hit count, which the compiled front keeps on the manager.
+    """
 
-    def __init__(self) -> None:
-        self.l1_hits = 0
+    __slots__ = ("_l1_hits", "hits", "misses", "errors", "loads")
+
+    def __init__(self, l1_hits: Callable[[], int] = lambda: 0) -> None:
+        self._l1_hits = l1_hits
         self.hits = {"l2": 0, "l3": 0}
         self.misses = {"l1": 0, "l2": 0, "l3": 0}
         self.errors = {"l1": 0, "l2": 0, "l3": 0}
@@ -42,7 +46,7 @@ class TierStats:
 
     def snapshot(self) -> dict[str, Any]:
         """Totals since creation: ``{"hits": {...}, "misses": {...}, "errors": {...}, "loads": n}``."""
-        return {"hits": {"l1": self.l1_hits, **self.hits}, "misses": dict(self.misses),
+        return {"hits": {"l1": self._l1_hits(), **self.hits}, "misses": dict(self.misses),
                 "errors": dict(self.errors), "loads": self.loads}
 
 

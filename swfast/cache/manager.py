@@ -28,6 +28,7 @@ import threading
 import time
 from typing import Any, Awaitable, Callable, Iterable, Sequence
 
+from .._native.front import TierFront
 from ..errors import CacheValueTooLarge
 from ..monitoring.metrics import REGISTRY
 from .envelope import _json_dumps
@@ -68,7 +69,7 @@ def _size(value: Any) -> int:
         return 0
 
 
-class TieredCache:
+class TieredCache(TierFront):
     """L1 → L2 → L3 cache with promotion, single flight and invalidation.
 
     Args:
@@ -115,8 +116,10 @@ class TieredCache:
         self.soft_ttl = parse_ttl(soft_ttl, param="soft_ttl")
         self.policy = policy or PlacementPolicy()
         self.clock, self.monotonic = clock, monotonic
-        self.stats = TierStats()
+        self.stats = TierStats(lambda: self.l1_hits)
         self.tracker = tracker
+        self.l1_hits = 0
+        self._soft_type = _Soft
         self.bus: Any = None
         self._lock = threading.Lock()
         self._flights: dict[Any, _Flight] = {}
@@ -242,31 +245,31 @@ class TieredCache:
         return report
 
     # -- reads -----------------------------------------------------------------------------
-    def smart_get(self, key: Any, loader: Callable[[], Any] | None = None, *, ttl: Any = None,
-                  default: Any = None) -> Any:
-        """The value of ``key`` from the highest tier holding it, else ``loader()`` (stored).
+    # smart_get itself is TierFront.smart_get (compiled): it serves L1 hits and calls these.
+    def _soft_hit(self, key: Any, v: _Soft, loader: Callable[[], Any] | None, ttl: Any) -> Any:
+        if loader is not None and v.soft <= self.monotonic():
+            self._refresh_in_background(key, loader, ttl)
+        self.l1_hits += 1
+        return v.value
 
-        Args:
-            key: the key (str for L2/L3).
-            loader: called once per miss across concurrent callers; its exceptions propagate
-                to every waiter and are not cached.
-            ttl: lifetime of a loaded value (seconds, timedelta or ``"2h5m"``).
-            default: returned on a miss without a loader.
-        """
-        if self.tracker is not None:
+    def _miss_path(self, key: Any, loader: Callable[[], Any] | None, ttl: Any, default: Any,
+                   l1_failed: bool) -> Any:
+        if l1_failed:
+            TIER_ERRORS.labels("l1", "get").inc()
+            self.stats.error("l1")
+            log.warning("cache tier l1 get raised for %r; served as a miss", key)
+        elif self.tracker is not None:
             self.tracker.track_usage(key)
-        try:
-            v = self._l1_get(key, _MISS)
-        except Exception as exc:
-            self._err("l1", "get", exc)
-            v = _MISS
-        if v is not _MISS:
-            if type(v) is _Soft:
-                if loader is not None and v.soft <= self.monotonic():
-                    self._refresh_in_background(key, loader, ttl)
-                v = v.value
-            self.stats.l1_hits += 1
-            return v
+            try:
+                v = self._l1_get(key, _MISS)
+            except Exception as exc:
+                self._err("l1", "get", exc)
+                v = _MISS
+            if v is not _MISS:
+                if type(v) is _Soft:
+                    return self._soft_hit(key, v, loader, ttl)
+                self.l1_hits += 1
+                return v
         self.stats.miss("l1")
         return self._miss(key, loader, parse_ttl(ttl) if ttl is not None else self.default_ttl, default)
 
@@ -491,7 +494,7 @@ class TieredCache:
             self.tracker.track_usage(key)
         v = self._l1_get(key, _MISS)
         if v is not _MISS:
-            self.stats.l1_hits += 1
+            self.l1_hits += 1
             return v.value if type(v) is _Soft else v
         self.stats.miss("l1")
         fut = self._aflights.get(key)

@@ -91,7 +91,7 @@ class Codec:
             ser, payload = SER_JSON, _json_dumps(value)
         th = self.compress_threshold
         if th is not None and len(payload) >= th:
-            import lz4.block
+            import lz4.block  # type: ignore[import-untyped]
 
             packed = lz4.block.compress(payload, store_size=True)
             if len(packed) < len(payload):

@@ -22,6 +22,7 @@ generation check-and-store, never held during I/O or a loader call.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import logging
 import threading
@@ -107,7 +108,7 @@ class TieredCache(TierFront):
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         if l1 is None:
-            from .l1 import L1Cache
+            from .l1 import L1Cache  # type: ignore[import-not-found, unused-ignore]
 
             l1 = L1Cache(l1_maxsize)
         self.l1, self.l2, self.l3, self.al2 = l1, l2, l3, al2
@@ -503,7 +504,7 @@ class TieredCache(TierFront):
                 token = self._token(key)
             seconds = parse_ttl(ttl) if ttl is not None else self.default_ttl
             fut = asyncio.ensure_future(self._aload(key, loader, seconds, token))
-            fut.add_done_callback(lambda f, key=key: self._adone(key, f))
+            fut.add_done_callback(functools.partial(self._adone, key))
             self._aflights[key] = fut
         value = await asyncio.shield(fut)
         return default if value is _MISS else value

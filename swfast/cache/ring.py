@@ -57,7 +57,7 @@ class Distribution:
 
     def node_for(self, key: str) -> str:
         """The node owning ``key``."""
-        return self.ring.lookup(key)  # type: ignore[no-any-return]
+        return self.ring.lookup(key)
 
     def distribute(self, keys: Sequence[str], *, bounded: float | None = None) -> dict[str, list[str]]:
         """Group ``keys`` by owning node (order kept within a node).

@@ -21,7 +21,7 @@ from ..errors import CacheKeyError, describe_type
 _MISSING = object()
 
 
-class TinyLFUCache(WTinyLFU):  # type: ignore[misc]
+class TinyLFUCache(WTinyLFU):
     """Bounded in-process cache with W-TinyLFU admission and optional TTLs.
 
     Args:

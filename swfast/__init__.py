@@ -7,9 +7,10 @@ features that need them.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
 from ._native._compat import NO_EXTENSIONS as _NO_EXTENSIONS
+
+TYPE_CHECKING = False  # typing is not imported at run time: `import swfast` stays cheap
 
 __version__ = "0.1.0"
 
@@ -29,6 +30,8 @@ _SUBPACKAGES = (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
+
     from . import cache, errors, monitoring
 
 

@@ -6,8 +6,6 @@ swfast. Leaves carry data (the argument name, the key, the remaining wait) rathe
 """
 from __future__ import annotations
 
-from typing import Any
-
 
 class SwfastError(Exception):
     """Root of every error swfast raises on purpose."""
@@ -137,7 +135,7 @@ class ResourceError(SwfastError):
     """Base of resource-management errors."""
 
 
-def describe_type(value: Any) -> str:
+def describe_type(value: object) -> str:
     """Return the qualified type name of ``value`` for error messages."""
     t = type(value)
     mod = t.__module__

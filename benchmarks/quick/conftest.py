@@ -3,7 +3,8 @@
 Convention: every benchmark sets ``benchmark.group`` to the operation measured (for example
 ``"l1.get_hit"``) and ``benchmark.extra_info["impl"]`` to who is measured (``"swfast"``,
 ``"swfast-py"`` for the twin, or the peer's name such as ``"cachebox"``). At the end of the run a
-table gives, per group, each implementation's median and its ratio to swfast's, and
+table gives, per group, each implementation's median per operation (the round's median divided
+by ``extra_info["ops_per_round"]`` when a round runs a batch) and its ratio to swfast's, and
 ``bench-results/ratios.json`` keeps the same numbers.
 """
 from __future__ import annotations
@@ -25,7 +26,8 @@ def _rows(config: pytest.Config) -> dict[str, dict[str, float]]:
         if stats is None or not getattr(stats, "rounds", 0):
             continue
         impl = bench.extra_info.get("impl", bench.name)
-        groups.setdefault(bench.group or bench.name, {})[impl] = stats.median
+        per_round = bench.extra_info.get("ops_per_round", 1)
+        groups.setdefault(bench.group or bench.name, {})[impl] = stats.median / per_round
     return groups
 
 
@@ -35,7 +37,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: igno
         return
     out: dict[str, dict[str, dict[str, float]]] = {}
     tr = terminalreporter
-    tr.section("swfast vs peers (median; ratio = impl time / swfast time, >1 means swfast is faster)")
+    tr.section("swfast vs peers (median per operation; ratio = impl time / swfast time, >1: swfast faster)")
     for group in sorted(groups):
         rows = groups[group]
         base = rows.get("swfast")

@@ -6,10 +6,10 @@ multidict's ``MULTIDICT_NO_EXTENSIONS`` does. PyPy always uses the twins.
 from __future__ import annotations
 
 import os
-import platform
+import sys
 
 NO_EXTENSIONS: bool = os.environ.get("SWFAST_NO_EXTENSIONS", "") not in ("", "0") or (
-    platform.python_implementation() != "CPython"
+    sys.implementation.name != "cpython"
 )
 
 MISSING_HINT = (

@@ -1,9 +1,9 @@
 """Selector for the metrics kernel: compiled unless ``SWFAST_NO_EXTENSIONS`` is set."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ._compat import MISSING_HINT, NO_EXTENSIONS
+
+TYPE_CHECKING = False
 
 if TYPE_CHECKING or NO_EXTENSIONS:
     from ._metrics_py import CounterCell, GaugeCell, HistogramCell, check_bounds

@@ -17,18 +17,27 @@ Thread safety: every update is atomic; collection takes a consistent snapshot pe
 """
 from __future__ import annotations
 
-import re
 import threading
 import time
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator, Sequence, Union
 
 from .._native.metrics import CounterCell, GaugeCell, HistogramCell
 from ..errors import ConfigurationError
 
-_NAME_RE = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
-_LABEL_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+TYPE_CHECKING = False  # typing, re and dataclasses stay off the import path
+if TYPE_CHECKING:
+    from typing import Callable, Iterable, Sequence, Union
+
+    Metric = Union["Counter", "Gauge", "Histogram"]
+    Collector = Callable[[], Iterable["MetricSnapshot"]]
+
+_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+
+
+def _valid(name: object, extra: str) -> bool:
+    """``[a-zA-Z_<extra>][a-zA-Z0-9_<extra>]*``."""
+    if not isinstance(name, str) or not name or name[0].isdigit():
+        return False
+    return all(ch in _ALNUM or ch in extra for ch in name)
 
 #: Default histogram buckets, in seconds (prometheus_client's defaults).
 DEFAULT_BUCKETS: tuple[float, ...] = (
@@ -36,31 +45,46 @@ DEFAULT_BUCKETS: tuple[float, ...] = (
 )
 
 
-@dataclass(frozen=True)
-class Sample:
+class _Record:
+    __slots__: tuple[str, ...] = ()
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and all(
+            getattr(self, f) == getattr(other, f) for f in self.__slots__
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{f}={getattr(self, f)!r}" for f in self.__slots__)
+        return f"{type(self).__name__}({fields})"
+
+
+class Sample(_Record):
     """One exposed time series value."""
 
-    name: str
-    labels: dict[str, str]
-    value: float
+    __slots__ = ("name", "labels", "value")
+
+    def __init__(self, name: str, labels: dict[str, str], value: float) -> None:
+        self.name = name
+        self.labels = labels
+        self.value = value
 
 
-@dataclass(frozen=True)
-class MetricSnapshot:
+class MetricSnapshot(_Record):
     """A metric family at one instant: its kind (``counter``, ``gauge``, ``histogram``)."""
 
-    name: str
-    kind: str
-    documentation: str
-    samples: list[Sample] = field(default_factory=list)
+    __slots__ = ("name", "kind", "documentation", "samples")
 
-
-Metric = Union["Counter", "Gauge", "Histogram"]
-Collector = Callable[[], Iterable[MetricSnapshot]]
+    def __init__(self, name: str, kind: str, documentation: str, samples: list[Sample] | None = None) -> None:
+        self.name = name
+        self.kind = kind
+        self.documentation = documentation
+        self.samples = samples if samples is not None else []
 
 
 def _check_name(name: str) -> str:
-    if not isinstance(name, str) or not _NAME_RE.match(name):
+    if not _valid(name, ":"):
         raise ConfigurationError("name", f"{name!r} is not a valid metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)")
     return name
 
@@ -70,7 +94,7 @@ def _check_labelnames(labelnames: Sequence[str]) -> tuple[str, ...]:
         raise ConfigurationError("labelnames", "pass a sequence of names, not one string")
     names = tuple(labelnames)
     for n in names:
-        if not isinstance(n, str) or not _LABEL_RE.match(n) or n.startswith("__"):
+        if not _valid(n, "") or n.startswith("__"):
             raise ConfigurationError("labelnames", f"{n!r} is not a valid label name")
     if len(set(names)) != len(names):
         raise ConfigurationError("labelnames", f"duplicate label names in {names}")
@@ -171,14 +195,9 @@ class Histogram(HistogramCell, _Named):
             raise ConfigurationError("buckets", str(exc)) from None
         self._setup(name, documentation, registry)
 
-    @contextmanager
-    def time(self, timer: Callable[[], float] = time.perf_counter) -> Iterator[None]:
-        """Observe the duration of the ``with`` block, in the unit of ``timer`` (seconds)."""
-        start = timer()
-        try:
-            yield
-        finally:
-            self.observe(max(timer() - start, 0.0))
+    def time(self, timer: Callable[[], float] = time.perf_counter) -> "_Timer":
+        """Context manager observing the duration of its block, in ``timer`` units (seconds)."""
+        return _Timer(self, timer)
 
     def collect(self) -> MetricSnapshot:
         """Snapshot with cumulative ``_bucket`` series, ``_sum`` and ``_count``."""
@@ -193,6 +212,21 @@ class Histogram(HistogramCell, _Named):
             samples.append(Sample(self.name + "_sum", labels, total))
             samples.append(Sample(self.name + "_count", labels, float(count)))
         return MetricSnapshot(self.name, self.kind, self.documentation, samples)
+
+
+class _Timer:
+    __slots__ = ("_hist", "_timer", "_start")
+
+    def __init__(self, hist: Histogram, timer: Callable[[], float]) -> None:
+        self._hist = hist
+        self._timer = timer
+        self._start = 0.0
+
+    def __enter__(self) -> None:
+        self._start = self._timer()
+
+    def __exit__(self, *exc: object) -> None:
+        self._hist.observe(max(self._timer() - self._start, 0.0))
 
 
 class Registry:
@@ -222,7 +256,7 @@ class Registry:
             if name is not None and self._metrics.get(name) is metric_or_collector:
                 del self._metrics[name]
             elif metric_or_collector in self._collectors:
-                self._collectors.remove(metric_or_collector)  # type: ignore[arg-type]
+                self._collectors.remove(metric_or_collector)
 
     def register_collector(self, collector: Collector) -> Collector:
         """Add a callable returning snapshots, called at every collection (for derived stats)."""

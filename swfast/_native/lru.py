@@ -1,0 +1,16 @@
+"""Selector for the LRU+TTL kernel: compiled unless ``SWFAST_NO_EXTENSIONS`` is set."""
+from __future__ import annotations
+
+from ._compat import MISSING_HINT, NO_EXTENSIONS
+
+TYPE_CHECKING = False
+
+if TYPE_CHECKING or NO_EXTENSIONS:
+    from ._lru_py import LRUCore
+else:
+    try:
+        from ._lru_c import LRUCore
+    except ImportError as exc:  # pragma: no cover - exercised by a subprocess test
+        raise ImportError(MISSING_HINT.format(name="_lru_c")) from exc
+
+__all__ = ["LRUCore"]

@@ -1,0 +1,194 @@
+"""``cached``: memoize sync and async functions in an L1 cache, one computation per key.
+
+Single flight: however many threads or asyncio tasks miss the same key at once, the function
+runs once; the others wait for that run and get its result or its exception. Exceptions are
+never cached. Coroutine objects are never cached: an async function's awaited *result* is.
+If the task computing an async value is cancelled, waiting tasks take over instead of seeing
+the cancellation.
+"""
+from __future__ import annotations
+
+import functools
+import threading
+
+from .l1 import L1Cache
+
+TYPE_CHECKING = False  # asyncio, inspect and typing load only when a function is decorated
+if TYPE_CHECKING:
+    import concurrent.futures
+    from datetime import timedelta
+    from typing import Any, Awaitable, Callable, Hashable, ParamSpec, TypeVar, overload
+
+    P = ParamSpec("P")
+    R = TypeVar("R")
+
+_MISSING = object()
+_KWMARK = object()
+
+
+def _isawaitable(value: object) -> bool:
+    import inspect
+
+    return inspect.isawaitable(value)
+
+
+def make_key(*args: Any, **kwargs: Any) -> Hashable:
+    """Default cache key: the positional arguments and sorted keyword arguments."""
+    if not kwargs:
+        return args[0] if len(args) == 1 and type(args[0]) in (str, int) else args
+    return (*args, _KWMARK, *sorted(kwargs.items()))
+
+
+class _Flight:
+    """One in-progress computation that other callers wait for."""
+
+    __slots__ = ("future",)
+
+    def __init__(self) -> None:
+        from concurrent.futures import Future
+
+        self.future: concurrent.futures.Future[Any] = Future()
+
+
+class _Abandoned(Exception):
+    """The leader of a flight was cancelled; a waiter should try again."""
+
+
+class _Singleflight:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._flights: dict[Hashable, _Flight] = {}
+
+    def join(self, key: Hashable) -> tuple[_Flight, bool]:
+        """The flight for ``key`` and whether the caller leads it."""
+        with self._lock:
+            flight = self._flights.get(key)
+            if flight is not None:
+                return flight, False
+            flight = self._flights[key] = _Flight()
+            return flight, True
+
+    def land(self, key: Hashable, flight: _Flight) -> None:
+        with self._lock:
+            if self._flights.get(key) is flight:
+                del self._flights[key]
+
+    def __len__(self) -> int:
+        return len(self._flights)
+
+
+if TYPE_CHECKING:
+
+    @overload
+    def cached(func: Callable[P, R], /) -> Callable[P, R]: ...
+    @overload
+    def cached(
+        *,
+        cache: L1Cache | None = None,
+        key: Callable[..., Hashable] | None = None,
+        ttl: float | timedelta | None = None,
+        maxsize: int = 1024,
+    ) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
+
+
+def cached(
+    func: Callable[P, R] | None = None,
+    /,
+    *,
+    cache: L1Cache | None = None,
+    key: Callable[..., Hashable] | None = None,
+    ttl: float | timedelta | None = None,
+    maxsize: int = 1024,
+) -> Any:
+    """Memoize ``func`` (sync or ``async def``) in an L1 cache with single-flight misses.
+
+    Args:
+        cache: the cache to use (shared caches need distinct ``key`` functions); by default a
+            private :class:`L1Cache` of ``maxsize`` entries with ``ttl``.
+        key: builds the cache key from the call's arguments (default :func:`make_key`).
+        ttl: time to live of stored results, seconds or ``timedelta`` (default: the cache's).
+        maxsize: size of the private cache when ``cache`` is not given.
+
+    The wrapper has ``cache``, ``cache_clear()`` and ``cache_info()`` attributes.
+    """
+
+    def decorate(fn: Callable[P, R]) -> Callable[P, R]:
+        store = cache if cache is not None else L1Cache(maxsize, ttl=ttl, name=f"cached:{fn.__qualname__}")
+        keyfn = key or make_key
+        flights = _Singleflight()
+        ttl_arg = ttl if cache is not None else None
+
+        import inspect
+
+        if inspect.iscoroutinefunction(fn):
+            import asyncio
+
+            afn: Callable[..., Awaitable[Any]] = fn
+
+            @functools.wraps(fn)
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                k = keyfn(*args, **kwargs)
+                while True:
+                    value = store.fast_get(k, _MISSING)
+                    if value is not _MISSING:
+                        return value
+                    flight, leader = flights.join(k)
+                    if not leader:
+                        try:
+                            return await asyncio.wrap_future(flight.future)
+                        except _Abandoned:
+                            continue
+                    try:
+                        value = await afn(*args, **kwargs)
+                    except asyncio.CancelledError:
+                        flight.future.set_exception(_Abandoned())
+                        raise
+                    except BaseException as exc:
+                        flight.future.set_exception(exc)
+                        raise
+                    else:
+                        store.fast_set(k, value, ttl_arg)
+                        flight.future.set_result(value)
+                        return value
+                    finally:
+                        flights.land(k, flight)
+
+            wrapper: Any = async_wrapper
+        else:
+
+            @functools.wraps(fn)
+            def sync_wrapper(*args: Any, **kwargs: Any) -> Any:
+                k = keyfn(*args, **kwargs)
+                value = store.fast_get(k, _MISSING)
+                if value is not _MISSING:
+                    return value
+                flight, leader = flights.join(k)
+                if not leader:
+                    return flight.future.result()
+                try:
+                    value = fn(*args, **kwargs)
+                except BaseException as exc:
+                    flight.future.set_exception(exc)
+                    raise
+                else:
+                    if not _isawaitable(value):  # never cache a coroutine object
+                        store.fast_set(k, value, ttl_arg)
+                    flight.future.set_result(value)
+                    return value
+                finally:
+                    flights.land(k, flight)
+
+            wrapper = sync_wrapper
+
+        wrapper.cache = store
+        wrapper.cache_clear = store.clear
+        wrapper.cache_info = store.stats
+        wrapper.in_flight = flights.__len__
+        return wrapper  # type: ignore[no-any-return]
+
+    if func is not None:
+        return decorate(func)
+    return decorate
+
+
+__all__ = ["cached", "make_key"]

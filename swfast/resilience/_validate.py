@@ -1,0 +1,59 @@
+"""Argument checks shared by the resilience components; errors name the parameter and the fix."""
+from __future__ import annotations
+
+import math
+
+from ..errors import ConfigurationError
+
+
+def positive(name: str, value: float) -> float:
+    """Return ``value`` as a float after checking it is finite and ``> 0``."""
+    v = _number(name, value)
+    if not v > 0:
+        raise ConfigurationError(name, f"must be > 0, got {value!r}")
+    return v
+
+
+def non_negative(name: str, value: float, *, allow_inf: bool = False) -> float:
+    """Return ``value`` as a float after checking it is ``>= 0`` (and finite unless allowed)."""
+    v = _number(name, value, allow_inf=allow_inf)
+    if not v >= 0:
+        raise ConfigurationError(name, f"must be >= 0, got {value!r}")
+    return v
+
+
+def percent(name: str, value: float) -> float:
+    """Return ``value`` after checking it lies in ``(0, 100]``."""
+    v = _number(name, value)
+    if not 0 < v <= 100:
+        raise ConfigurationError(name, f"must be a percentage in (0, 100], got {value!r}")
+    return v
+
+
+def fraction(name: str, value: float) -> float:
+    """Return ``value`` after checking it lies in ``[0, 1]``."""
+    v = _number(name, value)
+    if not 0 <= v <= 1:
+        raise ConfigurationError(name, f"must be a fraction in [0, 1], got {value!r}")
+    return v
+
+
+def count(name: str, value: int, *, minimum: int = 1) -> int:
+    """Return ``value`` after checking it is an int ``>= minimum``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigurationError(name, f"must be an int >= {minimum}, got {type(value).__name__}")
+    if value < minimum:
+        raise ConfigurationError(name, f"must be >= {minimum}, got {value}")
+    return value
+
+
+def _number(name: str, value: float, *, allow_inf: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigurationError(name, f"must be a number, got {type(value).__name__}")
+    v = float(value)
+    if math.isnan(v) or (math.isinf(v) and not allow_inf):
+        raise ConfigurationError(name, f"must be finite, got {value!r}")
+    return v
+
+
+__all__ = ["count", "fraction", "non_negative", "percent", "positive"]

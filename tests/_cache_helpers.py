@@ -1,5 +1,5 @@
 """Fault-injection helpers for the cache tests: a hung server, a delay/blocking TCP proxy,
-and a dict-backed L1 stand-in with the L1Cache interface (until swfast.cache.l1 lands)."""
+and a dict-backed L1 stand-in with the L1Cache interface (for tests of the front's paths)."""
 from __future__ import annotations
 
 import socket
@@ -129,7 +129,9 @@ class DictL1:
 
     def remaining_ttl(self, key: Any) -> float | None:
         e = self._live(key)
-        return None if e is None or e[1] is None else e[1] - self.clock()
+        if e is None:
+            raise KeyError(key)
+        return None if e[1] is None else e[1] - self.clock()
 
     def pop(self, key: Any, default: Any = _MISSING) -> Any:
         e = self.data.pop(key, None)

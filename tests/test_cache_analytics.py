@@ -5,9 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from _cache_helpers import DictL1
-
 from swfast.cache.analytics import CacheAnalyzer, register_metrics
+from swfast.cache.l1 import L1Cache
 from swfast.cache.l3 import PersistentCache
 from swfast.cache.manager import TieredCache
 from swfast.cache.usage import UsageTracker
@@ -24,7 +23,7 @@ class Clock:
 
 def test_hit_rate_windows_and_memory(tmp_path: Path) -> None:
     clock = Clock()
-    m = TieredCache(l1=DictL1(clock=clock), l3=PersistentCache(tmp_path / "l3", clock=clock), clock=clock,
+    m = TieredCache(l1=L1Cache(10_000, clock=clock), l3=PersistentCache(tmp_path / "l3", clock=clock), clock=clock,
                     monotonic=clock)
     an = CacheAnalyzer(m, clock=clock)
     for i in range(10):
@@ -68,8 +67,7 @@ def test_miss_ratio_curve_and_optimize_advice() -> None:
     tracker.track_many([i % 200 for i in range(5000)])  # a loop of 200 keys
     curve = tracker.miss_ratio_curve([100, 200, 400])
     assert curve[100] == 0.0 and curve[200] == pytest.approx(1 - 200 / 5000) and curve[400] == curve[200]
-    m = TieredCache(l1=DictL1(), clock=clock, monotonic=clock)
-    m.l1.maxsize = 100
+    m = TieredCache(l1=L1Cache(100), clock=clock, monotonic=clock)
     advice = CacheAnalyzer(m, clock=clock).optimize(tracker)
     grow = [a for a in advice if a["action"] == "grow_l1"]
     assert grow and grow[0]["hit_rate_by_size"][200] > 0.9 and "200" in grow[0]["reason"]
@@ -81,7 +79,7 @@ def test_miss_ratio_curve_and_optimize_advice() -> None:
 
 def test_metrics_exported_and_tracker_fed(tmp_path: Path) -> None:
     tracker = UsageTracker()
-    m = TieredCache(l1=DictL1(), tracker=tracker)
+    m = TieredCache(l1=L1Cache(10_000), tracker=tracker)
     collect = register_metrics(m, name="t1")
     try:
         m.smart_get("a", lambda: 1)

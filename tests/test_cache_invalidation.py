@@ -11,10 +11,12 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from _cache_helpers import BlockingProxy, DictL1
+from _cache_helpers import BlockingProxy
+
 from _servers import start_redis
 
 from swfast.cache.invalidation import InvalidationBus
+from swfast.cache.l1 import L1Cache
 from swfast.cache.l2 import DistributedCache
 from swfast.cache.manager import TieredCache
 
@@ -35,7 +37,7 @@ def pair(redis_client, redis_url) -> Iterator[tuple[TieredCache, TieredCache]]: 
     made: list[Any] = []
     for _ in range(2):
         l2 = DistributedCache(redis_url, timeout=0.5)
-        m = TieredCache(l1=DictL1(), l2=l2, l1_ttl=300)
+        m = TieredCache(l1=L1Cache(10_000), l2=l2, l1_ttl=300)
         bus = InvalidationBus(m, redis_url, ping_interval=0.2)
         assert bus.connected.wait(5)
         made.append(m)
@@ -94,7 +96,7 @@ def test_lost_connection_flushes_l1() -> None:
     proxy = BlockingProxy(srv.port)
     try:
         url = f"redis://127.0.0.1:{proxy.port}/0"
-        m = TieredCache(l1=DictL1(), l1_ttl=300)
+        m = TieredCache(l1=L1Cache(10_000), l1_ttl=300)
         bus = InvalidationBus(m, url, ping_interval=0.1, timeout=0.1)
         assert bus.connected.wait(5)
         m.l1.fast_set("a", 1)
@@ -104,7 +106,7 @@ def test_lost_connection_flushes_l1() -> None:
         proxy.blocked = False
         m.close()
         srv.kill()  # and a dead server: still flushed, no exception escapes
-        m2 = TieredCache(l1=DictL1(), l1_ttl=300)
+        m2 = TieredCache(l1=L1Cache(10_000), l1_ttl=300)
         bus2 = InvalidationBus(m2, f"redis://127.0.0.1:{srv.port}/0", ping_interval=0.1, timeout=0.1)
         m2.l1.fast_set("b", 1)
         assert _until(lambda: len(m2.l1) == 0)
@@ -117,12 +119,12 @@ def test_lost_connection_flushes_l1() -> None:
 _CHILD = textwrap.dedent("""
     import sys, time
     sys.path.insert(0, sys.argv[2])
-    from _cache_helpers import DictL1
+    from swfast.cache.l1 import L1Cache
     from swfast.cache.l2 import DistributedCache
     from swfast.cache.manager import TieredCache
     from swfast.cache.invalidation import InvalidationBus
     url = sys.argv[1]
-    m = TieredCache(l1=DictL1(), l2=DistributedCache(url, timeout=0.5), l1_ttl=300)
+    m = TieredCache(l1=L1Cache(10_000), l2=DistributedCache(url, timeout=0.5), l1_ttl=300)
     bus = InvalidationBus(m, url, ping_interval=0.5)
     bus.connected.wait(5)
     print("ready", flush=True)
@@ -142,7 +144,7 @@ def test_other_process_l1_dropped_quickly(redis_client, redis_url) -> None:  # t
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     child = subprocess.Popen([sys.executable, "-c", _CHILD, redis_url, str(ROOT / "tests")], env=env,
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    m = TieredCache(l1=DictL1(), l2=DistributedCache(redis_url, timeout=0.5))
+    m = TieredCache(l1=L1Cache(10_000), l2=DistributedCache(redis_url, timeout=0.5))
     InvalidationBus(m, redis_url)
     delays = []
     try:

@@ -10,9 +10,9 @@ from typing import Any, Iterator
 
 import pytest
 
-from _cache_helpers import DictL1
 from _servers import free_port
 
+from swfast.cache.l1 import L1Cache
 from swfast.cache.l2 import DistributedCache
 from swfast.cache.l3 import PersistentCache
 from swfast.cache.manager import TieredCache
@@ -41,10 +41,10 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def tiers(redis_client, redis_url, tmp_path: Path, clock: Clock) -> Iterator[tuple[DictL1, DistributedCache, PersistentCache]]:  # type: ignore[no-untyped-def]
+def tiers(redis_client, redis_url, tmp_path: Path, clock: Clock) -> Iterator[tuple[L1Cache, DistributedCache, PersistentCache]]:  # type: ignore[no-untyped-def]
     l2 = DistributedCache(redis_url, timeout=0.5, clock=clock)
     l3 = PersistentCache(tmp_path / "l3", clock=clock)
-    yield DictL1(clock=clock), l2, l3
+    yield L1Cache(10_000, clock=clock), l2, l3
     l2.close()
 
 
@@ -64,7 +64,7 @@ def test_read_through_order_and_remaining_ttl(tiers, clock, redis_client) -> Non
     assert e2 is not None and e2[1] == pytest.approx(clock.t + 70, abs=0.01)  # never extended
     assert 69_000 < redis_client.pttl(b"swfast:k") <= 70_000
     assert l1.remaining_ttl("k") == pytest.approx(60)  # capped by the max local TTL
-    m2 = _mgr((DictL1(clock=clock), l2, l3), clock, l1_ttl=1000)
+    m2 = _mgr((L1Cache(10_000, clock=clock), l2, l3), clock, l1_ttl=1000)
     assert m2.smart_get("k") == "from-l3" and m2.l1.remaining_ttl("k") == pytest.approx(70, abs=0.01)
     clock.t += 69.99
     assert m2.smart_get("k", default="MISS") == "from-l3"
@@ -105,7 +105,7 @@ def test_placement_policy(tiers, clock) -> None:  # type: ignore[no-untyped-def]
     assert l1.fast_get("big") is None and l2.distributed_get("big") == "x" * 1000
     assert m.smart_set("only-l3", "v", tiers=("l3",)) == ("l3",)
     small_l2 = DistributedCache(l2.nodes[next(iter(l2.nodes))].name, max_value_bytes=200, compress_threshold=None)
-    m3 = TieredCache(l1=DictL1(clock=clock), l2=small_l2, l3=l3, clock=clock, monotonic=clock)
+    m3 = TieredCache(l1=L1Cache(10_000, clock=clock), l2=small_l2, l3=l3, clock=clock, monotonic=clock)
     assert m3.smart_set("huge", "y" * 500, ttl=10) == ("l1", "l3")
     with pytest.raises(CacheValueTooLarge):
         m3.smart_set("huge2", "y" * 500, tiers=("l2",))
@@ -287,7 +287,7 @@ def test_stale_while_revalidate(tiers, clock) -> None:  # type: ignore[no-untype
 def test_batch_invalidate_reports_down_node(redis_client, redis_url, tmp_path, clock) -> None:  # type: ignore[no-untyped-def]
     down = f"redis://127.0.0.1:{free_port()}/0"
     l2 = DistributedCache([redis_url, down], timeout=0.05, trip_after=1000, clock=clock)
-    m = TieredCache(l1=DictL1(clock=clock), l2=l2, l3=PersistentCache(tmp_path / "l3", clock=clock),
+    m = TieredCache(l1=L1Cache(10_000, clock=clock), l2=l2, l3=PersistentCache(tmp_path / "l3", clock=clock),
                     clock=clock, monotonic=clock)
     keys = [f"bk{i}" for i in range(10_000)]
     failed_set = l2.set_many({k: 1 for k in keys}, ttl=100)
@@ -303,7 +303,7 @@ def test_batch_invalidate_reports_down_node(redis_client, redis_url, tmp_path, c
 def test_pattern_invalidate_scan_escaping_at_a_million_keys(redis_client, redis_url, tmp_path, clock) -> None:  # type: ignore[no-untyped-def]
     redis_client.execute_command("DEBUG", "POPULATE", 1_000_000, "swfast:bulk:")
     l2 = DistributedCache(redis_url, timeout=2.0, clock=clock)
-    m = TieredCache(l1=DictL1(clock=clock), l2=l2, l3=PersistentCache(tmp_path / "l3", clock=clock),
+    m = TieredCache(l1=L1Cache(10_000, clock=clock), l2=l2, l3=PersistentCache(tmp_path / "l3", clock=clock),
                     clock=clock, monotonic=clock)
     for k in ("user:[1]a", "user:[1]b", "user:1c", "user:[2]d", "user:[1"):
         m.smart_set(k, k, ttl=5000)

@@ -34,16 +34,16 @@ _ERRORS = REGISTRY.counter("swfast_cache_l3_errors_total", "L3 (disk) operations
 _TAMPERED = REGISTRY.counter("swfast_cache_l3_rejected_total", "L3 rows rejected by the integrity check")
 _MISS = object()
 
+# No secondary index: every write stays one B-tree update (cleanup scans the table instead).
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS entries ("
     " key TEXT PRIMARY KEY, value BLOB NOT NULL, expire_at REAL, stored_at REAL NOT NULL,"
     " size INTEGER NOT NULL) WITHOUT ROWID",
-    "CREATE INDEX IF NOT EXISTS entries_expire ON entries(expire_at) WHERE expire_at IS NOT NULL",
 )
 _FORKS = [0]  # bumped in a forked child: connections from the parent are never reused
 os.register_at_fork(after_in_child=lambda: _FORKS.__setitem__(0, _FORKS[0] + 1))
 
-_GET = "SELECT value, expire_at FROM entries WHERE key = ?"
+_GET1 = "SELECT value FROM entries WHERE key = ?"  # expiry is checked from the MAC-covered header
 _PUT = "INSERT OR REPLACE INTO entries(key, value, expire_at, stored_at, size) VALUES (?, ?, ?, ?, ?)"
 
 
@@ -180,15 +180,16 @@ class PersistentCache:
     # -- public API ----------------------------------------------------------------------
     def get_entry(self, key: str) -> tuple[Any, float | None] | None:
         """``(value, expires_at)`` for a fresh, intact entry, else ``None``; errors are misses."""
-        raw = self._key(key)
+        if type(key) is not str:
+            raise TypeError(f"key: L3 keys must be str, got {type(key).__name__}")
         try:
-            row = self._conn().execute(_GET, (key,)).fetchone()
+            row = self._conn().execute(_GET1, (key,)).fetchone()
         except sqlite3.Error as exc:
             self._fail("get", exc)
             return None
         if row is None:
             return None
-        entry = self.codec.decode(row[0], raw, self.clock())
+        entry = self.codec.decode(row[0], key.encode(), self.clock())
         if entry is REJECT:
             _TAMPERED.inc()
             log.warning("L3 entry %r failed its integrity check; treated as a miss", key)
@@ -210,7 +211,18 @@ class PersistentCache:
             CacheValueTooLarge: the key or value is over its limit; nothing is written.
             TypeError: the value is not bytes, str or JSON-compatible.
         """
-        return self.persistent_set_many({key: value}, ttl)
+        now = self.clock()
+        exp = self._expiry(ttl, now)
+        raw = self._key(key)
+        if exp is not None and exp <= now:
+            return self.persistent_set_many({key: value}, ttl)  # ttl=0: a delete
+        blob = self.codec.encode(value, exp, raw)
+        try:
+            self._conn().execute(_PUT, (key, blob, exp, now, len(blob)))  # its own transaction
+        except (sqlite3.Error, OSError) as exc:
+            self._fail("set", exc)
+            return False
+        return True
 
     def persistent_set_many(self, items: Mapping[str, Any], ttl: float | None = None) -> bool:
         """Store many entries in one transaction (the batched write path); all or nothing."""
@@ -226,9 +238,6 @@ class PersistentCache:
             rows.append((key, blob, exp, now, len(blob)))
         try:
             conn = self._conn()
-            if len(rows) == 1 and not dead:  # one statement: SQLite makes it its own transaction
-                conn.execute(_PUT, rows[0])
-                return True
             conn.execute("BEGIN IMMEDIATE")
             try:
                 if rows:

@@ -56,6 +56,20 @@ def test_mac_and_tamper(impl) -> None:  # type: ignore[no-untyped-def]
     assert k.decode_mac(body + tag, os.urandom(32), b"user:1", 0.0, json.loads) is k.REJECT
 
 
+def test_decode_into(impl) -> None:  # type: ignore[no-untyped-def]
+    k = impl.load("envelope")
+    keys = ["a", "b", "c", "d", "e", "f"]
+    raws = [x.encode() for x in keys]
+    replies = [_env(1, 0, b"A"), None, b"junk", _env(0x81, 0, b"lz"), _env(1, 0, b"E"), _env(1, 1000, b"old")]
+    out: dict[str, object] = {}
+    rejected, slow = k.decode_into(keys, raws, replies, 2.0, json.loads, out, {b"e"})
+    assert out == {"a": ("A", None)} and rejected == ["c"] and slow == [3]
+    rejected, slow = k.decode_into(keys, raws, replies, 2.0, json.loads, out, set())
+    assert out["e"] == ("E", None)
+    with pytest.raises(ValueError):
+        k.decode_into(keys, raws, replies[:2], 0.0, json.loads, {}, set())
+
+
 def test_prefix_keys(impl) -> None:  # type: ignore[no-untyped-def]
     k = impl.load("envelope")
     assert k.prefix_keys("ns:", ["a", "é"], 100) == ([b"ns:a", "ns:é".encode()], -1)

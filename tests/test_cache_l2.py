@@ -51,6 +51,13 @@ class FakeClock:
         return self.t
 
 
+def test_get_many_mixed_replies(l2, redis_client) -> None:  # type: ignore[no-untyped-def]
+    l2.set_many({"a": "A", "z": "z" * 10_000, "n": None})
+    redis_client.set(b"swfast:bad", b"not ours")
+    got = l2.get_many(["a", "z", "n", "bad", "absent"])
+    assert {k: v for k, (v, _) in got.items()} == {"a": "A", "z": "z" * 10_000, "n": None}
+
+
 def test_roundtrip_envelope_and_none(l2, redis_client) -> None:  # type: ignore[no-untyped-def]
     for k, v in {"a": "x", "b": b"\x00", "n": None, "j": {"l": [1, 2]}, "big": "z" * 10000, "f": False}.items():
         assert l2.distributed_set(k, v, ttl=60)
@@ -84,7 +91,11 @@ def test_mac_binds_key_and_secret(redis_client, redis_url) -> None:  # type: ign
     a = DistributedCache(redis_url, mac_key=b"k" * 32)
     b = DistributedCache(redis_url, mac_key=b"j" * 32)
     a.distributed_set("x", "secret-bound")
+    a.set_many({"big": "z" * 10_000, "small": [1]})
     assert a.distributed_get("x") == "secret-bound"
+    got = a.get_many(["x", "big", "small", "absent"])
+    assert {k: v for k, (v, _) in got.items()} == {"x": "secret-bound", "big": "z" * 10_000, "small": [1]}
+    assert b.get_many(["x", "big"]) == {}
     assert b.distributed_get("x", "MISS") == "MISS"
     redis_client.copy(b"swfast:x", b"swfast:y")
     assert a.distributed_get("y", "MISS") == "MISS"

@@ -10,7 +10,7 @@ come back as :data:`SLOW` for the Python path. Foreign or malformed data gives :
 from libc.stdint cimport uint64_t, uint8_t
 from libc.string cimport memcpy
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE, PyBytes_FromStringAndSize
-from cpython.unicode cimport PyUnicode_DecodeUTF8, PyUnicode_AsUTF8String
+from cpython.unicode cimport PyUnicode_DecodeUTF8, PyUnicode_AsUTF8AndSize
 
 DEF VERSION = 0xA5
 DEF HEADER = 10
@@ -180,6 +180,35 @@ def decode_many(list datas, double now, json_loads):
     return out
 
 
+def decode_into(list keys, list raws, list replies, double now, json_loads, dict out, skip):
+    """Decode ``MGET`` replies (no MAC) straight into ``out[key]``; returns ``(rejected, slow)``.
+
+    ``rejected`` lists keys whose value is foreign or malformed; ``slow`` lists indexes needing
+    the Python path (lz4). Keys whose Redis key is in the ``skip`` set (if any) are left out.
+    """
+    cdef list rejected = [], slow = []
+    cdef Py_ssize_t i, n = len(keys)
+    cdef object data, r
+    if len(replies) != n or len(raws) != n:
+        raise ValueError("keys, raws and replies must have the same length")
+    for i in range(n):
+        data = replies[i]
+        if data is None:
+            continue
+        if type(data) is not bytes:
+            data = bytes(data)
+        r = _decode(<bytes>data, PyBytes_GET_SIZE(<bytes>data), now, json_loads)
+        if r is None:
+            continue
+        if r is REJECT:
+            rejected.append(keys[i])
+        elif r is SLOW:
+            slow.append(i)
+        elif not skip or raws[i] not in skip:
+            out[keys[i]] = r
+    return rejected, slow
+
+
 def prefix_keys(str namespace, keys, Py_ssize_t max_bytes):
     """``[(namespace + key).encode()]`` for str keys; returns ``(raws, bad_index)``.
 
@@ -187,14 +216,21 @@ def prefix_keys(str namespace, keys, Py_ssize_t max_bytes):
     (``-1`` when all are fine); ``raws`` is then incomplete.
     """
     cdef list out = []
-    cdef Py_ssize_t i = 0
+    cdef Py_ssize_t i = 0, nn, kn
+    cdef const char *ns = PyUnicode_AsUTF8AndSize(namespace, &nn)
+    cdef const char *kp
     cdef bytes raw
+    cdef char *dst
     for key in keys:
         if type(key) is not str:
             return out, i
-        raw = PyUnicode_AsUTF8String(namespace + <str>key)
-        if PyBytes_GET_SIZE(raw) > max_bytes:
+        kp = PyUnicode_AsUTF8AndSize(<str>key, &kn)
+        if nn + kn > max_bytes:
             return out, i
+        raw = PyBytes_FromStringAndSize(NULL, nn + kn)
+        dst = PyBytes_AS_STRING(raw)
+        memcpy(dst, ns, nn)
+        memcpy(dst + nn, kp, kn)
         out.append(raw)
         i += 1
     return out, -1

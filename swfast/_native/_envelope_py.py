@@ -128,6 +128,32 @@ def decode_many(datas: list[Any], now: float, json_loads: Callable[[bytes], Any]
     return [None if d is None else _decode(bytes(d), len(d), now, json_loads) for d in datas]
 
 
+def decode_into(keys: list[Any], raws: list[bytes], replies: list[Any], now: float,
+                json_loads: Callable[[bytes], Any], out: dict[Any, Any], skip: Any) -> tuple[list[Any], list[int]]:
+    """Decode ``MGET`` replies (no MAC) straight into ``out[key]``; returns ``(rejected, slow)``.
+
+    ``rejected`` lists keys whose value is foreign or malformed; ``slow`` lists indexes needing
+    the Python path (lz4). Keys whose Redis key is in the ``skip`` set (if any) are left out.
+    """
+    if not len(keys) == len(raws) == len(replies):
+        raise ValueError("keys, raws and replies must have the same length")
+    rejected: list[Any] = []
+    slow: list[int] = []
+    for i, data in enumerate(replies):
+        if data is None:
+            continue
+        r = _decode(bytes(data), len(data), now, json_loads)
+        if r is None:
+            continue
+        if r is REJECT:
+            rejected.append(keys[i])
+        elif r is SLOW:
+            slow.append(i)
+        elif not skip or raws[i] not in skip:
+            out[keys[i]] = r
+    return rejected, slow
+
+
 def prefix_keys(namespace: str, keys: Iterable[Any], max_bytes: int) -> tuple[list[bytes], int]:
     """``[(namespace + key).encode()]`` for str keys; returns ``(raws, bad_index)``.
 
@@ -145,4 +171,4 @@ def prefix_keys(namespace: str, keys: Iterable[Any], max_bytes: int) -> tuple[li
     return out, -1
 
 
-__all__ = ["REJECT", "SLOW", "decode", "decode_mac", "decode_many", "mac", "prefix_keys", "siphash24"]
+__all__ = ["REJECT", "SLOW", "decode", "decode_mac", "decode_into", "decode_many", "mac", "prefix_keys", "siphash24"]

@@ -123,8 +123,33 @@ class Codec:
         """:meth:`decode` for a batch of replies (one kernel call when there is no MAC)."""
         if self.mac_key is None:
             out = _k.decode_many(datas, now, json.loads)
-            return [self._slow(d, now) if o is SLOW else o for d, o in zip(datas, out)] if SLOW in out else out
+            return [self._slow(d, now) if o is SLOW else o for d, o in zip(datas, out)]
         return [self.decode(d, k, now) for d, k in zip(datas, keys)]
+
+    def decode_into(self, keys: list[str], raws: list[bytes], datas: list[Any], now: float,
+                    out: dict[str, Any], skip: set[bytes]) -> list[str]:
+        """Decode a batch of replies into ``out[key]`` (skipping Redis keys in ``skip``).
+
+        Returns:
+            The keys whose values were rejected (foreign, malformed or tampered).
+        """
+        if self.mac_key is None:
+            rejected, slow = _k.decode_into(keys, raws, datas, now, json.loads, out, skip)
+            for i in slow:
+                e = self._slow(datas[i], now)
+                if e is REJECT:
+                    rejected.append(keys[i])
+                elif e is not None and not (skip and raws[i] in skip):
+                    out[keys[i]] = e
+            return rejected  # type: ignore[no-any-return]
+        rejected = []
+        for k, r, d in zip(keys, raws, datas):
+            e = self.decode(d, k.encode(), now)
+            if e is REJECT:
+                rejected.append(k)
+            elif e is not None and not (skip and r in skip):
+                out[k] = e
+        return rejected
 
     def _slow(self, data: bytes, now: float) -> Any:
         """lz4-compressed payloads and unknown serializer ids."""

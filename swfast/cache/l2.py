@@ -217,16 +217,8 @@ class L2Base:
     def collect(self, node: _Node, keys: list[str], raws: list[bytes], replies: list[Any],
                 out: dict[str, tuple[Any, float | None]]) -> None:
         """Decode one node's ``MGET`` replies into ``out`` (batch decode in the kernel)."""
-        kb = [k.encode() for k in keys] if self.codec.mac_key is not None else raws
-        entries = self.codec.decode_many(replies, kb, self.clock())
-        dirty = node.dirty
-        for k, r, e in zip(keys, raws, entries):
-            if e is None:
-                continue
-            if e is REJECT:
-                self.reject(k)
-            elif not (dirty and r in dirty):
-                out[k] = e
+        for key in self.codec.decode_into(keys, raws, replies, self.clock(), out, node.dirty):
+            self.reject(key)
 
     def reject(self, key: str) -> None:
         """Count and log a value without a valid envelope."""

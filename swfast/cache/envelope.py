@@ -91,7 +91,7 @@ class Codec:
             ser, payload = SER_JSON, _json_dumps(value)
         th = self.compress_threshold
         if th is not None and len(payload) >= th:
-            import lz4.block  # type: ignore[import-untyped]
+            import lz4.block
 
             packed = lz4.block.compress(payload, store_size=True)
             if len(packed) < len(payload):
@@ -141,7 +141,7 @@ class Codec:
                     rejected.append(keys[i])
                 elif e is not None and not (skip and raws[i] in skip):
                     out[keys[i]] = e
-            return rejected  # type: ignore[no-any-return]
+            return rejected
         rejected = []
         for k, r, d in zip(keys, raws, datas):
             e = self.decode(d, k.encode(), now)

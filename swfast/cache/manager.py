@@ -36,20 +36,11 @@ from .envelope import _json_dumps
 from .pattern import KeyPattern
 from .policy import InvalidationReport, PlacementPolicy, Priority, parse_ttl
 from .analytics import TierStats
+from .manager_async import _MISS, AsyncTierMixin, _Soft
 
 log = logging.getLogger("swfast.cache.manager")
 TIER_ERRORS = REGISTRY.counter("swfast_cache_tier_errors_total", "tier operations that failed (served as misses)",
                                ("tier", "op"))
-_MISS = object()
-
-
-class _Soft:
-    """An L1 value with a soft deadline (stale-while-revalidate)."""
-
-    __slots__ = ("value", "soft")
-
-    def __init__(self, value: Any, soft: float) -> None:
-        self.value, self.soft = value, soft
 
 
 class _Flight:
@@ -70,7 +61,7 @@ def _size(value: Any) -> int:
         return 0
 
 
-class TieredCache(TierFront):
+class TieredCache(TierFront, AsyncTierMixin):
     """L1 → L2 → L3 cache with promotion, single flight and invalidation.
 
     Args:
@@ -486,75 +477,6 @@ class TieredCache(TierFront):
                 self.l1.clear()
             except Exception as exc:
                 self._err("l1", "clear", exc)
-
-    # -- asyncio ---------------------------------------------------------------------------
-    async def asmart_get(self, key: Any, loader: Callable[[], Any] | None = None, *, ttl: Any = None,
-                         default: Any = None) -> Any:
-        """Async :meth:`smart_get`: ``loader`` may be sync or async; one load per key per loop."""
-        if self.tracker is not None:
-            self.tracker.track_usage(key)
-        v = self._l1_get(key, _MISS)
-        if v is not _MISS:
-            self.l1_hits += 1
-            return v.value if type(v) is _Soft else v
-        self.stats.miss("l1")
-        fut = self._aflights.get(key)
-        if fut is None or fut.get_loop() is not asyncio.get_running_loop():
-            with self._lock:
-                token = self._token(key)
-            seconds = parse_ttl(ttl) if ttl is not None else self.default_ttl
-            fut = asyncio.ensure_future(self._aload(key, loader, seconds, token))
-            fut.add_done_callback(functools.partial(self._adone, key))
-            self._aflights[key] = fut
-        value = await asyncio.shield(fut)
-        return default if value is _MISS else value
-
-    def _adone(self, key: Any, fut: asyncio.Future[Any]) -> None:
-        if not fut.cancelled():
-            fut.exception()  # retrieved here; waiters re-raise it
-        with self._lock:
-            if self._aflights.get(key) is fut:
-                del self._aflights[key]
-            self._release(key)
-
-    async def _aload(self, key: Any, loader: Callable[[], Any] | None, ttl: float | None,
-                     token: tuple[int, int]) -> Any:
-        found = None
-        if self.al2 is not None:
-            try:
-                entry = await self.al2.get_entry(key)
-            except Exception as exc:
-                self._err("l2", "get", exc)
-                entry = None
-            if entry is not None:
-                found = (entry[0], entry[1], "l2")
-        if found is None and (self.l3 is not None or (self.l2 is not None and self.al2 is None)):
-            found = await asyncio.to_thread(self._lower, key)
-        if found is not None:
-            self.stats.hit(found[2])
-            if found[2] == "l2":
-                self._store_loaded(key, None, None, token, found)  # L1 only: no I/O
-            else:
-                await asyncio.to_thread(self._store_loaded, key, None, None, token, found)
-            return found[0]
-        if loader is None:
-            return _MISS
-        value = loader()
-        if inspect.isawaitable(value):
-            value = await value
-        self.stats.loads += 1
-        await asyncio.to_thread(self._store_loaded, key, value, ttl, token, None)
-        return value
-
-    async def asmart_set(self, key: Any, value: Any, ttl: Any = None, *, priority: Priority = "normal",
-                         tiers: Sequence[str] | None = None) -> tuple[str, ...]:
-        """Async :meth:`smart_set` (the tier writes run in a worker thread)."""
-        return await asyncio.to_thread(self.smart_set, key, value, ttl, priority=priority, tiers=tiers)
-
-    async def ainvalidate(self, key: Any) -> InvalidationReport:
-        """Async :meth:`invalidate`: local L1 is dropped before the first await."""
-        self.drop_local([key])
-        return await asyncio.to_thread(self.batch_invalidate, [key])
 
     def cached(self, key: str | Callable[..., str] | None = None, *, ttl: Any = None) -> Callable[[Any], Any]:
         """Decorator memoizing a sync or async function through this cache (see :mod:`.memoize`)."""

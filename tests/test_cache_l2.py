@@ -154,6 +154,29 @@ def test_rebalance_moves_keys_to_new_owner(redis_client, redis_server, second_re
     assert 0 < redis.Redis(port=second_redis.port).pttl(next(iter(redis.Redis(port=second_redis.port).scan_iter()))) <= 500_000
 
 
+def test_add_and_remove_node_migrate_keys(redis_client, redis_server, second_redis) -> None:  # type: ignore[no-untyped-def]
+    import redis
+
+    other = redis.Redis(port=second_redis.port)
+    other.flushall()
+    u1, u2 = f"redis://127.0.0.1:{redis_server.port}/0", f"redis://127.0.0.1:{second_redis.port}/0"
+    c = DistributedCache(u1)
+    items = {f"m{i}": i for i in range(2000)}
+    c.set_many(items, ttl=300)
+    report = c.add_node(u2)
+    assert report is not None and report.failed == {} and 700 < report.moved < 1300
+    assert other.dbsize() == report.moved
+    assert {k: v for k, (v, _) in c.get_many(list(items)).items()} == items
+    on_second = other.dbsize()
+    report = c.remove_node(u1)
+    assert report is not None and report.moved == 2000 - on_second and redis_client.dbsize() == 0
+    assert other.dbsize() == 2000
+    assert {k: v for k, (v, _) in c.get_many(list(items)).items()} == items
+    with pytest.raises(ValueError, match="last node"):
+        c.remove_node(u2)
+    c.close()
+
+
 def _bounded(fn, *a):  # type: ignore[no-untyped-def]
     t = time.perf_counter()
     out = fn(*a)

@@ -28,7 +28,7 @@ from ..errors import CacheValueTooLarge, ConfigurationError
 from ..monitoring.metrics import REGISTRY
 from .envelope import REJECT, Codec
 from .pattern import KeyPattern
-from .ring import Distribution
+from .ring import Distribution, RebalanceReport
 
 log = logging.getLogger("swfast.cache.l2")
 ERRORS = REGISTRY.counter("swfast_cache_l2_errors_total", "L2 (Redis) calls that failed", ("node", "op"))
@@ -169,6 +169,7 @@ class L2Base:
         self.nodes = {u: _Node(u, _client(u, timeout, self._asyncio), FaultGate(u, trip_after, reset_timeout, monotonic))
                       for u in urls}
         self._single = self.nodes[urls[0]] if len(urls) == 1 else None
+        self._gate_args = (trip_after, reset_timeout, monotonic)
 
     # -- helpers shared with the asyncio tier ---------------------------------------------
     def rkey(self, key: str) -> bytes:
@@ -399,6 +400,36 @@ class DistributedCache(L2Base):
             node.dirty.difference_update(dirty)
             out[node.name] = len(dirty)
         return out
+
+    def add_node(self, url: str, weight: float = 1.0, *, migrate: bool = True) -> RebalanceReport | None:
+        """Add a Redis node to the ring; with ``migrate`` move the keys it now owns onto it."""
+        if url in self.nodes:
+            raise ConfigurationError("url", f"{url} is already a node")
+        self.nodes[url] = _Node(url, _client(url, self.timeout, self._asyncio),
+                                FaultGate(url, self._gate_args[0], self._gate_args[1], self._gate_args[2]))
+        self.distribution.ring.add(url, weight)
+        self._single = None
+        return self._migrate(self.clients()) if migrate else None
+
+    def remove_node(self, url: str, *, migrate: bool = True) -> RebalanceReport | None:
+        """Take a node off the ring; with ``migrate`` (and the node alive) move its keys to their new owners."""
+        if url not in self.nodes or len(self.nodes) == 1:
+            raise ConfigurationError("url", f"{url} is not a removable node (the last node stays)")
+        self.distribution.ring.remove(url)
+        node = self.nodes.pop(url)
+        if len(self.nodes) == 1:
+            self._single = next(iter(self.nodes.values()))
+        try:
+            return self._migrate({**self.clients(), url: node.client}) if migrate else None
+        finally:
+            node.client.close()
+
+    def _migrate(self, clients: dict[str, Any]) -> RebalanceReport:
+        report = self.distribution.rebalance(clients, match=KeyPattern("*").redis(self.namespace))
+        if report.failed:
+            log.error("rebalance left keys in place (served as misses): %s",
+                      {k: len(v) for k, v in report.failed.items()})
+        return report
 
     def clients(self) -> dict[str, Any]:
         """Node name to redis-py client, for :meth:`Distribution.rebalance`."""

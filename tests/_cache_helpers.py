@@ -161,3 +161,52 @@ class DictL1:
 
     def stats(self) -> dict[str, Any]:
         return {"size": len(self.data)}
+
+
+def _cluster_port() -> int:
+    """A free port <= 55535 whose cluster bus port (+10000) is free too."""
+    for _ in range(200):
+        with socket.socket() as a:
+            a.bind(("127.0.0.1", 0))
+            port = a.getsockname()[1]
+        if port > 55535:
+            continue
+        try:
+            with socket.socket() as a, socket.socket() as b:
+                a.bind(("127.0.0.1", port))
+                b.bind(("127.0.0.1", port + 10000))
+        except OSError:
+            continue
+        return int(port)
+    raise RuntimeError("no free port pair for a cluster node")
+
+
+def start_cluster(n: int = 3, timeout: float = 20.0) -> list[Any]:
+    """Start ``n`` redis-servers in cluster mode and join them into one cluster (slots split evenly)."""
+    import redis
+    from _servers import start_redis
+
+    servers: list[Any] = []
+    try:
+        for _ in range(n):
+            servers.append(start_redis(_cluster_port(),
+                                       extra_args=("--cluster-enabled", "yes", "--cluster-node-timeout", "2000")))
+        clients = [redis.Redis(port=s.port) for s in servers]
+        per = 16384 // n
+        for i, c in enumerate(clients):
+            hi = 16384 if i == n - 1 else (i + 1) * per
+            c.execute_command("CLUSTER", "ADDSLOTS", *range(i * per, hi))
+        for c in clients[1:]:
+            c.execute_command("CLUSTER", "MEET", "127.0.0.1", servers[0].port)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            infos = [c.execute_command("CLUSTER", "INFO") for c in clients]
+            if all(b"cluster_state:ok" in (i if isinstance(i, bytes) else str(i).encode()) for i in infos) and \
+                    all(len(c.execute_command("CLUSTER", "NODES").splitlines()) == n for c in clients):
+                return servers
+            time.sleep(0.05)
+        raise RuntimeError("redis cluster did not reach cluster_state:ok")
+    except BaseException:
+        for s in servers:
+            s.stop()
+        raise

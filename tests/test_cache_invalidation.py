@@ -38,7 +38,7 @@ def pair(redis_client, redis_url) -> Iterator[tuple[TieredCache, TieredCache]]: 
     for _ in range(2):
         l2 = DistributedCache(redis_url, timeout=0.5)
         m = TieredCache(l1=L1Cache(10_000), l2=l2, l1_ttl=300)
-        bus = InvalidationBus(m, redis_url, ping_interval=0.2)
+        bus = InvalidationBus(m, redis_url, ping_interval=1.0)
         assert bus.connected.wait(5)
         made.append(m)
     yield made[0], made[1]
@@ -125,7 +125,7 @@ _CHILD = textwrap.dedent("""
     from swfast.cache.invalidation import InvalidationBus
     url = sys.argv[1]
     m = TieredCache(l1=L1Cache(10_000), l2=DistributedCache(url, timeout=0.5), l1_ttl=300)
-    bus = InvalidationBus(m, url, ping_interval=0.5)
+    bus = InvalidationBus(m, url, ping_interval=1.0)
     bus.connected.wait(5)
     print("ready", flush=True)
     for line in sys.stdin:

@@ -320,3 +320,41 @@ async def test_async_refused_is_bounded() -> None:
     assert await c.set_many({"a": 1}) == ["a"]
     assert time.perf_counter() - t < 0.5
     await c.close()
+
+
+def test_redis_cluster_url_shards_by_slot() -> None:
+    import redis
+
+    from _cache_helpers import start_cluster
+
+    servers = start_cluster(3)
+    try:
+        c = DistributedCache(f"redis://127.0.0.1:{servers[0].port}/0", cluster=True, timeout=1.0)
+        items = {f"c{i}": {"i": i} for i in range(300)}
+        assert c.set_many(items, ttl=60) == []
+        sizes = [redis.Redis(port=s.port).dbsize() for s in servers]
+        assert sum(sizes) == 300 and min(sizes) > 50  # the cluster sharded them
+        assert {k: v for k, (v, _) in c.get_many(list(items)).items()} == items
+        assert c.distributed_get("c7") == {"i": 7}
+        c.set_many({"user:[1]a": 1, "user:[1]b": 2, "user:1c": 3})
+        assert c.delete_matching(KeyPattern("user:[1]*")) == (2, [])
+        assert c.delete([f"c{i}" for i in range(300)]) == {}
+        assert sum(redis.Redis(port=s.port).dbsize() for s in servers) == 1
+        with pytest.raises(ValueError, match="Cluster"):
+            c.add_node("redis://127.0.0.1:1/0")
+        c.close()
+
+        async def async_side() -> None:
+            a = AsyncDistributedCache(f"redis://127.0.0.1:{servers[1].port}/0", cluster=True, timeout=1.0)
+            assert await a.set_many({f"a{i}": i for i in range(100)}) == []
+            got = await a.get_many([f"a{i}" for i in range(100)])
+            assert {k: v for k, (v, _) in got.items()} == {f"a{i}": i for i in range(100)}
+            assert await a.delete([f"a{i}" for i in range(100)]) == {}
+            await a.close()
+
+        asyncio.run(async_side())
+        with pytest.raises(ValueError, match="one URL"):
+            DistributedCache(["redis://a:1", "redis://b:2"], cluster=True)
+    finally:
+        for s in servers:
+            s.stop()

@@ -105,20 +105,25 @@ class _Node:
         self.dirty: set[bytes] = set()
 
 
-def _client(url: str, timeout: float, asyncio: bool = False) -> Any:
+def _client(url: str, timeout: float, asyncio: bool = False, cluster: bool = False) -> Any:
     import redis
     from redis.backoff import NoBackoff
 
+    kw: dict[str, Any] = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
     if asyncio:
         import redis.asyncio as aredis
         from redis.asyncio.retry import Retry as ARetry
 
-        return aredis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout,
-                                     retry=ARetry(NoBackoff(), 0))
+        if cluster:
+            from redis.asyncio.cluster import RedisCluster as ACluster
+
+            return ACluster.from_url(url, retry=ARetry(NoBackoff(), 0), **kw)
+        return aredis.Redis.from_url(url, retry=ARetry(NoBackoff(), 0), **kw)
     from redis.retry import Retry
 
-    return redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout,
-                                retry=Retry(NoBackoff(), 0))
+    if cluster:
+        return redis.RedisCluster.from_url(url, retry=Retry(NoBackoff(), 0), **kw)
+    return redis.Redis.from_url(url, retry=Retry(NoBackoff(), 0), **kw)
 
 
 class L2Base:
@@ -126,6 +131,8 @@ class L2Base:
 
     Args:
         urls: Redis URLs (``redis://host:port/db``); each is a node on the ring, named by its URL.
+            With ``cluster=True``, one URL of a Redis Cluster: the cluster shards by hash slot
+            (redis-py's ``RedisCluster``) and the ring is not used.
         namespace: prefix of every Redis key this cache writes (keeps other data untouched).
         timeout: bound in seconds on connecting and on each reply.
         mac_key: optional shared secret; values then carry a MAC every process checks.
@@ -136,6 +143,7 @@ class L2Base:
         reset_timeout: seconds before an open gate lets a probe through.
         clock: wall clock in Unix seconds, for expiry stamps in envelopes.
         monotonic: clock for the fault gates.
+        cluster: treat ``urls`` as one Redis Cluster entry point.
     """
 
     _asyncio = False
@@ -154,8 +162,11 @@ class L2Base:
         reset_timeout: float = 1.0,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
+        cluster: bool = False,
     ) -> None:
         urls = [urls] if isinstance(urls, str) else list(urls)
+        if cluster and len(urls) != 1:
+            raise ConfigurationError("urls", "with cluster=True give one URL of the cluster")
         if not urls:
             raise ConfigurationError("urls", "give at least one redis:// URL")
         if not timeout > 0:
@@ -166,8 +177,9 @@ class L2Base:
         self.max_key_bytes = max_key_bytes
         self.clock = clock
         self.distribution = Distribution(urls)
-        self.nodes = {u: _Node(u, _client(u, timeout, self._asyncio), FaultGate(u, trip_after, reset_timeout, monotonic))
-                      for u in urls}
+        self.cluster = cluster
+        self.nodes = {u: _Node(u, _client(u, timeout, self._asyncio, cluster),
+                               FaultGate(u, trip_after, reset_timeout, monotonic)) for u in urls}
         self._single = self.nodes[urls[0]] if len(urls) == 1 else None
         self._gate_args = (trip_after, reset_timeout, monotonic)
 
@@ -288,7 +300,7 @@ class DistributedCache(L2Base):
             if not node.gate.allow():
                 continue
             try:
-                replies = node.client.mget(rs)
+                replies = node.client.mget_nonatomic(rs) if self.cluster else node.client.mget(rs)
             except Exception as exc:
                 self.failed(node, "get", exc)
                 continue
@@ -403,8 +415,8 @@ class DistributedCache(L2Base):
 
     def add_node(self, url: str, weight: float = 1.0, *, migrate: bool = True) -> RebalanceReport | None:
         """Add a Redis node to the ring; with ``migrate`` move the keys it now owns onto it."""
-        if url in self.nodes:
-            raise ConfigurationError("url", f"{url} is already a node")
+        if url in self.nodes or self.cluster:
+            raise ConfigurationError("url", f"{url} is already a node (or this is a Redis Cluster: it reshards itself)")
         self.nodes[url] = _Node(url, _client(url, self.timeout, self._asyncio),
                                 FaultGate(url, self._gate_args[0], self._gate_args[1], self._gate_args[2]))
         self.distribution.ring.add(url, weight)

@@ -45,7 +45,7 @@ class AsyncDistributedCache(L2Base):
             if not node.gate.allow():
                 continue
             try:
-                replies = await node.client.mget(rs)
+                replies = await (node.client.mget_nonatomic(rs) if self.cluster else node.client.mget(rs))
             except Exception as exc:
                 self.failed(node, "get", exc)
                 continue

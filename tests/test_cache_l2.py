@@ -294,7 +294,12 @@ async def test_cancelled_read_never_crosses_talk(redis_client, redis_server, sin
     crosstalk = 0
     try:
         for i in range(1000):
-            task = asyncio.ensure_future(c.get_many(["foo", "baz"]) if i % 4 == 3 else c.distributed_get("foo"))
+            op = i % 4
+            task = asyncio.ensure_future(
+                c.get_many(["foo", "baz"]) if op == 3
+                else c.set_many({"tmp": "x", "tmp2": "y"}) if op == 2  # a pipeline
+                else c.distributed_get("foo")
+            )
             await asyncio.sleep(0.001 if i % 2 else 0)
             task.cancel()
             try:

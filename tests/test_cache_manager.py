@@ -284,6 +284,25 @@ def test_stale_while_revalidate(tiers, clock) -> None:  # type: ignore[no-untype
     assert m.smart_get("w") == "v2"
 
 
+async def test_stale_while_revalidate_async(tiers, clock) -> None:  # type: ignore[no-untyped-def]
+    m = _mgr(tiers, clock, l1_ttl=100, soft_ttl=10)
+    m.smart_set("w", "v1", ttl=100)
+    clock.t += 11
+    calls = []
+
+    async def refresh() -> str:
+        calls.append(1)
+        return "v2"
+
+    assert await m.asmart_get("w", refresh) == "v1"
+    assert await m.asmart_get("w", refresh) == "v1"  # one refresh at a time
+    for _ in range(200):
+        if m.l1.fast_get("w") is not None and await m.asmart_get("w") == "v2":
+            break
+        await asyncio.sleep(0.005)
+    assert await m.asmart_get("w") == "v2" and calls == [1]
+
+
 def test_batch_invalidate_reports_down_node(redis_client, redis_url, tmp_path, clock) -> None:  # type: ignore[no-untyped-def]
     down = f"redis://127.0.0.1:{free_port()}/0"
     l2 = DistributedCache([redis_url, down], timeout=0.05, trip_after=1000, clock=clock)

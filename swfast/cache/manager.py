@@ -119,6 +119,7 @@ class TieredCache(TierFront, AsyncTierMixin):
         self._gens: dict[Any, int] = {}
         self._epoch = 0
         self._refreshing: set[Any] = set()
+        self._tasks: set[asyncio.Future[Any]] = set()
         self._l1_get = l1.fast_get
 
     # -- tier helpers (every tier failure is a counted miss) -------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+import logging
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from .policy import InvalidationReport, Priority, parse_ttl
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 
     from .analytics import TierStats
 
+log = logging.getLogger("swfast.cache.manager")
 _MISS: Any = object()  # the manager's miss sentinel (shared with manager.py)
 
 
@@ -45,6 +47,9 @@ class AsyncTierMixin:
         default_ttl: float | None
         _lock: threading.Lock
         _aflights: dict[Any, asyncio.Future[Any]]
+        _refreshing: set[Any]
+        _tasks: set[asyncio.Future[Any]]
+        monotonic: Callable[[], float]
 
         def _token(self, key: Any) -> tuple[int, int]: ...
         def _release(self, key: Any) -> None: ...
@@ -62,10 +67,18 @@ class AsyncTierMixin:
         """Async :meth:`smart_get`: ``loader`` may be sync or async; one load per key per loop."""
         if self.tracker is not None:
             self.tracker.track_usage(key)
-        v = self._l1_get(key, _MISS)
+        try:
+            v = self._l1_get(key, _MISS)
+        except Exception as exc:
+            self._err("l1", "get", exc)
+            v = _MISS
         if v is not _MISS:
             self.l1_hits += 1
-            return v.value if type(v) is _Soft else v
+            if type(v) is _Soft:
+                if loader is not None and v.soft <= self.monotonic():
+                    self._arefresh(key, loader, ttl)
+                return v.value
+            return v
         self.stats.miss("l1")
         fut = self._aflights.get(key)
         if fut is None or fut.get_loop() is not asyncio.get_running_loop():
@@ -77,6 +90,33 @@ class AsyncTierMixin:
             self._aflights[key] = fut
         value = await asyncio.shield(fut)
         return default if value is _MISS else value
+
+    def _arefresh(self, key: Any, loader: Callable[[], Any], ttl: Any) -> None:
+        """Start one background refresh of a soft-expired key (stale-while-revalidate)."""
+        with self._lock:
+            if key in self._refreshing:
+                return
+            self._refreshing.add(key)
+            token = self._token(key)
+
+        async def run() -> None:
+            try:
+                value = loader()
+                if inspect.isawaitable(value):
+                    value = await value
+                self.stats.loads += 1
+                seconds = parse_ttl(ttl) if ttl is not None else self.default_ttl
+                await asyncio.to_thread(self._store_loaded, key, value, seconds, token, None)
+            except Exception as exc:
+                log.warning("background refresh of %r failed; the stale value stays until its TTL: %s", key, exc)
+            finally:
+                with self._lock:
+                    self._refreshing.discard(key)
+                    self._release(key)
+
+        task = asyncio.ensure_future(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _adone(self, key: Any, fut: asyncio.Future[Any]) -> None:
         if not fut.cancelled():

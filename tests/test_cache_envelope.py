@@ -70,6 +70,19 @@ def test_decode_into(impl) -> None:  # type: ignore[no-untyped-def]
         k.decode_into(keys, raws, replies[:2], 0.0, json.loads, {}, set())
 
 
+def test_pack_matches_layout(impl) -> None:  # type: ignore[no-untyped-def]
+    from swfast._native import _envelope_py
+
+    k = impl.load("envelope")
+    assert k.pack(1, 5000, b"abc", None, b"") == _env(1, 5000, b"abc")
+    key = os.urandom(32)
+    packed = k.pack(2, 2**63, b"[1]", key, b"kk")
+    assert packed == _envelope_py.pack(2, 2**63, b"[1]", key, b"kk")
+    assert packed[-16:] == k.mac(key, b"kk", packed[:-16])
+    with pytest.raises(ValueError, match="mac_key"):
+        k.pack(1, 0, b"", b"short", b"")
+
+
 def test_prefix_keys(impl) -> None:  # type: ignore[no-untyped-def]
     k = impl.load("envelope")
     assert k.prefix_keys("ns:", ["a", "é"], 100) == ([b"ns:a", "ns:é".encode()], -1)

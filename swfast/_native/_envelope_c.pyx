@@ -84,6 +84,27 @@ def mac(bytes mac_key, bytes key, bytes body):
     return _mac(mac_key, key, <const uint8_t *>PyBytes_AS_STRING(body), PyBytes_GET_SIZE(body))
 
 
+def pack(int ser, uint64_t exp_ms, bytes payload, mac_key, bytes key):
+    """Header + payload (+ 16-byte MAC when ``mac_key`` is a 32-byte key), in one allocation."""
+    cdef Py_ssize_t n = PyBytes_GET_SIZE(payload)
+    cdef Py_ssize_t extra = 0 if mac_key is None else MAC_SIZE
+    cdef bytes out = PyBytes_FromStringAndSize(NULL, HEADER + n + extra)
+    cdef uint8_t *p = <uint8_t *>PyBytes_AS_STRING(out)
+    cdef bytes tag
+    cdef int i
+    if mac_key is not None and PyBytes_GET_SIZE(<bytes>mac_key) != 32:
+        raise ValueError("mac_key: must be 32 bytes")
+    p[0] = VERSION
+    p[1] = ser & 0xFF
+    for i in range(8):
+        p[2 + i] = (exp_ms >> (8 * (7 - i))) & 0xFF
+    memcpy(p + HEADER, PyBytes_AS_STRING(payload), n)
+    if mac_key is not None:
+        tag = _mac(<bytes>mac_key, key, p, HEADER + n)
+        memcpy(p + HEADER + n, PyBytes_AS_STRING(tag), MAC_SIZE)
+    return out
+
+
 def decode_mac(data, bytes mac_key, bytes key, double now, json_loads):
     """:func:`decode` for MAC-carrying data: :data:`REJECT` unless the trailing tag verifies."""
     cdef Py_ssize_t n

@@ -60,6 +60,14 @@ def mac(mac_key: bytes, key: bytes, body: bytes) -> bytes:
     return siphash24(mac_key[:16], msg).to_bytes(8, "little") + siphash24(mac_key[16:], msg).to_bytes(8, "little")
 
 
+def pack(ser: int, exp_ms: int, payload: bytes, mac_key: bytes | None, key: bytes) -> bytes:
+    """Header + payload (+ 16-byte MAC when ``mac_key`` is a 32-byte key), in one allocation."""
+    if mac_key is not None and len(mac_key) != 32:
+        raise ValueError("mac_key: must be 32 bytes")
+    body = bytes([VERSION, ser & 0xFF]) + exp_ms.to_bytes(8, "big") + payload
+    return body if mac_key is None else body + mac(mac_key, key, body)
+
+
 def decode_mac(data: bytes | None, mac_key: bytes, key: bytes, now: float, json_loads: Callable[[bytes], Any]) -> Any:
     """:func:`decode` for MAC-carrying data: :data:`REJECT` unless the trailing tag verifies."""
     if data is None:
@@ -171,4 +179,4 @@ def prefix_keys(namespace: str, keys: Iterable[Any], max_bytes: int) -> tuple[li
     return out, -1
 
 
-__all__ = ["REJECT", "SLOW", "decode", "decode_mac", "decode_into", "decode_many", "mac", "prefix_keys", "siphash24"]
+__all__ = ["REJECT", "SLOW", "decode", "decode_mac", "decode_into", "decode_many", "mac", "pack", "prefix_keys", "siphash24"]

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import struct
 from typing import Any, Final
 
 from .._native import envelope as _k
@@ -30,8 +29,7 @@ SER_BYTES: Final = 0
 SER_STR: Final = 1
 SER_JSON: Final = 2
 _LZ4: Final = 0x80
-_HEAD = struct.Struct(">BBQ")
-HEADER_SIZE: Final = _HEAD.size
+HEADER_SIZE: Final = 10
 MAC_SIZE: Final = 16
 
 
@@ -97,9 +95,7 @@ class Codec:
             if len(packed) < len(payload):
                 ser, payload = ser | _LZ4, packed
         exp = 0 if expires_at is None else max(1, int(expires_at * 1000))
-        body = _HEAD.pack(VERSION, ser, exp) + payload
-        if self._sip is not None:
-            body += _k.mac(self._sip, key, body)
+        body = _k.pack(ser, exp, payload, self._sip, key)
         if len(body) > self.max_value_bytes:
             raise CacheValueTooLarge(
                 f"value: {len(body)} bytes encoded exceeds max_value_bytes={self.max_value_bytes}; "

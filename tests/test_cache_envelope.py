@@ -16,7 +16,7 @@ def _env(ser: int, exp_ms: int, payload: bytes) -> bytes:
 
 
 def test_siphash_reference_vector(impl) -> None:  # type: ignore[no-untyped-def]
-    k = impl.load("envelope")
+    k = impl.load("cacheval")
     assert k.siphash24(bytes(range(16)), bytes(range(15))) == 0xA129CA6149BE45E5
     assert k.siphash24(bytes(range(16)), b"") == 0x726FDB47DD0E0E31
     with pytest.raises(ValueError, match="key16"):
@@ -24,7 +24,7 @@ def test_siphash_reference_vector(impl) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_decode_formats_and_markers(impl) -> None:  # type: ignore[no-untyped-def]
-    k = impl.load("envelope")
+    k = impl.load("cacheval")
     assert k.decode(_env(0, 0, b"\x00raw"), 0.0, json.loads) == (b"\x00raw", None)
     assert k.decode(_env(1, 0, "é".encode()), 0.0, json.loads) == ("é", None)
     assert k.decode(_env(2, 5000, b'{"a":[1,null]}'), 4.0, json.loads) == ({"a": [1, None]}, 5.0)
@@ -40,13 +40,13 @@ def test_decode_formats_and_markers(impl) -> None:  # type: ignore[no-untyped-de
 
 
 def test_mac_and_tamper(impl) -> None:  # type: ignore[no-untyped-def]
-    from swfast._native import _envelope_py
+    from swfast._native import _cacheval_py
 
-    k = impl.load("envelope")
+    k = impl.load("cacheval")
     key = os.urandom(32)
     body = _env(1, 0, b"secret")
     tag = k.mac(key, b"user:1", body)
-    assert tag == _envelope_py.mac(key, b"user:1", body) and len(tag) == 16
+    assert tag == _cacheval_py.mac(key, b"user:1", body) and len(tag) == 16
     assert k.decode_mac(body + tag, key, b"user:1", 0.0, json.loads) == ("secret", None)
     assert k.decode_mac(body + tag, key, b"user:2", 0.0, json.loads) is k.REJECT  # tag binds the key
     flipped = bytearray(body + tag)
@@ -57,7 +57,7 @@ def test_mac_and_tamper(impl) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_decode_into(impl) -> None:  # type: ignore[no-untyped-def]
-    k = impl.load("envelope")
+    k = impl.load("cacheval")
     keys = ["a", "b", "c", "d", "e", "f"]
     raws = [x.encode() for x in keys]
     replies = [_env(1, 0, b"A"), None, b"junk", _env(0x81, 0, b"lz"), _env(1, 0, b"E"), _env(1, 1000, b"old")]
@@ -71,20 +71,20 @@ def test_decode_into(impl) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_pack_matches_layout(impl) -> None:  # type: ignore[no-untyped-def]
-    from swfast._native import _envelope_py
+    from swfast._native import _cacheval_py
 
-    k = impl.load("envelope")
+    k = impl.load("cacheval")
     assert k.pack(1, 5000, b"abc", None, b"") == _env(1, 5000, b"abc")
     key = os.urandom(32)
     packed = k.pack(2, 2**63, b"[1]", key, b"kk")
-    assert packed == _envelope_py.pack(2, 2**63, b"[1]", key, b"kk")
+    assert packed == _cacheval_py.pack(2, 2**63, b"[1]", key, b"kk")
     assert packed[-16:] == k.mac(key, b"kk", packed[:-16])
     with pytest.raises(ValueError, match="mac_key"):
         k.pack(1, 0, b"", b"short", b"")
 
 
 def test_prefix_keys(impl) -> None:  # type: ignore[no-untyped-def]
-    k = impl.load("envelope")
+    k = impl.load("cacheval")
     assert k.prefix_keys("ns:", ["a", "é"], 100) == ([b"ns:a", "ns:é".encode()], -1)
     assert k.prefix_keys("ns:", ["a", 5, "b"], 100)[1] == 1
     assert k.prefix_keys("ns:", ["a", "b" * 98], 100)[1] == 1

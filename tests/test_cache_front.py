@@ -108,7 +108,7 @@ def test_invalidation_landing_before_the_read_reply_caches_nothing() -> None:
     assert not m.l1.check_vitality("k")
 
 
-@pytest.mark.parametrize("kernel", ["ring", "sketch", "envelope", "front"])
+@pytest.mark.parametrize("kernel", ["ring", "sketch", "cacheval", "front"])
 def test_compiled_kernels_loaded(kernel: str) -> None:
     import importlib
 

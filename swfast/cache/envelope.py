@@ -20,8 +20,8 @@ import hashlib
 import json
 from typing import Any, Final
 
-from .._native import envelope as _k
-from .._native.envelope import REJECT, SLOW
+from .._native import cacheval as _k
+from .._native.cacheval import REJECT, SLOW
 from ..errors import CacheValueTooLarge, ConfigurationError, describe_type
 
 VERSION: Final = 0xA5

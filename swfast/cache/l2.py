@@ -23,7 +23,7 @@ import logging
 import time
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from .._native import envelope as _k
+from .._native import cacheval as _k
 from ..errors import CacheValueTooLarge, ConfigurationError
 from ..monitoring.metrics import REGISTRY
 from .envelope import REJECT, Codec

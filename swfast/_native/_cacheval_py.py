@@ -1,4 +1,4 @@
-"""Pure-Python twin of the envelope kernel (``_envelope_c.pyx``): same results, same markers.
+"""Pure-Python twin of the cache value-envelope kernel (``_cacheval_c.pyx``): same results, same markers.
 
 Layout: byte 0 version ``0xA5``, byte 1 serializer id (bit 7 = lz4), bytes 2-9 big-endian expiry
 in Unix milliseconds (0 = none), then the payload. Serializers 0 (bytes) and 1 (UTF-8 str) are

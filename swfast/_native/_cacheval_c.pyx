@@ -1,5 +1,5 @@
 # cython: freethreading_compatible = False
-"""Compiled envelope kernel: header parsing and batch decode; twin is ``_envelope_py.py``.
+"""Compiled cache value-envelope kernel: header parsing and batch decode; twin is ``_cacheval_py.py``.
 
 Layout (see ``swfast.cache.envelope``): byte 0 version ``0xA5``, byte 1 serializer id with bit 7
 for lz4, bytes 2-9 big-endian expiry in Unix milliseconds (0 = none), then the payload (and a

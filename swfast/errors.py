@@ -127,12 +127,79 @@ class PermissionDenied(SecurityError, PermissionError):
     """The subject lacks the permission."""
 
 
+class UnsupportedVersion(IntegrityError):
+    """An envelope or token carries a format version this build does not know."""
+
+
+class UnknownKeyId(KeyNotFound, IntegrityError):
+    """A ciphertext or token names a key id absent from the key ring (unknown or retired).
+
+    Attributes:
+        key_id: the key id that was looked up.
+    """
+
+    def __init__(self, key_id: object, message: str = "") -> None:
+        super().__init__(message or f"key id {key_id!r} is not in the key ring (unknown or retired)")
+        self.key_id = key_id
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class KeyExhausted(SecurityError, RuntimeError):
+    """A key reached its usage limit (2**32 AES-GCM encryptions); rotate the key ring."""
+
+
+class TokenRevoked(InvalidToken):
+    """The token (or its refresh family) was revoked."""
+
+
+class TokenReuseDetected(TokenRevoked):
+    """A rotated refresh token was presented again; its whole family is now revoked."""
+
+
+class AccountLocked(AuthenticationError):
+    """Too many failed attempts: the user is throttled until ``retry_after`` seconds pass.
+
+    Attributes:
+        retry_after: seconds until attempts are accepted again.
+    """
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class SessionExpired(AuthenticationError):
+    """The session is unknown, revoked, or past its idle or absolute timeout."""
+
+
+class UnknownAuthMethod(SecurityError, LookupError):
+    """No authentication method is registered under that name."""
+
+
+class RoleCycleError(SecurityError, ValueError):
+    """A role inheritance would create a cycle (roles form a partial order)."""
+
+
 class MessagingError(SwfastError):
     """Base of messaging errors."""
 
 
 class ResourceError(SwfastError):
     """Base of resource-management errors."""
+
+
+class ShapeError(SwfastError, ValueError):
+    """An array is empty or array shapes do not fit together.
+
+    Attributes:
+        shapes: the offending shapes, in argument order.
+    """
+
+    def __init__(self, message: str, *, shapes: tuple[tuple[int, ...], ...] = ()) -> None:
+        super().__init__(message)
+        self.shapes = shapes
 
 
 def describe_type(value: object) -> str:
@@ -143,6 +210,7 @@ def describe_type(value: object) -> str:
 
 
 __all__ = [
+    "AccountLocked",
     "AuthenticationError",
     "CacheError",
     "CacheKeyError",
@@ -151,6 +219,7 @@ __all__ = [
     "ConfigurationError",
     "IntegrityError",
     "InvalidToken",
+    "KeyExhausted",
     "KeyNotFound",
     "MessagingError",
     "PermissionDenied",
@@ -158,10 +227,18 @@ __all__ = [
     "ResilienceError",
     "ResourceError",
     "RetryError",
+    "RoleCycleError",
     "SchemaError",
     "SecurityError",
     "ServiceUnavailable",
+    "SessionExpired",
+    "ShapeError",
     "SwfastError",
+    "TokenReuseDetected",
+    "TokenRevoked",
+    "UnknownAuthMethod",
+    "UnknownKeyId",
+    "UnsupportedVersion",
     "ValidationError",
     "describe_type",
 ]

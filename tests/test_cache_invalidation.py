@@ -167,3 +167,27 @@ def test_other_process_l1_dropped_quickly(redis_client, redis_url) -> None:  # t
     p99 = delays[int(len(delays) * 0.99) - 1]
     print(f"cross-process invalidation delay: median {delays[len(delays) // 2] * 1e3:.2f} ms, p99 {p99 * 1e3:.2f} ms")
     assert max(delays) < 5.0  # every invalidation arrived (the child gives up after 5 s)
+
+
+def test_tracking_on_every_l2_node(redis_client, redis_server) -> None:  # type: ignore[no-untyped-def]
+    import redis
+
+    second = start_redis()
+    try:
+        urls = [f"redis://127.0.0.1:{redis_server.port}/0", f"redis://127.0.0.1:{second.port}/0"]
+        l2 = DistributedCache(urls, timeout=0.5)
+        m = TieredCache(l1=L1Cache(10_000), l2=l2, l1_ttl=300)
+        bus = InvalidationBus(m, urls, ping_interval=1.0)
+        assert bus.connected.wait(5)
+        key = next(f"n{i}" for i in range(100) if l2.distribution.node_for(l2.rkey(f"n{i}")) == urls[1])
+        m.smart_set(key, "v1", ttl=100)
+        _warm(m, key)
+        redis.Redis(port=second.port).set(l2.rkey(key), b"foreign")  # a write on the second node
+        assert _until(lambda: not m.l1.check_vitality(key))
+        m.l1.fast_set("local", 1)
+        second.kill()  # losing any node's invalidation link flushes L1
+        assert _until(lambda: len(m.l1) == 0) and _until(lambda: not bus.connected.is_set())
+        m.close()
+        l2.close()
+    finally:
+        second.stop()

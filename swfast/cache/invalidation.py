@@ -1,17 +1,20 @@
 """Cross-process L1 invalidation through Redis: pub/sub plus ``CLIENT TRACKING`` (Redis ≥ 6).
 
-One background thread holds two raw connections to one Redis node:
+One background thread per Redis node (every L2 node; the first also carries the channel) holds
+two raw connections:
 
-* a *listener* subscribed to ``__redis__:invalidate`` and to this cache's channel;
+* a *listener* subscribed to ``__redis__:invalidate`` (and, on the first node, to this cache's
+  channel);
 * a *control* connection that ran ``CLIENT TRACKING on REDIRECT <listener> BCAST PREFIX
   <namespace>``, so Redis itself reports every write, delete, expiry and ``FLUSHALL`` touching
-  the namespace — including writes by programs that are not swfast.
+  the namespace on that node — including writes by programs that are not swfast (and this
+  process's own writes, which cost one extra L2 read afterwards).
 
 Managers also publish explicit messages (keys, a pattern, or "everything") on the channel, for
 entries that live only in L1/L3. A message carries its sender's id (its own are ignored) and
 send time (the receive delay feeds ``swfast_cache_invalidation_delay_seconds``).
 
-Redis' client-side caching rule applies: when either connection is lost or stops answering
+Redis' client-side caching rule applies: when any connection is lost or stops answering
 PINGs within ``2 * ping_interval``, the local L1 is flushed, and flushed again after the
 reconnection (anything cached while deaf may be stale). The raw RESP reader exists because
 Redis 6.2 sends a RESP3 null inside RESP2 pub/sub for ``FLUSHALL``, which redis-py drops.
@@ -25,7 +28,7 @@ import socket
 import threading
 import time
 import uuid
-from typing import Any
+from typing import Any, Sequence
 from urllib.parse import urlparse
 
 from ..monitoring.metrics import REGISTRY
@@ -106,12 +109,26 @@ class _Resp:
             return value
 
 
+class _Link:
+    """One node's listener/control pair and its state."""
+
+    __slots__ = ("host", "port", "password", "channel", "socks", "up")
+
+    def __init__(self, url: str, channel: str | None) -> None:
+        u = urlparse(url)
+        self.host, self.port, self.password = u.hostname or "127.0.0.1", u.port or 6379, u.password
+        self.channel = channel
+        self.socks: list[socket.socket] = []
+        self.up = False
+
+
 class InvalidationBus:
     """Keeps a :class:`~swfast.cache.manager.TieredCache`'s L1 coherent across processes.
 
     Args:
         cache: the manager; the bus attaches itself as ``cache.bus``.
-        url: the Redis node carrying invalidations (``redis://host:port/db``).
+        url: the Redis node(s) to watch (``redis://host:port/db``): give every L2 node so
+            that writes on any of them are seen; the first also carries explicit messages.
         namespace: the L2 key prefix to track (keys are reported without it).
         channel: pub/sub channel for explicit messages.
         ping_interval: seconds between health PINGs; silence for twice this flushes L1.
@@ -119,23 +136,37 @@ class InvalidationBus:
         track: also use ``CLIENT TRACKING`` (writes by anyone, ``FLUSHALL``).
     """
 
-    def __init__(self, cache: Any, url: str, *, namespace: str = "swfast:", channel: str | None = None,
-                 ping_interval: float = 1.0, timeout: float = 0.5, track: bool = True) -> None:
-        u = urlparse(url)
-        self.host, self.port = u.hostname or "127.0.0.1", u.port or 6379
-        self.password = u.password
+    def __init__(self, cache: Any, url: str | Sequence[str], *, namespace: str = "swfast:",
+                 channel: str | None = None, ping_interval: float = 1.0, timeout: float = 0.5,
+                 track: bool = True) -> None:
+        urls = [url] if isinstance(url, str) else list(url)
+        if not urls:
+            raise ValueError("url: give at least one redis:// URL")
         self.cache, self.namespace, self.track = cache, namespace, track
         self.channel = channel or f"{namespace}invalidate"
         self.ping_interval, self.timeout = ping_interval, timeout
         self.origin = uuid.uuid4().hex[:16]
+        self._links = [_Link(u, self.channel if i == 0 else None) for i, u in enumerate(urls)]
+        home = self._links[0]
+        self.host, self.port, self.password = home.host, home.port, home.password
         self.connected = threading.Event()
         self._stop = threading.Event()
-        self._socks: list[socket.socket] = []
+        self._state = threading.Lock()
         self._pub: Any = None
         self._pid = os.getpid()
-        self._thread = threading.Thread(target=self._run, name="swfast-cache-invalidation", daemon=True)
+        self._threads = [threading.Thread(target=self._run, args=(link,), daemon=True,
+                                          name=f"swfast-cache-invalidation-{link.port}") for link in self._links]
         cache.bus = self
-        self._thread.start()
+        for t in self._threads:
+            t.start()
+
+    def _set_up(self, link: _Link, up: bool) -> None:
+        with self._state:
+            link.up = up
+            if all(lk.up for lk in self._links):
+                self.connected.set()
+            else:
+                self.connected.clear()
 
     # -- publishing ------------------------------------------------------------------------
     def _publish(self, body: dict[str, Any]) -> bool:
@@ -167,49 +198,51 @@ class InvalidationBus:
         return self._publish({"a": 1})
 
     # -- listening -------------------------------------------------------------------------
-    def _connect(self) -> tuple[socket.socket, socket.socket | None, _Resp]:
-        lst = socket.create_connection((self.host, self.port), timeout=self.timeout)
-        self._socks = [lst]
+    def _connect(self, link: _Link) -> tuple[socket.socket, socket.socket | None, _Resp]:
+        lst = socket.create_connection((link.host, link.port), timeout=self.timeout)
+        link.socks = [lst]
         r = _Resp(lst)
-        if self.password:
-            lst.sendall(_cmd("AUTH", self.password))
+        if link.password:
+            lst.sendall(_cmd("AUTH", link.password))
             r.read()
         lst.sendall(_cmd("CLIENT", "ID"))
         cid = r.read()
-        lst.sendall(_cmd("SUBSCRIBE", "__redis__:invalidate", self.channel))
-        r.read()
-        r.read()
+        channels = ["__redis__:invalidate"] + ([link.channel] if link.channel else [])
+        lst.sendall(_cmd("SUBSCRIBE", *channels))
+        for _ in channels:
+            r.read()
         ctl = None
         if self.track:
-            ctl = socket.create_connection((self.host, self.port), timeout=self.timeout)
-            self._socks.append(ctl)
+            ctl = socket.create_connection((link.host, link.port), timeout=self.timeout)
+            link.socks.append(ctl)
             cr = _Resp(ctl)
-            if self.password:
-                ctl.sendall(_cmd("AUTH", self.password))
+            if link.password:
+                ctl.sendall(_cmd("AUTH", link.password))
                 cr.read()
             ctl.sendall(_cmd("CLIENT", "TRACKING", "on", "REDIRECT", str(cid), "BCAST", "PREFIX", self.namespace))
             if cr.read() != b"OK":
                 raise ConnectionError("CLIENT TRACKING was refused")
         return lst, ctl, r
 
-    def _run(self) -> None:
+    def _run(self, link: _Link) -> None:
         while not self._stop.is_set():
             try:
-                lst, ctl, r = self._connect()
+                lst, ctl, r = self._connect(link)
                 self.cache.clear_local()  # whatever was cached while deaf may be stale
-                self.connected.set()
+                self._set_up(link, True)
                 self._listen(lst, ctl, r)
             except (OSError, ConnectionError, ValueError) as exc:
                 if self._stop.is_set():
                     break
-                if self.connected.is_set():
+                if link.up:
                     _LOST.inc()
-                    log.warning("invalidation connection lost (%s); flushing local L1", exc)
-                self.connected.clear()
+                    log.warning("invalidation connection to %s:%d lost (%s); flushing local L1",
+                                link.host, link.port, exc)
+                self._set_up(link, False)
                 self.cache.clear_local()
-                self._close_socks()
+                self._close_socks(link)
                 self._stop.wait(min(self.ping_interval, 0.2))
-        self._close_socks()
+        self._close_socks(link)
 
     def _listen(self, lst: socket.socket, ctl: socket.socket | None, r: _Resp) -> None:
         lst.settimeout(min(0.2, self.ping_interval))
@@ -262,19 +295,22 @@ class InvalidationBus:
             _RECEIVED.labels("all").inc()
         _DELAY.observe(max(0.0, time.time() - float(body.get("t", time.time()))))
 
-    def _close_socks(self) -> None:
-        for s in self._socks:
+    @staticmethod
+    def _close_socks(link: _Link) -> None:
+        for s in link.socks:
             try:
                 s.close()
             except OSError:
                 pass
-        self._socks = []
+        link.socks = []
 
     def close(self) -> None:
-        """Stop the listener thread and close its connections."""
+        """Stop the listener threads and close their connections."""
         self._stop.set()
-        self._close_socks()
-        self._thread.join(timeout=2)
+        for link in self._links:
+            self._close_socks(link)
+        for t in self._threads:
+            t.join(timeout=2)
         if self._pub is not None:
             self._pub.close()
 

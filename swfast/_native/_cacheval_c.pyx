@@ -1,0 +1,257 @@
+# cython: freethreading_compatible = False
+"""Compiled cache value-envelope kernel: header parsing and batch decode; twin is ``_cacheval_py.py``.
+
+Layout (see ``swfast.cache.envelope``): byte 0 version ``0xA5``, byte 1 serializer id with bit 7
+for lz4, bytes 2-9 big-endian expiry in Unix milliseconds (0 = none), then the payload (and a
+MAC the caller has already checked and cut off). Serializers 0 (bytes) and 1 (UTF-8 str) are
+decoded here; 2 (JSON) through the ``json_loads`` the caller passes; lz4 frames and unknown ids
+come back as :data:`SLOW` for the Python path. Foreign or malformed data gives :data:`REJECT`.
+"""
+from libc.stdint cimport uint64_t, uint8_t
+from libc.string cimport memcpy
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE, PyBytes_FromStringAndSize
+from cpython.unicode cimport PyUnicode_DecodeUTF8, PyUnicode_AsUTF8AndSize
+
+DEF VERSION = 0xA5
+DEF HEADER = 10
+DEF MAC_SIZE = 16
+
+cdef extern from *:
+    """
+    #define SW_ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+    #define SW_ROUND do { v0 += v1; v1 = SW_ROTL(v1, 13); v1 ^= v0; v0 = SW_ROTL(v0, 32); \
+        v2 += v3; v3 = SW_ROTL(v3, 16); v3 ^= v2; v0 += v3; v3 = SW_ROTL(v3, 21); v3 ^= v0; \
+        v2 += v1; v1 = SW_ROTL(v1, 17); v1 ^= v2; v2 = SW_ROTL(v2, 32); } while (0)
+    static inline uint64_t sw_le64(const uint8_t *p) {
+        return (uint64_t)p[0] | ((uint64_t)p[1] << 8) | ((uint64_t)p[2] << 16) | ((uint64_t)p[3] << 24) |
+               ((uint64_t)p[4] << 32) | ((uint64_t)p[5] << 40) | ((uint64_t)p[6] << 48) | ((uint64_t)p[7] << 56);
+    }
+    /* SipHash-2-4 (Aumasson & Bernstein), 64-bit output, 16-byte key. */
+    static uint64_t sw_siphash24(const uint8_t *k, const uint8_t *m, Py_ssize_t len) {
+        uint64_t k0 = sw_le64(k), k1 = sw_le64(k + 8);
+        uint64_t v0 = 0x736f6d6570736575ULL ^ k0, v1 = 0x646f72616e646f6dULL ^ k1;
+        uint64_t v2 = 0x6c7967656e657261ULL ^ k0, v3 = 0x7465646279746573ULL ^ k1;
+        const uint8_t *end = m + (len - (len % 8));
+        uint64_t b = ((uint64_t)len) << 56, mi;
+        int i;
+        for (; m != end; m += 8) {
+            mi = sw_le64(m); v3 ^= mi; SW_ROUND; SW_ROUND; v0 ^= mi;
+        }
+        for (i = (int)(len & 7) - 1; i >= 0; i--) b |= ((uint64_t)m[i]) << (8 * i);
+        v3 ^= b; SW_ROUND; SW_ROUND; v0 ^= b;
+        v2 ^= 0xff; SW_ROUND; SW_ROUND; SW_ROUND; SW_ROUND;
+        return v0 ^ v1 ^ v2 ^ v3;
+    }
+    """
+    uint64_t sw_siphash24(const uint8_t *k, const uint8_t *m, Py_ssize_t len) nogil
+
+
+def siphash24(bytes key16, bytes data):
+    """SipHash-2-4 of ``data`` under a 16-byte key, as an unsigned 64-bit int."""
+    if PyBytes_GET_SIZE(key16) != 16:
+        raise ValueError("key16: must be 16 bytes")
+    return sw_siphash24(<const uint8_t *>PyBytes_AS_STRING(key16), <const uint8_t *>PyBytes_AS_STRING(data),
+                        PyBytes_GET_SIZE(data))
+
+
+cdef inline bytes _mac(bytes mac_key, bytes key, const uint8_t *body, Py_ssize_t n):
+    """16-byte tag: SipHash-2-4 under each half of the 32-byte key over len(key) + key + body."""
+    cdef Py_ssize_t kn = PyBytes_GET_SIZE(key)
+    cdef bytes msg = PyBytes_FromStringAndSize(NULL, 4 + kn + n)
+    cdef uint8_t *p = <uint8_t *>PyBytes_AS_STRING(msg)
+    cdef const uint8_t *mk = <const uint8_t *>PyBytes_AS_STRING(mac_key)
+    cdef uint64_t a, b
+    cdef uint8_t out[16]
+    cdef int i
+    p[0] = (kn >> 24) & 0xFF
+    p[1] = (kn >> 16) & 0xFF
+    p[2] = (kn >> 8) & 0xFF
+    p[3] = kn & 0xFF
+    memcpy(p + 4, PyBytes_AS_STRING(key), kn)
+    memcpy(p + 4 + kn, body, n)
+    a = sw_siphash24(mk, p, 4 + kn + n)
+    b = sw_siphash24(mk + 16, p, 4 + kn + n)
+    for i in range(8):
+        out[i] = (a >> (8 * i)) & 0xFF
+        out[8 + i] = (b >> (8 * i)) & 0xFF
+    return PyBytes_FromStringAndSize(<char *>out, 16)
+
+
+def mac(bytes mac_key, bytes key, bytes body):
+    """The envelope MAC of ``body`` for ``key`` under a 32-byte ``mac_key``."""
+    if PyBytes_GET_SIZE(mac_key) != 32:
+        raise ValueError("mac_key: must be 32 bytes")
+    return _mac(mac_key, key, <const uint8_t *>PyBytes_AS_STRING(body), PyBytes_GET_SIZE(body))
+
+
+def pack(int ser, uint64_t exp_ms, bytes payload, mac_key, bytes key):
+    """Header + payload (+ 16-byte MAC when ``mac_key`` is a 32-byte key), in one allocation."""
+    cdef Py_ssize_t n = PyBytes_GET_SIZE(payload)
+    cdef Py_ssize_t extra = 0 if mac_key is None else MAC_SIZE
+    cdef bytes out = PyBytes_FromStringAndSize(NULL, HEADER + n + extra)
+    cdef uint8_t *p = <uint8_t *>PyBytes_AS_STRING(out)
+    cdef bytes tag
+    cdef int i
+    if mac_key is not None and PyBytes_GET_SIZE(<bytes>mac_key) != 32:
+        raise ValueError("mac_key: must be 32 bytes")
+    p[0] = VERSION
+    p[1] = ser & 0xFF
+    for i in range(8):
+        p[2 + i] = (exp_ms >> (8 * (7 - i))) & 0xFF
+    memcpy(p + HEADER, PyBytes_AS_STRING(payload), n)
+    if mac_key is not None:
+        tag = _mac(<bytes>mac_key, key, p, HEADER + n)
+        memcpy(p + HEADER + n, PyBytes_AS_STRING(tag), MAC_SIZE)
+    return out
+
+
+def decode_mac(data, bytes mac_key, bytes key, double now, json_loads):
+    """:func:`decode` for MAC-carrying data: :data:`REJECT` unless the trailing tag verifies."""
+    cdef Py_ssize_t n
+    cdef bytes tag
+    cdef const uint8_t *p
+    cdef const uint8_t *t
+    cdef int i, diff = 0
+    if data is None:
+        return None
+    if type(data) is not bytes:
+        data = bytes(data)
+    n = PyBytes_GET_SIZE(<bytes>data)
+    if n < HEADER + MAC_SIZE or PyBytes_GET_SIZE(mac_key) != 32:
+        return REJECT
+    p = <const uint8_t *>PyBytes_AS_STRING(<bytes>data)
+    tag = _mac(mac_key, key, p, n - MAC_SIZE)
+    t = <const uint8_t *>PyBytes_AS_STRING(tag)
+    for i in range(MAC_SIZE):  # constant time
+        diff |= t[i] ^ p[n - MAC_SIZE + i]
+    if diff:
+        return REJECT
+    return _decode(<bytes>data, n - MAC_SIZE, now, json_loads)
+
+
+class _Marker:
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return self.name
+
+
+REJECT = _Marker("REJECT")
+SLOW = _Marker("SLOW")
+
+
+cdef inline object _decode(bytes data, Py_ssize_t end, double now, object json_loads):
+    cdef const unsigned char *p
+    cdef uint64_t exp = 0
+    cdef int i, ser
+    cdef double expires
+    if end < HEADER:
+        return REJECT
+    p = <const unsigned char *>PyBytes_AS_STRING(data)
+    if p[0] != VERSION:
+        return REJECT
+    ser = p[1]
+    for i in range(2, 10):
+        exp = (exp << 8) | p[i]
+    expires = exp / 1000.0
+    if exp and expires <= now:
+        return None
+    if ser == 1:
+        try:
+            value = PyUnicode_DecodeUTF8(<const char *>p + HEADER, end - HEADER, NULL)
+        except UnicodeDecodeError:
+            return REJECT
+    elif ser == 0:
+        value = PyBytes_FromStringAndSize(<const char *>p + HEADER, end - HEADER)
+    elif ser == 2:
+        try:
+            value = json_loads(PyBytes_FromStringAndSize(<const char *>p + HEADER, end - HEADER))
+        except ValueError:
+            return REJECT
+    else:
+        return SLOW
+    return (value, expires if exp else None)
+
+
+def decode(data, double now, json_loads, Py_ssize_t mac_size=0):
+    """``(value, expires_at)``, ``None`` (absent or expired), :data:`REJECT` or :data:`SLOW`.
+
+    ``mac_size`` trailing bytes (already verified) are ignored.
+    """
+    if data is None:
+        return None
+    if type(data) is not bytes:
+        data = bytes(data)
+    return _decode(<bytes>data, PyBytes_GET_SIZE(<bytes>data) - mac_size, now, json_loads)
+
+
+def decode_many(list datas, double now, json_loads):
+    """:func:`decode` over a list of replies (no MAC), in order."""
+    cdef list out = []
+    for data in datas:
+        if data is None:
+            out.append(None)
+        else:
+            if type(data) is not bytes:
+                data = bytes(data)
+            out.append(_decode(<bytes>data, PyBytes_GET_SIZE(<bytes>data), now, json_loads))
+    return out
+
+
+def decode_into(list keys, list raws, list replies, double now, json_loads, dict out, skip):
+    """Decode ``MGET`` replies (no MAC) straight into ``out[key]``; returns ``(rejected, slow)``.
+
+    ``rejected`` lists keys whose value is foreign or malformed; ``slow`` lists indexes needing
+    the Python path (lz4). Keys whose Redis key is in the ``skip`` set (if any) are left out.
+    """
+    cdef list rejected = [], slow = []
+    cdef Py_ssize_t i, n = len(keys)
+    cdef object data, r
+    if len(replies) != n or len(raws) != n:
+        raise ValueError("keys, raws and replies must have the same length")
+    for i in range(n):
+        data = replies[i]
+        if data is None:
+            continue
+        if type(data) is not bytes:
+            data = bytes(data)
+        r = _decode(<bytes>data, PyBytes_GET_SIZE(<bytes>data), now, json_loads)
+        if r is None:
+            continue
+        if r is REJECT:
+            rejected.append(keys[i])
+        elif r is SLOW:
+            slow.append(i)
+        elif not skip or raws[i] not in skip:
+            out[keys[i]] = r
+    return rejected, slow
+
+
+def prefix_keys(str namespace, keys, Py_ssize_t max_bytes):
+    """``[(namespace + key).encode()]`` for str keys; returns ``(raws, bad_index)``.
+
+    ``bad_index`` is the first key that is not a str or whose encoding exceeds ``max_bytes``
+    (``-1`` when all are fine); ``raws`` is then incomplete.
+    """
+    cdef list out = []
+    cdef Py_ssize_t i = 0, nn, kn
+    cdef const char *ns = PyUnicode_AsUTF8AndSize(namespace, &nn)
+    cdef const char *kp
+    cdef bytes raw
+    cdef char *dst
+    for key in keys:
+        if type(key) is not str:
+            return out, i
+        kp = PyUnicode_AsUTF8AndSize(<str>key, &kn)
+        if nn + kn > max_bytes:
+            return out, i
+        raw = PyBytes_FromStringAndSize(NULL, nn + kn)
+        dst = PyBytes_AS_STRING(raw)
+        memcpy(dst, ns, nn)
+        memcpy(dst + nn, kp, kn)
+        out.append(raw)
+        i += 1
+    return out, -1

@@ -1,0 +1,166 @@
+"""The versioned value envelope shared by L2 (Redis) and L3 (disk).
+
+Layout (big-endian)::
+
+    byte 0     format version (0xA5 = v1); anything else is not ours
+    byte 1     serializer id (low 7 bits) | 0x80 when the payload is lz4-compressed
+    bytes 2-9  absolute expiry, Unix time in milliseconds (0 = no expiry)
+    ...        payload
+    last 16    MAC over len(key) + key + header + payload (only when the codec has a key):
+               two SipHash-2-4 tags under the two halves of a 32-byte key, computed in C
+
+Serializers are data-only: raw ``bytes`` (0), ``str`` as UTF-8 (1) and JSON (2, for ``None``,
+bools, numbers, lists and str-keyed dicts; tuples come back as lists). Nothing is ever
+unpickled: bytes without a valid header (or MAC) decode to :data:`REJECT` — a miss the caller
+logs. Header parsing and batch decoding run in the compiled envelope kernel.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Final
+
+from .._native import cacheval as _k
+from .._native.cacheval import REJECT, SLOW
+from ..errors import CacheValueTooLarge, ConfigurationError, describe_type
+
+VERSION: Final = 0xA5
+SER_BYTES: Final = 0
+SER_STR: Final = 1
+SER_JSON: Final = 2
+_LZ4: Final = 0x80
+HEADER_SIZE: Final = 10
+MAC_SIZE: Final = 16
+
+
+def _json_dumps(value: Any) -> bytes:
+    try:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"value: {describe_type(value)} is not cacheable in L2/L3 (store bytes, str or "
+            f"JSON-compatible data; swfast never pickles): {exc}"
+        ) from None
+
+
+class Codec:
+    """Encodes values into envelopes and decodes them back, never trusting the bytes.
+
+    Args:
+        mac_key: secret for the BLAKE2b MAC (``None`` = no MAC; L3 always passes one).
+        compress_threshold: payloads at least this long are lz4-compressed (``None`` = never).
+        max_value_bytes: a larger encoded value raises :class:`CacheValueTooLarge`.
+    """
+
+    __slots__ = ("mac_key", "compress_threshold", "max_value_bytes", "_sip")
+
+    def __init__(
+        self,
+        *,
+        mac_key: bytes | None = None,
+        compress_threshold: int | None = 4096,
+        max_value_bytes: int = 1 << 20,
+    ) -> None:
+        if mac_key is not None and not (isinstance(mac_key, bytes) and 16 <= len(mac_key) <= 64):
+            raise ConfigurationError("mac_key", "must be 16 to 64 bytes (or None for no MAC)")
+        if compress_threshold is not None and compress_threshold < 0:
+            raise ConfigurationError("compress_threshold", "must be >= 0 or None")
+        if max_value_bytes < 1:
+            raise ConfigurationError("max_value_bytes", "must be >= 1")
+        self.mac_key = mac_key
+        self._sip = None if mac_key is None else (
+            mac_key if len(mac_key) == 32 else hashlib.blake2b(mac_key, digest_size=32).digest())
+        self.compress_threshold = compress_threshold
+        self.max_value_bytes = max_value_bytes
+
+    def encode(self, value: Any, expires_at: float | None, key: bytes = b"") -> bytes:
+        """Envelope for ``value`` expiring at Unix time ``expires_at`` (``None`` = never).
+
+        Raises:
+            TypeError: the value is not bytes, str or JSON-compatible.
+            CacheValueTooLarge: the encoded value exceeds ``max_value_bytes``; nothing is written.
+        """
+        t = type(value)
+        if t is bytes or t is bytearray or t is memoryview:
+            ser, payload = SER_BYTES, bytes(value)
+        elif t is str:
+            ser, payload = SER_STR, value.encode()
+        else:
+            ser, payload = SER_JSON, _json_dumps(value)
+        th = self.compress_threshold
+        if th is not None and len(payload) >= th:
+            import lz4.block
+
+            packed = lz4.block.compress(payload, store_size=True)
+            if len(packed) < len(payload):
+                ser, payload = ser | _LZ4, packed
+        exp = 0 if expires_at is None else max(1, int(expires_at * 1000))
+        body = _k.pack(ser, exp, payload, self._sip, key)
+        if len(body) > self.max_value_bytes:
+            raise CacheValueTooLarge(
+                f"value: {len(body)} bytes encoded exceeds max_value_bytes={self.max_value_bytes}; "
+                "store a smaller value or raise the limit",
+                size=len(body), limit=self.max_value_bytes,
+            )
+        return body
+
+    def decode(self, data: bytes | None, key: bytes = b"", now: float = 0.0) -> Any:
+        """``(value, expires_at)``; ``None`` when absent or expired at ``now`` (Unix seconds);
+        :data:`REJECT` when foreign, malformed or tampered (the caller logs and counts it)."""
+        if data is None:
+            return None
+        if self._sip is None:
+            out = _k.decode(data, now, json.loads)
+        else:
+            out = _k.decode_mac(data, self._sip, key, now, json.loads)
+        return self._slow(data, now) if out is SLOW else out
+
+    def decode_many(self, datas: list[Any], keys: list[bytes], now: float) -> list[Any]:
+        """:meth:`decode` for a batch of replies (one kernel call when there is no MAC)."""
+        if self.mac_key is None:
+            out = _k.decode_many(datas, now, json.loads)
+            return [self._slow(d, now) if o is SLOW else o for d, o in zip(datas, out)]
+        return [self.decode(d, k, now) for d, k in zip(datas, keys)]
+
+    def decode_into(self, keys: list[str], raws: list[bytes], datas: list[Any], now: float,
+                    out: dict[str, Any], skip: set[bytes]) -> list[str]:
+        """Decode a batch of replies into ``out[key]`` (skipping Redis keys in ``skip``).
+
+        Returns:
+            The keys whose values were rejected (foreign, malformed or tampered).
+        """
+        if self.mac_key is None:
+            rejected, slow = _k.decode_into(keys, raws, datas, now, json.loads, out, skip)
+            for i in slow:
+                e = self._slow(datas[i], now)
+                if e is REJECT:
+                    rejected.append(keys[i])
+                elif e is not None and not (skip and raws[i] in skip):
+                    out[keys[i]] = e
+            return rejected
+        rejected = []
+        for k, r, d in zip(keys, raws, datas):
+            e = self.decode(d, k.encode(), now)
+            if e is REJECT:
+                rejected.append(k)
+            elif e is not None and not (skip and r in skip):
+                out[k] = e
+        return rejected
+
+    def _slow(self, data: bytes, now: float) -> Any:
+        """lz4-compressed payloads and unknown serializer ids."""
+        end = len(data) - (MAC_SIZE if self.mac_key is not None else 0)
+        ser, exp = data[1], int.from_bytes(data[2:10], "big")
+        if not ser & _LZ4:
+            return REJECT
+        import lz4.block
+
+        try:
+            payload = lz4.block.decompress(data[HEADER_SIZE:end])
+        except (ValueError, RuntimeError, MemoryError):
+            return REJECT
+        inner = _k.decode(bytes([VERSION, ser & ~_LZ4]) + data[2:10] + payload, now, json.loads)
+        return REJECT if inner is SLOW else inner
+
+
+__all__ = ["Codec", "HEADER_SIZE", "MAC_SIZE", "REJECT", "VERSION"]

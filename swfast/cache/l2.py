@@ -1,0 +1,395 @@
+"""L2: a shared cache over one or many Redis nodes placed by the consistent-hash ring.
+
+* Values travel in the versioned envelope (:mod:`swfast.cache.envelope`); bytes without it (a
+  pickle someone planted, another program's value) are a logged miss, never deserialised.
+* Multi-key reads and writes go to each node in one round trip (``MGET``, or a pipeline of
+  ``SET ... PX``).
+* Every socket operation is bounded by ``timeout`` (default 50 ms) with no retries, so a
+  refused or hung Redis costs at most that per call. Each node has a fault gate: after
+  ``trip_after`` consecutive failures the node is skipped (in well under 1 ms) until
+  ``reset_timeout`` has passed and a single probe succeeds. Read failures are misses, write
+  failures return ``False``; both are counted in ``swfast_cache_l2_errors_total`` and logged.
+  Keys whose write or delete failed are remembered per node and deleted by :meth:`sync_nodes`
+  once the node answers again, so a value from before an outage is not served after a newer
+  one was written elsewhere.
+
+redis-py is imported when the tier is built, never at ``import swfast.cache``.
+Thread safety: the clients are thread-safe connection pools; the gate's counters are plain
+attributes updated under the GIL (a race can only delay a trip by one call).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from .._native import cacheval as _k
+from ..errors import CacheValueTooLarge, ConfigurationError
+from ..monitoring.metrics import REGISTRY
+from .envelope import REJECT, Codec
+from .gate import FaultGate
+from .pattern import KeyPattern
+from .ring import Distribution, RebalanceReport
+
+log = logging.getLogger("swfast.cache.l2")
+ERRORS = REGISTRY.counter("swfast_cache_l2_errors_total", "L2 (Redis) calls that failed", ("node", "op"))
+REJECTED = REGISTRY.counter("swfast_cache_l2_rejected_total", "L2 values without a valid swfast envelope")
+
+
+class _Node:
+    __slots__ = ("name", "client", "gate", "dirty")
+
+    def __init__(self, name: str, client: Any, gate: FaultGate) -> None:
+        self.name, self.client, self.gate = name, client, gate
+        self.dirty: set[bytes] = set()
+
+
+def _client(url: str, timeout: float, asyncio: bool = False, cluster: bool = False) -> Any:
+    import redis
+    from redis.backoff import NoBackoff
+
+    kw: dict[str, Any] = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
+    if asyncio:
+        import redis.asyncio as aredis
+        from redis.asyncio.retry import Retry as ARetry
+
+        if cluster:
+            from redis.asyncio.cluster import RedisCluster as ACluster
+
+            return ACluster.from_url(url, retry=ARetry(NoBackoff(), 0), **kw)
+        return aredis.Redis.from_url(url, retry=ARetry(NoBackoff(), 0), **kw)
+    from redis.retry import Retry
+
+    if cluster:
+        return redis.RedisCluster.from_url(url, retry=Retry(NoBackoff(), 0), **kw)
+    return redis.Redis.from_url(url, retry=Retry(NoBackoff(), 0), **kw)
+
+
+class L2Base:
+    """Configuration and the I/O-free halves of L2 operations, shared by the sync and asyncio tiers.
+
+    Args:
+        urls: Redis URLs (``redis://host:port/db``); each is a node on the ring, named by its URL.
+            With ``cluster=True``, one URL of a Redis Cluster: the cluster shards by hash slot
+            (redis-py's ``RedisCluster``) and the ring is not used.
+        namespace: prefix of every Redis key this cache writes (keeps other data untouched).
+        timeout: bound in seconds on connecting and on each reply.
+        mac_key: optional shared secret; values then carry a MAC every process checks.
+        max_key_bytes: longer keys raise :class:`CacheValueTooLarge`.
+        max_value_bytes: larger encoded values raise :class:`CacheValueTooLarge`.
+        compress_threshold: values at least this long are lz4-compressed.
+        trip_after: consecutive failures that open a node's gate.
+        reset_timeout: seconds before an open gate lets a probe through.
+        clock: wall clock in Unix seconds, for expiry stamps in envelopes.
+        monotonic: clock for the fault gates.
+        cluster: treat ``urls`` as one Redis Cluster entry point.
+    """
+
+    _asyncio = False
+
+    def __init__(
+        self,
+        urls: str | Sequence[str],
+        *,
+        namespace: str = "swfast:",
+        timeout: float = 0.05,
+        mac_key: bytes | None = None,
+        max_key_bytes: int = 1024,
+        max_value_bytes: int = 1 << 20,
+        compress_threshold: int | None = 4096,
+        trip_after: int = 5,
+        reset_timeout: float = 1.0,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+        cluster: bool = False,
+    ) -> None:
+        urls = [urls] if isinstance(urls, str) else list(urls)
+        if cluster and len(urls) != 1:
+            raise ConfigurationError("urls", "with cluster=True give one URL of the cluster")
+        if not urls:
+            raise ConfigurationError("urls", "give at least one redis:// URL")
+        if not timeout > 0:
+            raise ConfigurationError("timeout", "must be > 0 seconds")
+        self.namespace = namespace
+        self.timeout = timeout
+        self.codec = Codec(mac_key=mac_key, compress_threshold=compress_threshold, max_value_bytes=max_value_bytes)
+        self.max_key_bytes = max_key_bytes
+        self.clock = clock
+        self.distribution = Distribution(urls)
+        self.cluster = cluster
+        self.nodes = {u: _Node(u, _client(u, timeout, self._asyncio, cluster),
+                               FaultGate(u, trip_after, reset_timeout, monotonic)) for u in urls}
+        self._single = self.nodes[urls[0]] if len(urls) == 1 else None
+        self._gate_args = (trip_after, reset_timeout, monotonic)
+
+    # -- helpers shared with the asyncio tier ---------------------------------------------
+    def rkey(self, key: str) -> bytes:
+        """The Redis key for ``key`` (namespace + key, UTF-8), size-checked."""
+        if not isinstance(key, str):
+            raise TypeError(f"key: L2 keys must be str, got {type(key).__name__}")
+        raw = (self.namespace + key).encode()
+        if len(raw) > self.max_key_bytes:
+            raise CacheValueTooLarge(
+                f"key: {len(raw)} bytes exceeds max_key_bytes={self.max_key_bytes}; hash long keys first",
+                size=len(raw), limit=self.max_key_bytes,
+            )
+        return raw
+
+    def node_of(self, rkey: bytes) -> _Node:
+        """The node owning a Redis key."""
+        return self._single or self.nodes[self.distribution.ring.lookup(rkey)]
+
+    def group(self, keys: Iterable[str]) -> dict[str, list[tuple[str, bytes]]]:
+        """Keys grouped by node name, with their Redis keys."""
+        pairs = [(k, self.rkey(k)) for k in keys]
+        if self._single is not None:
+            return {self._single.name: pairs}
+        out: dict[str, list[tuple[str, bytes]]] = {}
+        for pair, node in zip(pairs, self.distribution.ring.lookup_many([p[1] for p in pairs])):
+            out.setdefault(node, []).append(pair)
+        return out
+
+    def plan_get(self, keys: Sequence[str]) -> list[tuple[_Node, list[str], list[bytes]]]:
+        """Per node: the keys it owns and their Redis keys (prefixing runs in the kernel)."""
+        keys = list(keys)
+        raws, bad = _k.prefix_keys(self.namespace, keys, self.max_key_bytes)
+        if bad >= 0:
+            self.rkey(keys[bad])  # raises the precise error
+        if self._single is not None:
+            return [(self._single, keys, raws)]
+        groups: dict[str, tuple[list[str], list[bytes]]] = {}
+        for k, r, n in zip(keys, raws, self.distribution.ring.lookup_many(raws)):
+            g = groups.get(n)
+            if g is None:
+                g = groups[n] = ([], [])
+            g[0].append(k)
+            g[1].append(r)
+        return [(self.nodes[n], ks, rs) for n, (ks, rs) in groups.items()]
+
+    def collect(self, node: _Node, keys: list[str], raws: list[bytes], replies: list[Any],
+                out: dict[str, tuple[Any, float | None]]) -> None:
+        """Decode one node's ``MGET`` replies into ``out`` (batch decode in the kernel)."""
+        for key in self.codec.decode_into(keys, raws, replies, self.clock(), out, node.dirty):
+            self.reject(key)
+
+    def reject(self, key: str) -> None:
+        """Count and log a value without a valid envelope."""
+        REJECTED.inc()
+        log.warning("L2 value for %r has no valid swfast envelope; treated as a miss", key)
+
+    def decode(self, key: str, data: bytes | None) -> tuple[Any, float | None] | None:
+        """Decode a reply: ``None`` for absent, foreign (logged) or expired values."""
+        if data is None:
+            return None
+        entry = self.codec.decode(data, key.encode() if self.codec.mac_key is not None else b"", self.clock())
+        if entry is REJECT:
+            self.reject(key)
+            return None
+        return entry  # type: ignore[no-any-return]
+
+    def encode(self, key: str, value: Any, ttl: float | None) -> tuple[bytes, bytes, int | None]:
+        """``(rkey, blob, px)`` for a write; raises before anything is sent."""
+        if ttl is not None and ttl < 0:
+            raise ValueError(f"ttl: must be >= 0 seconds, got {ttl!r}")
+        raw = self.rkey(key)
+        exp = None if ttl is None else self.clock() + ttl
+        return raw, self.codec.encode(value, exp, key.encode()), (None if ttl is None else max(1, int(ttl * 1000)))
+
+    def failed(self, node: _Node, op: str, exc: BaseException, keys: Iterable[bytes] = ()) -> None:
+        """Count, log and remember a failure on ``node``."""
+        node.gate.failure()
+        ERRORS.labels(node.name, op).inc()
+        log.warning("L2 %s on %s failed: %s: %s", op, node.name, type(exc).__name__, exc)
+        if op in ("set", "delete"):
+            node.dirty.update(keys)
+
+
+
+class DistributedCache(L2Base):
+    """L2 over Redis nodes, sync API (:class:`swfast.cache.l2_async.AsyncDistributedCache` for asyncio).
+
+    Takes the arguments of :class:`L2Base`.
+    """
+
+    def get_entry(self, key: str) -> tuple[Any, float | None] | None:
+        """``(value, expires_at)`` or ``None`` (absent, foreign, expired, or node failing)."""
+        raw = self.rkey(key)
+        node = self.node_of(raw)
+        if not node.gate.allow():
+            return None
+        try:
+            data = node.client.get(raw)
+        except Exception as exc:
+            self.failed(node, "get", exc)
+            return None
+        node.gate.success()
+        if node.dirty and raw in node.dirty:
+            return None  # this node missed a newer write or a delete: never serve its copy
+        return self.decode(key, data)
+
+    def distributed_get(self, key: str, default: Any = None) -> Any:
+        """The value of ``key`` from its node, or ``default``; never raises for Redis faults."""
+        entry = self.get_entry(key)
+        return default if entry is None else entry[0]
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, tuple[Any, float | None]]:
+        """Entries found for ``keys``: one ``MGET`` per node; failing nodes give misses."""
+        out: dict[str, tuple[Any, float | None]] = {}
+        for node, ks, rs in self.plan_get(keys):
+            if not node.gate.allow():
+                continue
+            try:
+                replies = node.client.mget_nonatomic(rs) if self.cluster else node.client.mget(rs)
+            except Exception as exc:
+                self.failed(node, "get", exc)
+                continue
+            node.gate.success()
+            self.collect(node, ks, rs, replies, out)
+        return out
+
+    def distributed_set(self, key: str, value: Any, ttl: float | None = None) -> bool:
+        """Store ``value`` for ``ttl`` seconds (``None`` = no expiry); ``False`` if the node failed.
+
+        Raises:
+            CacheValueTooLarge: key or value over the limit; nothing is written.
+            TypeError: the value is not bytes, str or JSON-compatible.
+        """
+        return not self.set_many({key: value}, ttl)
+
+    def set_many(self, items: Mapping[str, Any], ttl: float | None = None) -> list[str]:
+        """Store many entries, one pipeline per node; returns the keys that were not written."""
+        if ttl == 0:
+            return [k for ks in self.delete(list(items)).values() for k in ks]
+        encoded = {k: self.encode(k, v, ttl) for k, v in items.items()}  # all checks before any I/O
+        failed: list[str] = []
+        for name, pairs in self.group(items).items():
+            node = self.nodes[name]
+            raws = [encoded[k][0] for k, _ in pairs]
+            if not node.gate.allow():
+                node.dirty.update(raws)
+                failed.extend(k for k, _ in pairs)
+                continue
+            try:
+                if len(pairs) == 1:
+                    raw, blob, px = encoded[pairs[0][0]]
+                    node.client.set(raw, blob, px=px)
+                else:
+                    pipe = node.client.pipeline(transaction=False)
+                    for k, _ in pairs:
+                        raw, blob, px = encoded[k]
+                        pipe.set(raw, blob, px=px)
+                    pipe.execute()
+            except Exception as exc:
+                self.failed(node, "set", exc, raws)
+                failed.extend(k for k, _ in pairs)
+                continue
+            node.gate.success()
+            if node.dirty:
+                node.dirty.difference_update(raws)
+        return failed
+
+    def delete(self, keys: Sequence[str]) -> dict[str, list[str]]:
+        """Delete ``keys`` on their nodes; returns, per failing node, its keys (never swallowed)."""
+        failed: dict[str, list[str]] = {}
+        for name, pairs in self.group(keys).items():
+            node = self.nodes[name]
+            raws = [p[1] for p in pairs]
+            if not node.gate.allow():
+                node.dirty.update(raws)
+                failed[name] = [k for k, _ in pairs]
+                continue
+            try:
+                for i in range(0, len(raws), 1000):
+                    node.client.unlink(*raws[i : i + 1000])
+            except Exception as exc:
+                self.failed(node, "delete", exc, raws)
+                failed[name] = [k for k, _ in pairs]
+                continue
+            node.gate.success()
+            if node.dirty:
+                node.dirty.difference_update(raws)
+        return failed
+
+    def delete_matching(self, pattern: KeyPattern) -> tuple[int, list[str]]:
+        """``SCAN MATCH`` + ``UNLINK`` on every node; returns (deleted, failed node names)."""
+        match, deleted, failed = pattern.redis(self.namespace), 0, []
+        for node in self.nodes.values():
+            try:
+                batch: list[bytes] = []
+                for raw in node.client.scan_iter(match=match, count=1000):
+                    batch.append(raw)
+                    if len(batch) >= 1000:
+                        deleted += int(node.client.unlink(*batch))
+                        batch = []
+                if batch:
+                    deleted += int(node.client.unlink(*batch))
+            except Exception as exc:
+                self.failed(node, "scan", exc)
+                failed.append(node.name)
+        return deleted, failed
+
+    def sync_nodes(self) -> dict[str, int]:
+        """Repair nodes that answer again: delete the keys whose writes or deletes they missed.
+
+        Returns:
+            Per node name with pending repairs, how many keys were dropped (``-1`` while the
+            node still fails; the keys stay pending).
+        """
+        out: dict[str, int] = {}
+        for node in self.nodes.values():
+            if not node.dirty:
+                continue
+            dirty = list(node.dirty)
+            try:
+                for i in range(0, len(dirty), 1000):
+                    node.client.unlink(*dirty[i : i + 1000])
+            except Exception as exc:
+                self.failed(node, "sync", exc)
+                out[node.name] = -1
+                continue
+            node.gate.success()
+            node.dirty.difference_update(dirty)
+            out[node.name] = len(dirty)
+        return out
+
+    def add_node(self, url: str, weight: float = 1.0, *, migrate: bool = True) -> RebalanceReport | None:
+        """Add a Redis node to the ring; with ``migrate`` move the keys it now owns onto it."""
+        if url in self.nodes or self.cluster:
+            raise ConfigurationError("url", f"{url} is already a node (or this is a Redis Cluster: it reshards itself)")
+        self.nodes[url] = _Node(url, _client(url, self.timeout, self._asyncio),
+                                FaultGate(url, self._gate_args[0], self._gate_args[1], self._gate_args[2]))
+        self.distribution.ring.add(url, weight)
+        self._single = None
+        return self._migrate(self.clients()) if migrate else None
+
+    def remove_node(self, url: str, *, migrate: bool = True) -> RebalanceReport | None:
+        """Take a node off the ring; with ``migrate`` (and the node alive) move its keys to their new owners."""
+        if url not in self.nodes or len(self.nodes) == 1:
+            raise ConfigurationError("url", f"{url} is not a removable node (the last node stays)")
+        self.distribution.ring.remove(url)
+        node = self.nodes.pop(url)
+        if len(self.nodes) == 1:
+            self._single = next(iter(self.nodes.values()))
+        try:
+            return self._migrate({**self.clients(), url: node.client}) if migrate else None
+        finally:
+            node.client.close()
+
+    def _migrate(self, clients: dict[str, Any]) -> RebalanceReport:
+        report = self.distribution.rebalance(clients, match=KeyPattern("*").redis(self.namespace))
+        if report.failed:
+            log.error("rebalance left keys in place (served as misses): %s",
+                      {k: len(v) for k, v in report.failed.items()})
+        return report
+
+    def clients(self) -> dict[str, Any]:
+        """Node name to redis-py client, for :meth:`Distribution.rebalance`."""
+        return {n.name: n.client for n in self.nodes.values()}
+
+    def close(self) -> None:
+        """Close every node's connection pool."""
+        for node in self.nodes.values():
+            node.client.close()
+
+
+__all__ = ["DistributedCache", "FaultGate", "L2Base"]

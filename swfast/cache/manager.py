@@ -1,0 +1,495 @@
+"""The tiered cache: one front over L1 (memory), L2 (Redis) and L3 (disk).
+
+``smart_get`` reads L1 → L2 → L3 → loader. A hit in a lower tier is copied upward with its
+*remaining* lifetime (never extended; L1 also caps it at ``l1_ttl``, the maximum local TTL that
+keeps a missed cross-process invalidation from living forever). A stored ``None`` is a hit.
+
+Guarantees:
+
+* Single flight: concurrent misses on one key run one lower-tier read and at most one loader
+  call, in threads (:meth:`TieredCache.smart_get`) and in asyncio tasks
+  (:meth:`TieredCache.asmart_get`); cancelling one waiting task never cancels the load.
+* Invalidation wins races: ``invalidate`` bumps the key's generation; a load that started
+  before it does not store its result (and removes what it wrote to L2/L3 if the bump came
+  during the write). After ``invalidate`` returns, no tier in this process returns the old value.
+* Tier isolation: a tier that raises is a miss, counted in ``swfast_cache_tier_errors_total``;
+  ``smart_get`` raises only the loader's own error.
+* Other processes drop their L1 copies through :mod:`swfast.cache.invalidation`.
+
+Thread safety: safe from many threads; one internal lock guards the flight table and the
+generation check-and-store, never held during I/O or a loader call.
+"""
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import logging
+import threading
+import time
+from typing import Any, Awaitable, Callable, Iterable, Sequence
+
+from .._native.front import TierFront
+from ..errors import CacheValueTooLarge
+from ..monitoring.metrics import REGISTRY
+from .envelope import _json_dumps
+from .pattern import KeyPattern
+from .policy import InvalidationReport, PlacementPolicy, Priority, parse_ttl
+from .analytics import TierStats
+from .manager_async import _MISS, AsyncTierMixin, _Soft
+
+log = logging.getLogger("swfast.cache.manager")
+TIER_ERRORS = REGISTRY.counter("swfast_cache_tier_errors_total", "tier operations that failed (served as misses)",
+                               ("tier", "op"))
+
+
+class _Flight:
+    __slots__ = ("event", "value", "exc")
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.value: Any = _MISS
+        self.exc: BaseException | None = None
+
+
+def _size(value: Any) -> int:
+    if isinstance(value, (bytes, bytearray, str)):
+        return len(value)
+    try:
+        return len(_json_dumps(value))
+    except TypeError:
+        return 0
+
+
+class TieredCache(TierFront, AsyncTierMixin):
+    """L1 → L2 → L3 cache with promotion, single flight and invalidation.
+
+    Args:
+        l1: an ``L1Cache``-compatible object; ``None`` builds ``L1Cache(l1_maxsize)``.
+        l2: a :class:`~swfast.cache.l2.DistributedCache`, or ``None`` for no shared tier.
+        l3: a :class:`~swfast.cache.l3.PersistentCache`, or ``None``.
+        al2: an :class:`~swfast.cache.l2_async.AsyncDistributedCache` for async reads
+            (without it they run the sync L2 in a worker thread; writes always go through
+            ``l2`` in a worker thread).
+        l1_maxsize: entries of the default L1.
+        l1_ttl: maximum lifetime of an L1 copy in seconds (also its default).
+        default_ttl: lifetime when ``smart_set``/a loader gives none (``None`` = no expiry).
+        soft_ttl: seconds after which an L1 hit is served stale while one refresh runs
+            (needs a loader at the call); ``None`` disables it.
+        policy: where ``smart_set`` places values.
+        tracker: a :class:`~swfast.cache.usage.UsageTracker` fed every ``smart_get`` key.
+        clock: wall clock (Unix seconds), matching the tiers' expiry stamps.
+        monotonic: clock for soft deadlines.
+    """
+
+    def __init__(
+        self,
+        *,
+        l1: Any = None,
+        l2: Any = None,
+        l3: Any = None,
+        al2: Any = None,
+        l1_maxsize: int = 10_000,
+        l1_ttl: float | str = 60.0,
+        default_ttl: float | str | None = 3600.0,
+        soft_ttl: float | str | None = None,
+        policy: PlacementPolicy | None = None,
+        tracker: Any = None,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if l1 is None:
+            from .l1 import L1Cache  # type: ignore[import-not-found, unused-ignore]
+
+            l1 = L1Cache(l1_maxsize)
+        self.l1, self.l2, self.l3, self.al2 = l1, l2, l3, al2
+        self.l1_ttl = parse_ttl(l1_ttl, param="l1_ttl") or 60.0
+        self.default_ttl = parse_ttl(default_ttl, param="default_ttl")
+        self.soft_ttl = parse_ttl(soft_ttl, param="soft_ttl")
+        self.policy = policy or PlacementPolicy()
+        self.clock, self.monotonic = clock, monotonic
+        self.stats = TierStats(lambda: self.l1_hits)
+        self.tracker = tracker
+        self.l1_hits = 0
+        self._soft_type = _Soft
+        self.bus: Any = None
+        self._lock = threading.Lock()
+        self._flights: dict[Any, _Flight] = {}
+        self._aflights: dict[Any, asyncio.Future[Any]] = {}
+        self._gens: dict[Any, int] = {}
+        self._epoch = 0
+        self._refreshing: set[Any] = set()
+        self._tasks: set[asyncio.Future[Any]] = set()
+        self._l1_get = l1.fast_get
+
+    # -- tier helpers (every tier failure is a counted miss) -------------------------------
+    def _err(self, tier: str, op: str, exc: BaseException) -> None:
+        TIER_ERRORS.labels(tier, op).inc()
+        self.stats.error(tier)
+        log.warning("cache tier %s %s failed: %s: %s", tier, op, type(exc).__name__, exc)
+
+    def _remaining(self, expires_at: float | None) -> float | None:
+        return None if expires_at is None else expires_at - self.clock()
+
+    def _l1_put(self, key: Any, value: Any, remaining: float | None) -> None:
+        ttl = self.l1_ttl if remaining is None else min(remaining, self.l1_ttl)
+        if ttl <= 0:
+            return
+        if self.soft_ttl is not None and self.soft_ttl < ttl:
+            value = _Soft(value, self.monotonic() + self.soft_ttl)
+        try:
+            self.l1.fast_set(key, value, ttl)
+        except Exception as exc:
+            self._err("l1", "set", exc)
+
+    def _l1_drop(self, keys: Iterable[Any]) -> None:
+        pop = self.l1.pop
+        for k in keys:
+            try:
+                pop(k, None)
+            except Exception as exc:
+                self._err("l1", "delete", exc)
+
+    def _token(self, key: Any) -> tuple[int, int]:
+        self._gens.setdefault(key, 0)
+        return self._epoch, self._gens[key]
+
+    def _current(self, key: Any, token: tuple[int, int]) -> bool:
+        return token == (self._epoch, self._gens.get(key, -1))
+
+    def _release(self, key: Any) -> None:
+        if key not in self._flights and key not in self._aflights and key not in self._refreshing:
+            self._gens.pop(key, None)
+
+    def _lower(self, key: Any) -> tuple[Any, float | None, str] | None:
+        """Read L2 then L3 (sync); ``(value, expires_at, tier)`` or ``None``."""
+        for name, tier in (("l2", self.l2), ("l3", self.l3)):
+            if tier is None:
+                continue
+            try:
+                entry = tier.get_entry(key)
+            except Exception as exc:
+                self._err(name, "get", exc)
+                continue
+            if entry is not None:
+                return entry[0], entry[1], name
+            self.stats.miss(name)
+        return None
+
+    def _store_loaded(self, key: Any, value: Any, ttl: float | None, token: tuple[int, int],
+                      found: tuple[Any, float | None, str] | None) -> None:
+        """Store a loaded (``found is None``) or promoted value, unless invalidated meanwhile."""
+        wrote: list[str] = []
+        if found is not None:
+            value, expires_at, tier = found
+            remaining = self._remaining(expires_at)
+            if tier == "l3" and self.l2 is not None and self._current(key, token):
+                wrote = self._write(("l2",), key, value, remaining)
+        else:
+            remaining = ttl
+            tiers = self.policy.tiers("normal", ttl, _size(value), has_l2=self.l2 is not None,
+                                      has_l3=self.l3 is not None, l2_max=self._l2_max())
+            if self._current(key, token):
+                wrote = self._write(tuple(t for t in tiers if t != "l1"), key, value, ttl)
+        with self._lock:
+            if self._current(key, token):
+                self._l1_put(key, value, remaining)
+                return
+        if wrote:
+            # Invalidated or overwritten while we wrote: our write may have landed after the
+            # newer one, so remove it (a later read misses rather than sees a stale value).
+            self._wipe_lower(key)
+
+    def _l2_max(self) -> int:
+        return int(self.l2.codec.max_value_bytes) if self.l2 is not None else 1 << 62
+
+    def _write(self, tiers: Sequence[str], key: Any, value: Any, ttl: float | None) -> list[str]:
+        written = []
+        for name in tiers:
+            tier = self.l2 if name == "l2" else self.l3 if name == "l3" else None
+            if tier is None:
+                continue
+            try:
+                ok = tier.distributed_set(key, value, ttl) if name == "l2" else tier.persistent_set(key, value, ttl)
+            except (CacheValueTooLarge, TypeError, ValueError):
+                raise
+            except Exception as exc:
+                self._err(name, "set", exc)
+                continue
+            if ok:
+                written.append(name)
+        return written
+
+    def _wipe_lower(self, key: Any) -> InvalidationReport:
+        report = InvalidationReport(requested=1)
+        if self.l2 is not None:
+            try:
+                for node, failed in self.l2.delete([key]).items():
+                    report.add_failure(node, failed)
+            except Exception as exc:
+                self._err("l2", "delete", exc)
+                report.add_failure("l2", [key])
+        if self.l3 is not None:
+            try:
+                report.removed += self.l3.persistent_delete([key])
+            except Exception as exc:
+                self._err("l3", "delete", exc)
+                report.add_failure("l3", [key])
+        return report
+
+    # -- reads -----------------------------------------------------------------------------
+    # smart_get itself is TierFront.smart_get (compiled): it serves L1 hits and calls these.
+    def _soft_hit(self, key: Any, v: _Soft, loader: Callable[[], Any] | None, ttl: Any) -> Any:
+        if loader is not None and v.soft <= self.monotonic():
+            self._refresh_in_background(key, loader, ttl)
+        self.l1_hits += 1
+        return v.value
+
+    def _miss_path(self, key: Any, loader: Callable[[], Any] | None, ttl: Any, default: Any,
+                   l1_failed: bool) -> Any:
+        if l1_failed:
+            TIER_ERRORS.labels("l1", "get").inc()
+            self.stats.error("l1")
+            log.warning("cache tier l1 get raised for %r; served as a miss", key)
+        elif self.tracker is not None:
+            self.tracker.track_usage(key)
+            try:
+                v = self._l1_get(key, _MISS)
+            except Exception as exc:
+                self._err("l1", "get", exc)
+                v = _MISS
+            if v is not _MISS:
+                if type(v) is _Soft:
+                    return self._soft_hit(key, v, loader, ttl)
+                self.l1_hits += 1
+                return v
+        self.stats.miss("l1")
+        return self._miss(key, loader, parse_ttl(ttl) if ttl is not None else self.default_ttl, default)
+
+    def _miss(self, key: Any, loader: Callable[[], Any] | None, ttl: float | None, default: Any) -> Any:
+        with self._lock:
+            flight = self._flights.get(key)
+            leader = flight is None
+            if leader:
+                flight = self._flights[key] = _Flight()
+                token = self._token(key)
+        assert flight is not None
+        if not leader:
+            flight.event.wait()
+            if flight.exc is not None:
+                raise flight.exc
+            return default if flight.value is _MISS else flight.value
+        try:
+            found = self._lower(key)
+            if found is not None:
+                self.stats.hit(found[2])
+                flight.value = found[0]
+                self._store_loaded(key, None, None, token, found)
+            elif loader is not None:
+                value = loader()
+                if inspect.isawaitable(value):
+                    close = getattr(value, "close", None)
+                    if close:
+                        close()
+                    raise TypeError("loader: returned an awaitable; use asmart_get for async loaders")
+                self.stats.loads += 1
+                flight.value = value
+                self._store_loaded(key, value, ttl, token, None)
+        except BaseException as exc:
+            flight.exc = exc
+            raise
+        finally:
+            with self._lock:
+                del self._flights[key]
+                self._release(key)
+            flight.event.set()
+        return default if flight.value is _MISS else flight.value
+
+    def _refresh_in_background(self, key: Any, loader: Callable[[], Any], ttl: Any) -> None:
+        with self._lock:
+            if key in self._refreshing:
+                return
+            self._refreshing.add(key)
+            token = self._token(key)
+
+        def run() -> None:
+            try:
+                value = loader()
+                self.stats.loads += 1
+                self._store_loaded(key, value, parse_ttl(ttl) if ttl is not None else self.default_ttl, token, None)
+            except Exception as exc:
+                log.warning("background refresh of %r failed; the stale value stays until its TTL: %s", key, exc)
+            finally:
+                with self._lock:
+                    self._refreshing.discard(key)
+                    self._release(key)
+
+        threading.Thread(target=run, name=f"swfast-refresh-{key}", daemon=True).start()
+
+    # -- writes and movement -----------------------------------------------------------------
+    def smart_set(self, key: Any, value: Any, ttl: Any = None, *, priority: Priority = "normal",
+                  tiers: Sequence[str] | None = None) -> tuple[str, ...]:
+        """Store ``value`` in the tiers the policy picks (or ``tiers``); returns those written.
+
+        Other processes drop their L1 copy of ``key``; an in-flight load of ``key`` here does
+        not overwrite this value.
+
+        Raises:
+            CacheValueTooLarge: the value is too large for every chosen tier; nothing written.
+        """
+        seconds = parse_ttl(ttl) if ttl is not None else self.default_ttl
+        chosen = tuple(tiers) if tiers is not None else self.policy.tiers(
+            priority, seconds, _size(value), has_l2=self.l2 is not None, has_l3=self.l3 is not None,
+            l2_max=self._l2_max())
+        with self._lock:
+            self._bump(key)
+            self._l1_drop([key])
+        written = self._write(tuple(t for t in chosen if t != "l1"), key, value, seconds)
+        if "l1" in chosen:
+            with self._lock:
+                self._l1_put(key, value, seconds)
+            written.insert(0, "l1")
+        if self.bus is not None:
+            self.bus.publish_keys([key])
+        return tuple(written)
+
+    def _bump(self, key: Any) -> None:
+        if key in self._gens:
+            self._gens[key] += 1
+
+    def promote(self, key: Any, to: str = "l1") -> bool:
+        """Copy ``key`` from the highest lower tier holding it up to ``to``, keeping its expiry."""
+        found = self._lower(key) if to in ("l1", "l2") else None
+        if found is None:
+            return False
+        value, expires_at, tier = found
+        remaining = self._remaining(expires_at)
+        if to == "l2" or (to == "l1" and tier == "l3" and self.l2 is not None):
+            if tier == "l3":
+                self._write(("l2",), key, value, remaining)
+        if to == "l1":
+            with self._lock:
+                self._l1_put(key, value, remaining)
+        return True
+
+    def demote(self, key: Any, to: str = "l3") -> bool:
+        """Move ``key`` down to ``to`` (``"l2"`` or ``"l3"``), removing it from the tiers above."""
+        value: Any = _MISS
+        remaining: float | None = None
+        try:
+            v = self.l1.fast_get(key, _MISS)
+            if v is not _MISS:
+                value = v.value if type(v) is _Soft else v
+                remaining = self.l1.remaining_ttl(key)
+        except Exception as exc:
+            self._err("l1", "get", exc)
+        if value is _MISS or to == "l3":
+            found = self._lower(key)
+            if found is not None and (value is _MISS or found[2] == "l2"):
+                value, remaining = found[0], self._remaining(found[1])
+        if value is _MISS:
+            return False
+        if not self._write((to,), key, value, remaining):
+            return False
+        with self._lock:
+            self._bump(key)
+            self._l1_drop([key])
+        if to == "l3" and self.l2 is not None:
+            self.l2.delete([key])
+        return True
+
+    # -- invalidation ----------------------------------------------------------------------
+    def invalidate(self, key: Any) -> InvalidationReport:
+        """Remove ``key`` from every tier and node, here and in other processes' L1."""
+        return self.batch_invalidate([key])
+
+    def batch_invalidate(self, keys: Sequence[Any]) -> InvalidationReport:
+        """Remove ``keys`` everywhere; the report lists keys a tier or node could not remove."""
+        keys = list(keys)
+        self.drop_local(keys)
+        report = InvalidationReport(requested=len(keys))
+        if self.l2 is not None:
+            try:
+                for node, failed in self.l2.delete(keys).items():
+                    report.add_failure(node, failed)
+            except Exception as exc:
+                self._err("l2", "delete", exc)
+                report.add_failure("l2", keys)
+        if self.l3 is not None:
+            try:
+                report.removed += self.l3.persistent_delete(keys)
+            except Exception as exc:
+                self._err("l3", "delete", exc)
+                report.add_failure("l3", keys)
+        if self.bus is not None and not self.bus.publish_keys(keys):
+            report.add_failure("bus", keys)
+        if not report.ok:
+            log.error("invalidation incomplete: %s", {k: len(v) for k, v in report.failed.items()})
+        return report
+
+    def pattern_invalidate(self, pattern: str | KeyPattern) -> InvalidationReport:
+        """Remove every key matching ``pattern`` (``*``/``?`` wildcards, all else literal)."""
+        pat = pattern if isinstance(pattern, KeyPattern) else KeyPattern(pattern)
+        self.drop_matching(pat)
+        report = InvalidationReport(requested=1)
+        if self.l2 is not None:
+            try:
+                n, failed = self.l2.delete_matching(pat)
+                report.removed += n
+                for node in failed:
+                    report.add_failure(node, [pat.text])
+            except Exception as exc:
+                self._err("l2", "scan", exc)
+                report.add_failure("l2", [pat.text])
+        if self.l3 is not None:
+            try:
+                report.removed += self.l3.delete_matching(pat)
+            except Exception as exc:
+                self._err("l3", "delete", exc)
+                report.add_failure("l3", [pat.text])
+        if self.bus is not None and not self.bus.publish_pattern(pat.text):
+            report.add_failure("bus", [pat.text])
+        return report
+
+    def drop_local(self, keys: Iterable[Any]) -> None:
+        """Drop ``keys`` from this process's L1 and make in-flight loads of them not store."""
+        with self._lock:
+            for k in keys:
+                self._bump(k)
+                self._l1_drop([k])
+
+    def drop_matching(self, pattern: KeyPattern) -> None:
+        """Drop L1 keys matching ``pattern``; in-flight loads of any key will not store."""
+        with self._lock:
+            self._epoch += 1
+            try:
+                doomed = [k for k in list(self.l1) if isinstance(k, str) and pattern.matches(k)]
+            except Exception as exc:
+                self._err("l1", "scan", exc)
+                doomed = []
+                self.l1.clear()
+            self._l1_drop(doomed)
+
+    def clear_local(self) -> None:
+        """Empty this process's L1 (the rule when the invalidation connection is lost)."""
+        with self._lock:
+            self._epoch += 1
+            try:
+                self.l1.clear()
+            except Exception as exc:
+                self._err("l1", "clear", exc)
+
+    def cached(self, key: str | Callable[..., str] | None = None, *, ttl: Any = None) -> Callable[[Any], Any]:
+        """Decorator memoizing a sync or async function through this cache (see :mod:`.memoize`)."""
+        from .memoize import cached_over
+
+        return cached_over(self, key=key, ttl=ttl)
+
+    def close(self) -> None:
+        """Stop the invalidation bus (if any); tiers are closed by their owner."""
+        if self.bus is not None:
+            self.bus.close()
+
+
+Loader = Callable[[], Any] | Callable[[], Awaitable[Any]]
+__all__ = ["Loader", "TieredCache"]

@@ -1,40 +1,60 @@
-"""The tiered cache. L1 (in-process, compiled LRU+TTL) and the ``cached`` decorator.
+"""The tiered cache: L1 (in-process, compiled LRU+TTL or opt-in W-TinyLFU), L2 (Redis over a
+compiled consistent-hash ring, or a Redis Cluster), L3 (SQLite, MAC-checked), the
+:class:`TieredCache` manager, cross-process invalidation, distribution and analytics.
 
 Names load on first access, so ``import swfast.cache`` stays cheap and never imports redis.
 """
 from __future__ import annotations
 
-import importlib
+from .._lazy import attach
 
 TYPE_CHECKING = False
 
 _EXPORTS = {
+    "AsyncDistributedCache": "l2_async",
+    "CacheAnalyzer": "analytics",
     "CacheStats": "l1",
+    "DistributedCache": "l2",
+    "Distribution": "ring",
+    "FaultGate": "gate",
+    "InvalidationBus": "invalidation",
+    "InvalidationReport": "policy",
+    "KeyPattern": "pattern",
     "L1Cache": "l1",
+    "PersistentCache": "l3",
+    "PlacementPolicy": "policy",
+    "RebalanceReport": "ring",
+    "TieredCache": "manager",
+    "TinyLFUCache": "tinylfu",
+    "UsageTracker": "usage",
     "cached": "decorators",
     "make_key": "decorators",
+    "parse_ttl": "policy",
+    "register_metrics": "analytics",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
-    from typing import Any
-
+    from .analytics import CacheAnalyzer as CacheAnalyzer
+    from .analytics import register_metrics as register_metrics
     from .decorators import cached as cached
     from .decorators import make_key as make_key
+    from .gate import FaultGate as FaultGate
+    from .invalidation import InvalidationBus as InvalidationBus
     from .l1 import CacheStats as CacheStats
     from .l1 import L1Cache as L1Cache
+    from .l2 import DistributedCache as DistributedCache
+    from .l2_async import AsyncDistributedCache as AsyncDistributedCache
+    from .l3 import PersistentCache as PersistentCache
+    from .manager import TieredCache as TieredCache
+    from .pattern import KeyPattern as KeyPattern
+    from .policy import InvalidationReport as InvalidationReport
+    from .policy import PlacementPolicy as PlacementPolicy
+    from .policy import parse_ttl as parse_ttl
+    from .ring import Distribution as Distribution
+    from .ring import RebalanceReport as RebalanceReport
+    from .tinylfu import TinyLFUCache as TinyLFUCache
+    from .usage import UsageTracker as UsageTracker
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'swfast.cache' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
-
+__getattr__, __dir__ = attach(__name__, _EXPORTS)
 
 __all__ = sorted(_EXPORTS)

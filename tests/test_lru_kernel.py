@@ -538,3 +538,22 @@ def test_linearizability_checker_rejects_impossible_histories():
     # overlapping write and read may order either way
     assert _linearizable([(0, 5, 0, "set", 1, 3, None), (1, 2, 1, "get", 1, 0, 3)])
     assert _linearizable([(0, 5, 0, "set", 1, 3, None), (1, 2, 1, "get", 1, 0, None)])
+
+
+def test_kernel_clock_bounds_bracket_the_monotonic_clock(impl):
+    """The counter-based bounds used on hits (upper) and sets (lower) never cross the real
+    CLOCK_MONOTONIC, before and after calibration (which takes a few ms)."""
+    import time
+
+    probe = impl.load("lru")._clock_probe
+    deadline = time.monotonic() + 0.3
+    samples = 0
+    while time.monotonic() < deadline:
+        before = time.monotonic()
+        lo, hi, _ = probe()
+        after = time.monotonic()
+        assert lo <= after, (lo, after)
+        assert hi >= before, (hi, before)
+        samples += 1
+    assert samples > 1000
+    assert probe()[2] is True  # calibrated by now

@@ -89,24 +89,42 @@ cdef extern from *:
     int SWF_HAVE_TICKS
 
 cdef double _ref_mono = 0.0, _cal_mono = 0.0
-cdef unsigned long long _ref_ticks = 0, _cal_ticks = 0, _window = 0
+cdef unsigned long long _ref_t1 = 0, _ref_t2 = 0, _cal_t1 = 0, _cal_t2 = 0, _window = 0
 cdef double _spt_upper = 0.0  # upper bound on seconds per tick; 0 until calibrated
+cdef double _spt_lower = 0.0  # lower bound on seconds per tick
 
 
 cdef double _refresh_clock() noexcept nogil:
-    global _ref_mono, _ref_ticks, _cal_mono, _cal_ticks, _spt_upper, _window
-    # ticks first: the time elapsed since this reference is at most the ticks elapsed since it
-    cdef unsigned long long t = swf_ticks()
+    """Read CLOCK_MONOTONIC between two counter reads and make it the new reference.
+
+    The first calls also calibrate: two references >= 2 ms apart bound the seconds per tick
+    from both sides (the counter reads bracket each clock read, so a preemption between reads
+    only widens the bounds); a sample with bounds wider than 1 % is discarded.
+    """
+    global _ref_mono, _ref_t1, _ref_t2, _cal_mono, _cal_t1, _cal_t2, _spt_upper, _spt_lower, _window
+    cdef unsigned long long t1 = swf_ticks()
     cdef double m = _mono()
-    if SWF_HAVE_TICKS and _spt_upper == 0.0:
-        if _cal_ticks == 0:
-            _cal_ticks = t
+    cdef unsigned long long t2 = swf_ticks()
+    cdef double lo, hi
+    if SWF_HAVE_TICKS and _spt_upper == 0.0 and t2 >= t1:
+        if _cal_t1 == 0 or t1 <= _cal_t2:
+            _cal_t1 = t1
+            _cal_t2 = t2
             _cal_mono = m
-        elif m - _cal_mono > 0.05 and t > _cal_ticks:
-            # 1% margin: NTP slews CLOCK_MONOTONIC by at most 0.05%
-            _spt_upper = (m - _cal_mono) / <double>(t - _cal_ticks) * 1.01
-            _window = <unsigned long long>(0.001 / _spt_upper)  # re-anchor every ~1 ms
-    _ref_ticks = t
+        elif m - _cal_mono > 0.002:
+            lo = (m - _cal_mono) / <double>(t2 - _cal_t1)
+            hi = (m - _cal_mono) / <double>(t1 - _cal_t2)
+            if hi <= lo * 1.01:
+                # 0.1 % more each way: NTP slews CLOCK_MONOTONIC by at most 0.05 %
+                _spt_lower = lo / 1.001
+                _spt_upper = hi * 1.001
+                _window = <unsigned long long>(0.001 / _spt_upper)  # re-anchor every ~1 ms
+            else:
+                _cal_t1 = t1
+                _cal_t2 = t2
+                _cal_mono = m
+    _ref_t1 = t1
+    _ref_t2 = t2
     _ref_mono = m
     return m
 
@@ -114,9 +132,26 @@ cdef double _refresh_clock() noexcept nogil:
 cdef inline double _mono_upper() noexcept nogil:
     """A value >= CLOCK_MONOTONIC now (never below it); cheap on the common path."""
     cdef unsigned long long t = swf_ticks()
-    if _spt_upper > 0.0 and t >= _ref_ticks and t - _ref_ticks < _window:
-        return _ref_mono + <double>(t - _ref_ticks) * _spt_upper + 1e-6  # 1 us for cross-CPU skew
+    if _spt_upper > 0.0 and t >= _ref_t1 and t - _ref_t1 < _window:
+        return _ref_mono + <double>(t - _ref_t1) * _spt_upper + 1e-6  # 1 us for cross-CPU skew
     return _refresh_clock()
+
+
+cdef inline double _mono_lower() noexcept nogil:
+    """A value <= CLOCK_MONOTONIC now, at most a few us below it: expiries computed from it
+    are never later than ``now + ttl`` (an entry may expire a few us early, never late)."""
+    cdef unsigned long long t = swf_ticks()
+    if _spt_lower > 0.0 and t >= _ref_t2 and t - _ref_t2 < _window:
+        return _ref_mono + <double>(t - _ref_t2) * _spt_lower - 1e-6
+    return _refresh_clock()
+
+
+def _clock_probe():
+    """``(lower, upper, calibrated)``: the kernel's bounds on CLOCK_MONOTONIC, read in that
+    order (for tests: lower <= time.monotonic() read after it, upper >= one read before it)."""
+    cdef double lo = _mono_lower()
+    cdef double hi = _mono_upper()
+    return lo, hi, _spt_upper > 0.0
 
 
 cdef class LRUCore:
@@ -352,7 +387,7 @@ cdef class LRUCore:
         if self._sizeof is not None:
             size = _check_size(self._sizeof(value), self._max_bytes)
         if t != INFINITY and t > 0.0:
-            expire = self._now() + t
+            expire = (_mono_lower() if self._clock is None else self._now()) + t
         e = _find(self, key, h)  # the last point where Python code may run
         if t == 0.0:
             if e >= 0:

@@ -112,6 +112,7 @@ cdef extern from *:
     """
     unsigned long long swf_ticks() nogil
     int SWF_HAVE_TICKS
+    void swf_prefetch "__builtin_prefetch"(const void *p) nogil
 
 cdef double _ref_mono = 0.0, _cal_mono = 0.0
 cdef unsigned long long _ref_t1 = 0, _ref_t2 = 0, _cal_t1 = 0, _cal_t2 = 0, _window = 0
@@ -336,8 +337,15 @@ cdef class LRUCore:
         return 0
 
     cdef int _evict_tail(self) except -1:
+        cdef int32_t t
         self._drop(self.tail)
         self.evictions += 1
+        t = self.tail
+        if t != -1:
+            swf_prefetch(self.tab[t].key)  # the next victim's key, released on its eviction
+            t = self.tab[t].prev
+            if t != -1:
+                swf_prefetch(&self.tab[t])
         return 0
 
     cdef inline int _defer(self, PyObject *obj) except -1:
@@ -400,6 +408,8 @@ cdef class LRUCore:
         unhashable key and ``ValueError`` for a negative TTL or an entry over ``max_bytes``;
         the cache is unchanged after any error.
         """
+        if self.count >= self._maxsize:
+            swf_prefetch(&self.tab[self.tail])  # the victim: overlap its miss with the lookup
         cdef Py_hash_t h = PyObject_Hash(key)
         if h == -1:
             _unhashable(key)

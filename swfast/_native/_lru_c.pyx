@@ -410,9 +410,11 @@ cdef class LRUCore:
         """
         if self.count >= self._maxsize:
             swf_prefetch(&self.tab[self.tail])  # the victim: overlap its miss with the lookup
+            swf_prefetch(&self.ctrl[self.tail])
         cdef Py_hash_t h = PyObject_Hash(key)
         if h == -1:
             _unhashable(key)
+        swf_prefetch(&self.tab[<size_t>h & self.mask])  # where the new entry will most likely go
         cdef double t = self.default_ttl if ttl is None else _check_ttl(ttl, INFINITY)
         cdef int64_t size = 0
         cdef double expire = INFINITY

@@ -60,6 +60,9 @@ TS_OK = CTS_OK
 TS_MALFORMED = CTS_MALFORMED
 TS_NO_ZONE = CTS_NO_ZONE
 
+include "_msgjson.pxi"
+
+cdef object _MISSING = object()
 cdef int[13] _DIM = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
 
 
@@ -221,6 +224,12 @@ cdef class _Table:
     cdef int kind[MAX_FIELDS]
     cdef bint required[MAX_FIELDS]
     cdef int enum_index[MAX_FIELDS]
+    cdef tuple bnames
+    cdef dict index
+    cdef const char* bname[MAX_FIELDS]
+    cdef Py_ssize_t blen[MAX_FIELDS]
+    cdef int ts_i
+    cdef int exp_i
 
     def __init__(self, fields):
         specs = [tuple(f) for f in fields]
@@ -234,6 +243,13 @@ cdef class _Table:
             self.kind[i] = int(f[1])
             self.required[i] = bool(f[2])
             self.enum_index[i] = int(f[3])
+        self.bnames = tuple([name.encode("utf-8") for name in self.names])
+        self.index = {name: i for i, name in enumerate(self.names)}
+        for i in range(self.n):
+            self.bname[i] = PyBytes_AS_STRING(self.bnames[i])
+            self.blen[i] = PyBytes_GET_SIZE(self.bnames[i])
+        self.ts_i = self.index.get("timestamp", -1)
+        self.exp_i = self.index.get("expires_at", -1)
 
 
 cdef class Checker:
@@ -270,6 +286,151 @@ cdef class Checker:
         if err is not None:
             return err, None, None
         return None, meta_out, payload_out
+
+    def decode(self, data, bint strict=False):
+        """``convert(loads(data))`` in one pass over the JSON bytes (see ``_msgjson.pxi``).
+
+        Invalid JSON gives ``(("", "json", "is not valid JSON (...)"), None, None)``; never
+        raises for any input value.
+        """
+        cdef _P p
+        try:
+            owner = _source(data, &p)
+            res = self._decode_fast(&p, strict)
+            if res is not None:
+                return res
+            p.pos = 0  # an unusual shape: read generically, then the dict path gives the answer
+            value = _pv(&p, 0)
+            _end(&p)
+        except (ValueError, TypeError) as exc:
+            return ("", "json", f"is not valid JSON ({exc})"), None, None
+        return self.convert(value, strict)
+
+    cdef object _decode_fast(self, _P* p, bint strict):
+        """Both objects read into field slots, or None for the generic path."""
+        cdef bint more = True
+        cdef list meta = None
+        cdef list payload = None
+        meta_unknown = payload_unknown = top_unknown = None
+        _ws(p)
+        if p.pos >= p.n or p.s[p.pos] != c'{' or _open(p, c'}', 1):
+            return None
+        while more:
+            _key_start(p)
+            key = _pstr(p)
+            _colon(p)
+            _ws(p)
+            if key == "metadata" or key == "payload":
+                if p.pos >= p.n or p.s[p.pos] != c'{':
+                    return None
+                if key == "metadata":
+                    if meta is not None:
+                        return None
+                    meta = [_MISSING] * self._meta.n
+                    meta_unknown = self._read_obj(p, self._meta, meta)
+                else:
+                    if payload is not None:
+                        return None
+                    payload = [_MISSING] * self._payload.n
+                    payload_unknown = self._read_obj(p, self._payload, payload)
+            else:
+                if top_unknown is None:
+                    top_unknown = key
+                _pv(p, 1)
+            _sep(p, c'}', &more)
+        _end(p)
+        if meta is None or payload is None:
+            return None
+        if strict and top_unknown is not None:
+            return (top_unknown, "unknown", "unknown field; remove it or validate with strict=False"), None, None
+        err = self._check_slots(meta, "metadata", self._meta, strict, meta_unknown)
+        if err is None:
+            err = self._check_slots(payload, "payload", self._payload, strict, payload_unknown)
+        if err is None and self._meta.exp_i >= 0 and self._meta.ts_i >= 0:
+            err = self._order(meta[self._meta.ts_i], meta[self._meta.exp_i])
+        if err is not None:
+            return err, None, None
+        return None, meta, payload
+
+    cdef object _read_obj(self, _P* p, _Table t, list vals):
+        """One object's members into ``vals`` (last duplicate wins); the first unknown key."""
+        cdef bint more = True
+        cdef Py_ssize_t ks, ke, L, j, k, i, hint = 0
+        cdef const unsigned char* s = p.s
+        first = None
+        if _open(p, c'}', 2):
+            return None
+        while more:
+            _key_start(p)
+            ks = p.pos + 1
+            ke = ks
+            while ke < p.n and s[ke] != c'"' and s[ke] != c'\\':
+                ke += 1
+            i = -1
+            if ke < p.n and s[ke] == c'"':
+                L = ke - ks
+                for k in range(t.n):  # fields usually come in table order: try the next one first
+                    j = hint + k
+                    if j >= t.n:
+                        j -= t.n
+                    if t.blen[j] == L and t.bname[j][0] == s[ks] and memcmp(s + ks, t.bname[j], L) == 0:
+                        i = j
+                        hint = j + 1
+                        break
+            if i >= 0:
+                p.pos = ke + 1
+            else:
+                key = _pstr(p)
+                got = t.index.get(key)
+                if got is not None:
+                    i = got
+                elif first is None:
+                    first = key
+            _colon(p)
+            v = _pv(p, 2)
+            if i >= 0:
+                vals[i] = v
+            _sep(p, c'}', &more)
+        return first
+
+    cdef object _check_slots(self, list vals, str where, _Table t, bint strict, object unknown):
+        """``_check_obj`` over field slots, converting them in place."""
+        cdef PyObject* mapped
+        cdef Py_ssize_t i
+        cdef int kind
+        for i in range(t.n):
+            v = vals[i]
+            kind = t.kind[i]
+            if v is _MISSING:
+                if t.required[i]:
+                    return (f"{where}.{t.names[i]}", "required", "is required")
+                if kind == CK_DICT:
+                    vals[i] = {}
+                elif kind == CK_STR_LIST:
+                    vals[i] = []
+                else:
+                    vals[i] = <object>PyTuple_GET_ITEM(t.defaults, i)
+                continue
+            err = self._check_value(v, kind, t.enum_index[i])
+            if err is not None:
+                return (f"{where}.{t.names[i]}", err[0], err[1])
+            if (kind == CK_ENUM or kind == CK_OPT_ENUM or kind == CK_PRIORITY) and v is not None:
+                mapped = PyDict_GetItem(<dict>PyTuple_GET_ITEM(self._enums, t.enum_index[i]), v)
+                if mapped != NULL:
+                    vals[i] = <object>mapped
+        if strict and unknown is not None:
+            return (f"{where}.{unknown}", "unknown", "unknown field; remove it or validate with strict=False")
+        return None
+
+    cdef object _order(self, object ts, object exp):
+        cdef int64_t t0 = 0, t1 = 0
+        if exp is None:
+            return None
+        _parse_ts(ts, &t0)
+        _parse_ts(exp, &t1)
+        if t1 < t0:
+            return ("metadata.expires_at", "order", "is before metadata.timestamp; it must be at or after it")
+        return None
 
     cdef object _run(self, object message, bint strict, list meta_out, list payload_out):
         cdef PyObject* meta

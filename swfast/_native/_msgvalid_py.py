@@ -14,6 +14,9 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from . import _msgjson_py as _json
+from ._msgjson_py import JSON_MAX_DEPTH, loads  # noqa: F401 - the kernel's JSON reader
+
 # Field kinds (same numbers in the compiled kernel).
 K_ANY = 0
 K_STR = 1
@@ -214,6 +217,18 @@ class Checker:
         if err is not None:
             return err, None, None
         return None, meta_out, payload_out
+
+    def decode(self, data: Any, strict: bool = False) -> tuple[Any, Any, Any]:
+        """``convert(loads(data))``: strict JSON text or bytes validated and converted.
+
+        Invalid JSON gives ``(("", "json", "is not valid JSON (...)"), None, None)``; never
+        raises for any input value.
+        """
+        try:
+            value = _json.loads(data)
+        except (ValueError, TypeError) as exc:
+            return ("", "json", f"is not valid JSON ({exc})"), None, None
+        return self.convert(value, strict)
 
     def _run(self, message: Any, strict: bool, meta_out: list[Any] | None,
              payload_out: list[Any] | None) -> tuple[str, str, str] | None:

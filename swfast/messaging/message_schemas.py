@@ -237,16 +237,12 @@ class _Envelope:
 
     @classmethod
     def from_json(cls: type[_E], data: str | bytes, *, strict: bool = False) -> _E:
-        """Decode and validate JSON text or bytes.
+        """Decode and validate JSON text or bytes (strict JSON, read straight into the fields).
 
         Raises:
             ValidationError: the JSON is malformed or a field is invalid.
         """
-        try:
-            obj = _codec.loads(data)
-        except _codec.JSONDecodeError as exc:
-            raise ValidationError(f"is not valid JSON ({exc})", keyword="json") from None
-        err, meta, payload = cls._CHECKER.convert(obj, strict)  # from_dict, inlined
+        err, meta, payload = cls._CHECKER.decode(data, strict)  # read, validate, convert: one pass
         if err is not None:
             _raise(err)
         return cls(MessageMetadata(*meta), cls._PAYLOAD(*payload))  # type: ignore[call-arg]

@@ -186,3 +186,33 @@ def test_from_json_and_is_valid_use_the_strict_reader() -> None:
     with pytest.raises(ValidationError) as ei:
         S.validate_data_response(json.dumps(dict(VALID_RESPONSE, payload={})).encode())
     assert ei.value.path == "payload.operation"
+
+
+def test_build_constructs_the_bound_classes(impl: Any) -> None:
+    mod = impl.load("msgvalid")
+    checker = _checker(mod, False)
+    with pytest.raises(RuntimeError):
+        checker.build(b"{}")
+    checker.bind(S.MessageMetadata, S.RequestPayload, S.DataRequest)
+    err, obj = checker.build(json.dumps(VALID_REQUEST))
+    assert err is None and type(obj) is S.DataRequest and obj == S.DataRequest.from_dict(VALID_REQUEST)
+    assert obj.to_dict() == VALID_REQUEST and obj.metadata.priority is S.Priority.HIGH
+    assert checker.build(b"[")[1] is None and checker.build(b"[")[0][1] == "json"
+
+    class Plain:  # not a slotted dataclass: built by calling it
+        def __init__(self, metadata: Any, payload: Any) -> None:
+            self.metadata, self.payload = metadata, payload
+
+    checker.bind(S.MessageMetadata, S.RequestPayload, Plain)
+    assert type(checker.build(json.dumps(VALID_REQUEST))[1]) is Plain
+
+
+def test_from_json_of_a_subclass_builds_the_subclass() -> None:
+    from dataclasses import dataclass
+
+    @dataclass(slots=True)
+    class MyRequest(S.DataRequest):
+        pass
+
+    obj = MyRequest.from_json(json.dumps(VALID_REQUEST))
+    assert type(obj) is MyRequest and obj.to_dict() == VALID_REQUEST

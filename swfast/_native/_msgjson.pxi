@@ -41,6 +41,14 @@ cdef inline void _ws(_P* p) noexcept nogil:
             return
 
 
+cdef inline bint _same(const unsigned char* a, const char* b, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(n):
+        if a[i] != <unsigned char>b[i]:
+            return False
+    return True
+
+
 cdef inline int _hex4(const unsigned char* s) noexcept nogil:
     cdef int out = 0, i, d
     cdef unsigned char c

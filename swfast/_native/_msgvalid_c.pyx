@@ -60,7 +60,10 @@ TS_OK = CTS_OK
 TS_MALFORMED = CTS_MALFORMED
 TS_NO_ZONE = CTS_NO_ZONE
 
+cimport cython
+
 include "_msgjson.pxi"
+include "_slots.pxi"
 
 cdef object _MISSING = object()
 cdef int[13] _DIM = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
@@ -267,6 +270,9 @@ cdef class Checker:
     cdef _Table _payload
     cdef tuple _enums
     cdef tuple _enum_names
+    cdef _Slots _meta_cls
+    cdef _Slots _payload_cls
+    cdef _Slots _envelope_cls
 
     def __init__(self, meta_fields, payload_fields, enums, enum_names):
         self._meta = _Table(meta_fields)
@@ -286,6 +292,22 @@ cdef class Checker:
         if err is not None:
             return err, None, None
         return None, meta_out, payload_out
+
+    def bind(self, meta_cls, payload_cls, envelope_cls):
+        """Classes for :meth:`build`: built from the field tables' argument lists, the envelope
+        from ``(metadata, payload)``."""
+        self._meta_cls = _Slots(meta_cls, self._meta.names)
+        self._payload_cls = _Slots(payload_cls, self._payload.names)
+        self._envelope_cls = _Slots(envelope_cls, ("metadata", "payload"))
+
+    def build(self, data, bint strict=False):
+        """:meth:`decode` and construct: ``(None, envelope)`` or ``(error, None)`` (see :meth:`bind`)."""
+        if self._envelope_cls is None:
+            raise RuntimeError("build: call bind(meta_cls, payload_cls, envelope_cls) first")
+        err, meta, payload = self.decode(data, strict)
+        if err is not None:
+            return err, None
+        return None, self._envelope_cls.make([self._meta_cls.make(meta), self._payload_cls.make(payload)])
 
     def decode(self, data, bint strict=False):
         """``convert(loads(data))`` in one pass over the JSON bytes (see ``_msgjson.pxi``).
@@ -352,6 +374,8 @@ cdef class Checker:
             return err, None, None
         return None, meta, payload
 
+    @cython.boundscheck(False)
+    @cython.wraparound(False)
     cdef object _read_obj(self, _P* p, _Table t, list vals):
         """One object's members into ``vals`` (last duplicate wins); the first unknown key."""
         cdef bint more = True
@@ -373,7 +397,7 @@ cdef class Checker:
                     j = hint + k
                     if j >= t.n:
                         j -= t.n
-                    if t.blen[j] == L and t.bname[j][0] == s[ks] and memcmp(s + ks, t.bname[j], L) == 0:
+                    if t.blen[j] == L and _same(s + ks, t.bname[j], L):
                         i = j
                         hint = j + 1
                         break
@@ -393,6 +417,8 @@ cdef class Checker:
             _sep(p, c'}', &more)
         return first
 
+    @cython.boundscheck(False)
+    @cython.wraparound(False)
     cdef object _check_slots(self, list vals, str where, _Table t, bint strict, object unknown):
         """``_check_obj`` over field slots, converting them in place."""
         cdef PyObject* mapped

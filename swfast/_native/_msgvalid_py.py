@@ -218,6 +218,21 @@ class Checker:
             return err, None, None
         return None, meta_out, payload_out
 
+    def bind(self, meta_cls: Any, payload_cls: Any, envelope_cls: Any) -> None:
+        """Classes for :meth:`build`: built from the field tables' argument lists, the envelope
+        from ``(metadata, payload)``."""
+        self._classes = (meta_cls, payload_cls, envelope_cls)
+
+    def build(self, data: Any, strict: bool = False) -> tuple[Any, Any]:
+        """:meth:`decode` and construct: ``(None, envelope)`` or ``(error, None)`` (see :meth:`bind`)."""
+        classes = getattr(self, "_classes", None)
+        if classes is None:
+            raise RuntimeError("build: call bind(meta_cls, payload_cls, envelope_cls) first")
+        err, meta, payload = self.decode(data, strict)
+        if err is not None:
+            return err, None
+        return None, classes[2](classes[0](*meta), classes[1](*payload))
+
     def decode(self, data: Any, strict: bool = False) -> tuple[Any, Any, Any]:
         """``convert(loads(data))``: strict JSON text or bytes validated and converted.
 

@@ -210,6 +210,7 @@ class _Envelope:
     _CHECKER: ClassVar[Any]
     _PAYLOAD: ClassVar[Any]
     _ENCODER: ClassVar[Any]
+    _EXACT: ClassVar[Any] = None
     metadata: MessageMetadata
     payload: Any
 
@@ -242,7 +243,12 @@ class _Envelope:
         Raises:
             ValidationError: the JSON is malformed or a field is invalid.
         """
-        err, meta, payload = cls._CHECKER.decode(data, strict)  # read, validate, convert: one pass
+        if cls._EXACT is cls:  # read, validate, convert and construct: one kernel pass
+            err, obj = cls._CHECKER.build(data, strict)
+            if err is not None:
+                _raise(err)
+            return obj  # type: ignore[no-any-return]
+        err, meta, payload = cls._CHECKER.decode(data, strict)  # a subclass: construct it here
         if err is not None:
             _raise(err)
         return cls(MessageMetadata(*meta), cls._PAYLOAD(*payload))  # type: ignore[call-arg]
@@ -281,6 +287,9 @@ def _encoder(payload_cls: type) -> Any:
 
 DataRequest._ENCODER = _encoder(RequestPayload)
 DataResponse._ENCODER = _encoder(ResponsePayload)
+for _cls in (DataRequest, DataResponse):
+    _cls._CHECKER.bind(MessageMetadata, _cls._PAYLOAD, _cls)
+    _cls._EXACT = _cls
 
 
 def _expiry(timestamp: str, ttl: float | None) -> str | None:

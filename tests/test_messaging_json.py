@@ -216,3 +216,20 @@ def test_from_json_of_a_subclass_builds_the_subclass() -> None:
 
     obj = MyRequest.from_json(json.dumps(VALID_REQUEST))
     assert type(obj) is MyRequest and obj.to_dict() == VALID_REQUEST
+
+
+def test_decode_enum_values_read_raw_match_the_reference(impl: Any) -> None:
+    """Enum values are matched on raw bytes in the compiled path; odd values must still agree."""
+    mod = impl.load("msgvalid")
+    enums = [*S._ENUMS, {'a"b': "Q", "x\\y": "B", "é": "E", "ok": "K"}]
+    odd = len(S._ENUMS)
+    fields = [("op", mod.K_ENUM, True, odd, None), ("alt", mod.K_OPT_ENUM, False, odd, None)]
+    ours = mod.Checker(S.META_FIELDS, fields, enums, [*S._ENUM_NAMES, "Odd"])
+    theirs = ref.Checker(S.META_FIELDS, fields, enums, [*S._ENUM_NAMES, "Odd"])
+    with pytest.raises(ValueError):
+        mod.Checker(S.META_FIELDS, fields, S._ENUMS, S._ENUM_NAMES)  # enum index out of range
+    meta = json.dumps(VALID_REQUEST["metadata"])
+    for op in ('"ok"', '"ok" ', '"é"', '"\\u00e9"', '"a\\"b"', '"a"b"', '"x\\\\y"', '"x\\y"', '"okk"', '"o"', "1",
+               "null", '"ok", "op": "nope"', '"nope", "op": "ok"', '"ok", "alt": "é"'):
+        blob = ('{"metadata": %s, "payload": {"op": %s}}' % (meta, op)).encode()
+        assert _decoded(ours.decode(blob)) == _reference(theirs, blob, False), op

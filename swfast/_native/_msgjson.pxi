@@ -259,31 +259,35 @@ cdef object _pv(_P* p, int depth):
     _jerr(p, "expected a value")
 
 
-cdef inline void _sep(_P* p, unsigned char close, bint* more) except *:
+cdef inline int _sep(_P* p, unsigned char close, bint* more) except -1:
     """After a member: ``,`` (more follow) or the closing bracket."""
     _ws(p)
     if p.pos < p.n and p.s[p.pos] == c',':
         p.pos += 1
         more[0] = True
-        return
+        return 0
     if p.pos < p.n and p.s[p.pos] == close:
         p.pos += 1
         more[0] = False
-        return
+        return 0
     _jerr(p, "expected ',' or a closing bracket")
+    return -1
 
 
-cdef inline void _colon(_P* p) except *:
+cdef inline int _colon(_P* p) except -1:
     _ws(p)
     if p.pos >= p.n or p.s[p.pos] != c':':
         _jerr(p, "expected ':'")
+        return -1
     p.pos += 1
+    return 0
 
 
 cdef inline bint _open(_P* p, unsigned char close, int depth) except -1:
     """Past the opening bracket: True when the container is empty (and consumed)."""
     if depth > MAX_DEPTH:
         _jerr(p, "nesting too deep")
+        return -1
     p.pos += 1
     _ws(p)
     if p.pos < p.n and p.s[p.pos] == close:
@@ -292,10 +296,12 @@ cdef inline bint _open(_P* p, unsigned char close, int depth) except -1:
     return False
 
 
-cdef inline void _key_start(_P* p) except *:
+cdef inline int _key_start(_P* p) except -1:
     _ws(p)
     if p.pos >= p.n or p.s[p.pos] != c'"':
         _jerr(p, "expected a string key")
+        return -1
+    return 0
 
 
 cdef object _pobj(_P* p, int depth):

@@ -5,7 +5,7 @@ Table-driven checks of decoded JSON dicts (see the twin's docstring for the cont
 are inspected as ASCII bytes in C (UUIDs, timestamps); a non-ASCII string can never match those
 grammars, so it is rejected before any encoding happens. Nothing here raises on bad data.
 """
-from libc.stdint cimport int64_t
+from libc.stdint cimport int64_t, uint64_t
 from cpython.dict cimport PyDict_GetItem, PyDict_Size
 from cpython.object cimport PyObject
 from cpython.unicode cimport PyUnicode_GET_LENGTH
@@ -66,6 +66,13 @@ include "_msgjson.pxi"
 include "_slots.pxi"
 
 cdef object _MISSING = object()
+
+
+def _plain(str text):
+    """True when ``text`` is written in JSON as-is (no quote, backslash or control character)."""
+    return not any(c == '"' or c == "\\" or ord(c) < 32 for c in text)
+
+
 cdef int[13] _DIM = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
 
 
@@ -270,6 +277,7 @@ cdef class Checker:
     cdef _Table _payload
     cdef tuple _enums
     cdef tuple _enum_names
+    cdef tuple _enum_raw
     cdef _Slots _meta_cls
     cdef _Slots _payload_cls
     cdef _Slots _envelope_cls
@@ -279,6 +287,13 @@ cdef class Checker:
         self._payload = _Table(payload_fields)
         self._enums = tuple([dict(e) if isinstance(e, dict) else {v: v for v in e} for e in enums])
         self._enum_names = tuple([str(n) for n in enum_names])
+        for table in (self._meta, self._payload):
+            for i in range(table.n):
+                if table.kind[i] in (CK_ENUM, CK_OPT_ENUM, CK_PRIORITY) and not 0 <= table.enum_index[i] < len(self._enums):
+                    raise ValueError(f"fields: {table.names[i]!r} uses enum {table.enum_index[i]}, "
+                                     f"but only {len(self._enums)} enums are given")
+        self._enum_raw = tuple([tuple([(k.encode("utf-8", "surrogatepass"), v) for k, v in e.items()
+                                       if type(k) is str and _plain(k)]) for e in self._enums])
 
     def check(self, message, bint strict=False):
         """Return None when ``message`` is valid, else ``(path, keyword, message)``."""
@@ -333,6 +348,7 @@ cdef class Checker:
         cdef bint more = True
         cdef list meta = None
         cdef list payload = None
+        cdef uint64_t meta_done = 0, payload_done = 0
         meta_unknown = payload_unknown = top_unknown = None
         _ws(p)
         if p.pos >= p.n or p.s[p.pos] != c'{' or _open(p, c'}', 1):
@@ -349,12 +365,12 @@ cdef class Checker:
                     if meta is not None:
                         return None
                     meta = [_MISSING] * self._meta.n
-                    meta_unknown = self._read_obj(p, self._meta, meta)
+                    meta_unknown = self._read_obj(p, self._meta, meta, &meta_done)
                 else:
                     if payload is not None:
                         return None
                     payload = [_MISSING] * self._payload.n
-                    payload_unknown = self._read_obj(p, self._payload, payload)
+                    payload_unknown = self._read_obj(p, self._payload, payload, &payload_done)
             else:
                 if top_unknown is None:
                     top_unknown = key
@@ -365,9 +381,9 @@ cdef class Checker:
             return None
         if strict and top_unknown is not None:
             return (top_unknown, "unknown", "unknown field; remove it or validate with strict=False"), None, None
-        err = self._check_slots(meta, "metadata", self._meta, strict, meta_unknown)
+        err = self._check_slots(meta, "metadata", self._meta, strict, meta_unknown, meta_done)
         if err is None:
-            err = self._check_slots(payload, "payload", self._payload, strict, payload_unknown)
+            err = self._check_slots(payload, "payload", self._payload, strict, payload_unknown, payload_done)
         if err is None and self._meta.exp_i >= 0 and self._meta.ts_i >= 0:
             err = self._order(meta[self._meta.ts_i], meta[self._meta.exp_i])
         if err is not None:
@@ -376,8 +392,23 @@ cdef class Checker:
 
     @cython.boundscheck(False)
     @cython.wraparound(False)
-    cdef object _read_obj(self, _P* p, _Table t, list vals):
-        """One object's members into ``vals`` (last duplicate wins); the first unknown key."""
+    cdef object _enum_raw_match(self, _P* p, int e):
+        """An enum value read from its raw bytes (no escapes): the mapped value, or _MISSING."""
+        cdef Py_ssize_t L, start = p.pos + 1
+        if p.pos >= p.n or p.s[p.pos] != c'"':
+            return _MISSING
+        for entry in <tuple>self._enum_raw[e]:
+            raw = <bytes>(<tuple>entry)[0]
+            L = PyBytes_GET_SIZE(raw)
+            if start + L < p.n and p.s[start + L] == c'"' and memcmp(p.s + start, PyBytes_AS_STRING(raw), L) == 0:
+                p.pos = start + L + 1
+                return (<tuple>entry)[1]
+        return _MISSING
+
+    cdef object _read_obj(self, _P* p, _Table t, list vals, uint64_t* done):
+        """One object's members into ``vals`` (last duplicate wins); the first unknown key.
+
+        Enum values matched on their raw bytes are stored converted, flagged in ``done``."""
         cdef bint more = True
         cdef Py_ssize_t ks, ke, L, j, k, i, hint = 0
         cdef const unsigned char* s = p.s
@@ -387,20 +418,24 @@ cdef class Checker:
         while more:
             _key_start(p)
             ks = p.pos + 1
-            ke = ks
-            while ke < p.n and s[ke] != c'"' and s[ke] != c'\\':
-                ke += 1
             i = -1
-            if ke < p.n and s[ke] == c'"':
-                L = ke - ks
-                for k in range(t.n):  # fields usually come in table order: try the next one first
-                    j = hint + k
-                    if j >= t.n:
-                        j -= t.n
-                    if t.blen[j] == L and _same(s + ks, t.bname[j], L):
-                        i = j
-                        hint = j + 1
-                        break
+            j = hint if hint < t.n else 0  # fields usually come in table order: the next one first
+            L = t.blen[j]
+            if t.n and ks + L < p.n and s[ks + L] == c'"' and memcmp(s + ks, t.bname[j], L) == 0:
+                i = j
+                ke = ks + L
+            else:
+                ke = ks
+                while ke < p.n and s[ke] != c'"' and s[ke] != c'\\':
+                    ke += 1
+                if ke < p.n and s[ke] == c'"':
+                    L = ke - ks
+                    for j in range(t.n):
+                        if t.blen[j] == L and memcmp(s + ks, t.bname[j], L) == 0:
+                            i = j
+                            break
+            if i >= 0:
+                hint = i + 1
             if i >= 0:
                 p.pos = ke + 1
             else:
@@ -411,20 +446,31 @@ cdef class Checker:
                 elif first is None:
                     first = key
             _colon(p)
+            if i >= 0 and (t.kind[i] == CK_ENUM or t.kind[i] == CK_OPT_ENUM):
+                _ws(p)
+                v = self._enum_raw_match(p, t.enum_index[i])
+                if v is not _MISSING:
+                    vals[i] = v
+                    done[0] |= (<uint64_t>1) << i
+                    _sep(p, c'}', &more)
+                    continue
             v = _pv(p, 2)
             if i >= 0:
                 vals[i] = v
+                done[0] &= ~((<uint64_t>1) << i)
             _sep(p, c'}', &more)
         return first
 
     @cython.boundscheck(False)
     @cython.wraparound(False)
-    cdef object _check_slots(self, list vals, str where, _Table t, bint strict, object unknown):
-        """``_check_obj`` over field slots, converting them in place."""
+    cdef object _check_slots(self, list vals, str where, _Table t, bint strict, object unknown, uint64_t done):
+        """``_check_obj`` over field slots, converting them in place (``done``: already are)."""
         cdef PyObject* mapped
         cdef Py_ssize_t i
         cdef int kind
         for i in range(t.n):
+            if done & ((<uint64_t>1) << i):
+                continue
             v = vals[i]
             kind = t.kind[i]
             if v is _MISSING:

@@ -193,6 +193,9 @@ class Checker:
         self._payload = tuple(_spec(f) for f in payload_fields)
         self._enums = tuple(dict(e) if isinstance(e, dict) else {v: v for v in e} for e in enums)
         self._enum_names = tuple(str(n) for n in enum_names)
+        for name, kind, _req, index, _default in self._meta + self._payload:
+            if kind in (K_ENUM, K_OPT_ENUM, K_PRIORITY) and not 0 <= index < len(self._enums):
+                raise ValueError(f"fields: {name!r} uses enum {index}, but only {len(self._enums)} enums are given")
         self._meta_keys = frozenset(f[0] for f in self._meta)
         self._payload_keys = frozenset(f[0] for f in self._payload)
 

@@ -1,0 +1,95 @@
+# cython: freethreading_compatible = False
+"""Compiled consumer batch kernel; the pure-Python twin is ``_msgbatch_py.py`` (the contract).
+
+One C loop per fetched batch: the record methods are called through cached method names,
+the decoder once per value, and the structured-message checks are two dict lookups.
+"""
+from cpython.dict cimport PyDict_GetItem, PyDict_SetItem
+from cpython.object cimport PyObject
+from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
+
+
+def prepare(list records, loads, fallback, parse_timestamp, now_us, default_priority, bint order):
+    """Decode one fetched batch (see the twin for the contract)."""
+    cdef dict offsets = {}
+    cdef list values = []
+    cdef list recs = []
+    cdef list prios = []  # filled only once the batch turns out to mix priorities
+    cdef list errors = []
+    cdef Py_ssize_t i, k, n = PyList_GET_SIZE(records)
+    cdef Py_ssize_t expired = 0
+    cdef bint mixed = False, have_first = False, have_part = False
+    cdef long long off, run_next = 0
+    cdef PyObject* got
+    cdef object rec, obj, meta, p, value, us, prio, first = None, run_part = None
+    for i in range(n):
+        rec = <object>PyList_GET_ITEM(records, i)
+        if rec.error() is not None:
+            errors.append(rec)
+            continue
+        p = rec.partition()
+        off = rec.offset()
+        if not have_part or (p is not run_part and p != run_part):  # a new run of one partition
+            if have_part:
+                _store(offsets, run_part, run_next)
+            have_part = True
+            run_part = p
+            got = PyDict_GetItem(offsets, p)
+            run_next = -1 if got == NULL else <long long>(<object>got)
+        if off + 1 > run_next:
+            run_next = off + 1
+        value = rec.value()
+        try:
+            obj = loads(value)
+        except (ValueError, TypeError):
+            obj = fallback(value)
+        prio = default_priority
+        if type(obj) is dict:
+            got = PyDict_GetItem(<dict>obj, "metadata")
+            if got != NULL and type(<object>got) is dict:
+                meta = <object>got
+                got = PyDict_GetItem(<dict>meta, "expires_at")
+                if got != NULL and <object>got is not None:
+                    us = parse_timestamp(<object>got)
+                    if us is not None and us < now_us:
+                        expired += 1
+                        continue
+                got = PyDict_GetItem(<dict>meta, "priority")
+                if got != NULL and type(<object>got) is int:
+                    prio = <object>got
+        if not have_first:
+            have_first = True
+            first = prio
+        elif not mixed and prio is not first and prio != first:
+            mixed = True
+            if order:
+                prios = [first] * PyList_GET_SIZE(values)
+        if mixed and order:
+            prios.append(prio)
+        values.append(obj)
+        recs.append(rec)
+    if have_part:
+        _store(offsets, run_part, run_next)
+    if mixed and order:  # stable: equal priorities keep fetch order
+        idx = sorted(range(PyList_GET_SIZE(values)), key=prios.__getitem__)
+        values = [values[k] for k in idx]
+        recs = [recs[k] for k in idx]
+    return values, recs, offsets, errors, expired
+
+
+cdef inline void _store(dict offsets, object part, long long nxt) except *:
+    if nxt >= 0:
+        offsets[part] = nxt
+
+
+def run_sync(handler, list values, Py_ssize_t start):
+    """Call ``handler(v)`` for ``values[start:]`` while it returns None (see the twin)."""
+    cdef Py_ssize_t i, n = PyList_GET_SIZE(values)
+    for i in range(start, n):
+        try:
+            result = handler(<object>PyList_GET_ITEM(values, i))
+        except Exception as exc:
+            return i, exc, True
+        if result is not None:
+            return i, result, False
+    return n, None, False

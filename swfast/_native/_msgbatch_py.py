@@ -1,0 +1,108 @@
+"""Pure-Python twin of the consumer batch kernel (``_msgbatch_c.pyx``).
+
+The per-message hot loop of a subscription, in two calls per fetched batch:
+
+* :func:`prepare` reads every record once (``error()``, ``partition()``, ``offset()``,
+  ``value()``), decodes the value, skips expired structured messages, computes the offsets to
+  store, and orders the batch by ``metadata.priority`` (stable: equal priorities keep fetch
+  order, so partition order holds).
+* :func:`run_sync` calls a handler on the prepared values until one raises or returns
+  something that is not None (maybe an awaitable), handing control back to the caller there.
+
+No policy lives here: the decoder, the timestamp parser and the clock value are arguments.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+
+def _first(item: tuple[int, Any, Any]) -> int:
+    return item[0]
+
+
+def prepare(records: list[Any], loads: Callable[[Any], Any], fallback: Callable[[Any], Any],
+            parse_timestamp: Callable[[Any], int | None], now_us: int, default_priority: int,
+            order: bool) -> tuple[list[Any], list[Any], dict[int, int], list[Any], int]:
+    """Decode one fetched batch.
+
+    Args:
+        records: messages with ``error()``, ``partition()``, ``offset()`` and ``value()``.
+        loads: JSON decoder; when it raises ValueError or TypeError, ``fallback(value)`` is used.
+        fallback: decoder for values that are not JSON (text, bytes, None).
+        parse_timestamp: ``str -> epoch microseconds or None`` for ``metadata.expires_at``.
+        now_us: the current time, epoch microseconds.
+        default_priority: priority of values without an int ``metadata.priority``.
+        order: sort by priority (stable) when the batch mixes priorities.
+
+    Returns:
+        ``(values, records, offsets, errors, expired)``: the values to handle and their records,
+        in handling order; ``partition -> next offset`` over every record read (handled or
+        expired); the records whose ``error()`` was set (skipped); how many were expired.
+    """
+    offsets: dict[int, int] = {}
+    items: list[tuple[int, Any, Any]] = []
+    errors: list[Any] = []
+    expired = 0
+    mixed = False
+    have_first = False
+    first: Any = None
+    for rec in records:
+        if rec.error() is not None:
+            errors.append(rec)
+            continue
+        p = rec.partition()
+        off = rec.offset()
+        if off >= offsets.get(p, 0):
+            offsets[p] = off + 1
+        value = rec.value()
+        try:
+            obj = loads(value)
+        except (ValueError, TypeError):
+            obj = fallback(value)
+        prio = default_priority
+        if type(obj) is dict:
+            meta = obj.get("metadata")
+            if type(meta) is dict:
+                exp = meta.get("expires_at")
+                if exp is not None:
+                    us = parse_timestamp(exp)
+                    if us is not None and us < now_us:
+                        expired += 1
+                        continue
+                q = meta.get("priority")
+                if type(q) is int:
+                    prio = q
+        if not have_first:
+            have_first = True
+            first = prio
+        elif not mixed and prio != first:
+            mixed = True
+        items.append((prio, rec, obj))
+    if mixed and order:
+        items.sort(key=_first)
+    return [i[2] for i in items], [i[1] for i in items], offsets, errors, expired
+
+
+def run_sync(handler: Callable[[Any], Any], values: list[Any], start: int) -> tuple[int, Any, bool]:
+    """Call ``handler(v)`` for ``values[start:]`` while it returns None.
+
+    Returns:
+        ``(index, outcome, raised)``: ``index == len(values)`` when every call returned None;
+        else the index where the handler raised (``outcome`` the exception, ``raised`` True) or
+        returned something (``outcome`` the result, maybe an awaitable; ``raised`` False).
+        Exceptions that are not ``Exception`` (cancellation) propagate.
+    """
+    n = len(values)
+    i = start
+    while i < n:
+        try:
+            result = handler(values[i])
+        except Exception as exc:
+            return i, exc, True
+        if result is not None:
+            return i, result, False
+        i += 1
+    return n, None, False
+
+
+__all__ = ["prepare", "run_sync"]

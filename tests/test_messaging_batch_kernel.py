@@ -110,3 +110,37 @@ def test_run_sync_stops_on_raise_and_on_results(impl: Any) -> None:
 
     with pytest.raises(KeyboardInterrupt):
         mod.run_sync(cancel, [1], 0)
+
+
+def test_produce_all_and_reports(impl: Any) -> None:
+    mod = impl.load("msgbatch")
+    completed: list[Any] = []
+    reports = mod.Reports(5, lambda err: f"E:{err}", completed.append)
+    produced: list[tuple[Any, ...]] = []
+
+    def produce(topic: str, value: bytes, key: Any, partition: int, cb: Any) -> None:
+        if value == b"full" and not any(p[1] == b"full" for p in produced):
+            produced.append((topic, value, "refused"))
+            raise BufferError("queue full")
+        produced.append((topic, value, key, partition, cb))
+
+    values = [b"a", b"b", b"full", b"d", b"e"]
+    j, exc = mod.produce_all(produce, "t", values, None, reports, 0)
+    assert j == 2 and isinstance(exc, BufferError)
+    assert mod.produce_all(produce, "t", values, [b"k"] * 5, reports, 2) == (5, None)
+    callbacks = [p[4] for p in produced if len(p) == 5]
+    assert [p[1] for p in produced if len(p) == 5] == values and [p[2] for p in produced if len(p) == 5][-1] == b"k"
+    for i, cb in enumerate(callbacks[:4]):
+        cb(None if i != 1 else "boom", None)
+    assert reports.count == 4 and not reports.finish(5) and completed == []
+    callbacks[4](None, None)
+    assert completed == [reports] and reports.errors == [None, "E:boom", None, None, None]
+    early = mod.Reports(1, str, completed.append)
+    early.callback(0)(None, None)
+    assert early.finish(1) is True  # every report already in: the producer side sees it complete
+
+    def broken(*_: Any) -> None:
+        raise RuntimeError("client failed")
+
+    j, exc = mod.produce_all(broken, "t", [b"x"], None, mod.Reports(1, str, completed.append), 0)
+    assert j == 0 and isinstance(exc, RuntimeError)

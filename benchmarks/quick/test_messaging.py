@@ -156,7 +156,7 @@ def test_produce_raw_confluent(benchmark: Any, service: Any) -> None:
     _mark(benchmark, "messaging.produce_20k", "confluent produce()+flush (no reports)")
     producer = _same_producer(service)
     values = [VALUE] * N_PRODUCE
-    benchmark.pedantic(peers.raw_produce, args=(producer, "bench-raw", values), rounds=5, iterations=1,
+    benchmark.pedantic(peers.raw_produce, args=(producer, "bench-raw", values), rounds=9, iterations=1,
                        warmup_rounds=1)
 
 
@@ -175,14 +175,14 @@ def test_produce_raw_confluent_with_reports(benchmark: Any, service: Any) -> Non
         peers.raw_produce_reports(producer, "bench-raw-dr", values, outcomes)
         return outcomes
 
-    benchmark.pedantic(run, rounds=5, iterations=1, warmup_rounds=1)
+    benchmark.pedantic(run, rounds=9, iterations=1, warmup_rounds=1)
 
 
 def test_produce_send_batch(benchmark: Any, service: Any, loop: asyncio.AbstractEventLoop) -> None:
     _mark(benchmark, "messaging.produce_20k", "swfast")
     values = [VALUE] * N_PRODUCE
     ok = benchmark.pedantic(lambda: loop.run_until_complete(service.send_batch("bench-swfast", values)),
-                            rounds=5, iterations=1, warmup_rounds=1)
+                            rounds=9, iterations=1, warmup_rounds=1)
     assert ok
 
 

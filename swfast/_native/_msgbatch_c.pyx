@@ -4,6 +4,7 @@
 One C loop per fetched batch: the record methods are called through cached method names,
 the decoder once per value, and the structured-message checks are two dict lookups.
 """
+cimport cython
 from cpython.dict cimport PyDict_GetItem, PyDict_SetItem
 from cpython.object cimport PyObject
 from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
@@ -93,3 +94,73 @@ def run_sync(handler, list values, Py_ssize_t start):
         if result is not None:
             return i, result, False
     return n, None, False
+
+
+cdef class Reports:
+    """Delivery outcomes of one produced batch (see the twin for the contract)."""
+
+    cdef public list errors
+    cdef public Py_ssize_t count
+    cdef public Py_ssize_t expected
+    cdef object _make_error
+    cdef object _on_complete
+
+    def __init__(self, Py_ssize_t n, make_error, on_complete):
+        self.errors = [None] * n
+        self.count = 0
+        self.expected = -1
+        self._make_error = make_error
+        self._on_complete = on_complete
+
+    def callback(self, Py_ssize_t i):
+        """The delivery callback of item ``i``: ``cb(err, msg)``."""
+        return _make_report(self, i)
+
+    def report(self, Py_ssize_t i, err, _msg=None):
+        """Record item ``i``'s outcome (``err`` None: delivered)."""
+        self._report(i, err)
+
+    cdef int _report(self, Py_ssize_t i, object err) except -1:
+        if err is not None:
+            self.errors[i] = self._make_error(err)
+        self.count += 1
+        if self.count == self.expected:
+            self._on_complete(self)
+        return 0
+
+    def finish(self, Py_ssize_t produced):
+        """Publish how many items were produced; True when every report is already in."""
+        self.expected = produced
+        return self.count == produced
+
+
+@cython.final
+@cython.freelist(64)
+cdef class _Report:
+    """One message's delivery callback (cheaper than a partial: no Python frame per report)."""
+
+    cdef Reports owner
+    cdef Py_ssize_t i
+
+    def __call__(self, err, msg):
+        self.owner._report(self.i, err)
+
+
+cdef inline _Report _make_report(Reports owner, Py_ssize_t i):
+    cdef _Report r = _Report.__new__(_Report)
+    r.owner = owner
+    r.i = i
+    return r
+
+
+def produce_all(produce, topic, list values, keys, Reports reports, Py_ssize_t start):
+    """Produce ``values[start:]`` with one delivery callback each (see the twin)."""
+    cdef Py_ssize_t i, n = PyList_GET_SIZE(values)
+    cdef list key_list = keys
+    for i in range(start, n):
+        try:
+            produce(topic, <object>PyList_GET_ITEM(values, i),
+                    None if key_list is None else key_list[i], -1, _make_report(reports, i))
+        except Exception as exc:
+            return i, exc
+    return n, None

@@ -8,11 +8,14 @@ The per-message hot loop of a subscription, in two calls per fetched batch:
   order, so partition order holds).
 * :func:`run_sync` calls a handler on the prepared values until one raises or returns
   something that is not None (maybe an awaitable), handing control back to the caller there.
+* :func:`produce_all` and :class:`Reports` are the producing side: one call produces a batch
+  with a delivery callback per message that records its outcome by index.
 
 No policy lives here: the decoder, the timestamp parser and the clock value are arguments.
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable
 
 
@@ -105,4 +108,65 @@ def run_sync(handler: Callable[[Any], Any], values: list[Any], start: int) -> tu
     return n, None, False
 
 
-__all__ = ["prepare", "run_sync"]
+
+
+class Reports:
+    """Delivery outcomes of one produced batch, filled by per-message delivery callbacks.
+
+    Reports arrive on the producer's poll thread while the producing thread may still be
+    producing; it then publishes how many it produced with :meth:`finish`. Each side stores
+    before it reads the other's value, so at least one of them sees the batch complete
+    (``on_complete(self)`` may run and ``finish`` may return True for the same batch: the
+    caller's resolution must be idempotent).
+
+    Args:
+        n: items in the batch.
+        make_error: turns a client error into the stored error object.
+        on_complete: called (on the reporting thread) when the last expected report arrived.
+    """
+
+    __slots__ = ("errors", "count", "expected", "_make_error", "_on_complete")
+
+    def __init__(self, n: int, make_error: Callable[[Any], Any], on_complete: Callable[[Any], Any]) -> None:
+        self.errors: list[Any] = [None] * n
+        self.count = 0
+        self.expected = -1
+        self._make_error = make_error
+        self._on_complete = on_complete
+
+    def callback(self, i: int) -> Callable[[Any, Any], None]:
+        """The delivery callback of item ``i``: ``cb(err, msg)``."""
+        return functools.partial(self.report, i)
+
+    def report(self, i: int, err: Any, _msg: Any = None) -> None:
+        """Record item ``i``'s outcome (``err`` None: delivered)."""
+        if err is not None:
+            self.errors[i] = self._make_error(err)
+        self.count += 1
+        if self.count == self.expected:
+            self._on_complete(self)
+
+    def finish(self, produced: int) -> bool:
+        """Publish how many items were produced; True when every report is already in."""
+        self.expected = produced
+        return self.count == produced
+
+
+def produce_all(produce: Callable[..., Any], topic: str, values: list[bytes], keys: list[Any] | None,
+                reports: Reports, start: int) -> tuple[int, BaseException | None]:
+    """``produce(topic, values[i], key, -1, reports.callback(i))`` for ``i`` from ``start``.
+
+    Returns:
+        ``(index, exception)``: ``(len(values), None)`` when all were produced, else the index
+        whose produce raised (not produced; a full queue raises BufferError) and the exception.
+    """
+    n = len(values)
+    for i in range(start, n):
+        try:
+            produce(topic, values[i], None if keys is None else keys[i], -1, reports.callback(i))
+        except Exception as exc:
+            return i, exc
+    return n, None
+
+
+__all__ = ["Reports", "prepare", "produce_all", "run_sync"]

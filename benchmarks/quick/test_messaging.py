@@ -224,7 +224,15 @@ def test_consume_raw_confluent(benchmark: Any, broker: Any, filled_topic: str) -
         return (c,), {}
 
     def run(c: Any) -> int:
-        n = peers.raw_consume(c, N_CONSUME - 1, lambda m: None)
+        count = [0]
+        done = asyncio.Event()
+
+        def handle(m: Any) -> None:  # the same handler body as the swfast side below
+            count[0] += 1
+            if count[0] == N_CONSUME - 1:
+                done.set()
+
+        n = peers.raw_consume(c, N_CONSUME - 1, handle)
         c.close()
         return n
 

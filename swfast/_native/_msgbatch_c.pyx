@@ -20,25 +20,20 @@ def prepare(list records, loads, fallback, parse_timestamp, now_us, default_prio
     cdef Py_ssize_t i, k, n = PyList_GET_SIZE(records)
     cdef Py_ssize_t expired = 0
     cdef bint mixed = False, have_first = False, have_part = False
-    cdef long long off, run_next = 0
     cdef PyObject* got
-    cdef object rec, obj, meta, p, value, us, prio, first = None, run_part = None
+    cdef object rec, obj, meta, p, value, us, prio, first = None, run_part = None, run_last = None
     for i in range(n):
         rec = <object>PyList_GET_ITEM(records, i)
         if rec.error() is not None:
             errors.append(rec)
             continue
         p = rec.partition()
-        off = rec.offset()
         if not have_part or (p is not run_part and p != run_part):  # a new run of one partition
             if have_part:
-                _store(offsets, run_part, run_next)
+                _store(offsets, run_part, run_last)
             have_part = True
             run_part = p
-            got = PyDict_GetItem(offsets, p)
-            run_next = -1 if got == NULL else <long long>(<object>got)
-        if off + 1 > run_next:
-            run_next = off + 1
+        run_last = rec
         value = rec.value()
         try:
             obj = loads(value)
@@ -70,7 +65,7 @@ def prepare(list records, loads, fallback, parse_timestamp, now_us, default_prio
         values.append(obj)
         recs.append(rec)
     if have_part:
-        _store(offsets, run_part, run_next)
+        _store(offsets, run_part, run_last)
     if mixed and order:  # stable: equal priorities keep fetch order
         idx = sorted(range(PyList_GET_SIZE(values)), key=prios.__getitem__)
         values = [values[k] for k in idx]
@@ -78,8 +73,11 @@ def prepare(list records, loads, fallback, parse_timestamp, now_us, default_prio
     return values, recs, offsets, errors, expired
 
 
-cdef inline void _store(dict offsets, object part, long long nxt) except *:
-    if nxt >= 0:
+cdef inline void _store(dict offsets, object part, object last) except *:
+    """The next offset after a run's last record (runs are in offset order), kept at the maximum."""
+    cdef PyObject* got = PyDict_GetItem(offsets, part)
+    nxt = last.offset() + 1
+    if nxt > 0 and (got == NULL or nxt > <object>got):
         offsets[part] = nxt
 
 

@@ -23,6 +23,13 @@ def _first(item: tuple[int, Any, Any]) -> int:
     return item[0]
 
 
+def _store(offsets: dict[int, int], part: int, last: Any) -> None:
+    """The next offset after a run's last record (runs are in offset order), kept at the maximum."""
+    nxt = last.offset() + 1
+    if nxt > 0 and nxt > offsets.get(part, 0):
+        offsets[part] = nxt
+
+
 def prepare(records: list[Any], loads: Callable[[Any], Any], fallback: Callable[[Any], Any],
             parse_timestamp: Callable[[Any], int | None], now_us: int, default_priority: int,
             order: bool) -> tuple[list[Any], list[Any], dict[int, int], list[Any], int]:
@@ -40,9 +47,13 @@ def prepare(records: list[Any], loads: Callable[[Any], Any], fallback: Callable[
     Returns:
         ``(values, records, offsets, errors, expired)``: the values to handle and their records,
         in handling order; ``partition -> next offset`` over every record read (handled or
-        expired); the records whose ``error()`` was set (skipped); how many were expired.
+        expired), taken from the last record of each run of one partition (a client delivers
+        a partition in offset order; were it not, a lower offset only means re-delivery, never
+        a skipped message); the records whose ``error()`` was set (skipped); how many expired.
     """
     offsets: dict[int, int] = {}
+    run_part: Any = None
+    run_last: Any = None
     items: list[tuple[int, Any, Any]] = []
     errors: list[Any] = []
     expired = 0
@@ -54,9 +65,11 @@ def prepare(records: list[Any], loads: Callable[[Any], Any], fallback: Callable[
             errors.append(rec)
             continue
         p = rec.partition()
-        off = rec.offset()
-        if off >= offsets.get(p, 0):
-            offsets[p] = off + 1
+        if run_last is None or p != run_part:  # a new run of one partition
+            if run_last is not None:
+                _store(offsets, run_part, run_last)
+            run_part = p
+        run_last = rec
         value = rec.value()
         try:
             obj = loads(value)
@@ -81,6 +94,8 @@ def prepare(records: list[Any], loads: Callable[[Any], Any], fallback: Callable[
         elif not mixed and prio != first:
             mixed = True
         items.append((prio, rec, obj))
+    if run_last is not None:
+        _store(offsets, run_part, run_last)
     if mixed and order:
         items.sort(key=_first)
     return [i[2] for i in items], [i[1] for i in items], offsets, errors, expired

@@ -33,6 +33,8 @@ log = logging.getLogger("swfast.messaging")
 
 _Item = tuple[asyncio.Future[Any], Any]
 
+YIELD_EVERY = 0.002  # seconds a subscription may run batches back to back before other tasks run
+
 
 def _err(exc: BaseException) -> KafkaError | None:
     arg = exc.args[0] if exc.args else None
@@ -198,6 +200,7 @@ class ConsumerBridge:
         self._c = Consumer(config)
         self.topic = topic
         self._exec = ThreadPoolExecutor(1, thread_name_prefix="swfast-kafka-consumer")
+        self._yielded = 0.0
         self._stored = False
         if group:  # else the caller assigns partitions (assign_tail / assign_beginning)
             self._c.subscribe([topic], on_revoke=self._on_revoke)
@@ -244,12 +247,15 @@ class ConsumerBridge:
         """Up to ``max_records`` messages, error events included (``error()`` is set on those).
 
         What librdkafka already buffered is taken without blocking on the loop thread (no
-        executor round trip per batch under load, but still a yield to the loop per batch);
-        only an empty queue waits in the executor.
+        executor round trip per batch under load, but still a yield to the loop at least every
+        ``YIELD_EVERY`` seconds); only an empty queue waits in the executor.
         """
         msgs: list[Any] = self._c.consume(max_records, 0)
         if msgs:
-            await asyncio.sleep(0)  # still one loop turn per batch: a busy topic never starves other tasks
+            now = time.monotonic()
+            if now - self._yielded >= YIELD_EVERY:  # a busy topic never starves the loop's other tasks
+                self._yielded = now
+                await asyncio.sleep(0)
             return msgs
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._exec, self._fetch, max_records, timeout)

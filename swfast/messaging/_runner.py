@@ -221,6 +221,7 @@ class Subscription:
                 self.consumer.rewind(firsts)
                 await cfg.sleep(0.5)
                 continue
+            records = []  # release this batch's messages before the next fetch allocates more
             cycles += 1
             if cycles % 16 == 1:
                 self._lag.set(self.consumer.lag())

@@ -15,7 +15,8 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from . import _msgjson_py as _json
-from ._msgjson_py import JSON_MAX_DEPTH, loads  # noqa: F401 - the kernel's JSON reader
+from ._msgjson_py import JSON_MAX_DEPTH as JSON_MAX_DEPTH  # the kernel's JSON reader, re-exported
+from ._msgjson_py import loads as loads
 
 # Field kinds (same numbers in the compiled kernel).
 K_ANY = 0

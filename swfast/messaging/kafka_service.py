@@ -265,8 +265,8 @@ class KafkaService:
         errors: list[Exception | None] = [None] * n
         for i, err in zip(index, results):
             errors[i] = err
-        for i, exc in refused.items():
-            errors[i] = exc
+        for i, refusal in refused.items():
+            errors[i] = refusal
         return errors
 
     async def send_batch(self, topic: str, messages: Sequence[Any]) -> bool:

@@ -146,6 +146,26 @@ def raw_produce(producer: Any, topic: str, values: list[bytes], on_delivery: Any
     return producer.flush(60)
 
 
+def raw_produce_reports(producer: Any, topic: str, values: list[bytes], outcomes: list[Any]) -> int:
+    """The plain loop with a delivery callback per message recording its outcome by index."""
+    import functools
+
+    def record(i: int, err: Any, _msg: Any) -> None:
+        outcomes[i] = err
+
+    produce = producer.produce
+    poll = producer.poll
+    for i, v in enumerate(values):
+        cb = functools.partial(record, i)
+        while True:
+            try:
+                produce(topic, v, None, -1, cb)
+                break
+            except BufferError:
+                poll(0.005)
+    return producer.flush(60)
+
+
 def raw_consume(consumer: Any, n: int, handle: Any) -> int:
     """confluent-kafka's plain loop: consume batches, decode JSON, call the handler."""
     import orjson

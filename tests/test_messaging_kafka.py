@@ -435,3 +435,30 @@ async def test_handler_slower_than_max_poll_interval_loses_nothing(svc_factory: 
         await svc.send_batch(topic, [{"i": i} for i in range(5, 10)])
         await _until(lambda: set(seen) >= set(range(10)), timeout=60)
     assert set(seen) == set(range(10))
+
+
+async def test_busy_subscription_does_not_starve_other_tasks(svc_factory: Any) -> None:
+    """Buffered batches are taken without an executor hop, yet other tasks still get turns."""
+    topic, group = _topic("fair"), _topic("g")
+    ticks = [0]
+    marks: dict[int, int] = {}
+    handled = [0]
+
+    def handle(_m: Any) -> None:
+        handled[0] += 1
+        if handled[0] in (1, 30_000):
+            marks[handled[0]] = ticks[0]
+
+    async def ticker() -> None:
+        while True:
+            ticks[0] += 1
+            await asyncio.sleep(0)
+
+    async with svc_factory() as svc:
+        await svc.create_topic(topic, 1, 1)
+        assert await svc.send_batch(topic, [b"{}"] * 30_000)
+        task = asyncio.get_running_loop().create_task(ticker())
+        await svc.subscribe(topic, group, handle, config=ConsumerConfig(batch_size=1000))
+        await _until(lambda: handled[0] >= 30_000, timeout=60)
+        task.cancel()
+    assert marks[30_000] > marks[1]  # the ticker ran while the backlog drained

@@ -377,6 +377,20 @@ def test_encoder_falls_back_like_dumps(impl: Any) -> None:
     assert orjson.loads(enc.encode(req.metadata, sub))["payload"]["operation"] == "fetch_data"
 
 
+def test_encoder_escapes_at_every_position(impl: Any) -> None:
+    """The word-at-a-time scan for characters to escape, at every offset and length."""
+    orjson = pytest.importorskip("orjson")
+    enc = _encoder(impl.load("msgenc"), orjson.dumps)
+    req = S.DataRequest.from_dict(VALID_REQUEST)
+    for special in ('"', "\\", "\n", "\x00", "\x1f", "\x7f", "é", " ", "!", "#", "[", "]", "\u2028"):
+        for n in range(0, 19):
+            for pos in range(n):
+                text = "a" * pos + special + "b" * (n - pos - 1)
+                req.payload.model_id = text
+                req.payload.parameters = {text: [text]}
+                assert enc.encode(req.metadata, req.payload) == orjson.dumps(req.to_dict()), repr(text)
+
+
 def test_encoder_rejects_non_slotted(impl: Any) -> None:
     mod = impl.load("msgenc")
 

@@ -146,31 +146,43 @@ def _producer_conf(broker: Any) -> dict[str, Any]:
             "compression.type": "lz4", "linger.ms": 5, "batch.num.messages": 10_000}
 
 
-def test_produce_raw_confluent(benchmark: Any, broker: Any) -> None:
+def _same_producer(service: Any) -> Any:
+    """A raw producer with exactly the settings the service's producer uses (apples to apples)."""
     from confluent_kafka import Producer
-    _mark(benchmark, "messaging.produce_20k", "confluent produce()+flush")
-    producer = Producer(_producer_conf(broker))
+    return Producer(service._producer_settings())
+
+
+def test_produce_raw_confluent(benchmark: Any, service: Any) -> None:
+    _mark(benchmark, "messaging.produce_20k", "confluent produce()+flush (no reports)")
+    producer = _same_producer(service)
     values = [VALUE] * N_PRODUCE
-    benchmark.pedantic(peers.raw_produce, args=(producer, "bench-raw", values), rounds=5, iterations=1)
+    benchmark.pedantic(peers.raw_produce, args=(producer, "bench-raw", values), rounds=9, iterations=1,
+                       warmup_rounds=1)
 
 
-def test_produce_raw_confluent_with_reports(benchmark: Any, broker: Any) -> None:
-    """The raw loop again, with the per-message delivery callback swfast needs to say True."""
-    from confluent_kafka import Producer
+def test_produce_raw_confluent_with_reports(benchmark: Any, service: Any) -> None:
+    """The raw loop with a per-message delivery callback, as swfast needs to resolve each send.
+
+    Same producer settings as the service; the callback records each outcome by index, like
+    swfast's batch does, so both sides do the same work per message.
+    """
     _mark(benchmark, "messaging.produce_20k", "confluent produce(on_delivery)+flush")
-    producer = Producer(_producer_conf(broker))
+    producer = _same_producer(service)
     values = [VALUE] * N_PRODUCE
-    outcomes: list[Any] = []
-    benchmark.pedantic(peers.raw_produce, args=(producer, "bench-raw-dr", values, outcomes.append),
-                       rounds=5, iterations=1)
-    assert len(outcomes) >= N_PRODUCE
+
+    def run() -> list[Any]:
+        outcomes: list[Any] = [None] * N_PRODUCE
+        peers.raw_produce_reports(producer, "bench-raw-dr", values, outcomes)
+        return outcomes
+
+    benchmark.pedantic(run, rounds=9, iterations=1, warmup_rounds=1)
 
 
 def test_produce_send_batch(benchmark: Any, service: Any, loop: asyncio.AbstractEventLoop) -> None:
     _mark(benchmark, "messaging.produce_20k", "swfast")
     values = [VALUE] * N_PRODUCE
     ok = benchmark.pedantic(lambda: loop.run_until_complete(service.send_batch("bench-swfast", values)),
-                            rounds=5, iterations=1)
+                            rounds=9, iterations=1, warmup_rounds=1)
     assert ok
 
 
@@ -212,11 +224,19 @@ def test_consume_raw_confluent(benchmark: Any, broker: Any, filled_topic: str) -
         return (c,), {}
 
     def run(c: Any) -> int:
-        n = peers.raw_consume(c, N_CONSUME - 1, lambda m: None)
+        count = [0]
+        done = asyncio.Event()
+
+        def handle(m: Any) -> None:  # the same handler body as the swfast side below
+            count[0] += 1
+            if count[0] == N_CONSUME - 1:
+                done.set()
+
+        n = peers.raw_consume(c, N_CONSUME - 1, handle)
         c.close()
         return n
 
-    assert benchmark.pedantic(run, setup=setup, rounds=3, iterations=1) == N_CONSUME - 1
+    assert benchmark.pedantic(run, setup=setup, rounds=5, iterations=1) == N_CONSUME - 1
 
 
 def test_consume_swfast_runner(benchmark: Any, broker: Any, service: Any, filled_topic: str,
@@ -255,7 +275,7 @@ def test_consume_swfast_runner(benchmark: Any, broker: Any, service: Any, filled
         await asyncio.wait_for(done.wait(), 60)
         return count[0]
 
-    got = benchmark.pedantic(lambda c: loop.run_until_complete(run(c)), setup=setup, rounds=3, iterations=1)
+    got = benchmark.pedantic(lambda c: loop.run_until_complete(run(c)), setup=setup, rounds=5, iterations=1)
     while running:
         loop.run_until_complete(running.pop().stop(10))
     assert got == N_CONSUME - 1

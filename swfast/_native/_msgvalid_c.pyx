@@ -5,7 +5,7 @@ Table-driven checks of decoded JSON dicts (see the twin's docstring for the cont
 are inspected as ASCII bytes in C (UUIDs, timestamps); a non-ASCII string can never match those
 grammars, so it is rejected before any encoding happens. Nothing here raises on bad data.
 """
-from libc.stdint cimport int64_t
+from libc.stdint cimport int64_t, uint64_t
 from cpython.dict cimport PyDict_GetItem, PyDict_Size
 from cpython.object cimport PyObject
 from cpython.unicode cimport PyUnicode_GET_LENGTH
@@ -60,138 +60,20 @@ TS_OK = CTS_OK
 TS_MALFORMED = CTS_MALFORMED
 TS_NO_ZONE = CTS_NO_ZONE
 
-cdef int[13] _DIM = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+cimport cython
+
+include "_msgjson.pxi"
+include "_slots.pxi"
+
+cdef object _MISSING = object()
 
 
-cdef inline bint _ishex(char c) noexcept nogil:
-    return (c'0' <= c <= c'9') or (c'a' <= c <= c'f') or (c'A' <= c <= c'F')
+def _plain(str text):
+    """True when ``text`` is written in JSON as-is (no quote, backslash or control character)."""
+    return not any(c == '"' or c == "\\" or ord(c) < 32 for c in text)
 
 
-cdef bint _is_uuid(object value):
-    cdef Py_ssize_t n
-    cdef const char* s
-    cdef int i
-    if type(value) is not str or PyUnicode_GET_LENGTH(value) != 36 or not PyUnicode_IS_ASCII(value):
-        return False
-    s = PyUnicode_AsUTF8AndSize(value, &n)
-    for i in range(36):
-        if i == 8 or i == 13 or i == 18 or i == 23:
-            if s[i] != c'-':
-                return False
-        elif not _ishex(s[i]):
-            return False
-    return True
-
-
-def is_uuid(value):
-    """True when ``value`` is a str in canonical 8-4-4-4-12 hex UUID form."""
-    return _is_uuid(value)
-
-
-cdef inline int _num(const char* s, Py_ssize_t start, int n) noexcept nogil:
-    cdef int out = 0
-    cdef int i
-    cdef char c
-    for i in range(n):
-        c = s[start + i]
-        if c < c'0' or c > c'9':
-            return -1
-        out = out * 10 + (c - c'0')
-    return out
-
-
-
-
-cdef int64_t _days_from_civil(int64_t y, int64_t m, int64_t d) noexcept nogil:
-    cdef int64_t era, yoe, doy, doe
-    if m <= 2:
-        y -= 1
-    era = (y if y >= 0 else y - 399) // 400
-    yoe = y - era * 400
-    doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
-    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-    return era * 146097 + doe - 719468
-
-
-cdef int _parse_ts(object value, int64_t* out):
-    cdef Py_ssize_t n, pos, start, nd, rest
-    cdef const char* s
-    cdef int y, mo, d, h, mi, se, dim, oh, om, k
-    cdef int64_t micros = 0, offset = 0, secs
-    cdef char c
-    if type(value) is not str or not PyUnicode_IS_ASCII(value):
-        return CTS_MALFORMED
-    s = PyUnicode_AsUTF8AndSize(value, &n)
-    if n < 19 or s[4] != c'-' or s[7] != c'-' or not (s[10] == c'T' or s[10] == c't' or s[10] == c' ') \
-            or s[13] != c':' or s[16] != c':':
-        return CTS_MALFORMED
-    y = _num(s, 0, 4)
-    mo = _num(s, 5, 2)
-    d = _num(s, 8, 2)
-    h = _num(s, 11, 2)
-    mi = _num(s, 14, 2)
-    se = _num(s, 17, 2)
-    if y < 1 or mo < 1 or mo > 12 or d < 0 or h < 0 or h > 23 or mi < 0 or mi > 59 or se < 0 or se > 59:
-        return CTS_MALFORMED
-    dim = _DIM[mo]
-    if mo == 2 and y % 4 == 0 and (y % 100 != 0 or y % 400 == 0):
-        dim += 1
-    if d < 1 or d > dim:
-        return CTS_MALFORMED
-    pos = 19
-    if pos < n and s[pos] == c'.':
-        pos += 1
-        start = pos
-        while pos < n and c'0' <= s[pos] <= c'9':
-            if pos - start < 6:
-                micros = micros * 10 + (s[pos] - c'0')
-            pos += 1
-        nd = pos - start
-        if nd == 0 or nd > 9:
-            return CTS_MALFORMED
-        for k in range(<int>nd, 6):
-            micros *= 10
-    if pos == n:
-        return CTS_NO_ZONE
-    c = s[pos]
-    if c == c'Z' or c == c'z':
-        if pos + 1 != n:
-            return CTS_MALFORMED
-    elif c == c'+' or c == c'-':
-        rest = n - pos - 1
-        if rest == 5 and s[pos + 3] == c':':
-            oh = _num(s, pos + 1, 2)
-            om = _num(s, pos + 4, 2)
-        elif rest == 4:
-            oh = _num(s, pos + 1, 2)
-            om = _num(s, pos + 3, 2)
-        else:
-            return CTS_MALFORMED
-        if oh < 0 or om < 0 or oh > 23 or om > 59:
-            return CTS_MALFORMED
-        offset = oh * 3600 + om * 60
-        if c == c'-':
-            offset = -offset
-    else:
-        return CTS_MALFORMED
-    secs = _days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - offset
-    out[0] = secs * 1000000 + micros
-    return CTS_OK
-
-
-def parse_ts(value):
-    """Parse an ISO 8601 timestamp: ``(status, epoch microseconds in UTC)``."""
-    cdef int64_t us = 0
-    cdef int status = _parse_ts(value, &us)
-    return status, (us if status == CTS_OK else 0)
-
-
-def parse_timestamp(value):
-    """Epoch microseconds (UTC) of a zoned ISO 8601 timestamp, or None when invalid."""
-    cdef int64_t us = 0
-    if _parse_ts(value, &us) == CTS_OK:
-        return us
-    return None
+include "_msgtime.pxi"
 
 
 cdef inline str _describe(object value):
@@ -221,6 +103,12 @@ cdef class _Table:
     cdef int kind[MAX_FIELDS]
     cdef bint required[MAX_FIELDS]
     cdef int enum_index[MAX_FIELDS]
+    cdef tuple bnames
+    cdef dict index
+    cdef const char* bname[MAX_FIELDS]
+    cdef Py_ssize_t blen[MAX_FIELDS]
+    cdef int ts_i
+    cdef int exp_i
 
     def __init__(self, fields):
         specs = [tuple(f) for f in fields]
@@ -234,6 +122,13 @@ cdef class _Table:
             self.kind[i] = int(f[1])
             self.required[i] = bool(f[2])
             self.enum_index[i] = int(f[3])
+        self.bnames = tuple([name.encode("utf-8") for name in self.names])
+        self.index = {name: i for i, name in enumerate(self.names)}
+        for i in range(self.n):
+            self.bname[i] = PyBytes_AS_STRING(self.bnames[i])
+            self.blen[i] = PyBytes_GET_SIZE(self.bnames[i])
+        self.ts_i = self.index.get("timestamp", -1)
+        self.exp_i = self.index.get("expires_at", -1)
 
 
 cdef class Checker:
@@ -251,12 +146,23 @@ cdef class Checker:
     cdef _Table _payload
     cdef tuple _enums
     cdef tuple _enum_names
+    cdef tuple _enum_raw
+    cdef _Slots _meta_cls
+    cdef _Slots _payload_cls
+    cdef _Slots _envelope_cls
 
     def __init__(self, meta_fields, payload_fields, enums, enum_names):
         self._meta = _Table(meta_fields)
         self._payload = _Table(payload_fields)
         self._enums = tuple([dict(e) if isinstance(e, dict) else {v: v for v in e} for e in enums])
         self._enum_names = tuple([str(n) for n in enum_names])
+        for table in (self._meta, self._payload):
+            for i in range(table.n):
+                if table.kind[i] in (CK_ENUM, CK_OPT_ENUM, CK_PRIORITY) and not 0 <= table.enum_index[i] < len(self._enums):
+                    raise ValueError(f"fields: {table.names[i]!r} uses enum {table.enum_index[i]}, "
+                                     f"but only {len(self._enums)} enums are given")
+        self._enum_raw = tuple([tuple([(k.encode("utf-8", "surrogatepass"), v) for k, v in e.items()
+                                       if type(k) is str and _plain(k)]) for e in self._enums])
 
     def check(self, message, bint strict=False):
         """Return None when ``message`` is valid, else ``(path, keyword, message)``."""
@@ -270,6 +176,202 @@ cdef class Checker:
         if err is not None:
             return err, None, None
         return None, meta_out, payload_out
+
+    def bind(self, meta_cls, payload_cls, envelope_cls):
+        """Classes for :meth:`build`: built from the field tables' argument lists, the envelope
+        from ``(metadata, payload)``."""
+        self._meta_cls = _Slots(meta_cls, self._meta.names)
+        self._payload_cls = _Slots(payload_cls, self._payload.names)
+        self._envelope_cls = _Slots(envelope_cls, ("metadata", "payload"))
+
+    def build(self, data, bint strict=False):
+        """:meth:`decode` and construct: ``(None, envelope)`` or ``(error, None)`` (see :meth:`bind`)."""
+        if self._envelope_cls is None:
+            raise RuntimeError("build: call bind(meta_cls, payload_cls, envelope_cls) first")
+        err, meta, payload = self.decode(data, strict)
+        if err is not None:
+            return err, None
+        return None, self._envelope_cls.make([self._meta_cls.make(meta), self._payload_cls.make(payload)])
+
+    def decode(self, data, bint strict=False):
+        """``convert(loads(data))`` in one pass over the JSON bytes (see ``_msgjson.pxi``).
+
+        Invalid JSON gives ``(("", "json", "is not valid JSON (...)"), None, None)``; never
+        raises for any input value.
+        """
+        cdef _P p
+        try:
+            owner = _source(data, &p)
+            res = self._decode_fast(&p, strict)
+            if res is not None:
+                return res
+            p.pos = 0  # an unusual shape: read generically, then the dict path gives the answer
+            value = _pv(&p, 0)
+            _end(&p)
+        except (ValueError, TypeError) as exc:
+            return ("", "json", f"is not valid JSON ({exc})"), None, None
+        return self.convert(value, strict)
+
+    cdef object _decode_fast(self, _P* p, bint strict):
+        """Both objects read into field slots, or None for the generic path."""
+        cdef bint more = True
+        cdef list meta = None
+        cdef list payload = None
+        cdef uint64_t meta_done = 0, payload_done = 0
+        meta_unknown = payload_unknown = top_unknown = None
+        _ws(p)
+        if p.pos >= p.n or p.s[p.pos] != c'{' or _open(p, c'}', 1):
+            return None
+        while more:
+            _key_start(p)
+            key = _pstr(p)
+            _colon(p)
+            _ws(p)
+            if key == "metadata" or key == "payload":
+                if p.pos >= p.n or p.s[p.pos] != c'{':
+                    return None
+                if key == "metadata":
+                    if meta is not None:
+                        return None
+                    meta = [_MISSING] * self._meta.n
+                    meta_unknown = self._read_obj(p, self._meta, meta, &meta_done)
+                else:
+                    if payload is not None:
+                        return None
+                    payload = [_MISSING] * self._payload.n
+                    payload_unknown = self._read_obj(p, self._payload, payload, &payload_done)
+            else:
+                if top_unknown is None:
+                    top_unknown = key
+                _pv(p, 1)
+            _sep(p, c'}', &more)
+        _end(p)
+        if meta is None or payload is None:
+            return None
+        if strict and top_unknown is not None:
+            return (top_unknown, "unknown", "unknown field; remove it or validate with strict=False"), None, None
+        err = self._check_slots(meta, "metadata", self._meta, strict, meta_unknown, meta_done)
+        if err is None:
+            err = self._check_slots(payload, "payload", self._payload, strict, payload_unknown, payload_done)
+        if err is None and self._meta.exp_i >= 0 and self._meta.ts_i >= 0:
+            err = self._order(meta[self._meta.ts_i], meta[self._meta.exp_i])
+        if err is not None:
+            return err, None, None
+        return None, meta, payload
+
+    @cython.boundscheck(False)
+    @cython.wraparound(False)
+    cdef object _enum_raw_match(self, _P* p, int e):
+        """An enum value read from its raw bytes (no escapes): the mapped value, or _MISSING."""
+        cdef Py_ssize_t L, start = p.pos + 1
+        if p.pos >= p.n or p.s[p.pos] != c'"':
+            return _MISSING
+        for entry in <tuple>self._enum_raw[e]:
+            raw = <bytes>(<tuple>entry)[0]
+            L = PyBytes_GET_SIZE(raw)
+            if start + L < p.n and p.s[start + L] == c'"' and memcmp(p.s + start, PyBytes_AS_STRING(raw), L) == 0:
+                p.pos = start + L + 1
+                return (<tuple>entry)[1]
+        return _MISSING
+
+    cdef object _read_obj(self, _P* p, _Table t, list vals, uint64_t* done):
+        """One object's members into ``vals`` (last duplicate wins); the first unknown key.
+
+        Enum values matched on their raw bytes are stored converted, flagged in ``done``."""
+        cdef bint more = True
+        cdef Py_ssize_t ks, ke, L, j, k, i, hint = 0
+        cdef const unsigned char* s = p.s
+        first = None
+        if _open(p, c'}', 2):
+            return None
+        while more:
+            _key_start(p)
+            ks = p.pos + 1
+            i = -1
+            j = hint if hint < t.n else 0  # fields usually come in table order: the next one first
+            L = t.blen[j]
+            if t.n and ks + L < p.n and s[ks + L] == c'"' and memcmp(s + ks, t.bname[j], L) == 0:
+                i = j
+                ke = ks + L
+            else:
+                ke = ks
+                while ke < p.n and s[ke] != c'"' and s[ke] != c'\\':
+                    ke += 1
+                if ke < p.n and s[ke] == c'"':
+                    L = ke - ks
+                    for j in range(t.n):
+                        if t.blen[j] == L and memcmp(s + ks, t.bname[j], L) == 0:
+                            i = j
+                            break
+            if i >= 0:
+                hint = i + 1
+            if i >= 0:
+                p.pos = ke + 1
+            else:
+                key = _pstr(p)
+                got = t.index.get(key)
+                if got is not None:
+                    i = got
+                elif first is None:
+                    first = key
+            _colon(p)
+            if i >= 0 and (t.kind[i] == CK_ENUM or t.kind[i] == CK_OPT_ENUM):
+                _ws(p)
+                v = self._enum_raw_match(p, t.enum_index[i])
+                if v is not _MISSING:
+                    vals[i] = v
+                    done[0] |= (<uint64_t>1) << i
+                    _sep(p, c'}', &more)
+                    continue
+            v = _pv(p, 2)
+            if i >= 0:
+                vals[i] = v
+                done[0] &= ~((<uint64_t>1) << i)
+            _sep(p, c'}', &more)
+        return first
+
+    @cython.boundscheck(False)
+    @cython.wraparound(False)
+    cdef object _check_slots(self, list vals, str where, _Table t, bint strict, object unknown, uint64_t done):
+        """``_check_obj`` over field slots, converting them in place (``done``: already are)."""
+        cdef PyObject* mapped
+        cdef Py_ssize_t i
+        cdef int kind
+        for i in range(t.n):
+            if done & ((<uint64_t>1) << i):
+                continue
+            v = vals[i]
+            kind = t.kind[i]
+            if v is _MISSING:
+                if t.required[i]:
+                    return (f"{where}.{t.names[i]}", "required", "is required")
+                if kind == CK_DICT:
+                    vals[i] = {}
+                elif kind == CK_STR_LIST:
+                    vals[i] = []
+                else:
+                    vals[i] = <object>PyTuple_GET_ITEM(t.defaults, i)
+                continue
+            err = self._check_value(v, kind, t.enum_index[i])
+            if err is not None:
+                return (f"{where}.{t.names[i]}", err[0], err[1])
+            if (kind == CK_ENUM or kind == CK_OPT_ENUM or kind == CK_PRIORITY) and v is not None:
+                mapped = PyDict_GetItem(<dict>PyTuple_GET_ITEM(self._enums, t.enum_index[i]), v)
+                if mapped != NULL:
+                    vals[i] = <object>mapped
+        if strict and unknown is not None:
+            return (f"{where}.{unknown}", "unknown", "unknown field; remove it or validate with strict=False")
+        return None
+
+    cdef object _order(self, object ts, object exp):
+        cdef int64_t t0 = 0, t1 = 0
+        if exp is None:
+            return None
+        _parse_ts(ts, &t0)
+        _parse_ts(exp, &t1)
+        if t1 < t0:
+            return ("metadata.expires_at", "order", "is before metadata.timestamp; it must be at or after it")
+        return None
 
     cdef object _run(self, object message, bint strict, list meta_out, list payload_out):
         cdef PyObject* meta

@@ -14,6 +14,10 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from . import _msgjson_py as _json
+from ._msgjson_py import JSON_MAX_DEPTH as JSON_MAX_DEPTH  # the kernel's JSON reader, re-exported
+from ._msgjson_py import loads as loads
+
 # Field kinds (same numbers in the compiled kernel).
 K_ANY = 0
 K_STR = 1
@@ -190,6 +194,9 @@ class Checker:
         self._payload = tuple(_spec(f) for f in payload_fields)
         self._enums = tuple(dict(e) if isinstance(e, dict) else {v: v for v in e} for e in enums)
         self._enum_names = tuple(str(n) for n in enum_names)
+        for name, kind, _req, index, _default in self._meta + self._payload:
+            if kind in (K_ENUM, K_OPT_ENUM, K_PRIORITY) and not 0 <= index < len(self._enums):
+                raise ValueError(f"fields: {name!r} uses enum {index}, but only {len(self._enums)} enums are given")
         self._meta_keys = frozenset(f[0] for f in self._meta)
         self._payload_keys = frozenset(f[0] for f in self._payload)
 
@@ -214,6 +221,33 @@ class Checker:
         if err is not None:
             return err, None, None
         return None, meta_out, payload_out
+
+    def bind(self, meta_cls: Any, payload_cls: Any, envelope_cls: Any) -> None:
+        """Classes for :meth:`build`: built from the field tables' argument lists, the envelope
+        from ``(metadata, payload)``."""
+        self._classes = (meta_cls, payload_cls, envelope_cls)
+
+    def build(self, data: Any, strict: bool = False) -> tuple[Any, Any]:
+        """:meth:`decode` and construct: ``(None, envelope)`` or ``(error, None)`` (see :meth:`bind`)."""
+        classes = getattr(self, "_classes", None)
+        if classes is None:
+            raise RuntimeError("build: call bind(meta_cls, payload_cls, envelope_cls) first")
+        err, meta, payload = self.decode(data, strict)
+        if err is not None:
+            return err, None
+        return None, classes[2](classes[0](*meta), classes[1](*payload))
+
+    def decode(self, data: Any, strict: bool = False) -> tuple[Any, Any, Any]:
+        """``convert(loads(data))``: strict JSON text or bytes validated and converted.
+
+        Invalid JSON gives ``(("", "json", "is not valid JSON (...)"), None, None)``; never
+        raises for any input value.
+        """
+        try:
+            value = _json.loads(data)
+        except (ValueError, TypeError) as exc:
+            return ("", "json", f"is not valid JSON ({exc})"), None, None
+        return self.convert(value, strict)
 
     def _run(self, message: Any, strict: bool, meta_out: list[Any] | None,
              payload_out: list[Any] | None) -> tuple[str, str, str] | None:

@@ -15,6 +15,8 @@ else:
 
 Checker = _kernel.Checker
 is_uuid = _kernel.is_uuid
+loads = _kernel.loads
+JSON_MAX_DEPTH = _kernel.JSON_MAX_DEPTH
 parse_timestamp = _kernel.parse_timestamp
 parse_ts = _kernel.parse_ts
 K_ANY = _kernel.K_ANY
@@ -36,7 +38,8 @@ K_OPT_TS = _kernel.K_OPT_TS
 K_PRIORITY = _kernel.K_PRIORITY
 
 __all__ = [
-    "Checker", "K_ANY", "K_BOOL", "K_DICT", "K_ENUM", "K_INT_MIN0", "K_NUM_POS", "K_OPT_DICT",
-    "K_OPT_ENUM", "K_OPT_INT_MIN0", "K_OPT_NUM_MIN0", "K_OPT_STR", "K_OPT_TS", "K_PRIORITY",
-    "K_STR", "K_STR_LIST", "K_TS", "K_UUID", "is_uuid", "parse_timestamp", "parse_ts",
+    "Checker", "JSON_MAX_DEPTH", "K_ANY", "K_BOOL", "K_DICT", "K_ENUM", "K_INT_MIN0", "K_NUM_POS",
+    "K_OPT_DICT", "K_OPT_ENUM", "K_OPT_INT_MIN0", "K_OPT_NUM_MIN0", "K_OPT_STR", "K_OPT_TS",
+    "K_PRIORITY", "K_STR", "K_STR_LIST", "K_TS", "K_UUID", "is_uuid", "loads", "parse_timestamp",
+    "parse_ts",
 ]

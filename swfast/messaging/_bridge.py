@@ -26,11 +26,14 @@ from typing import Any, Callable
 from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
+from .._native import msgbatch as _batch
 from ..errors import BrokerUnavailable, KafkaDeliveryError
 
 log = logging.getLogger("swfast.messaging")
 
 _Item = tuple[asyncio.Future[Any], Any]
+
+YIELD_EVERY = 0.002  # seconds a subscription may run batches back to back before other tasks run
 
 
 def _err(exc: BaseException) -> KafkaError | None:
@@ -46,38 +49,6 @@ def _resolve_all(items: list[_Item]) -> None:
 
 def _delivery_error(err: KafkaError, topic: str) -> KafkaDeliveryError:
     return KafkaDeliveryError(f"delivery to {topic!r} failed: {err.str()}", code=err.name(), topic=topic)
-
-
-class _Batch:
-    """Collects the delivery reports of one ``send_many`` and resolves one future at the end.
-
-    Reports arrive on the poll thread (the only writer of ``count``) while the loop thread may
-    still be producing; the loop thread then publishes ``expected``. Under the GIL each side
-    stores before it reads the other's value, so at least one of them sees the batch complete
-    (both may: resolving is idempotent), without a lock on the per-message path.
-    """
-
-    __slots__ = ("fut", "errors", "count", "expected", "topic", "ready")
-
-    def __init__(self, bridge: "ProducerBridge", fut: asyncio.Future[Any], n: int, topic: str) -> None:
-        self.fut = fut
-        self.errors: list[KafkaDeliveryError | None] = [None] * n
-        self.count = 0
-        self.expected = -1
-        self.topic = topic
-        self.ready = bridge._ready
-
-    def done(self, i: int, err: KafkaError | None, _msg: Any) -> None:
-        if err is not None:
-            self.errors[i] = _delivery_error(err, self.topic)
-        self.count += 1
-        if self.count == self.expected:
-            self.ready.append((self.fut, self.errors))
-
-    def finish(self, produced: int) -> bool:
-        """Record how many were produced; True when every report is already in."""
-        self.expected = produced
-        return self.count == produced
 
 
 class ProducerBridge:
@@ -158,42 +129,48 @@ class ProducerBridge:
         result: KafkaDeliveryError | None = await fut
         return result
 
-    async def send_many(self, topic: str, items: list[tuple[bytes, bytes | None]]) -> list[KafkaDeliveryError | None]:
-        if not items:
+    async def send_many(self, topic: str, values: list[bytes],
+                        keys: list[bytes | None] | None = None) -> list[KafkaDeliveryError | None]:
+        """Produce every value (``keys[i]`` its key); per item None once acknowledged, else the error.
+
+        The produce loop and the per-message delivery callbacks are the compiled batch kernel;
+        control comes back here only when a produce raises (full queue: backpressure, then
+        the same item again; rejection: that item fails, the rest go on).
+        """
+        n = len(values)
+        if not n:
             return []
         fut = asyncio.get_running_loop().create_future()
-        batch = _Batch(self, fut, len(items), topic)
-        done = batch.done
-        errors = batch.errors
+        ready = self._ready
+        reports = _batch.Reports(n, lambda err: _delivery_error(err, topic),
+                                 lambda r: ready.append((fut, r.errors)))
+        errors = reports.errors
         produce = self._p.produce
         deadline = 0.0
-        produced = 0
-        for i, (value, key) in enumerate(items):
-            cb = functools.partial(done, i)
-            while True:
-                try:  # inlined fast path of _produce
-                    produce(topic, value, key, -1, cb)  # positional: no kwargs dict per call
-                    produced += 1
-                    break
-                except BufferError:
-                    deadline = deadline or time.monotonic() + self._queue_full_timeout
-                    try:
-                        await self._backpressure(topic, deadline)
-                    except KafkaDeliveryError as exc:
-                        errors[i] = exc
-                        break
-                except KafkaException as exc:
-                    err = _err(exc)
-                    errors[i] = KafkaDeliveryError(
-                        f"produce to {topic!r} rejected: {err.str() if err else exc}; item {i} not produced",
-                        code=err.name() if err else "", topic=topic)
-                    break
-                except Exception as exc:  # the client itself failed: report the item, keep the rest
-                    errors[i] = KafkaDeliveryError(f"produce of item {i} to {topic!r} failed: {exc!r}",
-                                                   code="_PRODUCE_FAILED", topic=topic)
-                    break
+        produced = i = 0
+        while i < n:
+            j, exc = _batch.produce_all(produce, topic, values, keys, reports, i)
+            produced += j - i
+            if exc is None:
+                break
+            i = j + 1
+            if isinstance(exc, BufferError):
+                deadline = deadline or time.monotonic() + self._queue_full_timeout
+                try:
+                    await self._backpressure(topic, deadline)
+                    i = j  # the same item again
+                except KafkaDeliveryError as full:
+                    errors[j] = full
+            elif isinstance(exc, KafkaException):
+                err = _err(exc)
+                errors[j] = KafkaDeliveryError(
+                    f"produce to {topic!r} rejected: {err.str() if err else exc}; item {j} not produced",
+                    code=err.name() if err else "", topic=topic)
+            else:  # the client itself failed: report the item, keep the rest
+                errors[j] = KafkaDeliveryError(f"produce of item {j} to {topic!r} failed: {exc!r}",
+                                               code="_PRODUCE_FAILED", topic=topic)
         self.produced += produced
-        if batch.finish(produced):
+        if reports.finish(produced):
             return errors
         result: list[KafkaDeliveryError | None] = await fut
         return result
@@ -223,6 +200,7 @@ class ConsumerBridge:
         self._c = Consumer(config)
         self.topic = topic
         self._exec = ThreadPoolExecutor(1, thread_name_prefix="swfast-kafka-consumer")
+        self._yielded = 0.0
         self._stored = False
         if group:  # else the caller assigns partitions (assign_tail / assign_beginning)
             self._c.subscribe([topic], on_revoke=self._on_revoke)
@@ -265,9 +243,26 @@ class ConsumerBridge:
         rest.insert(0, first)
         return rest
 
-    async def fetch(self, max_records: int, timeout: float) -> list[Any]:
+    async def fetch_records(self, max_records: int, timeout: float) -> list[Any]:
+        """Up to ``max_records`` messages, error events included (``error()`` is set on those).
+
+        What librdkafka already buffered is taken without blocking on the loop thread (no
+        executor round trip per batch under load, but still a yield to the loop at least every
+        ``YIELD_EVERY`` seconds); only an empty queue waits in the executor.
+        """
+        msgs: list[Any] = self._c.consume(max_records, 0)
+        if msgs:
+            now = time.monotonic()
+            if now - self._yielded >= YIELD_EVERY:  # a busy topic never starves the loop's other tasks
+                self._yielded = now
+                await asyncio.sleep(0)
+            return msgs
         loop = asyncio.get_running_loop()
-        msgs = await loop.run_in_executor(self._exec, self._fetch, max_records, timeout)
+        return await loop.run_in_executor(self._exec, self._fetch, max_records, timeout)
+
+    async def fetch(self, max_records: int, timeout: float) -> list[Any]:
+        """Up to ``max_records`` messages; error events are logged and left out."""
+        msgs = await self.fetch_records(max_records, timeout)
         out = []
         for m in msgs:
             err = m.error()

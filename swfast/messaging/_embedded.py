@@ -276,9 +276,12 @@ class EmbeddedProducer:
                    headers: list[tuple[str, bytes]] | None = None) -> KafkaDeliveryError | None:
         return self._one(topic, value, key, headers)
 
-    async def send_many(self, topic: str, items: list[tuple[bytes, bytes | None]]) -> list[KafkaDeliveryError | None]:
+    async def send_many(self, topic: str, values: list[bytes],
+                        keys: list[bytes | None] | None = None) -> list[KafkaDeliveryError | None]:
         one = self._one
-        return [one(topic, v, k, None) for v, k in items]
+        if keys is None:
+            return [one(topic, v, None, None) for v in values]
+        return [one(topic, v, k, None) for v, k in zip(values, keys)]
 
     async def close(self, timeout: float) -> int:
         return 0

@@ -21,6 +21,7 @@ from typing import Any, Awaitable, Callable, Sequence, Union
 from ..monitoring.metrics import REGISTRY
 from . import _codec
 from .constants import DEFAULT_BATCH_SIZE, DEFAULT_PRIORITY
+from .._native import msgbatch as _batch
 from .._native import msgvalid as _kernel
 
 log = logging.getLogger("swfast.messaging")
@@ -109,19 +110,12 @@ def decode(value: bytes | None) -> Any:
             return value
 
 
-def _first(item: tuple[int, Any, Any]) -> int:
-    return item[0]
-
-
-def _expired(obj: Any, now_us: int) -> bool:
-    if type(obj) is dict:
-        meta = obj.get("metadata")
-        if type(meta) is dict:
-            exp = meta.get("expires_at")
-            if exp is not None:
-                us = _kernel.parse_timestamp(exp)
-                return us is not None and us < now_us
-    return False
+def _log_errors(topic: str, records: list[Any]) -> None:
+    """Log consumer error events (a partition end is not an error)."""
+    for rec in records:
+        err = rec.error()
+        if err.name() != "_PARTITION_EOF":
+            log.warning("consumer error on %s: %s", topic, err.str())
 
 
 def request_id_of(message: Any) -> Any:
@@ -172,6 +166,8 @@ class Subscription:
         self.handler = handler
         self.config = config
         self.consumer = consumer
+        # every record, error events included (the batch kernel skips those): one pass less
+        self._fetch = getattr(consumer, "fetch_records", consumer.fetch)
         self._send = send
         self._stopping = False
         self.task: asyncio.Task[None] | None = None
@@ -201,14 +197,13 @@ class Subscription:
         cycles = 0
         while not self._stopping:
             try:
-                records = await self.consumer.fetch(cfg.batch_size, cfg.poll_timeout)
+                records = await self._fetch(cfg.batch_size, cfg.poll_timeout)
             except Exception as exc:
                 log.error("fetch from %s failed: %s", self.topic, exc)
                 await cfg.sleep(0.5)
                 continue
             if not records:
                 continue
-            self._consumed.inc(len(records))
             try:
                 await self._handle_batch(records)
             except asyncio.CancelledError:
@@ -218,79 +213,73 @@ class Subscription:
                               self.topic, self.group_id, exc)
                 firsts: dict[int, int] = {}
                 for rec in records:
+                    if rec.error() is not None:
+                        continue
                     p, off = rec.partition(), rec.offset()
                     if off < firsts.get(p, off + 1):
                         firsts[p] = off
                 self.consumer.rewind(firsts)
                 await cfg.sleep(0.5)
                 continue
+            records = []  # release this batch's messages before the next fetch allocates more
             cycles += 1
             if cycles % 16 == 1:
                 self._lag.set(self.consumer.lag())
 
     async def _handle_batch(self, records: list[Any]) -> None:
         cfg = self.config
-        now = cfg.now_us()
-        offsets: dict[int, int] = {}
-        items: list[tuple[int, Any, Any]] = []
-        loads = _codec.loads
-        mixed = False
-        first_prio = -1
-        for rec in records:
-            p, off = rec.partition(), rec.offset()
-            if off >= offsets.get(p, 0):
-                offsets[p] = off + 1
-            value = rec.value()
-            try:  # inlined decode(): JSON first, the common case
-                obj = loads(value)
-            except _codec.JSONDecodeError:
-                obj = decode(value)
-            prio = DEFAULT_PRIORITY
-            if type(obj) is dict:
-                meta = obj.get("metadata")
-                if type(meta) is dict:
-                    if meta.get("expires_at") is not None and _expired(obj, now):
-                        EXPIRED.labels(self.topic).inc()
-                        continue
-                    q = meta.get("priority")
-                    if type(q) is int:
-                        prio = q
-            if first_prio < 0:
-                first_prio = prio
-            elif prio != first_prio:
-                mixed = True
-            items.append((prio, rec, obj))
-        if mixed and cfg.priority_order:
-            items.sort(key=_first)  # stable: equal priorities keep partition order
+        values, recs, offsets, errors, expired = _batch.prepare(
+            records, _codec.loads, decode, _kernel.parse_timestamp, cfg.now_us(), DEFAULT_PRIORITY,
+            cfg.priority_order)
+        if errors:
+            _log_errors(self.topic, errors)
+        self._consumed.inc(len(records) - len(errors))
+        if expired:
+            EXPIRED.labels(self.topic).inc(expired)
         if cfg.batch:
-            if items:
-                err = await self._call([obj for _, _, obj in items])
+            if values:
+                err = await self._call(values)
                 if err is None:
-                    self._handled.inc(len(items))
+                    self._handled.inc(len(values))
                 else:
-                    for _, rec, _ in items:
+                    for rec in recs:
                         await self._dead_letter(rec, err)
         else:
-            handler = self.handler
-            ok = 0
-            for _, rec, obj in items:
-                try:  # fast path: no coroutine per message for a sync handler that succeeds
-                    result = handler(obj)
-                    if result is not None and inspect.isawaitable(result):
-                        await result
+            ok = await self._handle_each(values, recs)
+            if ok:
+                self._handled.inc(ok)
+        if offsets:
+            self.consumer.store(offsets)
+
+    async def _handle_each(self, values: list[Any], recs: list[Any]) -> int:
+        """Run the handler on every value in order (the kernel loops while it returns None)."""
+        handler = self.handler
+        n = len(values)
+        ok = i = 0
+        while i < n:
+            j, outcome, raised = _batch.run_sync(handler, values, i)
+            ok += j - i
+            if j == n:
+                break
+            i = j + 1
+            if not raised:
+                if not inspect.isawaitable(outcome):
+                    ok += 1
+                    continue
+                try:
+                    await outcome
                     ok += 1
                     continue
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
-                    err = await self._retry(obj, exc)
-                if err is None:
-                    ok += 1
-                else:
-                    await self._dead_letter(rec, err)
-            if ok:
-                self._handled.inc(ok)
-        self.consumer.store(offsets)
+                    outcome = exc
+            err = await self._retry(values[j], outcome)
+            if err is None:
+                ok += 1
+            else:
+                await self._dead_letter(recs[j], err)
+        return ok
 
     async def _retry(self, arg: Any, first: BaseException) -> BaseException | None:
         """Retries after a first failure: None once one succeeds, else the last error."""

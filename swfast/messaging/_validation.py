@@ -11,7 +11,6 @@ from typing import Any, NoReturn
 
 from .._native import msgvalid as _k
 from ..errors import ValidationError
-from . import _codec
 from ._enums import (
     _ENUM_NAMES, _ENUMS, _E_DS, _E_DT, _E_OP, _E_PRIO, _E_RS, _E_ST, DataType, Priority, RequestSource,
 )
@@ -75,55 +74,52 @@ def _raise(err: tuple[str, str, str]) -> NoReturn:
     raise ValidationError(err[2], path=err[0], keyword=err[1])
 
 
-def _as_message(value: Any) -> Any:
+_TEXT = (bytes, bytearray, memoryview, str)
+
+
+def _error(checker: Any, value: Any, strict: bool) -> tuple[str, str, str] | None:
+    """The first error of an object, dict or JSON text/bytes (JSON read by the strict kernel)."""
     if getattr(type(value), "_ENVELOPE", False):  # DataRequest / DataResponse
-        return value.to_dict()
-    if isinstance(value, (bytes, bytearray, memoryview, str)):
-        return _codec.loads(value)
-    return value
+        return checker.check(value.to_dict(), strict)  # type: ignore[no-any-return]
+    if isinstance(value, _TEXT):
+        return checker.decode(value, strict)[0]  # type: ignore[no-any-return]
+    return checker.check(value, strict)  # type: ignore[no-any-return]
 
 
 def validate_data_request(request: Any, *, strict: bool = False) -> None:
     """Raise :class:`ValidationError` naming the first invalid field of a request.
 
-    Accepts a :class:`DataRequest`, a dict, or JSON text/bytes.
+    Accepts a :class:`DataRequest`, a dict, or JSON text/bytes (malformed JSON: keyword
+    ``"json"``).
     """
-    try:
-        msg = _as_message(request)
-    except _codec.JSONDecodeError as exc:
-        raise ValidationError(f"is not valid JSON ({exc})", keyword="json") from None
-    err = _REQUEST_CHECKER.check(msg, strict)
+    err = _error(_REQUEST_CHECKER, request, strict)
     if err is not None:
         _raise(err)
 
 
 def validate_data_response(response: Any, *, strict: bool = False) -> None:
     """Raise :class:`ValidationError` naming the first invalid field of a response."""
-    try:
-        msg = _as_message(response)
-    except _codec.JSONDecodeError as exc:
-        raise ValidationError(f"is not valid JSON ({exc})", keyword="json") from None
-    err = _RESPONSE_CHECKER.check(msg, strict)
+    err = _error(_RESPONSE_CHECKER, response, strict)
     if err is not None:
         _raise(err)
 
 
 def is_valid_data_request(request: Any, *, strict: bool = False) -> bool:
     """True when ``request`` (object, dict, JSON text or bytes) is a valid request; never raises."""
-    try:  # zero-cost unless something raises (a user object with a failing __repr__, bad JSON)
+    try:  # zero-cost unless something raises (a user object with a failing __repr__)
         if type(request) is dict:
             return _REQUEST_CHECKER.check(request, strict) is None
-        return _REQUEST_CHECKER.check(_as_message(request), strict) is None
+        return _error(_REQUEST_CHECKER, request, strict) is None
     except Exception:  # any value at all must give a bool, never an exception
         return False
 
 
 def is_valid_data_response(response: Any, *, strict: bool = False) -> bool:
     """True when ``response`` (object, dict, JSON text or bytes) is a valid response; never raises."""
-    try:  # zero-cost unless something raises (a user object with a failing __repr__, bad JSON)
+    try:  # zero-cost unless something raises (a user object with a failing __repr__)
         if type(response) is dict:
             return _RESPONSE_CHECKER.check(response, strict) is None
-        return _RESPONSE_CHECKER.check(_as_message(response), strict) is None
+        return _error(_RESPONSE_CHECKER, response, strict) is None
     except Exception:  # any value at all must give a bool, never an exception
         return False
 

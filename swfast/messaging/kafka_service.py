@@ -238,24 +238,35 @@ class KafkaService:
                                  keys: Sequence[str | bytes | None] | None = None) -> list[Exception | None]:
         """Send many messages; per item, None when acknowledged or the error that stopped it."""
         self._require()
-        errors: list[Exception | None] = [None] * len(messages)
-        items: list[tuple[bytes, bytes | None]] = []
-        index: list[int] = []
-        for i, m in enumerate(messages):
-            try:
-                items.append((_encode(m), _key(keys[i]) if keys is not None else None))
-                index.append(i)
-            except ValidationError as exc:
-                errors[i] = ValidationError(str(exc), path=f"messages[{i}]", keyword="type")
-        SENT.labels(topic).inc(len(items))
-        results = await self._producer.send_many(topic, items)
-        failed = 0
+        n = len(messages)
+        index: list[int] | None = None  # positions of the produced items, when some were refused
+        refused: dict[int, Exception] = {}
+        try:  # the common case: every message encodes
+            values = [_encode(m) for m in messages]
+        except ValidationError:
+            values, index = [], []
+            for i, m in enumerate(messages):
+                try:
+                    values.append(_encode(m))
+                    index.append(i)
+                except ValidationError as exc:
+                    refused[i] = ValidationError(str(exc), path=f"messages[{i}]", keyword="type")
+        key_list = None if keys is None else [_key(keys[i]) for i in (range(n) if index is None else index)]
+        SENT.labels(topic).inc(len(values))
+        results: list[Exception | None] = list(await self._producer.send_many(topic, values, key_list))
+        failed = len(results) - results.count(None)
+        if failed:
+            for err in results:
+                if err is not None:
+                    FAILED.labels(topic, getattr(err, "code", "") or "error").inc()
+        DELIVERED.labels(topic).inc(len(values) - failed)
+        if index is None:
+            return results
+        errors: list[Exception | None] = [None] * n
         for i, err in zip(index, results):
-            if err is not None:
-                errors[i] = err
-                failed += 1
-                FAILED.labels(topic, getattr(err, "code", "") or "error").inc()
-        DELIVERED.labels(topic).inc(len(items) - failed)
+            errors[i] = err
+        for i, refusal in refused.items():
+            errors[i] = refusal
         return errors
 
     async def send_batch(self, topic: str, messages: Sequence[Any]) -> bool:

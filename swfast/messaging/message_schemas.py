@@ -210,6 +210,7 @@ class _Envelope:
     _CHECKER: ClassVar[Any]
     _PAYLOAD: ClassVar[Any]
     _ENCODER: ClassVar[Any]
+    _EXACT: ClassVar[Any] = None
     metadata: MessageMetadata
     payload: Any
 
@@ -237,16 +238,17 @@ class _Envelope:
 
     @classmethod
     def from_json(cls: type[_E], data: str | bytes, *, strict: bool = False) -> _E:
-        """Decode and validate JSON text or bytes.
+        """Decode and validate JSON text or bytes (strict JSON, read straight into the fields).
 
         Raises:
             ValidationError: the JSON is malformed or a field is invalid.
         """
-        try:
-            obj = _codec.loads(data)
-        except _codec.JSONDecodeError as exc:
-            raise ValidationError(f"is not valid JSON ({exc})", keyword="json") from None
-        err, meta, payload = cls._CHECKER.convert(obj, strict)  # from_dict, inlined
+        if cls._EXACT is cls:  # read, validate, convert and construct: one kernel pass
+            err, obj = cls._CHECKER.build(data, strict)
+            if err is not None:
+                _raise(err)
+            return obj  # type: ignore[no-any-return]
+        err, meta, payload = cls._CHECKER.decode(data, strict)  # a subclass: construct it here
         if err is not None:
             _raise(err)
         return cls(MessageMetadata(*meta), cls._PAYLOAD(*payload))  # type: ignore[call-arg]
@@ -285,6 +287,9 @@ def _encoder(payload_cls: type) -> Any:
 
 DataRequest._ENCODER = _encoder(RequestPayload)
 DataResponse._ENCODER = _encoder(ResponsePayload)
+for _cls in (DataRequest, DataResponse):
+    _cls._CHECKER.bind(MessageMetadata, _cls._PAYLOAD, _cls)
+    _cls._EXACT = _cls
 
 
 def _expiry(timestamp: str, ttl: float | None) -> str | None:

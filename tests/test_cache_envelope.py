@@ -90,6 +90,17 @@ def test_prefix_keys(impl) -> None:  # type: ignore[no-untyped-def]
     assert k.prefix_keys("ns:", ["a", "b" * 98], 100)[1] == 1
 
 
+def test_pack_command_is_redis_wire_form(impl) -> None:  # type: ignore[no-untyped-def]
+    import redis
+
+    k = impl.load("cacheval")
+    conn = redis.Connection()
+    for args in ([], [b"a"], [b"x" * 1234, b"", "k:é".encode()] * 40):
+        assert k.pack_command(b"MGET", args) == b"".join(conn.pack_command("MGET", *args))
+    with pytest.raises(TypeError, match="args"):
+        k.pack_command(b"MGET", [b"a", "b"])
+
+
 @pytest.mark.parametrize("mac_key", [None, b"m" * 32, b"x" * 20])
 def test_codec_roundtrip_compression_and_limits(mac_key) -> None:  # type: ignore[no-untyped-def]
     c = Codec(mac_key=mac_key, compress_threshold=100, max_value_bytes=10_000)

@@ -56,6 +56,32 @@ def test_mac_and_tamper(impl) -> None:  # type: ignore[no-untyped-def]
     assert k.decode_mac(body + tag, os.urandom(32), b"user:1", 0.0, json.loads) is k.REJECT
 
 
+def test_open_row_checks_mac_expiry_and_decodes(impl) -> None:  # type: ignore[no-untyped-def]
+    k = impl.load("cacheval")
+    key = os.urandom(32)
+    miss = object()
+
+    def row(ser: int, exp_ms: int, payload: bytes, name: bytes = b"user:1") -> tuple[bytes]:
+        body = _env(ser, exp_ms, payload)
+        return (body + k.mac(key, name, body),)
+
+    assert k.open_row(row(1, 0, "é".encode()), key, "user:1", 1.0, json.loads, miss) == "é"
+    assert k.open_row(row(0, 9000, b"\x00b"), key, "user:1", 1.0, json.loads, miss) == b"\x00b"
+    assert k.open_row(row(2, 9000, b"null"), key, "user:1", 8.999, json.loads, miss) is None  # stored None
+    assert k.open_row(row(2, 9000, b"[1]"), key, "user:1", 9.0, json.loads, miss) is miss  # expired
+    assert k.open_row(None, key, "user:1", 1.0, json.loads, miss) is miss
+    assert k.open_row(row(1, 0, b"x", b"user:2"), key, "user:1", 1.0, json.loads, miss) is k.REJECT
+    assert k.open_row(row(1, 0, b"x"), os.urandom(32), "user:1", 1.0, json.loads, miss) is k.REJECT
+    tampered = bytearray(row(1, 0, b"xy")[0])
+    tampered[10] ^= 1
+    assert k.open_row((bytes(tampered),), key, "user:1", 1.0, json.loads, miss) is k.REJECT
+    for bad in ((b"short",), ("text",), (), [b"x" * 40]):
+        assert k.open_row(bad, key, "user:1", 1.0, json.loads, miss) is k.REJECT
+    assert k.open_row(row(0x81, 0, b"lz4"), key, "user:1", 1.0, json.loads, miss) is k.SLOW
+    long_key = "k" * 600  # message over the kernel's stack buffer
+    assert k.open_row(row(1, 0, b"v" * 300, long_key.encode()), key, long_key, 1.0, json.loads, miss) == "v" * 300
+
+
 def test_decode_into(impl) -> None:  # type: ignore[no-untyped-def]
     k = impl.load("cacheval")
     keys = ["a", "b", "c", "d", "e", "f"]

@@ -127,6 +127,14 @@ def test_tampered_and_planted_entries_are_misses(tmp_path: Path) -> None:
     assert c.persistent_get("b") == "other"
     assert not (tmp_path / "pwned").exists()
     assert _counter("swfast_cache_l3_rejected_total") == before + 3
+    # lz4-compressed rows take the codec's path: intact ones decode, tampered ones are rejected
+    c.persistent_set("z", "z" * 9000)
+    assert c.persistent_get("z") == "z" * 9000 and c.get_entry("z")[0] == "z" * 9000  # type: ignore[index]
+    blob = db.execute("SELECT value FROM entries WHERE key='z'").fetchone()[0]
+    db.execute("UPDATE entries SET value=? WHERE key='z'", (blob[:20] + bytes([blob[20] ^ 1]) + blob[21:],))
+    db.commit()
+    assert c.persistent_get("z", "MISS") == "MISS"
+    assert _counter("swfast_cache_l3_rejected_total") == before + 4
 
 
 def test_limits_write_nothing(tmp_path: Path) -> None:
@@ -172,9 +180,13 @@ def test_delete_and_pattern(tmp_path: Path) -> None:
 def test_fork_child_and_parent(tmp_path: Path) -> None:
     c = PersistentCache(tmp_path / "l3")
     c.persistent_set("before", 1)
+    assert c.persistent_get("before") == 1
+    parent_cursor = c._local.fast
     pid = os.fork()
     if pid == 0:  # pragma: no cover - child
-        code = 0 if c.persistent_get("before") == 1 and c.persistent_set("child", 2) else 1
+        fresh = c._local.fast is None  # the parent's read cursor is dropped at fork
+        ok = c.persistent_get("before") == 1 and c.persistent_set("child", 2)
+        code = 0 if fresh and ok and c._local.fast is not parent_cursor else 1
         os._exit(code)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0

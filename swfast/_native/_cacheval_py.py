@@ -192,5 +192,23 @@ def pack_command(cmd: bytes, args: list[bytes]) -> bytes:
     return b"".join(parts)
 
 
-__all__ = ["REJECT", "SLOW", "decode", "decode_mac", "decode_into", "decode_many", "mac", "pack", "pack_command",
-           "prefix_keys", "siphash24"]
+def open_row(row: tuple[Any, ...] | None, mac_key: bytes, key: str, now: float,
+             json_loads: Callable[[bytes], Any], default: Any) -> Any:
+    """One L3 row read in one call: MAC check, expiry, header parse and decode.
+
+    ``row`` is the ``(value,)`` tuple from ``fetchone()`` or ``None``. Returns the value,
+    ``default`` when absent or expired, :data:`REJECT` when the row is malformed or its MAC
+    does not verify for ``key``, or :data:`SLOW` for lz4 payloads (the Python path).
+    """
+    if row is None:
+        return default
+    if type(row) is not tuple or len(row) < 1 or type(row[0]) is not bytes or len(mac_key) != 32:
+        return REJECT
+    r = decode_mac(row[0], mac_key, key.encode(), now, json_loads)
+    if r is None:
+        return default
+    return r[0] if type(r) is tuple else r
+
+
+__all__ = ["REJECT", "SLOW", "decode", "decode_mac", "decode_into", "decode_many", "mac", "open_row", "pack",
+           "pack_command", "prefix_keys", "siphash24"]

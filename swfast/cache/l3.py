@@ -15,18 +15,21 @@ Thread and process safety: one connection per thread and per process (re-opened 
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import secrets
 import sqlite3
 import threading
 import time
+import weakref
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
+from .._native import cacheval as _k
 from ..errors import CacheValueTooLarge, ConfigurationError
 from ..monitoring.metrics import REGISTRY
-from .envelope import REJECT, Codec
+from .envelope import REJECT, SLOW, Codec
 from .pattern import KeyPattern
 
 log = logging.getLogger("swfast.cache.l3")
@@ -41,7 +44,16 @@ _SCHEMA = (
     " size INTEGER NOT NULL) WITHOUT ROWID",
 )
 _FORKS = [0]  # bumped in a forked child: connections from the parent are never reused
-os.register_at_fork(after_in_child=lambda: _FORKS.__setitem__(0, _FORKS[0] + 1))
+_CACHES: "weakref.WeakSet[PersistentCache]" = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    _FORKS[0] += 1
+    for cache in list(_CACHES):  # the forking thread's read cursor belongs to the parent
+        cache._local.fast = None
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 _GET1 = "SELECT value FROM entries WHERE key = ?"  # expiry is checked from the MAC-covered header
 _PUT = "INSERT OR REPLACE INTO entries(key, value, expire_at, stored_at, size) VALUES (?, ?, ?, ?, ?)"
@@ -78,6 +90,18 @@ def _load_key(path: Path) -> bytes:
     if len(key) != 32:
         raise ConfigurationError("directory", f"{final} is not a 32-byte key; remove it to start a new cache")
     return key
+
+
+class _Local(threading.local):
+    """Per-thread connection, its fork generation, and the cursor for point reads.
+
+    ``fast`` is cleared in a forked child (:func:`_after_fork_in_child`), so the read path
+    needs no generation check.
+    """
+
+    conn: sqlite3.Connection | None = None
+    gen = -1
+    fast: sqlite3.Cursor | None = None
 
 
 def _rollback(conn: sqlite3.Connection) -> None:
@@ -128,13 +152,15 @@ class PersistentCache:
         self.busy_timeout = busy_timeout
         self.clock = clock
         self._path = str(self.directory / "cache.sqlite3")
-        self._local = threading.local()
+        self._local = _Local()
+        self._sip: bytes = self.codec._sip  # type: ignore[assignment]  # the 32-byte MAC key
+        _CACHES.add(self)
         self._conn()  # create the schema now, so configuration errors surface here
 
     # -- connections ---------------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
         local = self._local
-        conn = getattr(local, "conn", None)
+        conn = local.conn
         if conn is not None and local.gen == _FORKS[0]:
             return conn  # type: ignore[no-any-return]
         conn = sqlite3.connect(self._path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False)
@@ -144,14 +170,20 @@ class PersistentCache:
             conn.execute(stmt)
         os.chmod(self._path, 0o600)
         local.conn, local.gen = conn, _FORKS[0]
+        local.fast = conn.cursor()  # reused by single-row reads (no cursor per call)
         return conn
+
+    def _cursor(self) -> sqlite3.Cursor:
+        """This thread's cursor for single-row reads (never shared across threads or forks)."""
+        self._conn()
+        return self._local.fast  # type: ignore[return-value]
 
     def close(self) -> None:
         """Close this thread's connection (others close when their threads end)."""
-        conn = getattr(self._local, "conn", None)
+        conn = self._local.conn
         if conn is not None and self._local.gen == _FORKS[0]:
             conn.close()
-        self._local.conn = None
+        self._local.conn = self._local.fast = None
 
     def _fail(self, op: str, exc: BaseException) -> None:
         text = str(exc).lower()
@@ -183,7 +215,7 @@ class PersistentCache:
         if type(key) is not str:
             raise TypeError(f"key: L3 keys must be str, got {type(key).__name__}")
         try:
-            row = self._conn().execute(_GET1, (key,)).fetchone()
+            row = (self._local.fast or self._cursor()).execute(_GET1, (key,)).fetchone()
         except sqlite3.Error as exc:
             self._fail("get", exc)
             return None
@@ -198,8 +230,24 @@ class PersistentCache:
 
     def persistent_get(self, key: str, default: Any = None) -> Any:
         """The stored value of ``key``, or ``default`` when absent, expired or rejected."""
-        entry = self.get_entry(key)
-        return default if entry is None else entry[0]
+        if type(key) is not str:
+            raise TypeError(f"key: L3 keys must be str, got {type(key).__name__}")
+        cur = self._local.fast or self._cursor()
+        try:
+            row = cur.execute(_GET1, (key,)).fetchone()
+        except sqlite3.Error as exc:
+            self._fail("get", exc)
+            return default
+        # MAC check, expiry, header parse and decode in one kernel call
+        value = _k.open_row(row, self._sip, key, self.clock(), json.loads, default)
+        if value is SLOW:  # lz4-compressed: the codec's Python path (it checks the MAC again)
+            value = self.codec.decode(row[0], key.encode(), self.clock())
+            value = default if value is None else value if value is REJECT else value[0]
+        if value is REJECT:
+            _TAMPERED.inc()
+            log.warning("L3 entry %r failed its integrity check; treated as a miss", key)
+            return default
+        return value
 
     def persistent_set(self, key: str, value: Any, ttl: float | None = None) -> bool:
         """Store ``value`` for ``ttl`` seconds (default ``default_ttl``); ``ttl=0`` deletes.

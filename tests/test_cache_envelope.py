@@ -82,6 +82,27 @@ def test_open_row_checks_mac_expiry_and_decodes(impl) -> None:  # type: ignore[n
     assert k.open_row(row(1, 0, b"v" * 300, long_key.encode()), key, long_key, 1.0, json.loads, miss) == "v" * 300
 
 
+def test_encode_rows_matches_the_codec(impl) -> None:  # type: ignore[no-untyped-def]
+    k = impl.load("cacheval")
+    key = os.urandom(32)
+    codec = Codec(mac_key=key, compress_threshold=100, max_value_bytes=200)
+    fast = {"a": b"\x00b", "é": "ü", "empty": "", "edge": b"e" * 99}
+    slow = {"j": [1], "zip": "x" * 100, "k" * 65: "long key", 5: "int key", "sur": "\ud800",
+            "\udc00": "surrogate key", "ba": bytearray(b"b")}
+    rows, pending = k.encode_rows({**fast, **slow}, key, 99_000, 99.0, 1.0, 64, 200, 100)
+    assert dict(pending) == slow
+    assert rows == [(n, codec.encode(v, 99.0, n.encode()), 99.0, 1.0, len(codec.encode(v, 99.0, n.encode())))
+                    for n, v in fast.items()]
+    for n, blob, *_ in rows:
+        assert codec.decode(blob, n.encode(), 2.0) == (fast[n], 99.0)
+    rows, pending = k.encode_rows({"zip": "x" * 150}, key, 0, None, 1.0, 64, 1000, -1)  # never compress
+    assert pending == [] and codec.decode(rows[0][1], b"zip", 1.0) == ("x" * 150, None) and rows[0][2] is None
+    rows, pending = k.encode_rows({"fits": b"y" * 174, "huge": b"y" * 175}, key, 0, None, 1.0, 64, 200, -1)
+    assert [r[0] for r in rows] == ["fits"] and rows[0][4] == 200 and pending == [("huge", b"y" * 175)]
+    with pytest.raises(ValueError, match="mac_key"):
+        k.encode_rows({}, b"short", 0, None, 1.0, 64, 200, 100)
+
+
 def test_decode_into(impl) -> None:  # type: ignore[no-untyped-def]
     k = impl.load("cacheval")
     keys = ["a", "b", "c", "d", "e", "f"]

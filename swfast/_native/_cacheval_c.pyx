@@ -391,3 +391,90 @@ def open_row(row, bytes mac_key, str key, double now, json_loads, default):
     if type(r) is tuple:
         return (<tuple>r)[0]
     return r
+
+
+cdef int _tag(const uint8_t *mk, const char *kp, Py_ssize_t kn, const uint8_t *body, Py_ssize_t n,
+              uint8_t *out) except -1:
+    """Write the 16-byte envelope MAC of ``body`` for the UTF-8 key ``kp`` into ``out``."""
+    cdef uint8_t stack[1024]
+    cdef Py_ssize_t mn = 4 + kn + n
+    cdef uint8_t *msg = &stack[0] if mn <= 1024 else <uint8_t *>PyMem_Malloc(mn)
+    cdef uint64_t a, b
+    cdef int i
+    if msg == NULL:
+        raise MemoryError()
+    msg[0] = (kn >> 24) & 0xFF
+    msg[1] = (kn >> 16) & 0xFF
+    msg[2] = (kn >> 8) & 0xFF
+    msg[3] = kn & 0xFF
+    memcpy(msg + 4, kp, kn)
+    memcpy(msg + 4 + kn, body, n)
+    sw_siphash24x2(mk, msg, mn, &a, &b)
+    if msg != &stack[0]:
+        PyMem_Free(msg)
+    for i in range(8):
+        out[i] = (a >> (8 * i)) & 0xFF
+        out[8 + i] = (b >> (8 * i)) & 0xFF
+    return 0
+
+
+def encode_rows(dict items, bytes mac_key, uint64_t exp_ms, expires, now, Py_ssize_t max_key_bytes,
+                Py_ssize_t max_value_bytes, Py_ssize_t compress_at):
+    """L3 batch encode: ``(rows, pending)`` for ``executemany``.
+
+    Every str key with a bytes or str value that needs no compression (``compress_at`` < 0:
+    never) and fits the limits becomes ``(key, envelope_with_mac, expires, now, size)``;
+    every other item goes to ``pending`` as ``(key, value)`` for the Python codec, which
+    raises the precise error or compresses/serialises it.
+    """
+    cdef list rows = [], pending = []
+    cdef const char *kp
+    cdef const char *vp
+    cdef Py_ssize_t kn, vn, total
+    cdef int ser, i
+    cdef bytes blob
+    cdef uint8_t *p
+    cdef const uint8_t *mk
+    if PyBytes_GET_SIZE(mac_key) != 32:
+        raise ValueError("mac_key: must be 32 bytes")
+    mk = <const uint8_t *>PyBytes_AS_STRING(mac_key)
+    for key, value in items.items():
+        if type(key) is not str:
+            pending.append((key, value))
+            continue
+        try:
+            kp = PyUnicode_AsUTF8AndSize(<str>key, &kn)
+        except UnicodeEncodeError:
+            pending.append((key, value))
+            continue
+        if kn > max_key_bytes:
+            pending.append((key, value))
+            continue
+        if type(value) is bytes:
+            ser = 0
+            vp = PyBytes_AS_STRING(<bytes>value)
+            vn = PyBytes_GET_SIZE(<bytes>value)
+        elif type(value) is str:
+            ser = 1
+            try:
+                vp = PyUnicode_AsUTF8AndSize(<str>value, &vn)
+            except UnicodeEncodeError:  # lone surrogates: the codec raises the precise error
+                pending.append((key, value))
+                continue
+        else:
+            pending.append((key, value))
+            continue
+        total = HEADER + vn + MAC_SIZE
+        if (compress_at >= 0 and vn >= compress_at) or total > max_value_bytes:
+            pending.append((key, value))
+            continue
+        blob = PyBytes_FromStringAndSize(NULL, total)
+        p = <uint8_t *>PyBytes_AS_STRING(blob)
+        p[0] = VERSION
+        p[1] = ser
+        for i in range(8):
+            p[2 + i] = (exp_ms >> (8 * (7 - i))) & 0xFF
+        memcpy(p + HEADER, vp, vn)
+        _tag(mk, kp, kn, p, HEADER + vn, p + HEADER + vn)
+        rows.append((key, blob, expires, now, total))
+    return rows, pending

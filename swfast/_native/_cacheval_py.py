@@ -210,5 +210,35 @@ def open_row(row: tuple[Any, ...] | None, mac_key: bytes, key: str, now: float,
     return r[0] if type(r) is tuple else r
 
 
-__all__ = ["REJECT", "SLOW", "decode", "decode_mac", "decode_into", "decode_many", "mac", "open_row", "pack",
-           "pack_command", "prefix_keys", "siphash24"]
+def encode_rows(items: dict[Any, Any], mac_key: bytes, exp_ms: int, expires: float | None, now: float,
+                max_key_bytes: int, max_value_bytes: int, compress_at: int) -> tuple[list[tuple[Any, ...]], list[tuple[Any, Any]]]:
+    """L3 batch encode: ``(rows, pending)`` for ``executemany``.
+
+    Every str key with a bytes or str value that needs no compression (``compress_at`` < 0:
+    never) and fits the limits becomes ``(key, envelope_with_mac, expires, now, size)``;
+    every other item goes to ``pending`` as ``(key, value)`` for the Python codec, which
+    raises the precise error or compresses/serialises it.
+    """
+    if len(mac_key) != 32:
+        raise ValueError("mac_key: must be 32 bytes")
+    rows: list[tuple[Any, ...]] = []
+    pending: list[tuple[Any, Any]] = []
+    for key, value in items.items():
+        try:
+            raw = key.encode() if type(key) is str else None
+            payload = value if type(value) is bytes else value.encode() if type(value) is str else None
+        except UnicodeEncodeError:
+            raw = payload = None
+        if raw is None or payload is None or len(raw) > max_key_bytes:
+            pending.append((key, value))
+            continue
+        total = HEADER + len(payload) + MAC_SIZE
+        if (compress_at >= 0 and len(payload) >= compress_at) or total > max_value_bytes:
+            pending.append((key, value))
+            continue
+        rows.append((key, pack(0 if type(value) is bytes else 1, exp_ms, payload, mac_key, raw), expires, now, total))
+    return rows, pending
+
+
+__all__ = ["REJECT", "SLOW", "decode", "decode_mac", "decode_into", "decode_many", "encode_rows", "mac", "open_row",
+           "pack", "pack_command", "prefix_keys", "siphash24"]

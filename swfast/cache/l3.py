@@ -276,7 +276,14 @@ class PersistentCache:
         """Store many entries in one transaction (the batched write path); all or nothing."""
         now = self.clock()
         exp = self._expiry(ttl, now)
-        rows, dead = [], []
+        rows: list[Any] = []
+        dead: list[tuple[str]] = []
+        if type(items) is dict and (exp is None or exp > now):
+            # bytes/str values: envelope + MAC + row tuple for the whole batch in one kernel call
+            th = self.codec.compress_threshold
+            rows, pend = _k.encode_rows(items, self._sip, 0 if exp is None else max(1, int(exp * 1000)), exp, now,
+                                        self.max_key_bytes, self.codec.max_value_bytes, -1 if th is None else th)
+            items = dict(pend)
         for key, value in items.items():
             raw = self._key(key)
             if exp is not None and exp <= now:

@@ -89,18 +89,17 @@ def test_encode_rows_matches_the_codec(impl) -> None:  # type: ignore[no-untyped
     fast = {"a": b"\x00b", "é": "ü", "empty": "", "edge": b"e" * 99}
     slow = {"j": [1], "zip": "x" * 100, "k" * 65: "long key", 5: "int key", "sur": "\ud800",
             "\udc00": "surrogate key", "ba": bytearray(b"b")}
-    rows, pending = k.encode_rows({**fast, **slow}, key, 99_000, 99.0, 1.0, 64, 200, 100)
+    params, pending = k.encode_rows({**fast, **slow}, key, 99_000, 64, 200, 100)
     assert dict(pending) == slow
-    assert rows == [(n, codec.encode(v, 99.0, n.encode()), 99.0, 1.0, len(codec.encode(v, 99.0, n.encode())))
-                    for n, v in fast.items()]
-    for n, blob, *_ in rows:
+    assert params == [x for n, v in fast.items() for x in (n, codec.encode(v, 99.0, n.encode()))]
+    for n, blob in zip(params[::2], params[1::2]):
         assert codec.decode(blob, n.encode(), 2.0) == (fast[n], 99.0)
-    rows, pending = k.encode_rows({"zip": "x" * 150}, key, 0, None, 1.0, 64, 1000, -1)  # never compress
-    assert pending == [] and codec.decode(rows[0][1], b"zip", 1.0) == ("x" * 150, None) and rows[0][2] is None
-    rows, pending = k.encode_rows({"fits": b"y" * 174, "huge": b"y" * 175}, key, 0, None, 1.0, 64, 200, -1)
-    assert [r[0] for r in rows] == ["fits"] and rows[0][4] == 200 and pending == [("huge", b"y" * 175)]
+    params, pending = k.encode_rows({"zip": "x" * 150}, key, 0, 64, 1000, -1)  # never compress
+    assert pending == [] and codec.decode(params[1], b"zip", 1.0) == ("x" * 150, None)
+    params, pending = k.encode_rows({"fits": b"y" * 174, "huge": b"y" * 175}, key, 0, 64, 200, -1)
+    assert params[0] == "fits" and len(params) == 2 and len(params[1]) == 200 and pending == [("huge", b"y" * 175)]
     with pytest.raises(ValueError, match="mac_key"):
-        k.encode_rows({}, b"short", 0, None, 1.0, 64, 200, 100)
+        k.encode_rows({}, b"short", 0, 64, 200, 100)
 
 
 def test_decode_into(impl) -> None:  # type: ignore[no-untyped-def]

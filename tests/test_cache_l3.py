@@ -51,6 +51,21 @@ def test_roundtrip_types_and_none_is_a_value(tmp_path: Path) -> None:
     assert c.get_entry("n") is not None and c.get_entry("n")[0] is None  # type: ignore[index]
 
 
+@pytest.mark.parametrize("n", [0, 1, 3, 64, 100, 127])
+def test_batched_set_every_chunk_size(tmp_path: Path, n: int) -> None:
+    now = [1000.0]
+    c = PersistentCache(tmp_path / "l3", clock=lambda: now[0], compress_threshold=64)
+    items = {f"k{i}": [b"b%d" % i, f"s{i}é", {"j": i}, "z" * (100 + i), None][i % 5] for i in range(n)}
+    assert c.persistent_set_many(items, ttl=50.0)
+    db = sqlite3.connect(tmp_path / "l3" / "cache.sqlite3")
+    rows = db.execute("SELECT key, length(value), size, expire_at, stored_at FROM entries").fetchall()
+    assert sorted(r[0] for r in rows) == sorted(items)
+    assert all(r[1] == r[2] and r[3] == 1050.0 and r[4] == 1000.0 for r in rows)
+    assert all(c.persistent_get(k, "MISS") == v for k, v in items.items())
+    now[0] = 1050.0
+    assert all(c.persistent_get(k, "MISS") == "MISS" for k in items)  # expired at the boundary
+
+
 def test_survives_restart(tmp_path: Path) -> None:
     c = PersistentCache(tmp_path / "l3")
     c.persistent_set_many({f"k{i}": i for i in range(100)})

@@ -418,12 +418,12 @@ cdef int _tag(const uint8_t *mk, const char *kp, Py_ssize_t kn, const uint8_t *b
     return 0
 
 
-def encode_rows(dict items, bytes mac_key, uint64_t exp_ms, expires, now, Py_ssize_t max_key_bytes,
+def encode_rows(dict items, bytes mac_key, uint64_t exp_ms, Py_ssize_t max_key_bytes,
                 Py_ssize_t max_value_bytes, Py_ssize_t compress_at):
-    """L3 batch encode: ``(rows, pending)`` for ``executemany``.
+    """L3 batch encode: ``(params, pending)`` for a multi-row ``INSERT``.
 
     Every str key with a bytes or str value that needs no compression (``compress_at`` < 0:
-    never) and fits the limits becomes ``(key, envelope_with_mac, expires, now, size)``;
+    never) and fits the limits adds ``key, envelope_with_mac`` to the flat ``params`` list;
     every other item goes to ``pending`` as ``(key, value)`` for the Python codec, which
     raises the precise error or compresses/serialises it.
     """
@@ -476,5 +476,6 @@ def encode_rows(dict items, bytes mac_key, uint64_t exp_ms, expires, now, Py_ssi
             p[2 + i] = (exp_ms >> (8 * (7 - i))) & 0xFF
         memcpy(p + HEADER, vp, vn)
         _tag(mk, kp, kn, p, HEADER + vn, p + HEADER + vn)
-        rows.append((key, blob, expires, now, total))
+        rows.append(key)
+        rows.append(blob)
     return rows, pending

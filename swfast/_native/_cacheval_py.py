@@ -210,18 +210,18 @@ def open_row(row: tuple[Any, ...] | None, mac_key: bytes, key: str, now: float,
     return r[0] if type(r) is tuple else r
 
 
-def encode_rows(items: dict[Any, Any], mac_key: bytes, exp_ms: int, expires: float | None, now: float,
-                max_key_bytes: int, max_value_bytes: int, compress_at: int) -> tuple[list[tuple[Any, ...]], list[tuple[Any, Any]]]:
-    """L3 batch encode: ``(rows, pending)`` for ``executemany``.
+def encode_rows(items: dict[Any, Any], mac_key: bytes, exp_ms: int, max_key_bytes: int, max_value_bytes: int,
+                compress_at: int) -> tuple[list[Any], list[tuple[Any, Any]]]:
+    """L3 batch encode: ``(params, pending)`` for a multi-row ``INSERT``.
 
     Every str key with a bytes or str value that needs no compression (``compress_at`` < 0:
-    never) and fits the limits becomes ``(key, envelope_with_mac, expires, now, size)``;
+    never) and fits the limits adds ``key, envelope_with_mac`` to the flat ``params`` list;
     every other item goes to ``pending`` as ``(key, value)`` for the Python codec, which
     raises the precise error or compresses/serialises it.
     """
     if len(mac_key) != 32:
         raise ValueError("mac_key: must be 32 bytes")
-    rows: list[tuple[Any, ...]] = []
+    rows: list[Any] = []
     pending: list[tuple[Any, Any]] = []
     for key, value in items.items():
         try:
@@ -236,7 +236,7 @@ def encode_rows(items: dict[Any, Any], mac_key: bytes, exp_ms: int, expires: flo
         if (compress_at >= 0 and len(payload) >= compress_at) or total > max_value_bytes:
             pending.append((key, value))
             continue
-        rows.append((key, pack(0 if type(value) is bytes else 1, exp_ms, payload, mac_key, raw), expires, now, total))
+        rows += (key, pack(0 if type(value) is bytes else 1, exp_ms, payload, mac_key, raw))
     return rows, pending
 
 

@@ -57,6 +57,14 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 
 _GET1 = "SELECT value FROM entries WHERE key = ?"  # expiry is checked from the MAC-covered header
 _PUT = "INSERT OR REPLACE INTO entries(key, value, expire_at, stored_at, size) VALUES (?, ?, ?, ?, ?)"
+# Batched writes: one statement inserts c rows; ?1 = expire_at, ?2 = stored_at shared by the batch,
+# size = length(value) computed by SQLite (the same byte count len(blob) gives).
+_CHUNK = 64
+_PUT_ROWS = {
+    c: "INSERT OR REPLACE INTO entries(key, value, expire_at, stored_at, size) VALUES "
+    + ",".join(f"(?{2 * i + 3}, ?{2 * i + 4}, ?1, ?2, length(?{2 * i + 4}))" for i in range(c))
+    for c in (64, 32, 16, 8, 4, 2, 1)
+}
 
 
 def _private_dir(path: Path) -> None:
@@ -276,29 +284,43 @@ class PersistentCache:
         """Store many entries in one transaction (the batched write path); all or nothing."""
         now = self.clock()
         exp = self._expiry(ttl, now)
-        rows: list[Any] = []
-        dead: list[tuple[str]] = []
-        if type(items) is dict and (exp is None or exp > now):
-            # bytes/str values: envelope + MAC + row tuple for the whole batch in one kernel call
+        if exp is not None and exp <= now:  # ttl=0: a delete
+            for key in items:
+                self._key(key)  # invalid keys raise before any write
+            return self._delete_batch([(k,) for k in items])
+        params: list[Any] = []
+        pending: Iterable[tuple[str, Any]] = items.items()
+        if type(items) is dict:
+            # bytes/str values: envelope + MAC for the whole batch in one kernel call
             th = self.codec.compress_threshold
-            rows, pend = _k.encode_rows(items, self._sip, 0 if exp is None else max(1, int(exp * 1000)), exp, now,
-                                        self.max_key_bytes, self.codec.max_value_bytes, -1 if th is None else th)
-            items = dict(pend)
-        for key, value in items.items():
-            raw = self._key(key)
-            if exp is not None and exp <= now:
-                dead.append((key,))
-                continue
-            blob = self.codec.encode(value, exp, raw)
-            rows.append((key, blob, exp, now, len(blob)))
+            params, pending = _k.encode_rows(items, self._sip, 0 if exp is None else max(1, int(exp * 1000)),
+                                             self.max_key_bytes, self.codec.max_value_bytes, -1 if th is None else th)
+        for key, value in pending:  # JSON, compressed, or invalid (raises before any write)
+            params += (key, self.codec.encode(value, exp, self._key(key)))
         try:
             conn = self._conn()
             conn.execute("BEGIN IMMEDIATE")
             try:
-                if rows:
-                    conn.executemany(_PUT, rows)
-                if dead:
-                    conn.executemany("DELETE FROM entries WHERE key = ?", dead)
+                i, n = 0, len(params) // 2
+                while i < n:  # multi-row INSERTs of 64, 32, ... 1 rows: a handful of cached statements
+                    c = _CHUNK if n - i >= _CHUNK else 1 << ((n - i).bit_length() - 1)
+                    conn.execute(_PUT_ROWS[c], [exp, now, *params[2 * i : 2 * (i + c)]])
+                    i += c
+                conn.execute("COMMIT")
+            except BaseException:
+                _rollback(conn)
+                raise
+        except (sqlite3.Error, OSError) as exc:
+            self._fail("set", exc)
+            return False
+        return True
+
+    def _delete_batch(self, keys: list[tuple[str]]) -> bool:
+        try:
+            conn = self._conn()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany("DELETE FROM entries WHERE key = ?", keys)
                 conn.execute("COMMIT")
             except BaseException:
                 _rollback(conn)

@@ -36,6 +36,7 @@ log = logging.getLogger("swfast.cache.l3")
 _ERRORS = REGISTRY.counter("swfast_cache_l3_errors_total", "L3 (disk) operations that failed", ("op", "kind"))
 _TAMPERED = REGISTRY.counter("swfast_cache_l3_rejected_total", "L3 rows rejected by the integrity check")
 _MISS = object()
+_open_row, _loads = _k.open_row, json.loads  # module globals: one lookup each on the read path
 
 # No secondary index: every write stays one B-tree update (cleanup scans the table instead).
 _SCHEMA = (
@@ -247,7 +248,7 @@ class PersistentCache:
             self._fail("get", exc)
             return default
         # MAC check, expiry, header parse and decode in one kernel call
-        value = _k.open_row(row, self._sip, key, self.clock(), json.loads, default)
+        value = _open_row(row, self._sip, key, self.clock(), _loads, default)
         if value is SLOW:  # lz4-compressed: the codec's Python path (it checks the MAC again)
             value = self.codec.decode(row[0], key.encode(), self.clock())
             value = default if value is None else value if value is REJECT else value[0]

@@ -268,6 +268,20 @@ def test_packed_mget_timeout_never_leaks_a_late_reply(redis_client, redis_server
         proxy.close()
 
 
+def test_unpackable_clients_keep_redis_py_mget(l2, redis_server) -> None:  # type: ignore[no-untyped-def]
+    import redis
+
+    from swfast.cache import wire
+
+    node = next(iter(l2.nodes.values()))
+    assert l2.set_many({"x": "X", "y": b"Y"}) == []
+    node.client = redis.Redis(port=redis_server.port, single_connection_client=True, socket_timeout=1.0)
+    node.packed = wire.can_pack(node.client)
+    assert node.packed is False  # one shared connection: redis-py's mget and its lock
+    assert {k: v[0] for k, v in l2.get_many(["x", "y", "z"]).items()} == {"x": "X", "y": b"Y"}
+    node.client.close()
+
+
 class DelayProxy:
     """asyncio TCP relay that delays Redis' replies (redis-py's test_cwe_404 pattern)."""
 

@@ -16,10 +16,14 @@ from .._native.cacheval import pack_command
 
 
 def can_pack(client: Any) -> bool:
-    """Whether ``client`` is a plain pooled sync ``redis.Redis`` whose ``MGET`` reply is unparsed."""
+    """Whether ``client`` is a plain pooled sync ``redis.Redis`` whose ``MGET`` reply is unparsed.
+
+    Needs redis-py >= 5.3 (``ConnectionPool.get_connection()`` without a command name);
+    older versions keep redis-py's own ``mget``.
+    """
     import redis
 
-    return (type(client) is redis.Redis and client.connection is None
+    return (tuple(redis.VERSION[:2]) >= (5, 3) and type(client) is redis.Redis and client.connection is None
             and "MGET" not in client.response_callbacks and hasattr(client.connection_pool, "get_connection"))
 
 

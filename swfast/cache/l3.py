@@ -27,9 +27,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 from .._native import cacheval as _k
+from .._native.cacheval import SLOW
 from ..errors import CacheValueTooLarge, ConfigurationError
 from ..monitoring.metrics import REGISTRY
-from .envelope import REJECT, SLOW, Codec
+from .envelope import REJECT, Codec
 from .pattern import KeyPattern
 
 log = logging.getLogger("swfast.cache.l3")
@@ -171,7 +172,7 @@ class PersistentCache:
         local = self._local
         conn = local.conn
         if conn is not None and local.gen == _FORKS[0]:
-            return conn  # type: ignore[no-any-return]
+            return conn
         conn = sqlite3.connect(self._path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")

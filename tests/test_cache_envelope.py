@@ -78,6 +78,12 @@ def test_open_row_checks_mac_expiry_and_decodes(impl) -> None:  # type: ignore[n
     for bad in ((b"short",), ("text",), (), [b"x" * 40]):
         assert k.open_row(bad, key, "user:1", 1.0, json.loads, miss) is k.REJECT
     assert k.open_row(row(0x81, 0, b"lz4"), key, "user:1", 1.0, json.loads, miss) is k.SLOW
+    assert k.open_entry(row(2, 9000, b"[1]"), key, "user:1", 8.0, json.loads) == ([1], 9.0)
+    assert k.open_entry(row(1, 0, b"x"), key, "user:1", 8.0, json.loads) == ("x", None)
+    assert k.open_entry(row(2, 9000, b"[1]"), key, "user:1", 9.0, json.loads) is None  # expired
+    assert k.open_entry(None, key, "user:1", 1.0, json.loads) is None
+    assert k.open_entry(row(1, 0, b"x", b"user:2"), key, "user:1", 1.0, json.loads) is k.REJECT
+    assert k.open_entry(row(0x81, 0, b"lz4"), key, "user:1", 1.0, json.loads) is k.SLOW
     long_key = "k" * 600  # message over the kernel's stack buffer
     assert k.open_row(row(1, 0, b"v" * 300, long_key.encode()), key, long_key, 1.0, json.loads, miss) == "v" * 300
 

@@ -150,6 +150,9 @@ def test_tampered_and_planted_entries_are_misses(tmp_path: Path) -> None:
     db.commit()
     assert c.persistent_get("z", "MISS") == "MISS"
     assert _counter("swfast_cache_l3_rejected_total") == before + 4
+    assert c.get_entry("a") is None and c.get_entry("c") is None and c.get_entry("z") is None  # the entry path too
+    assert c.get_entry("b") == ("other", pytest.approx(time.time() + 7 * 86400, abs=60))
+    assert _counter("swfast_cache_l3_rejected_total") == before + 7
 
 
 def test_limits_write_nothing(tmp_path: Path) -> None:

@@ -338,13 +338,8 @@ def pack_command(bytes cmd, list args):
     return out[:p - PyBytes_AS_STRING(out)]
 
 
-def open_row(row, bytes mac_key, str key, double now, json_loads, default):
-    """One L3 row read in one call: MAC check, expiry, header parse and decode.
-
-    ``row`` is the ``(value,)`` tuple from ``fetchone()`` or ``None``. Returns the value,
-    ``default`` when absent or expired, :data:`REJECT` when the row is malformed or its MAC
-    does not verify for ``key``, or :data:`SLOW` for lz4 payloads (the Python path).
-    """
+cdef object _open(object row, bytes mac_key, str key, double now, object json_loads):
+    """MAC-check and decode a ``(value,)`` row: ``(value, expires)``, ``None``, REJECT or SLOW."""
     cdef Py_ssize_t n, kn, mn
     cdef const char *kp
     cdef const uint8_t *p
@@ -353,9 +348,9 @@ def open_row(row, bytes mac_key, str key, double now, json_loads, default):
     cdef uint8_t *msg
     cdef uint64_t a, b
     cdef int i, diff = 0
-    cdef object data, r
+    cdef object data
     if row is None:
-        return default
+        return None
     if type(row) is not tuple or len(<tuple>row) < 1:
         return REJECT
     data = (<tuple>row)[0]
@@ -385,12 +380,27 @@ def open_row(row, bytes mac_key, str key, double now, json_loads, default):
         diff |= ((b >> (8 * i)) & 0xFF) ^ p[n - MAC_SIZE + 8 + i]
     if diff:
         return REJECT
-    r = _decode(<bytes>data, n - MAC_SIZE, now, json_loads)
+    return _decode(<bytes>data, n - MAC_SIZE, now, json_loads)
+
+
+def open_row(row, bytes mac_key, str key, double now, json_loads, default):
+    """One L3 row read in one call: MAC check, expiry, header parse and decode.
+
+    ``row`` is the ``(value,)`` tuple from ``fetchone()`` or ``None``. Returns the value,
+    ``default`` when absent or expired, :data:`REJECT` when the row is malformed or its MAC
+    does not verify for ``key``, or :data:`SLOW` for lz4 payloads (the Python path).
+    """
+    cdef object r = _open(row, mac_key, key, now, json_loads)
     if r is None:
         return default
     if type(r) is tuple:
         return (<tuple>r)[0]
     return r
+
+
+def open_entry(row, bytes mac_key, str key, double now, json_loads):
+    """:func:`open_row` returning ``(value, expires_at)`` or ``None`` (absent or expired)."""
+    return _open(row, mac_key, key, now, json_loads)
 
 
 cdef int _tag(const uint8_t *mk, const char *kp, Py_ssize_t kn, const uint8_t *body, Py_ssize_t n,

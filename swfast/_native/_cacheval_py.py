@@ -192,6 +192,16 @@ def pack_command(cmd: bytes, args: list[bytes]) -> bytes:
     return b"".join(parts)
 
 
+def open_entry(row: tuple[Any, ...] | None, mac_key: bytes, key: str, now: float,
+               json_loads: Callable[[bytes], Any]) -> Any:
+    """:func:`open_row` returning ``(value, expires_at)`` or ``None`` (absent or expired)."""
+    if row is None:
+        return None
+    if type(row) is not tuple or len(row) < 1 or type(row[0]) is not bytes or len(mac_key) != 32:
+        return REJECT
+    return decode_mac(row[0], mac_key, key.encode(), now, json_loads)
+
+
 def open_row(row: tuple[Any, ...] | None, mac_key: bytes, key: str, now: float,
              json_loads: Callable[[bytes], Any], default: Any) -> Any:
     """One L3 row read in one call: MAC check, expiry, header parse and decode.
@@ -200,11 +210,7 @@ def open_row(row: tuple[Any, ...] | None, mac_key: bytes, key: str, now: float,
     ``default`` when absent or expired, :data:`REJECT` when the row is malformed or its MAC
     does not verify for ``key``, or :data:`SLOW` for lz4 payloads (the Python path).
     """
-    if row is None:
-        return default
-    if type(row) is not tuple or len(row) < 1 or type(row[0]) is not bytes or len(mac_key) != 32:
-        return REJECT
-    r = decode_mac(row[0], mac_key, key.encode(), now, json_loads)
+    r = open_entry(row, mac_key, key, now, json_loads)
     if r is None:
         return default
     return r[0] if type(r) is tuple else r
@@ -240,5 +246,5 @@ def encode_rows(items: dict[Any, Any], mac_key: bytes, exp_ms: int, max_key_byte
     return rows, pending
 
 
-__all__ = ["REJECT", "SLOW", "decode", "decode_mac", "decode_into", "decode_many", "encode_rows", "mac", "open_row",
+__all__ = ["REJECT", "SLOW", "decode", "decode_mac", "decode_into", "decode_many", "encode_rows", "mac", "open_entry", "open_row",
            "pack", "pack_command", "prefix_keys", "siphash24"]

@@ -37,7 +37,7 @@ log = logging.getLogger("swfast.cache.l3")
 _ERRORS = REGISTRY.counter("swfast_cache_l3_errors_total", "L3 (disk) operations that failed", ("op", "kind"))
 _TAMPERED = REGISTRY.counter("swfast_cache_l3_rejected_total", "L3 rows rejected by the integrity check")
 _MISS = object()
-_open_row, _loads = _k.open_row, json.loads  # module globals: one lookup each on the read path
+_open_row, _open_entry, _loads = _k.open_row, _k.open_entry, json.loads  # module globals: one lookup each on the read path
 
 # No secondary index: every write stays one B-tree update (cleanup scans the table instead).
 _SCHEMA = (
@@ -229,9 +229,9 @@ class PersistentCache:
         except sqlite3.Error as exc:
             self._fail("get", exc)
             return None
-        if row is None:
-            return None
-        entry = self.codec.decode(row[0], key.encode(), self.clock())
+        entry = _open_entry(row, self._sip, key, self.clock(), _loads)  # one kernel call
+        if entry is SLOW:  # lz4-compressed: the codec's Python path (it checks the MAC again)
+            entry = self.codec.decode(row[0], key.encode(), self.clock())
         if entry is REJECT:
             _TAMPERED.inc()
             log.warning("L3 entry %r failed its integrity check; treated as a miss", key)

@@ -56,6 +56,58 @@ def test_mac_and_tamper(impl) -> None:  # type: ignore[no-untyped-def]
     assert k.decode_mac(body + tag, os.urandom(32), b"user:1", 0.0, json.loads) is k.REJECT
 
 
+def test_open_row_checks_mac_expiry_and_decodes(impl) -> None:  # type: ignore[no-untyped-def]
+    k = impl.load("cacheval")
+    key = os.urandom(32)
+    miss = object()
+
+    def row(ser: int, exp_ms: int, payload: bytes, name: bytes = b"user:1") -> tuple[bytes]:
+        body = _env(ser, exp_ms, payload)
+        return (body + k.mac(key, name, body),)
+
+    assert k.open_row(row(1, 0, "é".encode()), key, "user:1", 1.0, json.loads, miss) == "é"
+    assert k.open_row(row(0, 9000, b"\x00b"), key, "user:1", 1.0, json.loads, miss) == b"\x00b"
+    assert k.open_row(row(2, 9000, b"null"), key, "user:1", 8.999, json.loads, miss) is None  # stored None
+    assert k.open_row(row(2, 9000, b"[1]"), key, "user:1", 9.0, json.loads, miss) is miss  # expired
+    assert k.open_row(None, key, "user:1", 1.0, json.loads, miss) is miss
+    assert k.open_row(row(1, 0, b"x", b"user:2"), key, "user:1", 1.0, json.loads, miss) is k.REJECT
+    assert k.open_row(row(1, 0, b"x"), os.urandom(32), "user:1", 1.0, json.loads, miss) is k.REJECT
+    tampered = bytearray(row(1, 0, b"xy")[0])
+    tampered[10] ^= 1
+    assert k.open_row((bytes(tampered),), key, "user:1", 1.0, json.loads, miss) is k.REJECT
+    for bad in ((b"short",), ("text",), (), [b"x" * 40]):
+        assert k.open_row(bad, key, "user:1", 1.0, json.loads, miss) is k.REJECT
+    assert k.open_row(row(0x81, 0, b"lz4"), key, "user:1", 1.0, json.loads, miss) is k.SLOW
+    assert k.open_entry(row(2, 9000, b"[1]"), key, "user:1", 8.0, json.loads) == ([1], 9.0)
+    assert k.open_entry(row(1, 0, b"x"), key, "user:1", 8.0, json.loads) == ("x", None)
+    assert k.open_entry(row(2, 9000, b"[1]"), key, "user:1", 9.0, json.loads) is None  # expired
+    assert k.open_entry(None, key, "user:1", 1.0, json.loads) is None
+    assert k.open_entry(row(1, 0, b"x", b"user:2"), key, "user:1", 1.0, json.loads) is k.REJECT
+    assert k.open_entry(row(0x81, 0, b"lz4"), key, "user:1", 1.0, json.loads) is k.SLOW
+    long_key = "k" * 600  # message over the kernel's stack buffer
+    assert k.open_row(row(1, 0, b"v" * 300, long_key.encode()), key, long_key, 1.0, json.loads, miss) == "v" * 300
+
+
+def test_encode_rows_matches_the_codec(impl) -> None:  # type: ignore[no-untyped-def]
+    k = impl.load("cacheval")
+    key = os.urandom(32)
+    codec = Codec(mac_key=key, compress_threshold=100, max_value_bytes=200)
+    fast = {"a": b"\x00b", "é": "ü", "empty": "", "edge": b"e" * 99}
+    slow = {"j": [1], "zip": "x" * 100, "k" * 65: "long key", 5: "int key", "sur": "\ud800",
+            "\udc00": "surrogate key", "ba": bytearray(b"b")}
+    params, pending = k.encode_rows({**fast, **slow}, key, 99_000, 64, 200, 100)
+    assert dict(pending) == slow
+    assert params == [x for n, v in fast.items() for x in (n, codec.encode(v, 99.0, n.encode()))]
+    for n, blob in zip(params[::2], params[1::2]):
+        assert codec.decode(blob, n.encode(), 2.0) == (fast[n], 99.0)
+    params, pending = k.encode_rows({"zip": "x" * 150}, key, 0, 64, 1000, -1)  # never compress
+    assert pending == [] and codec.decode(params[1], b"zip", 1.0) == ("x" * 150, None)
+    params, pending = k.encode_rows({"fits": b"y" * 174, "huge": b"y" * 175}, key, 0, 64, 200, -1)
+    assert params[0] == "fits" and len(params) == 2 and len(params[1]) == 200 and pending == [("huge", b"y" * 175)]
+    with pytest.raises(ValueError, match="mac_key"):
+        k.encode_rows({}, b"short", 0, 64, 200, 100)
+
+
 def test_decode_into(impl) -> None:  # type: ignore[no-untyped-def]
     k = impl.load("cacheval")
     keys = ["a", "b", "c", "d", "e", "f"]
@@ -88,6 +140,17 @@ def test_prefix_keys(impl) -> None:  # type: ignore[no-untyped-def]
     assert k.prefix_keys("ns:", ["a", "é"], 100) == ([b"ns:a", "ns:é".encode()], -1)
     assert k.prefix_keys("ns:", ["a", 5, "b"], 100)[1] == 1
     assert k.prefix_keys("ns:", ["a", "b" * 98], 100)[1] == 1
+
+
+def test_pack_command_is_redis_wire_form(impl) -> None:  # type: ignore[no-untyped-def]
+    import redis
+
+    k = impl.load("cacheval")
+    conn = redis.Connection()
+    for args in ([], [b"a"], [b"x" * 1234, b"", "k:é".encode()] * 40):
+        assert k.pack_command(b"MGET", args) == b"".join(conn.pack_command("MGET", *args))
+    with pytest.raises(TypeError, match="args"):
+        k.pack_command(b"MGET", [b"a", "b"])
 
 
 @pytest.mark.parametrize("mac_key", [None, b"m" * 32, b"x" * 20])

@@ -246,6 +246,42 @@ def test_outage_then_recovery_never_serves_stale(redis_client, redis_server) -> 
         proxy.close()
 
 
+def test_packed_mget_timeout_never_leaks_a_late_reply(redis_client, redis_server) -> None:  # type: ignore[no-untyped-def]
+    proxy = BlockingProxy(redis_server.port)
+    c = DistributedCache(f"redis://127.0.0.1:{proxy.port}/0", timeout=0.05, trip_after=100)
+    try:
+        node = next(iter(c.nodes.values()))
+        assert node.packed  # the kernel-packed MGET path is the one under test
+        assert c.set_many({f"a{i}": f"A{i}" for i in range(50)} | {f"b{i}": f"B{i}" for i in range(50)}) == []
+        before = REGISTRY.get("swfast_cache_l2_errors_total").labels(node.name, "get").get()  # type: ignore[union-attr]
+        proxy.blocked = True
+        t = time.perf_counter()
+        assert c.get_many([f"a{i}" for i in range(50)]) == {}  # timed out: a counted miss
+        assert time.perf_counter() - t < 0.5
+        assert REGISTRY.get("swfast_cache_l2_errors_total").labels(node.name, "get").get() == before + 1  # type: ignore[union-attr]
+        proxy.blocked = False  # the late reply to the a-keys now arrives on the dropped connection
+        for _ in range(20):
+            got = c.get_many([f"b{i}" for i in range(50)])
+            assert {k: v[0] for k, v in got.items()} == {f"b{i}": f"B{i}" for i in range(50)}
+    finally:
+        c.close()
+        proxy.close()
+
+
+def test_unpackable_clients_keep_redis_py_mget(l2, redis_server) -> None:  # type: ignore[no-untyped-def]
+    import redis
+
+    from swfast.cache import wire
+
+    node = next(iter(l2.nodes.values()))
+    assert l2.set_many({"x": "X", "y": b"Y"}) == []
+    node.client = redis.Redis(port=redis_server.port, single_connection_client=True, socket_timeout=1.0)
+    node.packed = wire.can_pack(node.client)
+    assert node.packed is False  # one shared connection: redis-py's mget and its lock
+    assert {k: v[0] for k, v in l2.get_many(["x", "y", "z"]).items()} == {"x": "X", "y": b"Y"}
+    node.client.close()
+
+
 class DelayProxy:
     """asyncio TCP relay that delays Redis' replies (redis-py's test_cwe_404 pattern)."""
 

@@ -51,6 +51,21 @@ def test_roundtrip_types_and_none_is_a_value(tmp_path: Path) -> None:
     assert c.get_entry("n") is not None and c.get_entry("n")[0] is None  # type: ignore[index]
 
 
+@pytest.mark.parametrize("n", [0, 1, 3, 64, 100, 127])
+def test_batched_set_every_chunk_size(tmp_path: Path, n: int) -> None:
+    now = [1000.0]
+    c = PersistentCache(tmp_path / "l3", clock=lambda: now[0], compress_threshold=64)
+    items = {f"k{i}": [b"b%d" % i, f"s{i}é", {"j": i}, "z" * (100 + i), None][i % 5] for i in range(n)}
+    assert c.persistent_set_many(items, ttl=50.0)
+    db = sqlite3.connect(tmp_path / "l3" / "cache.sqlite3")
+    rows = db.execute("SELECT key, length(value), size, expire_at, stored_at FROM entries").fetchall()
+    assert sorted(r[0] for r in rows) == sorted(items)
+    assert all(r[1] == r[2] and r[3] == 1050.0 and r[4] == 1000.0 for r in rows)
+    assert all(c.persistent_get(k, "MISS") == v for k, v in items.items())
+    now[0] = 1050.0
+    assert all(c.persistent_get(k, "MISS") == "MISS" for k in items)  # expired at the boundary
+
+
 def test_survives_restart(tmp_path: Path) -> None:
     c = PersistentCache(tmp_path / "l3")
     c.persistent_set_many({f"k{i}": i for i in range(100)})
@@ -127,6 +142,17 @@ def test_tampered_and_planted_entries_are_misses(tmp_path: Path) -> None:
     assert c.persistent_get("b") == "other"
     assert not (tmp_path / "pwned").exists()
     assert _counter("swfast_cache_l3_rejected_total") == before + 3
+    # lz4-compressed rows take the codec's path: intact ones decode, tampered ones are rejected
+    c.persistent_set("z", "z" * 9000)
+    assert c.persistent_get("z") == "z" * 9000 and c.get_entry("z")[0] == "z" * 9000  # type: ignore[index]
+    blob = db.execute("SELECT value FROM entries WHERE key='z'").fetchone()[0]
+    db.execute("UPDATE entries SET value=? WHERE key='z'", (blob[:20] + bytes([blob[20] ^ 1]) + blob[21:],))
+    db.commit()
+    assert c.persistent_get("z", "MISS") == "MISS"
+    assert _counter("swfast_cache_l3_rejected_total") == before + 4
+    assert c.get_entry("a") is None and c.get_entry("c") is None and c.get_entry("z") is None  # the entry path too
+    assert c.get_entry("b") == ("other", pytest.approx(time.time() + 7 * 86400, abs=60))
+    assert _counter("swfast_cache_l3_rejected_total") == before + 7
 
 
 def test_limits_write_nothing(tmp_path: Path) -> None:
@@ -172,9 +198,13 @@ def test_delete_and_pattern(tmp_path: Path) -> None:
 def test_fork_child_and_parent(tmp_path: Path) -> None:
     c = PersistentCache(tmp_path / "l3")
     c.persistent_set("before", 1)
+    assert c.persistent_get("before") == 1
+    parent_cursor = c._local.fast
     pid = os.fork()
     if pid == 0:  # pragma: no cover - child
-        code = 0 if c.persistent_get("before") == 1 and c.persistent_set("child", 2) else 1
+        fresh = c._local.fast is None  # the parent's read cursor is dropped at fork
+        ok = c.persistent_get("before") == 1 and c.persistent_set("child", 2)
+        code = 0 if fresh and ok and c._local.fast is not parent_cursor else 1
         os._exit(code)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0

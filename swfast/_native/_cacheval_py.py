@@ -179,4 +179,72 @@ def prefix_keys(namespace: str, keys: Iterable[Any], max_bytes: int) -> tuple[li
     return out, -1
 
 
-__all__ = ["REJECT", "SLOW", "decode", "decode_mac", "decode_into", "decode_many", "mac", "pack", "prefix_keys", "siphash24"]
+def pack_command(cmd: bytes, args: list[bytes]) -> bytes:
+    """One Redis command in RESP2 wire form: ``cmd`` then every bytes argument of ``args``.
+
+    Replaces redis-py's per-argument ``pack_command`` on the multi-key hot path.
+    """
+    parts = [b"*%d\r\n$%d\r\n" % (len(args) + 1, len(cmd)), cmd, b"\r\n"]
+    for a in args:
+        if type(a) is not bytes:
+            raise TypeError("args: every argument must be bytes")
+        parts += (b"$%d\r\n" % len(a), a, b"\r\n")
+    return b"".join(parts)
+
+
+def open_entry(row: tuple[Any, ...] | None, mac_key: bytes, key: str, now: float,
+               json_loads: Callable[[bytes], Any]) -> Any:
+    """:func:`open_row` returning ``(value, expires_at)`` or ``None`` (absent or expired)."""
+    if row is None:
+        return None
+    if type(row) is not tuple or len(row) < 1 or type(row[0]) is not bytes or len(mac_key) != 32:
+        return REJECT
+    return decode_mac(row[0], mac_key, key.encode(), now, json_loads)
+
+
+def open_row(row: tuple[Any, ...] | None, mac_key: bytes, key: str, now: float,
+             json_loads: Callable[[bytes], Any], default: Any) -> Any:
+    """One L3 row read in one call: MAC check, expiry, header parse and decode.
+
+    ``row`` is the ``(value,)`` tuple from ``fetchone()`` or ``None``. Returns the value,
+    ``default`` when absent or expired, :data:`REJECT` when the row is malformed or its MAC
+    does not verify for ``key``, or :data:`SLOW` for lz4 payloads (the Python path).
+    """
+    r = open_entry(row, mac_key, key, now, json_loads)
+    if r is None:
+        return default
+    return r[0] if type(r) is tuple else r
+
+
+def encode_rows(items: dict[Any, Any], mac_key: bytes, exp_ms: int, max_key_bytes: int, max_value_bytes: int,
+                compress_at: int) -> tuple[list[Any], list[tuple[Any, Any]]]:
+    """L3 batch encode: ``(params, pending)`` for a multi-row ``INSERT``.
+
+    Every str key with a bytes or str value that needs no compression (``compress_at`` < 0:
+    never) and fits the limits adds ``key, envelope_with_mac`` to the flat ``params`` list;
+    every other item goes to ``pending`` as ``(key, value)`` for the Python codec, which
+    raises the precise error or compresses/serialises it.
+    """
+    if len(mac_key) != 32:
+        raise ValueError("mac_key: must be 32 bytes")
+    rows: list[Any] = []
+    pending: list[tuple[Any, Any]] = []
+    for key, value in items.items():
+        try:
+            raw = key.encode() if type(key) is str else None
+            payload = value if type(value) is bytes else value.encode() if type(value) is str else None
+        except UnicodeEncodeError:
+            raw = payload = None
+        if raw is None or payload is None or len(raw) > max_key_bytes:
+            pending.append((key, value))
+            continue
+        total = HEADER + len(payload) + MAC_SIZE
+        if (compress_at >= 0 and len(payload) >= compress_at) or total > max_value_bytes:
+            pending.append((key, value))
+            continue
+        rows += (key, pack(0 if type(value) is bytes else 1, exp_ms, payload, mac_key, raw))
+    return rows, pending
+
+
+__all__ = ["REJECT", "SLOW", "decode", "decode_mac", "decode_into", "decode_many", "encode_rows", "mac", "open_entry", "open_row",
+           "pack", "pack_command", "prefix_keys", "siphash24"]

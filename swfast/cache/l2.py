@@ -28,6 +28,7 @@ from ..errors import CacheValueTooLarge, ConfigurationError
 from ..monitoring.metrics import REGISTRY
 from .envelope import REJECT, Codec
 from .gate import FaultGate
+from . import wire
 from .pattern import KeyPattern
 from .ring import Distribution, RebalanceReport
 
@@ -37,11 +38,12 @@ REJECTED = REGISTRY.counter("swfast_cache_l2_rejected_total", "L2 values without
 
 
 class _Node:
-    __slots__ = ("name", "client", "gate", "dirty")
+    __slots__ = ("name", "client", "gate", "dirty", "packed")
 
     def __init__(self, name: str, client: Any, gate: FaultGate) -> None:
         self.name, self.client, self.gate = name, client, gate
         self.dirty: set[bytes] = set()
+        self.packed = wire.can_pack(client)  # MGET packed in the kernel (sync, pooled clients)
 
 
 def _client(url: str, timeout: float, asyncio: bool = False, cluster: bool = False) -> Any:
@@ -239,7 +241,10 @@ class DistributedCache(L2Base):
             if not node.gate.allow():
                 continue
             try:
-                replies = node.client.mget_nonatomic(rs) if self.cluster else node.client.mget(rs)
+                if node.packed:
+                    replies = wire.mget(node.client, rs)
+                else:
+                    replies = node.client.mget_nonatomic(rs) if self.cluster else node.client.mget(rs)
             except Exception as exc:
                 self.failed(node, "get", exc)
                 continue

@@ -15,15 +15,19 @@ Thread and process safety: one connection per thread and per process (re-opened 
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import secrets
 import sqlite3
 import threading
 import time
+import weakref
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
+from .._native import cacheval as _k
+from .._native.cacheval import SLOW
 from ..errors import CacheValueTooLarge, ConfigurationError
 from ..monitoring.metrics import REGISTRY
 from .envelope import REJECT, Codec
@@ -33,6 +37,7 @@ log = logging.getLogger("swfast.cache.l3")
 _ERRORS = REGISTRY.counter("swfast_cache_l3_errors_total", "L3 (disk) operations that failed", ("op", "kind"))
 _TAMPERED = REGISTRY.counter("swfast_cache_l3_rejected_total", "L3 rows rejected by the integrity check")
 _MISS = object()
+_open_row, _open_entry, _loads = _k.open_row, _k.open_entry, json.loads  # module globals: one lookup each on the read path
 
 # No secondary index: every write stays one B-tree update (cleanup scans the table instead).
 _SCHEMA = (
@@ -41,10 +46,27 @@ _SCHEMA = (
     " size INTEGER NOT NULL) WITHOUT ROWID",
 )
 _FORKS = [0]  # bumped in a forked child: connections from the parent are never reused
-os.register_at_fork(after_in_child=lambda: _FORKS.__setitem__(0, _FORKS[0] + 1))
+_CACHES: "weakref.WeakSet[PersistentCache]" = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    _FORKS[0] += 1
+    for cache in list(_CACHES):  # the forking thread's read cursor belongs to the parent
+        cache._local.fast = None
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 _GET1 = "SELECT value FROM entries WHERE key = ?"  # expiry is checked from the MAC-covered header
 _PUT = "INSERT OR REPLACE INTO entries(key, value, expire_at, stored_at, size) VALUES (?, ?, ?, ?, ?)"
+# Batched writes: one statement inserts c rows; ?1 = expire_at, ?2 = stored_at shared by the batch,
+# size = length(value) computed by SQLite (the same byte count len(blob) gives).
+_CHUNK = 64
+_PUT_ROWS = {
+    c: "INSERT OR REPLACE INTO entries(key, value, expire_at, stored_at, size) VALUES "
+    + ",".join(f"(?{2 * i + 3}, ?{2 * i + 4}, ?1, ?2, length(?{2 * i + 4}))" for i in range(c))
+    for c in (64, 32, 16, 8, 4, 2, 1)
+}
 
 
 def _private_dir(path: Path) -> None:
@@ -78,6 +100,18 @@ def _load_key(path: Path) -> bytes:
     if len(key) != 32:
         raise ConfigurationError("directory", f"{final} is not a 32-byte key; remove it to start a new cache")
     return key
+
+
+class _Local(threading.local):
+    """Per-thread connection, its fork generation, and the cursor for point reads.
+
+    ``fast`` is cleared in a forked child (:func:`_after_fork_in_child`), so the read path
+    needs no generation check.
+    """
+
+    conn: sqlite3.Connection | None = None
+    gen = -1
+    fast: sqlite3.Cursor | None = None
 
 
 def _rollback(conn: sqlite3.Connection) -> None:
@@ -128,15 +162,17 @@ class PersistentCache:
         self.busy_timeout = busy_timeout
         self.clock = clock
         self._path = str(self.directory / "cache.sqlite3")
-        self._local = threading.local()
+        self._local = _Local()
+        self._sip: bytes = self.codec._sip  # type: ignore[assignment]  # the 32-byte MAC key
+        _CACHES.add(self)
         self._conn()  # create the schema now, so configuration errors surface here
 
     # -- connections ---------------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
         local = self._local
-        conn = getattr(local, "conn", None)
+        conn = local.conn
         if conn is not None and local.gen == _FORKS[0]:
-            return conn  # type: ignore[no-any-return]
+            return conn
         conn = sqlite3.connect(self._path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
@@ -144,14 +180,20 @@ class PersistentCache:
             conn.execute(stmt)
         os.chmod(self._path, 0o600)
         local.conn, local.gen = conn, _FORKS[0]
+        local.fast = conn.cursor()  # reused by single-row reads (no cursor per call)
         return conn
+
+    def _cursor(self) -> sqlite3.Cursor:
+        """This thread's cursor for single-row reads (never shared across threads or forks)."""
+        self._conn()
+        return self._local.fast  # type: ignore[return-value]
 
     def close(self) -> None:
         """Close this thread's connection (others close when their threads end)."""
-        conn = getattr(self._local, "conn", None)
+        conn = self._local.conn
         if conn is not None and self._local.gen == _FORKS[0]:
             conn.close()
-        self._local.conn = None
+        self._local.conn = self._local.fast = None
 
     def _fail(self, op: str, exc: BaseException) -> None:
         text = str(exc).lower()
@@ -183,13 +225,13 @@ class PersistentCache:
         if type(key) is not str:
             raise TypeError(f"key: L3 keys must be str, got {type(key).__name__}")
         try:
-            row = self._conn().execute(_GET1, (key,)).fetchone()
+            row = (self._local.fast or self._cursor()).execute(_GET1, (key,)).fetchone()
         except sqlite3.Error as exc:
             self._fail("get", exc)
             return None
-        if row is None:
-            return None
-        entry = self.codec.decode(row[0], key.encode(), self.clock())
+        entry = _open_entry(row, self._sip, key, self.clock(), _loads)  # one kernel call
+        if entry is SLOW:  # lz4-compressed: the codec's Python path (it checks the MAC again)
+            entry = self.codec.decode(row[0], key.encode(), self.clock())
         if entry is REJECT:
             _TAMPERED.inc()
             log.warning("L3 entry %r failed its integrity check; treated as a miss", key)
@@ -198,8 +240,24 @@ class PersistentCache:
 
     def persistent_get(self, key: str, default: Any = None) -> Any:
         """The stored value of ``key``, or ``default`` when absent, expired or rejected."""
-        entry = self.get_entry(key)
-        return default if entry is None else entry[0]
+        if type(key) is not str:
+            raise TypeError(f"key: L3 keys must be str, got {type(key).__name__}")
+        cur = self._local.fast or self._cursor()
+        try:
+            row = cur.execute(_GET1, (key,)).fetchone()
+        except sqlite3.Error as exc:
+            self._fail("get", exc)
+            return default
+        # MAC check, expiry, header parse and decode in one kernel call
+        value = _open_row(row, self._sip, key, self.clock(), _loads, default)
+        if value is SLOW:  # lz4-compressed: the codec's Python path (it checks the MAC again)
+            value = self.codec.decode(row[0], key.encode(), self.clock())
+            value = default if value is None else value if value is REJECT else value[0]
+        if value is REJECT:
+            _TAMPERED.inc()
+            log.warning("L3 entry %r failed its integrity check; treated as a miss", key)
+            return default
+        return value
 
     def persistent_set(self, key: str, value: Any, ttl: float | None = None) -> bool:
         """Store ``value`` for ``ttl`` seconds (default ``default_ttl``); ``ttl=0`` deletes.
@@ -228,22 +286,43 @@ class PersistentCache:
         """Store many entries in one transaction (the batched write path); all or nothing."""
         now = self.clock()
         exp = self._expiry(ttl, now)
-        rows, dead = [], []
-        for key, value in items.items():
-            raw = self._key(key)
-            if exp is not None and exp <= now:
-                dead.append((key,))
-                continue
-            blob = self.codec.encode(value, exp, raw)
-            rows.append((key, blob, exp, now, len(blob)))
+        if exp is not None and exp <= now:  # ttl=0: a delete
+            for key in items:
+                self._key(key)  # invalid keys raise before any write
+            return self._delete_batch([(k,) for k in items])
+        params: list[Any] = []
+        pending: Iterable[tuple[str, Any]] = items.items()
+        if type(items) is dict:
+            # bytes/str values: envelope + MAC for the whole batch in one kernel call
+            th = self.codec.compress_threshold
+            params, pending = _k.encode_rows(items, self._sip, 0 if exp is None else max(1, int(exp * 1000)),
+                                             self.max_key_bytes, self.codec.max_value_bytes, -1 if th is None else th)
+        for key, value in pending:  # JSON, compressed, or invalid (raises before any write)
+            params += (key, self.codec.encode(value, exp, self._key(key)))
         try:
             conn = self._conn()
             conn.execute("BEGIN IMMEDIATE")
             try:
-                if rows:
-                    conn.executemany(_PUT, rows)
-                if dead:
-                    conn.executemany("DELETE FROM entries WHERE key = ?", dead)
+                i, n = 0, len(params) // 2
+                while i < n:  # multi-row INSERTs of 64, 32, ... 1 rows: a handful of cached statements
+                    c = _CHUNK if n - i >= _CHUNK else 1 << ((n - i).bit_length() - 1)
+                    conn.execute(_PUT_ROWS[c], [exp, now, *params[2 * i : 2 * (i + c)]])
+                    i += c
+                conn.execute("COMMIT")
+            except BaseException:
+                _rollback(conn)
+                raise
+        except (sqlite3.Error, OSError) as exc:
+            self._fail("set", exc)
+            return False
+        return True
+
+    def _delete_batch(self, keys: list[tuple[str]]) -> bool:
+        try:
+            conn = self._conn()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany("DELETE FROM entries WHERE key = ?", keys)
                 conn.execute("COMMIT")
             except BaseException:
                 _rollback(conn)

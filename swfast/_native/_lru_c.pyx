@@ -236,23 +236,25 @@ cdef class LRUCore:
                 if self.tab[i].key != NULL:
                     Py_DECREF(<object>self.tab[i].key)
                     Py_DECREF(<object>self.tab[i].value)
+        self._free_tables()
+
+    # ---------------------------------------------------------------- storage
+    cdef void _free_tables(self) noexcept:
+        """Free the three arrays (their references must already be released)."""
         free(self.tab)
         free(self.ctrl)
         free(self.sizes)
+        self.tab = NULL
+        self.ctrl = NULL
+        self.sizes = NULL
 
-    # ---------------------------------------------------------------- storage
     cdef int _alloc(self, size_t n) except -1:
         """Install an empty table of ``n`` slots (a power of two); the caller owns the old one."""
         self.tab = <Slot *> swf_calloc_table(n * sizeof(Slot))
         self.ctrl = <uint8_t *> swf_calloc_table(n * sizeof(uint8_t))
         self.sizes = <int64_t *> swf_calloc_table(n * sizeof(int64_t))
         if self.tab == NULL or self.ctrl == NULL or self.sizes == NULL:
-            free(self.tab)
-            free(self.ctrl)
-            free(self.sizes)
-            self.tab = NULL
-            self.ctrl = NULL
-            self.sizes = NULL
+            self._free_tables()
             raise MemoryError()
         self.mask = n - 1
         self.count = 0
@@ -600,12 +602,7 @@ cdef class LRUCore:
                     Py_DECREF(<object>self.tab[i].key)
                     Py_DECREF(<object>self.tab[i].value)
                     self.tab[i].key = NULL
-            free(self.tab)
-            free(self.ctrl)
-            free(self.sizes)
-            self.tab = NULL
-            self.ctrl = NULL
-            self.sizes = NULL
+            self._free_tables()
         return junk
 
     def clear(self):

@@ -8,8 +8,7 @@ package attribute ``kafka_service`` is that module, so use ``get_kafka_service()
 """
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from .._lazy import attach
 
 from .constants import *  # noqa: F403
 from .constants import __all__ as _constants_all
@@ -32,6 +31,8 @@ from .message_schemas import (
     validate_data_response,
 )
 
+TYPE_CHECKING = False
+
 _LAZY = {
     "KafkaService": "kafka_service",
     "ConsumerConfig": "kafka_service",
@@ -46,14 +47,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .kafka_service import ConsumerConfig, KafkaService, exponential_delays, get_kafka_service, idempotent
     from .topic_manager import TopicCategory, TopicManager
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'swfast.messaging' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = attach(__name__, _LAZY)
 
 
 __all__ = sorted([

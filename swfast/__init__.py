@@ -32,7 +32,9 @@ _SUBPACKAGES = (
 if TYPE_CHECKING:  # pragma: no cover
     from typing import Any
 
-    from . import cache, errors, monitoring
+    from . import cache as cache
+    from . import errors as errors
+    from . import monitoring as monitoring
 
 
 def __getattr__(name: str) -> Any:

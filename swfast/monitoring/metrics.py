@@ -124,6 +124,11 @@ class Counter(CounterCell, _Named):
 
     kind = "counter"
 
+    if TYPE_CHECKING:  # the compiled labels() is inherited unchanged; this only types it
+        def labels(self, *values: object, **kwvalues: object) -> CounterCell:
+            """The child counter for these label values (positional or by name)."""
+            ...
+
     def __init__(
         self,
         name: str,
@@ -148,6 +153,11 @@ class Gauge(GaugeCell, _Named):
     """A value that goes up and down."""
 
     kind = "gauge"
+
+    if TYPE_CHECKING:  # the compiled labels() is inherited unchanged; this only types it
+        def labels(self, *values: object, **kwvalues: object) -> GaugeCell:
+            """The child gauge for these label values (positional or by name)."""
+            ...
 
     def __init__(
         self,
@@ -176,6 +186,11 @@ class Histogram(HistogramCell, _Named):
     """Fixed-bucket histogram (``le`` upper bounds; ``+Inf`` is implicit)."""
 
     kind = "histogram"
+
+    if TYPE_CHECKING:  # the compiled labels() is inherited unchanged; this only types it
+        def labels(self, *values: object, **kwvalues: object) -> HistogramCell:
+            """The child histogram for these label values (positional or by name)."""
+            ...
 
     def __init__(
         self,

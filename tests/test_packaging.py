@@ -87,7 +87,7 @@ class Built:
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     tmp = tmp_path_factory.mktemp("packaging")
     wheel, _ = _pip_wheel(ROOT, tmp / "dist")
-    _run([sys.executable, "-m", "auditwheel", "repair", "-q", "--strip", "-w", str(tmp / "wheelhouse"), str(wheel)], cwd=tmp)
+    _run([sys.executable, "-m", "auditwheel", "repair", "--strip", "-w", str(tmp / "wheelhouse"), str(wheel)], cwd=tmp)
     (repaired,) = (tmp / "wheelhouse").glob("swfast-*.whl")
     show = _run([sys.executable, "-m", "auditwheel", "show", str(repaired)], cwd=tmp).stdout
     _run([sys.executable, "-m", "build", "--sdist", "--no-isolation", "-o", str(tmp / "sdist"), str(ROOT)], cwd=tmp)

@@ -185,3 +185,14 @@ def test_wheel_built_with_the_switch_is_pure_without_the_variable_at_run_time(bu
     info = _probe(site)  # no SWFAST_NO_EXTENSIONS in this process
     assert info["use"] is False and info["lru"] == "swfast._native._lru_py"
     assert _probe(site, SWFAST_NO_EXTENSIONS="0")["use"] is False  # nothing compiled to switch on
+
+
+def test_half_built_install_fails_loudly_instead_of_falling_back(built: Built) -> None:
+    site = _install(built.repaired, built.tmp / "site-half")
+    (victim,) = (site / "swfast" / "_native").glob("_lru_c.*.so")
+    victim.unlink()
+    code = "import swfast; from swfast._native import lru"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=site.parent, env=_env(PYTHONPATH=str(site)),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0
+    assert "'_lru_c' is missing or broken" in proc.stderr, proc.stderr[-2000:]

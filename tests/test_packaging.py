@@ -189,10 +189,16 @@ def test_wheel_built_with_the_switch_is_pure_without_the_variable_at_run_time(bu
 
 def test_half_built_install_fails_loudly_instead_of_falling_back(built: Built) -> None:
     site = _install(built.repaired, built.tmp / "site-half")
-    (victim,) = (site / "swfast" / "_native").glob("_lru_c.*.so")
+    (victim,) = (site / "swfast" / "_native").glob("_ring_c.*.so")
     victim.unlink()
-    code = "import swfast; from swfast._native import lru"
+    code = "import swfast; from swfast._native import ring"
     proc = subprocess.run([sys.executable, "-c", code], cwd=site.parent, env=_env(PYTHONPATH=str(site)),
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode != 0
-    assert "'_lru_c' is missing or broken" in proc.stderr, proc.stderr[-2000:]
+    assert "'_ring_c' is missing or broken" in proc.stderr, proc.stderr[-2000:]
+
+
+def test_the_sentinel_that_marks_a_compiled_install_is_a_kernel() -> None:
+    from swfast._native._compat import SENTINEL
+
+    assert SENTINEL in KERNELS

@@ -7,8 +7,9 @@ The twins are used when any of these holds (``REASON`` says which):
   reads the variable through :func:`extensions_disabled` too, so ``=0`` means "compiled" both
   when building and when running;
 * the interpreter is not CPython (PyPy);
-* this installation carries no compiled kernel at all: a pure-Python install, made when the
-  build found no C compiler or no Cython (it warns then). No variable needs setting for it.
+* this installation carries no compiled kernels (the ``SENTINEL`` kernel is absent): a
+  pure-Python install, made when the build found no C compiler or no Cython (it warns then).
+  No variable needs setting for it.
 
 Otherwise every kernel must load: a missing or broken one raises ``ImportError`` with
 ``MISSING_HINT`` instead of silently falling back, so a half-built install is never mistaken
@@ -32,14 +33,14 @@ def extensions_disabled(environ: Mapping[str, str] = os.environ) -> bool:
     return environ.get("SWFAST_NO_EXTENSIONS", "").strip().lower() not in _OFF_VALUES
 
 
+#: The kernel whose presence marks a compiled install (a compiled build carries every kernel).
+SENTINEL = "_lru_c"
+
+
 def _compiled_kernels_present(directory: str = os.path.dirname(os.path.abspath(__file__))) -> bool:
-    """True when ``directory`` holds at least one compiled ``*_c`` kernel for this interpreter."""
-    try:
-        names = os.listdir(directory)
-    except OSError:  # pragma: no cover - zip imports and the like: let the selectors decide
-        return True
-    suffixes = tuple(f"_c{suffix}" for suffix in EXTENSION_SUFFIXES)
-    return any(name.endswith(suffixes) for name in names)
+    """True when ``directory`` holds the compiled sentinel kernel for this interpreter."""
+    base = os.path.join(directory, SENTINEL)
+    return any(os.path.exists(base + suffix) for suffix in EXTENSION_SUFFIXES)
 
 
 def _reason() -> str:

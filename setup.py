@@ -129,9 +129,11 @@ class BuildExt(build_ext):
         super().build_extension(ext)
 
     def _go_pure(self, reason: str) -> None:
-        if not self.inplace:
-            for ext in self.extensions:
-                Path(self.get_ext_fullpath(ext.name)).unlink(missing_ok=True)
+        # Remove every kernel output, in the build tree and in place: stale kernels beside a
+        # failed build would load, so the install is consistently pure (USE_EXTENSIONS False).
+        for ext in self.extensions:
+            Path(self.get_ext_fullpath(ext.name)).unlink(missing_ok=True)
+            (HERE / self.get_ext_filename(ext.name)).unlink(missing_ok=True)
         self.extensions = []
         # A UserWarning: pip (>= 25) shows backend UserWarnings for `pip install .` even without -v.
         warnings.warn(PURE_WARNING.format(reason=reason), UserWarning, stacklevel=1)

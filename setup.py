@@ -135,7 +135,7 @@ class BuildExt(build_ext):
             Path(self.get_ext_fullpath(ext.name)).unlink(missing_ok=True)
             (HERE / self.get_ext_filename(ext.name)).unlink(missing_ok=True)
         self.extensions = []
-        # A UserWarning: pip (>= 25) shows backend UserWarnings for `pip install .` even without -v.
+        # A UserWarning: pip 26 shows a backend's UserWarnings for `pip install .` even without -v.
         warnings.warn(PURE_WARNING.format(reason=reason), UserWarning, stacklevel=1)
 
 

@@ -37,8 +37,9 @@ async def main() -> None:
         # Request/response: a validated DataRequest, answered by a "data service" subscriber.
         async def data_service(message: dict[str, Any]) -> None:
             payload = message["payload"]
+            answer = {"rows": 3, "echo": payload["parameters"]}
             response = create_data_response(message["metadata"]["request_id"], payload["model_id"],
-                                            payload["operation"], data={"rows": 3, "echo": payload["parameters"]})
+                                            payload["operation"], data=answer)
             await service.send_data_response(response)
 
         await service.subscribe(REQUESTS, "data-service", data_service)

@@ -26,8 +26,8 @@ class Flaky:
 def main() -> None:
     # Retry: 5 attempts, exponential backoff; `sleep` records the delays instead of waiting.
     delays: list[float] = []
-    retrying = Retrying(on=ConnectionError, attempts=5, backoff=ExponentialBackoff(initial=0.1, max_delay=2.0),
-                        sleep=delays.append, name="example")
+    backoff = ExponentialBackoff(initial=0.1, max_delay=2.0)
+    retrying = Retrying(on=ConnectionError, attempts=5, backoff=backoff, sleep=delays.append, name="example")
     flaky = Flaky(failures=2)
     print("retry:", retrying.attempt_retry(flaky), "after", flaky.calls, "calls, delays", delays)
 

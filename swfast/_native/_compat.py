@@ -49,7 +49,8 @@ def _reason() -> str:
     if sys.implementation.name != "cpython":
         return f"{sys.implementation.name} uses the pure-Python twins"
     if not _compiled_kernels_present():
-        return "pure-Python install: no compiled kernels (no C compiler or Cython at build time, or not built yet)"
+        return ("pure-Python install: no compiled kernels (no C compiler or Cython at build time, "
+                "or not built yet)")
     return ""
 
 

@@ -5,10 +5,10 @@ multidict's ``MULTIDICT_NO_EXTENSIONS`` does. PyPy always uses the twins.
 """
 from __future__ import annotations
 
-import os
+from ..config import no_extensions as _no_extensions
 import sys
 
-NO_EXTENSIONS: bool = os.environ.get("SWFAST_NO_EXTENSIONS", "") not in ("", "0") or (
+NO_EXTENSIONS: bool = _no_extensions() or (
     sys.implementation.name != "cpython"
 )
 

@@ -275,3 +275,19 @@ __all__ = [
     "ValidationError",
     "describe_type",
 ]
+
+
+# --- monitoring ---
+class MonitoringError(SwfastError):
+    """A monitoring component was misused (unknown metric, conflicting kinds)."""
+
+
+class MetricNotFound(MonitoringError, LookupError):
+    """``get_metric`` was asked for a name (or labels) nothing was recorded under."""
+
+    def __init__(self, name: str, message: str = "") -> None:
+        self.name = name
+        super().__init__(message or f"name: no metric {name!r} has been recorded; record it first "
+                                    f"with collect_metric({name!r}, value)")
+
+__all__ += ["MetricNotFound", "MonitoringError"]

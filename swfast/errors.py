@@ -275,3 +275,12 @@ __all__ = [
     "ValidationError",
     "describe_type",
 ]
+
+
+# --- logging ---
+class LoggingError(SwfastError):
+    """Base of swfast.logging errors (raised at configuration time; run-time failures are counted drops)."""
+
+
+class LogFileInUse(LoggingError, OSError):
+    """Another process already writes this log file: route its records through one writer instead."""

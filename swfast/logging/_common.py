@@ -52,7 +52,8 @@ def duration(value: object, *, param: str) -> float:
 
     if isinstance(value, str):
         value = _WORD_UNIT.sub(lambda m: m.group(1) + _UNITS[m.group(2).lower()], value).replace(" ", "")
-    return seconds(value, param=param, allow_zero=False)
+    out = seconds(value, param=param, allow_zero=False)
+    return float(out) if out is not None else 0.0
 
 
 def size(value: object, *, param: str) -> int:

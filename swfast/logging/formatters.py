@@ -23,6 +23,7 @@ from typing import Any, Iterable, Mapping
 
 from swfast.logging._common import RESERVED, UTCStamp, extra_items, json_default, safe_repr
 
+_orjson: Any
 try:  # optional fast encoder (the ``security`` extra); the stdlib encoder is the fallback
     import orjson as _orjson
 except ImportError:  # pragma: no cover - orjson is in the test extra
@@ -85,7 +86,7 @@ def dumps(payload: Any) -> bytes:
     """One JSON line (no newline) for ``payload``; never raises."""
     if _orjson is not None:
         try:
-            return _orjson.dumps(payload, default=json_default, option=_orjson.OPT_NON_STR_KEYS)
+            return bytes(_orjson.dumps(payload, default=json_default, option=_orjson.OPT_NON_STR_KEYS))
         except Exception:  # noqa: BLE001 - huge ints, cycles: the stdlib path copes
             pass
     try:

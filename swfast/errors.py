@@ -291,3 +291,11 @@ class MetricNotFound(MonitoringError, LookupError):
                                     f"with collect_metric({name!r}, value)")
 
 __all__ += ["MetricNotFound", "MonitoringError"]
+
+# --- logging ---
+class LoggingError(SwfastError):
+    """Base of swfast.logging errors (raised at configuration time; run-time failures are counted drops)."""
+
+
+class LogFileInUse(LoggingError, OSError):
+    """Another process already writes this log file: route its records through one writer instead."""

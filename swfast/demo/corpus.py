@@ -29,6 +29,10 @@ EN = [
 ]
 
 
+FA_FRESH = ["سفارش شماره {n} دیروز رسید و کیفیتش خوب بود", "پرواز {n} با تاخیر زیاد انجام شد"]
+EN_FRESH = ["Order {n} arrived yesterday in good shape", "Flight {n} was delayed for hours"]
+
+
 def _variant(text: str, rnd: random.Random) -> str:
     """Another spelling of a Persian sentence (what users actually type)."""
     out = text
@@ -52,9 +56,10 @@ class RequestMix:
     (the model always rejects it: dead-lettered after the subscription's retries).
     """
 
-    def __init__(self, seed: int = 7, *, forbidden: float = 0.02, bad_token: float = 0.01,
+    def __init__(self, seed: int = 7, *, fresh: float = 0.35, forbidden: float = 0.02, bad_token: float = 0.01,
                  invalid: float = 0.01, poison: float = 0.01) -> None:
         self.rnd = random.Random(seed)
+        self.fresh = fresh  # share of texts seen (almost) once: cache misses that reach the model
         self.shares = (("poison", poison), ("invalid", invalid), ("bad_token", bad_token), ("forbidden", forbidden))
 
     def draw(self) -> dict[str, Any]:
@@ -67,12 +72,15 @@ class RequestMix:
             if r < edge:
                 kind = name
                 break
+        fresh = rnd.random() < self.fresh
+        n = rnd.randrange(1_000_000)
         if rnd.random() < 0.65:
             model = rnd.choice(("sentiment-fa", "ner-fa"))
-            text = _variant(rnd.choice(FA), rnd)
+            text = _variant(rnd.choice(FA_FRESH).format(n=n) if fresh else rnd.choice(FA), rnd)
             user = rnd.choice(("alice", "sara"))
         else:
-            model, text, user = "sentiment-en", rnd.choice(EN), rnd.choice(("alice", "bob"))
+            text = rnd.choice(EN_FRESH).format(n=n) if fresh else rnd.choice(EN)
+            model, user = "sentiment-en", rnd.choice(("alice", "bob"))
         if kind == "forbidden":
             user = "mallory" if rnd.random() < 0.5 else ("bob" if model != "sentiment-en" else "sara")
         if kind == "poison":

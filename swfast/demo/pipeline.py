@@ -154,6 +154,7 @@ class Components:
             urls = [u.strip() for u in redis_url.split(",") if u.strip()]
             self.l2 = DistributedCache(urls[0] if cluster else urls, cluster=cluster, namespace="swfast-demo:",
                                        timeout=0.25, reset_timeout=0.3)
+        self._l2_errors0 = self._l2_errors()
         self.cache = TieredCache(l1=L1Cache(5000, ttl=l1_ttl, name="demo"), l2=self.l2, l3=self.l3, l1_ttl=l1_ttl,
                                  default_ttl=3600.0)
         self.chaos = chaos or ChaosSchedule(0, enabled=False)
@@ -200,8 +201,16 @@ class Components:
     def token_for(self, user: str) -> str:
         return self.tokens.generate_token(user)
 
+    @staticmethod
+    def _l2_errors() -> float:
+        from ..cache.l2 import ERRORS  # L2 counts its Redis faults here (it never raises them)
+
+        return sum(x.value for x in ERRORS.collect().samples)
+
     def cache_stats(self) -> dict[str, Any]:
         snap = self.cache.stats.snapshot()
+        if self.l2 is not None:
+            snap["errors"]["l2"] = snap["errors"].get("l2", 0) + int(self._l2_errors() - self._l2_errors0)
         hits, misses = snap["hits"], snap["misses"]
         rates = {t: (hits[t] / (hits[t] + misses[t]) if hits[t] + misses[t] else 0.0) for t in ("l1", "l2", "l3")}
         total = sum(hits.values()) + snap["loads"]

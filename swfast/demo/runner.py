@@ -75,27 +75,27 @@ def _is_cluster(url: str) -> bool:
         client.close()
 
 
-def drop_redis_connections(url: str, cluster: bool) -> int:
-    """Kill every normal client connection on the L2 Redis node(s) (the chaos 'dropped Redis')."""
+def _redis_nodes(url: str, cluster: bool) -> list[Any]:
     import redis
 
+    if not cluster:
+        return [redis.Redis.from_url(u.strip(), socket_timeout=1.0) for u in url.split(",") if u.strip()]
+    rc = redis.RedisCluster.from_url(url, socket_timeout=1.0)
+    try:
+        return [redis.Redis(host=n.host, port=n.port, socket_timeout=1.0) for n in rc.get_nodes()]  # type: ignore[no-untyped-call]
+    finally:
+        rc.close()
+
+
+def drop_redis_connections(url: str, cluster: bool, pause_ms: int = 0) -> int:
+    """The chaos 'dropped Redis': kill every client connection on the L2 node(s), then (when
+    ``pause_ms``) stall the nodes for that long with ``CLIENT PAUSE`` so reads time out."""
     killed = 0
-    if cluster:
-        rc = redis.RedisCluster.from_url(url, socket_timeout=1.0)
-        try:
-            for node in rc.get_nodes():  # type: ignore[no-untyped-call]
-                r = redis.Redis(host=node.host, port=node.port, socket_timeout=1.0)
-                try:
-                    killed += int(r.execute_command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"))  # type: ignore[no-untyped-call]
-                finally:
-                    r.close()
-        finally:
-            rc.close()
-        return killed
-    for u in url.split(","):
-        r = redis.Redis.from_url(u.strip(), socket_timeout=1.0)
+    for r in _redis_nodes(url, cluster):
         try:
             killed += int(r.execute_command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"))  # type: ignore[no-untyped-call]
+            if pause_ms:
+                r.execute_command("CLIENT", "PAUSE", str(pause_ms), "ALL")  # type: ignore[no-untyped-call]
         finally:
             r.close()
     return killed
@@ -163,6 +163,7 @@ class Demo:
         self.procs: list[Any] = []
         self.killed: list[int] = []
         self.chaos_drops = 0
+        self.redis_paused_ms = 0
         self._services: list[Any] = []
         self.url: str | None = None
 
@@ -241,16 +242,17 @@ class Demo:
                 self.on_phase(phase)
 
     async def _chaos_redis(self) -> None:
-        """While the cache_fault phase lasts, kill L2's client connections every 100 ms."""
+        """When the cache_fault phase starts: drop L2's connections and stall its nodes."""
         assert self.cfg.redis
         cluster = _is_cluster(self.cfg.redis)
-        while True:
-            if self.phase == "cache_fault":
-                try:
-                    self.chaos_drops += await asyncio.to_thread(drop_redis_connections, self.cfg.redis, cluster)
-                except Exception as exc:  # the drill must not stop the run
-                    logging.getLogger("swfast.demo").warning("chaos: dropping redis connections failed: %s", exc)
-            await asyncio.sleep(0.1)
+        while self.phase != "cache_fault":
+            await asyncio.sleep(0.02)
+        pause_ms = int(self.cfg.duration * 0.15 * 0.6 * 1000)
+        try:
+            self.chaos_drops += await asyncio.to_thread(drop_redis_connections, self.cfg.redis, cluster, pause_ms)
+            self.redis_paused_ms = pause_ms
+        except Exception as exc:  # the drill must not stop the run
+            logging.getLogger("swfast.demo").warning("chaos: dropping redis connections failed: %s", exc)
 
     # ---------------------------------------------------------------- progress
     def _line(self, parts: Components | None) -> str:
@@ -375,7 +377,7 @@ class Demo:
             "counts": counts, "cache": cache, "breaker": breaker, "retries": retries,
             "rejections": sum(counts.get("rejected", {}).values()), "fallbacks": counts.get("fallbacks", 0),
             "degradation_levels": levels, "phases": [{"at_s": round(t, 3), "phase": p} for t, p in self.phase_log],
-            "redis_connections_dropped": self.chaos_drops, "killed_pids": list(self.killed),
+            "redis_connections_dropped": self.chaos_drops, "redis_paused_ms": self.redis_paused_ms, "killed_pids": list(self.killed),
             "processes_reported": sorted(self.remote_stats),
             "config": {k: v for k, v in asdict(self.cfg).items() if k not in ("consumer_overrides",)},
         })
@@ -392,6 +394,13 @@ def _breaker_summary(parts: Components) -> dict[str, Any]:
     closed = sum(1 for *_, to in parts.transitions if to == "CLOSED")
     return {"trips": opened, "half_open": half, "closed_again": closed,
             "final": {m: b.state.name for m, b in parts.breakers.items()}}
+
+
+def _levels(levels: list[str]) -> str:
+    if len(levels) <= 1:
+        return levels[0] if levels else "NORMAL"
+    seen = list(dict.fromkeys(levels))
+    return f"{' -> '.join(seen)}; {len(levels) - 1} changes, final {levels[-1]}"
 
 
 def format_summary(s: dict[str, Any]) -> str:
@@ -413,13 +422,18 @@ def format_summary(s: dict[str, Any]) -> str:
         ("retries", f"{s['retries']:,} (model, within the retry budget)"),
         ("rejections", f"{s['rejections']:,}" + (f" ({', '.join(f'{k} {v}' for k, v in sorted(rej.items()))})" if rej else "")),
         ("fallbacks", f"{s['fallbacks']:,}"),
-        ("degradation", " -> ".join(s["degradation_levels"]) or "NORMAL"),
+        ("degradation", _levels(s["degradation_levels"])),
         ("DLQ entries", f"{s['dead_letters']:,}"),
         ("accounting", f"{s['settled']:,} of {s['requests']:,} settled (one response or one dead letter each); "
                        f"lost {s['lost']}, duplicates {s['duplicates']}, unknown {s['unknown']}"),
     ]
     if s.get("chaos"):
         rows.insert(-1, ("chaos phases", " -> ".join(f"{p['phase']}@{p['at_s']:.1f}s" for p in s["phases"])))
+        for name, outcomes in s["by_phase"].items():
+            rows.insert(-1, (f"  {name}", ", ".join(f"{k} {v}" for k, v in outcomes.items())))
+        if s.get("redis_connections_dropped"):
+            rows.insert(-1, ("  redis drops", f"{s['redis_connections_dropped']} client connections killed, "
+                                              f"nodes paused {s['redis_paused_ms']} ms"))
     if s.get("killed_pids"):
         rows.insert(-1, ("scale-out", f"SIGKILLed worker pid(s) {s['killed_pids']}; reports from {len(s['processes_reported'])} processes"))
     width = max(len(k) for k, _ in rows)

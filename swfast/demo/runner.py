@@ -93,9 +93,9 @@ def drop_redis_connections(url: str, cluster: bool, pause_ms: int = 0) -> int:
     killed = 0
     for r in _redis_nodes(url, cluster):
         try:
-            killed += int(r.execute_command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"))  # type: ignore[no-untyped-call]
+            killed += int(r.execute_command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"))
             if pause_ms:
-                r.execute_command("CLIENT", "PAUSE", str(pause_ms), "ALL")  # type: ignore[no-untyped-call]
+                r.execute_command("CLIENT", "PAUSE", str(pause_ms), "ALL")
         finally:
             r.close()
     return killed

@@ -11,7 +11,7 @@ Every ``swfast/_native/*_c.pyx`` becomes an extension module. The build is
   Python headers, the install goes on as pure Python with one warning saying how to get the
   kernels; ``swfast.USE_EXTENSIONS`` is then False at run time without any variable.
 
-``SWFAST_NO_EXTENSIONS`` skips compiling, parsed by ``swfast/_native/_compat.py`` exactly as at
+``SWFAST_NO_EXTENSIONS`` skips compiling, parsed by ``swfast/config.py`` exactly as at
 run time (unset, empty or ``0`` means compiled).
 """
 from __future__ import annotations
@@ -42,9 +42,10 @@ PURE_WARNING = (
 )
 
 
-def _compat():  # type: ignore[no-untyped-def]
-    """swfast/_native/_compat.py, loaded without importing the package."""
-    spec = importlib.util.spec_from_file_location("_swfast_build_compat", NATIVE / "_compat.py")
+def _config():  # type: ignore[no-untyped-def]
+    """swfast/config.py (it imports only ``os``), loaded without importing the package: the
+    same parser of ``SWFAST_NO_EXTENSIONS`` as at run time."""
+    spec = importlib.util.spec_from_file_location("_swfast_build_config", HERE / "swfast" / "config.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -147,7 +148,7 @@ def _strip(path: str) -> None:
 
 
 def _extensions() -> list[Extension]:
-    if _compat().extensions_disabled():
+    if _config().no_extensions():
         print("swfast: SWFAST_NO_EXTENSIONS is set, installing the pure-Python twins only", file=sys.stderr)
         return []
     return [

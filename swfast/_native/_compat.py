@@ -3,9 +3,9 @@
 The twins are used when any of these holds (``REASON`` says which):
 
 * ``SWFAST_NO_EXTENSIONS`` asks for them: any value except unset, empty, ``0``, ``false``,
-  ``no`` or ``off`` (case-insensitive), as multidict's ``MULTIDICT_NO_EXTENSIONS``. ``setup.py``
-  reads the variable through :func:`extensions_disabled` too, so ``=0`` means "compiled" both
-  when building and when running;
+  ``no`` or ``off`` (case-insensitive), as multidict's ``MULTIDICT_NO_EXTENSIONS``. The parser
+  is :func:`swfast.config.no_extensions`, which ``setup.py`` loads too, so ``=0`` means
+  "compiled" both when building and when running;
 * the interpreter is not CPython (PyPy);
 * this installation carries no compiled kernels (the ``SENTINEL`` kernel is absent): a
   pure-Python install, made when the build found no C compiler or no Cython (it warns then).
@@ -21,16 +21,17 @@ import os
 import sys
 from importlib.machinery import EXTENSION_SUFFIXES
 
+from ..config import no_extensions as _no_extensions
+
 TYPE_CHECKING = False  # typing stays off the import path
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-_OFF_VALUES = frozenset({"", "0", "false", "no", "off"})
 
-
-def extensions_disabled(environ: Mapping[str, str] = os.environ) -> bool:
-    """True when ``SWFAST_NO_EXTENSIONS`` in ``environ`` asks for the pure-Python twins."""
-    return environ.get("SWFAST_NO_EXTENSIONS", "").strip().lower() not in _OFF_VALUES
+def extensions_disabled(environ: Mapping[str, str] | None = None) -> bool:
+    """True when ``SWFAST_NO_EXTENSIONS`` (in ``environ``, default the process environment) asks
+    for the pure-Python twins; :func:`swfast.config.no_extensions` is the one parser."""
+    return _no_extensions(environ)
 
 
 #: The kernel whose presence marks a compiled install (a compiled build carries every kernel).

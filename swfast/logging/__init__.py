@@ -40,13 +40,19 @@ __getattr__, __dir__ = attach(__name__, _EXPORTS)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
-    from swfast.logging.elastic_handler import ElasticLogHandler
-    from swfast.logging.file_handler import FileLogHandler
-    from swfast.logging.formatters import JSONLogFormatter, TextLogFormatter
-    from swfast.logging.kafka_handler import KafkaLogHandler
-    from swfast.logging.processors import (
-        LogProcessor, ProcessingHandler, bind_context, log_context, structlog_processors)
-    from swfast.logging.redaction import SensitiveDataFilter, redact_text
-    from swfast.logging.setup import ENV_VAR, configure
+    from swfast.logging.elastic_handler import ElasticLogHandler as ElasticLogHandler
+    from swfast.logging.file_handler import FileLogHandler as FileLogHandler
+    from swfast.logging.formatters import JSONLogFormatter as JSONLogFormatter
+    from swfast.logging.formatters import TextLogFormatter as TextLogFormatter
+    from swfast.logging.kafka_handler import KafkaLogHandler as KafkaLogHandler
+    from swfast.logging.processors import LogProcessor as LogProcessor
+    from swfast.logging.processors import ProcessingHandler as ProcessingHandler
+    from swfast.logging.processors import bind_context as bind_context
+    from swfast.logging.processors import log_context as log_context
+    from swfast.logging.processors import structlog_processors as structlog_processors
+    from swfast.logging.redaction import SensitiveDataFilter as SensitiveDataFilter
+    from swfast.logging.redaction import redact_text as redact_text
+    from swfast.logging.setup import ENV_VAR as ENV_VAR
+    from swfast.logging.setup import configure as configure
 
 __all__ = sorted(_EXPORTS)

@@ -37,15 +37,25 @@ _EXPORTS = {
 __getattr__, __dir__ = attach(__name__, _EXPORTS)
 
 if TYPE_CHECKING:
-    from ._common import Action
-    from .alerts import AlertGenerator
-    from .balancer import LoadBalancer
-    from .cpu import AdaptiveLimit, CPUAllocator, PriorityExecutor
-    from .gpu import FakeGPUBackend, GPUAllocator
-    from .cgroup import Limits, Pressure, cpu_budget, limits, memory_budget_bytes
-    from .memory import CallbackConsumer, DefragReport, L1CacheConsumer, MemoryAllocator
-    from .monitor import ResourceMonitor
-    from .optimizer import ResourceOptimizer
-    from .thresholds import ThresholdManager
+    from ._common import Action as Action
+    from .alerts import AlertGenerator as AlertGenerator
+    from .balancer import LoadBalancer as LoadBalancer
+    from .cpu import AdaptiveLimit as AdaptiveLimit
+    from .cpu import CPUAllocator as CPUAllocator
+    from .cpu import PriorityExecutor as PriorityExecutor
+    from .gpu import FakeGPUBackend as FakeGPUBackend
+    from .gpu import GPUAllocator as GPUAllocator
+    from .cgroup import Limits as Limits
+    from .cgroup import Pressure as Pressure
+    from .cgroup import cpu_budget as cpu_budget
+    from .cgroup import limits as limits
+    from .cgroup import memory_budget_bytes as memory_budget_bytes
+    from .memory import CallbackConsumer as CallbackConsumer
+    from .memory import DefragReport as DefragReport
+    from .memory import L1CacheConsumer as L1CacheConsumer
+    from .memory import MemoryAllocator as MemoryAllocator
+    from .monitor import ResourceMonitor as ResourceMonitor
+    from .optimizer import ResourceOptimizer as ResourceOptimizer
+    from .thresholds import ThresholdManager as ThresholdManager
 
 __all__ = sorted(_EXPORTS)

@@ -244,12 +244,14 @@ class KafkaSink:
         self.topic = topic
 
     async def __call__(self, event: Event) -> None:
-        from .. import messaging
-        svc = self.service if self.service is not None else messaging.get_kafka_service()
-        self.service = svc
+        from ..messaging.constants import BALANCE_EVENTS_TOPIC
+        svc = self.service
+        if svc is None:
+            from ..messaging.kafka_service import get_kafka_service
+            svc = self.service = get_kafka_service()
         if not svc.is_connected:
             await svc.connect()
-        await svc.send_message(self.topic or messaging.BALANCE_EVENTS_TOPIC, event, key=event["fingerprint"])
+        await svc.send_message(self.topic or BALANCE_EVENTS_TOPIC, event, key=event["fingerprint"])
 
 
 class WebhookSink:

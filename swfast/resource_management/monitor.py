@@ -233,7 +233,9 @@ class ResourceMonitor:
         raw = dict(self._sampler())
         ts = self._wall()
         values = {m: float(raw.get(m, math.nan)) for m in METRICS}
-        usage = Usage(ts, *(values[m] for m in METRICS), devices=tuple(raw.get("devices", ())))
+        usage = Usage(ts, values["cpu_percent"], values["cpu_fraction"], values["memory_bytes"],
+                      values["memory_fraction"], values["system_cpu_percent"], values["memory_pressure_percent"],
+                      values["threads"], tuple(raw.get("devices", ())))
         season = int(ts // 3600) % 24 if self.seasonal else 0
         with self._lock:
             self.history.append(ts, values)
@@ -320,7 +322,7 @@ def score_series(values: Sequence[float] | npt.ArrayLike, *, alpha: float = 0.1,
                  n_seasons: int = 24) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Batch EWMA and robust z-scores of a whole series (the compiled kernel)."""
     scorer = AnomalyScorer(alpha, window, warmup, n_seasons if seasons is not None else 1)
-    return scorer.score(values, seasons)  # type: ignore[no-any-return]
+    return scorer.score(values, seasons)
 
 
 __all__ = ["METRICS", "Anomaly", "HistoryRing", "Prediction", "ProcessSampler", "ResourceMonitor", "Usage",

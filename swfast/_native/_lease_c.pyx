@@ -3,7 +3,15 @@
 
 Thread safety: every method runs under the GIL without releasing it. Not free-threading safe.
 """
+from cpython.dict cimport PyDict_GetItem, PyDict_SetItem, PyDict_DelItem
+from cpython.object cimport PyObject
+
 cdef double _EPS = 1e-9
+
+
+cdef inline double _held(dict d, str owner):
+    cdef PyObject* v = PyDict_GetItem(d, owner)
+    return 0.0 if v == NULL else <double>(<object>v)
 
 
 cdef class Budget:
@@ -41,7 +49,7 @@ cdef class Budget:
         return dict(self._by_owner)
 
     def held_by(self, str owner):
-        return self._by_owner.get(owner, 0.0)
+        return _held(self._by_owner, owner)
 
     def try_acquire(self, double amount, str owner):
         cdef Lease lease
@@ -49,24 +57,26 @@ cdef class Budget:
             return None
         self._used += amount
         self._count += 1
-        self._by_owner[owner] = <double>self._by_owner.get(owner, 0.0) + amount
+        PyDict_SetItem(self._by_owner, owner, _held(self._by_owner, owner) + amount)
         lease = Lease.__new__(Lease)
         lease._budget = self
         lease._amount = amount
         lease._owner = owner
         return lease
 
-    cdef void _give_back(self, double amount, str owner):
+    cdef int _give_back(self, double amount, str owner) except -1:
         cdef double left
         self._used -= amount
         if self._used < _EPS:
             self._used = 0.0
         self._count -= 1
-        left = <double>self._by_owner.get(owner, 0.0) - amount
+        left = _held(self._by_owner, owner) - amount
         if left <= _EPS:
-            self._by_owner.pop(owner, None)
+            if PyDict_GetItem(self._by_owner, owner) != NULL:
+                PyDict_DelItem(self._by_owner, owner)
         else:
-            self._by_owner[owner] = left
+            PyDict_SetItem(self._by_owner, owner, left)
+        return 0
 
 
 cdef class Lease:

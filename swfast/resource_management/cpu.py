@@ -24,6 +24,8 @@ log = logging.getLogger("swfast.resource_management")
 _LIMIT = REGISTRY.gauge("swfast_resources_concurrency_limit",
                         "Current adaptive concurrency limit (tasks) per CPU allocator.", ("name",))
 PRIORITIES = {"high": 0, "normal": 1, "low": 2}
+_NORMAL = "normal"
+_INF = math.inf
 
 
 def priority_level(priority: int | str) -> int:
@@ -247,7 +249,13 @@ class CPUAllocator:
                 unknown priority.
             BudgetExceeded: it does not fit (low priority must also leave ``reserve_cpus``).
         """
-        budget = self.budget
+        budget = self._budget or self.budget
+        tc = type(cpus)
+        if ((tc is float or tc is int) and 0 < cpus < _INF and fraction is None  # type: ignore[operator]
+                and priority is _NORMAL and not affinity and type(owner) is str and owner):
+            fast = budget.try_acquire(cpus, owner)  # the common case: no further checks needed
+            if fast is not None:
+                return fast
         if (cpus is None) == (fraction is None):
             raise ConfigurationError("cpus", "pass exactly one of cpus= or fraction=")
         amount = check_amount(cpus, "cpus") if cpus is not None else check_fraction(fraction, "fraction") * budget.capacity

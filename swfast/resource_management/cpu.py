@@ -253,7 +253,7 @@ class CPUAllocator:
         tc = type(cpus)
         if ((tc is float or tc is int) and 0 < cpus < _INF and fraction is None  # type: ignore[operator]
                 and priority is _NORMAL and not affinity and type(owner) is str and owner):
-            fast = budget.try_acquire(cpus, owner)  # the common case: no further checks needed
+            fast = budget.try_acquire(cpus, owner)  # type: ignore[arg-type]  # common case: checked above
             if fast is not None:
                 return fast
         if (cpus is None) == (fraction is None):

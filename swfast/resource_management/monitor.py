@@ -313,7 +313,9 @@ class ResourceMonitor:
         step = float(np.median(np.diff(ts))) if ts.shape[0] > 1 else self.interval_s
         step = step if step > 0 else self.interval_s
         value, level, trend, sd = holt(values, horizon_s / step, alpha=alpha, beta=beta)
-        return Prediction(metric, horizon_s, value, value - z * sd, value + z * sd, level, trend / step,
+        # every monitored metric is non-negative: the interval and forecast are clipped at 0
+        return Prediction(metric, horizon_s, max(0.0, value), max(0.0, value - z * sd), max(0.0, value + z * sd),
+                          level, trend / step,
                           int(values.shape[0]))
 
 

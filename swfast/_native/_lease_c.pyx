@@ -6,6 +6,7 @@ Thread safety: every method runs under the GIL without releasing it. Not free-th
 from cpython.dict cimport PyDict_GetItem, PyDict_SetItem, PyDict_DelItem
 from cpython.object cimport PyObject
 
+
 cdef double _EPS = 1e-9
 
 
@@ -130,3 +131,31 @@ cdef class Lease:
     def __repr__(self):
         state = "released" if self._budget is None else "held"
         return f"Lease(amount={self._amount:g}, owner={self._owner!r}, {state})"
+
+
+cdef str _NORMAL = "normal"
+cdef double _INF = float("inf")
+
+
+cdef class CpuFastPath:
+    """``allocate_cpu`` for the common call (a positive finite number of CPUs, a str owner, normal
+    priority, no affinity): one C call. Anything else, or a lease that does not fit, goes to
+    ``slow`` with the same arguments (which validates and raises the typed errors)."""
+    cdef Budget _budget
+    cdef object _slow
+
+    def __init__(self, Budget budget, slow):
+        self._budget = budget
+        self._slow = slow
+
+    def __call__(self, cpus=None, *, fraction=None, owner="default", priority="normal", affinity=False):
+        cdef double amount
+        cdef type tc = type(cpus)
+        if (fraction is None and (priority is _NORMAL or priority == _NORMAL) and affinity is False
+                and (tc is float or tc is int) and type(owner) is str and owner):
+            amount = cpus
+            if 0 < amount < _INF:
+                lease = self._budget.try_acquire(amount, owner)
+                if lease is not None:
+                    return lease
+        return self._slow(cpus, fraction=fraction, owner=owner, priority=priority, affinity=affinity)

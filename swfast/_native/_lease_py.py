@@ -126,4 +126,24 @@ class Lease:
         return f"Lease(amount={self._amount:g}, owner={self._owner!r}, {state})"
 
 
-__all__ = ["Budget", "Lease"]
+class CpuFastPath:
+    """``allocate_cpu`` for the common call (a positive finite number of CPUs, a str owner, normal
+    priority, no affinity). Anything else, or a lease that does not fit, goes to ``slow`` with the
+    same arguments (which validates and raises the typed errors)."""
+
+    def __init__(self, budget: Budget, slow: Callable[..., Lease]) -> None:
+        self._budget = budget
+        self._slow = slow
+
+    def __call__(self, cpus: float | None = None, *, fraction: float | None = None, owner: str = "default",
+                 priority: int | str = "normal", affinity: bool = False) -> Lease:
+        tc = type(cpus)
+        if (fraction is None and priority == "normal" and affinity is False and (tc is float or tc is int)
+                and type(owner) is str and owner and 0 < cpus < float("inf")):  # type: ignore[operator]
+            lease = self._budget.try_acquire(float(cpus), owner)  # type: ignore[arg-type]
+            if lease is not None:
+                return lease
+        return self._slow(cpus, fraction=fraction, owner=owner, priority=priority, affinity=affinity)
+
+
+__all__ = ["Budget", "CpuFastPath", "Lease"]

@@ -13,7 +13,7 @@ import time
 from concurrent.futures import Future
 from typing import Any, Callable, Iterator, TypeVar
 
-from .._native.lease import Budget, Lease
+from .._native.lease import Budget, CpuFastPath, Lease
 from ..errors import BudgetExceeded, ConfigurationError
 from ..monitoring.metrics import REGISTRY
 from ._common import acquire, check_amount, check_fraction, check_owner
@@ -24,8 +24,6 @@ log = logging.getLogger("swfast.resource_management")
 _LIMIT = REGISTRY.gauge("swfast_resources_concurrency_limit",
                         "Current adaptive concurrency limit (tasks) per CPU allocator.", ("name",))
 PRIORITIES = {"high": 0, "normal": 1, "low": 2}
-_NORMAL = "normal"
-_INF = math.inf
 
 
 def priority_level(priority: int | str) -> int:
@@ -231,6 +229,8 @@ class CPUAllocator:
             with self._lock:
                 if self._budget is None:
                     self._budget = Budget(self._capacity if self._capacity is not None else float(cpu_budget()))
+                    # from now on the common call is one kernel call (the method stays the documented API)
+                    setattr(self, "allocate_cpu", CpuFastPath(self._budget, self._allocate))
                 b = self._budget
         return b
 
@@ -249,13 +249,11 @@ class CPUAllocator:
                 unknown priority.
             BudgetExceeded: it does not fit (low priority must also leave ``reserve_cpus``).
         """
-        budget = self._budget or self.budget
-        tc = type(cpus)
-        if ((tc is float or tc is int) and 0 < cpus < _INF and fraction is None  # type: ignore[operator]
-                and priority is _NORMAL and not affinity and type(owner) is str and owner):
-            fast = budget.try_acquire(cpus, owner)  # type: ignore[arg-type]  # common case: checked above
-            if fast is not None:
-                return fast
+        return self._allocate(cpus, fraction=fraction, owner=owner, priority=priority, affinity=affinity)
+
+    def _allocate(self, cpus: float | None = None, *, fraction: float | None = None, owner: str = "default",
+                  priority: int | str = "normal", affinity: bool = False) -> Lease:
+        budget = self.budget
         if (cpus is None) == (fraction is None):
             raise ConfigurationError("cpus", "pass exactly one of cpus= or fraction=")
         amount = check_amount(cpus, "cpus") if cpus is not None else check_fraction(fraction, "fraction") * budget.capacity

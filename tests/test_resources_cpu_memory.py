@@ -18,7 +18,7 @@ from swfast.resource_management.memory import CallbackConsumer
 # ----------------------------------------------------------------------------- CPU
 def test_constructors_are_cheap_and_lazy() -> None:
     cpu, mem = CPUAllocator(), MemoryAllocator()
-    assert cpu._budget is None and mem._budget is None and cpu._executors == {}
+    assert not cpu.budget.resolved and mem._budget is None and cpu._executors == {}  # nothing read yet
     assert cpu.budget.capacity >= 1 and mem.budget.capacity >= 0
 
 

@@ -20,15 +20,29 @@ cdef class Budget:
     cdef double _used
     cdef Py_ssize_t _count
     cdef dict _by_owner
+    cdef object _resolver
 
-    def __init__(self, double capacity):
+    def __init__(self, double capacity=0.0, resolver=None):
         self._capacity = capacity
+        self._resolver = resolver
         self._used = 0.0
         self._count = 0
         self._by_owner = {}
 
+    cdef inline int _resolve(self) except -1:
+        cdef object fn = self._resolver
+        if fn is not None:
+            self._resolver = None
+            self._capacity = float(fn())
+        return 0
+
+    @property
+    def resolved(self):
+        return self._resolver is None
+
     @property
     def capacity(self):
+        self._resolve()
         return self._capacity
 
     @property
@@ -37,6 +51,7 @@ cdef class Budget:
 
     @property
     def available(self):
+        self._resolve()
         return self._capacity - self._used
 
     @property
@@ -44,6 +59,7 @@ cdef class Budget:
         return self._count
 
     def set_capacity(self, double capacity):
+        self._resolver = None
         self._capacity = capacity
 
     def by_owner(self):
@@ -54,6 +70,8 @@ cdef class Budget:
 
     def try_acquire(self, double amount, str owner):
         cdef Lease lease
+        if self._resolver is not None:
+            self._resolve()
         if self._used + amount > self._capacity + _EPS:
             return None
         self._used += amount

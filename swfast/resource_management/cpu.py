@@ -26,6 +26,10 @@ _LIMIT = REGISTRY.gauge("swfast_resources_concurrency_limit",
 PRIORITIES = {"high": 0, "normal": 1, "low": 2}
 
 
+def _cgroup_cpus() -> float:
+    return float(cpu_budget())
+
+
 def priority_level(priority: int | str) -> int:
     """``"high"``/``"normal"``/``"low"`` or an int >= 0 (0 is the most urgent)."""
     level = PRIORITIES.get(priority, -1) if isinstance(priority, str) else priority
@@ -214,7 +218,10 @@ class CPUAllocator:
         self.name = name
         self.reserve_cpus = check_amount(reserve_cpus, "reserve_cpus", allow_zero=True)
         self._capacity = None if capacity_cpus is None else check_amount(capacity_cpus, "capacity_cpus")
-        self._budget: Budget | None = None
+        # the budget exists at once but reads cpu_budget() only when first needed
+        self._budget = Budget(self._capacity or 0.0, None if self._capacity is not None else _cgroup_cpus)
+        # the common call is one kernel call; the method below is the documented API and fallback
+        setattr(self, "allocate_cpu", CpuFastPath(self._budget, self._allocate))
         self._limit = limit
         self._set_aff = setaffinity or getattr(os, "sched_setaffinity", None)
         self._get_aff = getaffinity or getattr(os, "sched_getaffinity", None)
@@ -224,15 +231,7 @@ class CPUAllocator:
 
     @property
     def budget(self) -> Budget:
-        b = self._budget
-        if b is None:
-            with self._lock:
-                if self._budget is None:
-                    self._budget = Budget(self._capacity if self._capacity is not None else float(cpu_budget()))
-                    # from now on the common call is one kernel call (the method stays the documented API)
-                    setattr(self, "allocate_cpu", CpuFastPath(self._budget, self._allocate))
-                b = self._budget
-        return b
+        return self._budget
 
     def set_capacity(self, capacity_cpus: float) -> None:
         """Resize the budget (held leases stay); the adaptive limit's bound follows."""

@@ -323,7 +323,7 @@ class AlertStoreSink:
         if store is None:
             from .. import monitoring
             factory = getattr(monitoring, "alert_store", None)
-            if factory is None:
+            if not callable(factory):
                 if not self._warned:
                     self._warned = True
                     log.warning("swfast.monitoring has no alert_store(); alert events are not shown there")

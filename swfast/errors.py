@@ -277,8 +277,8 @@ class NoGPUError(ResourceError):
 __all__ = [
     "AccountLocked",
     "AuthenticationError",
-    "BudgetExceeded",
     "BrokerUnavailable",
+    "BudgetExceeded",
     "CacheError",
     "CacheKeyError",
     "CacheValueTooLarge",

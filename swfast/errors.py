@@ -256,9 +256,12 @@ class BudgetExceeded(ResourceError):
     def __init__(self, budget: str, requested: float, available: float, capacity: float,
                  owner: str, owner_held: float, unit: str = "") -> None:
         u = f" {unit}" if unit else ""
+
+        def n(v: float) -> str:
+            return f"{int(v)}" if float(v).is_integer() else f"{v:g}"
         super().__init__(
-            f"{budget}: {owner!r} asked for {requested:g}{u} but only {available:g}{u} of "
-            f"{capacity:g}{u} is free ({owner!r} already holds {owner_held:g}{u}); release "
+            f"{budget}: {owner!r} asked for {n(requested)}{u} but only {n(available)}{u} of "
+            f"{n(capacity)}{u} is free ({owner!r} already holds {n(owner_held)}{u}); release "
             f"leases, ask for less, or raise the budget")
         self.budget = budget
         self.requested = requested
@@ -274,8 +277,8 @@ class NoGPUError(ResourceError):
 __all__ = [
     "AccountLocked",
     "AuthenticationError",
-    "BudgetExceeded",
     "BrokerUnavailable",
+    "BudgetExceeded",
     "CacheError",
     "CacheKeyError",
     "CacheValueTooLarge",

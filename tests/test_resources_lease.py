@@ -53,3 +53,39 @@ def test_capacity_change_keeps_leases(impl: Impl) -> None:
     lease.release()
     assert b.available == 2.0
     assert "held" in repr(b.try_acquire(1.0, "z"))
+
+
+def test_lazy_capacity_resolved_once(impl: Impl) -> None:
+    k = impl.load("lease")
+    calls: list[int] = []
+
+    def resolve() -> float:
+        calls.append(1)
+        return 3.0
+    b = k.Budget(resolver=resolve)
+    assert not b.resolved and calls == []
+    held = b.try_acquire(2.0, "x")
+    assert held is not None and b.resolved
+    assert b.capacity == 3.0 and b.available == 1.0 and calls == [1]
+    c = k.Budget(resolver=resolve)
+    c.set_capacity(1.0)  # an explicit capacity wins; the resolver never runs
+    assert c.capacity == 1.0 and calls == [1]
+
+
+def test_cpu_fast_path_falls_back_to_slow(impl: Impl) -> None:
+    k = impl.load("lease")
+    b = k.Budget(1.0)
+    slow_calls: list[tuple[object, dict[str, object]]] = []
+
+    def slow(cpus: object, **kw: object) -> str:
+        slow_calls.append((cpus, kw))
+        return "slow"
+    fast = k.CpuFastPath(b, slow)
+    lease = fast(1.0, owner="a")
+    assert lease.amount == 1.0 and slow_calls == []
+    assert fast(1.0, owner="a") == "slow"  # does not fit: the slow path raises the typed error
+    lease.release()
+    for args, kw in [((float("nan"),), {}), ((-1,), {}), ((True,), {}), ((1,), {"priority": "low"}),
+                     ((1,), {"affinity": True}), ((None,), {"fraction": 0.5}), ((1,), {"owner": ""})]:
+        assert fast(*args, **kw) == "slow"
+    assert b.used == 0.0 and len(slow_calls) == 8

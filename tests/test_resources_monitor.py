@@ -175,3 +175,35 @@ def test_holt_linear_series_and_interval() -> None:
     assert 0 < sd1 < sd10
     with pytest.raises(ConfigurationError):
         holt([], 1)
+
+
+def test_selectors_switch_and_import_is_light() -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    code = ("import json, sys, swfast.resource_management as rm; light = [m for m in ('numpy', 'psutil', 'cupy', "
+            "'pynvml', 'pandas') if m in sys.modules]; from swfast._native import anomaly, balance, lease;"
+            "print(json.dumps([light, anomaly.AnomalyScorer.__module__, balance.P2C.__module__, lease.Budget.__module__]))")
+    env = {k: v for k, v in os.environ.items() if k != "SWFAST_NO_EXTENSIONS"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root,
+                         env={**env, "SWFAST_NO_EXTENSIONS": "1"}, check=True)
+    light, *mods = json.loads(out.stdout)
+    assert light == [] and mods == ["swfast._native._anomaly_py", "swfast._native._balance_py", "swfast._native._lease_py"]
+    from swfast._native._compat import NO_EXTENSIONS
+    if not NO_EXTENSIONS:
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, env=env, check=True)
+        assert json.loads(out.stdout)[1:] == ["swfast._native._anomaly_c", "swfast._native._balance_c",
+                                               "swfast._native._lease_c"]
+
+
+def test_process_sampler_reports_gpu_devices_from_the_allocator() -> None:
+    from swfast.resource_management import FakeGPUBackend, GPUAllocator
+    from swfast.resource_management.monitor import ProcessSampler
+    gpu = GPUAllocator(backend=FakeGPUBackend([{"total_bytes": 1 << 30, "utilization_percent": 42}]))
+    mon = ResourceMonitor(sampler=ProcessSampler(gpu=gpu))
+    u = mon.sample()
+    assert u.devices[0]["utilization_percent"] == 42 and u.devices[0]["total_bytes"] == 1 << 30
+    assert u.cpu_percent >= 0 and u.memory_bytes > 0

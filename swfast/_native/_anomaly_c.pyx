@@ -99,10 +99,12 @@ cdef class AnomalyScorer:
         return (self._sorted[h - 1] + self._sorted[h]) / 2.0
 
     cdef double _mad(self, double m) noexcept nogil:
-        # k-th smallest |s[i] - m| by merging the runs left (m - s[i], i descending) and right.
+        # Median of |s[i] - m| without sorting: the deviations left of the median (m - s[i], i
+        # descending) and right of it (s[j] - m) are two sorted runs A and B; a binary search on
+        # how many of the t smallest come from A finds the k-th smallest in O(log n).
         cdef double* s = self._sorted
-        cdef Py_ssize_t n = self._filled, h = n // 2, lo = 0, hi = n, mid, i, j, k
-        cdef double d = 0.0, prev = 0.0
+        cdef Py_ssize_t n = self._filled, h = n // 2, lo = 0, hi = n, mid, na, nb, t, ca, cb
+        cdef double kth, nxt, a, b
         if n == 0:
             return 0.0
         while lo < hi:
@@ -111,20 +113,37 @@ cdef class AnomalyScorer:
                 lo = mid + 1
             else:
                 hi = mid
-        i = lo - 1
-        j = lo
-        for k in range(h + 1):
-            if i >= 0 and (j >= n or m - s[i] <= s[j] - m):
-                d = m - s[i]
-                i -= 1
+        na = lo
+        nb = n - lo
+        t = h + 1 if n % 2 else h  # take the t smallest: the t-th is dev[t - 1]
+        lo = t - nb if t > nb else 0
+        hi = t if t < na else na
+        while lo < hi:
+            ca = (lo + hi) // 2
+            cb = t - ca
+            if cb > 0 and (m - s[na - 1 - ca]) < (s[na + cb - 1] - m):
+                lo = ca + 1
             else:
-                d = s[j] - m
-                j += 1
-            if k == h - 1:
-                prev = d
+                hi = ca
+        ca = lo
+        cb = t - ca
+        kth = -INFINITY
+        if ca > 0:
+            kth = m - s[na - ca]
+        if cb > 0:
+            b = s[na + cb - 1] - m
+            if b > kth:
+                kth = b
         if n % 2:
-            return d
-        return (prev + d) / 2.0
+            return kth
+        nxt = INFINITY
+        if ca < na:
+            nxt = m - s[na - 1 - ca]
+        if cb < nb:
+            a = s[na + cb] - m
+            if a < nxt:
+                nxt = a
+        return (kth + nxt) / 2.0
 
     def median(self):
         return self._median()
@@ -134,7 +153,7 @@ cdef class AnomalyScorer:
 
     cdef inline void _step(self, double x, Py_ssize_t b, double* z1, double* z2) noexcept nogil:
         cdef double mean, var, diff, incr, old, m
-        cdef Py_ssize_t n, lo, hi, mid, w = self.window
+        cdef Py_ssize_t n, lo, hi, mid, r, w = self.window
         cdef double* s = self._sorted
         if isnan(x):
             z1[0] = NAN
@@ -157,6 +176,7 @@ cdef class AnomalyScorer:
             m = self._median()
             z2[0] = _z(x - m, _MAD_SCALE * self._mad(m))
         if self._filled == w:
+            # replace the oldest value: one memmove over the span between its slot and x's
             old = self._ring[self._pos]
             lo = 0
             hi = w
@@ -166,19 +186,33 @@ cdef class AnomalyScorer:
                     lo = mid + 1
                 else:
                     hi = mid
-            memmove(s + lo, s + lo + 1, (w - lo - 1) * sizeof(double))
-            self._filled -= 1
-        lo = 0
-        hi = self._filled
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if s[mid] <= x:
-                lo = mid + 1
+            r = lo
+            lo = 0
+            hi = w
+            while lo < hi:  # first index with s[i] > x
+                mid = (lo + hi) // 2
+                if s[mid] <= x:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            if lo <= r:
+                memmove(s + lo + 1, s + lo, (r - lo) * sizeof(double))
+                s[lo] = x
             else:
-                hi = mid
-        memmove(s + lo + 1, s + lo, (self._filled - lo) * sizeof(double))
-        s[lo] = x
-        self._filled += 1
+                memmove(s + r, s + r + 1, (lo - 1 - r) * sizeof(double))
+                s[lo - 1] = x
+        else:
+            lo = 0
+            hi = self._filled
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if s[mid] <= x:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            memmove(s + lo + 1, s + lo, (self._filled - lo) * sizeof(double))
+            s[lo] = x
+            self._filled += 1
         self._ring[self._pos] = x
         self._pos += 1
         if self._pos == w:

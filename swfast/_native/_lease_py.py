@@ -15,17 +15,34 @@ _EPS = 1e-9
 
 
 class Budget:
-    """A capacity and the amounts leased from it, in total and per owner."""
+    """A capacity and the amounts leased from it, in total and per owner.
 
-    def __init__(self, capacity: float) -> None:
+    ``resolver``, when given, is called once for the capacity the first time it is needed (so an
+    allocator's constructor can build its budget without reading cgroup files).
+    """
+
+    def __init__(self, capacity: float = 0.0, resolver: Callable[[], float] | None = None) -> None:
         self._capacity = float(capacity)
+        self._resolver = resolver
         self._used = 0.0
         self._count = 0
         self._by_owner: dict[str, float] = {}
         self._lock = threading.Lock()
 
+    def _resolve(self) -> None:
+        fn = self._resolver
+        if fn is not None:
+            self._resolver = None
+            self._capacity = float(fn())
+
+    @property
+    def resolved(self) -> bool:
+        """False until a lazily given capacity (``resolver``) was first needed."""
+        return self._resolver is None
+
     @property
     def capacity(self) -> float:
+        self._resolve()
         return self._capacity
 
     @property
@@ -34,6 +51,7 @@ class Budget:
 
     @property
     def available(self) -> float:
+        self._resolve()
         return self._capacity - self._used
 
     @property
@@ -43,6 +61,7 @@ class Budget:
 
     def set_capacity(self, capacity: float) -> None:
         """Change the capacity; held leases stay (``available`` may go negative)."""
+        self._resolver = None
         self._capacity = float(capacity)
 
     def by_owner(self) -> dict[str, float]:
@@ -55,6 +74,8 @@ class Budget:
 
     def try_acquire(self, amount: float, owner: str) -> "Lease | None":
         """A lease of ``amount`` for ``owner``, or None when it does not fit (nothing is held)."""
+        if self._resolver is not None:
+            self._resolve()
         with self._lock:
             if self._used + amount > self._capacity + _EPS:
                 return None
@@ -126,4 +147,24 @@ class Lease:
         return f"Lease(amount={self._amount:g}, owner={self._owner!r}, {state})"
 
 
-__all__ = ["Budget", "Lease"]
+class CpuFastPath:
+    """``allocate_cpu`` for the common call (a positive finite number of CPUs, a str owner, normal
+    priority, no affinity). Anything else, or a lease that does not fit, goes to ``slow`` with the
+    same arguments (which validates and raises the typed errors)."""
+
+    def __init__(self, budget: Budget, slow: Callable[..., Lease]) -> None:
+        self._budget = budget
+        self._slow = slow
+
+    def __call__(self, cpus: float | None = None, *, fraction: float | None = None, owner: str = "default",
+                 priority: int | str = "normal", affinity: bool = False) -> Lease:
+        tc = type(cpus)
+        if (fraction is None and priority == "normal" and affinity is False and (tc is float or tc is int)
+                and type(owner) is str and owner and 0 < cpus < float("inf")):  # type: ignore[operator]
+            lease = self._budget.try_acquire(float(cpus), owner)  # type: ignore[arg-type]
+            if lease is not None:
+                return lease
+        return self._slow(cpus, fraction=fraction, owner=owner, priority=priority, affinity=affinity)
+
+
+__all__ = ["Budget", "CpuFastPath", "Lease"]

@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING
 from ._compat import MISSING_HINT, NO_EXTENSIONS
 
 if TYPE_CHECKING or NO_EXTENSIONS:
-    from ._lease_py import Budget, Lease
+    from ._lease_py import Budget, CpuFastPath, Lease
 else:
     try:
-        from ._lease_c import Budget, Lease
+        from ._lease_c import Budget, CpuFastPath, Lease
     except ImportError as exc:  # pragma: no cover - exercised by a subprocess test
         raise ImportError(MISSING_HINT.format(name="_lease_c")) from exc
 
-__all__ = ["Budget", "Lease"]
+__all__ = ["Budget", "CpuFastPath", "Lease"]

@@ -13,7 +13,7 @@ import time
 from concurrent.futures import Future
 from typing import Any, Callable, Iterator, TypeVar
 
-from .._native.lease import Budget, Lease
+from .._native.lease import Budget, CpuFastPath, Lease
 from ..errors import BudgetExceeded, ConfigurationError
 from ..monitoring.metrics import REGISTRY
 from ._common import acquire, check_amount, check_fraction, check_owner
@@ -24,6 +24,10 @@ log = logging.getLogger("swfast.resource_management")
 _LIMIT = REGISTRY.gauge("swfast_resources_concurrency_limit",
                         "Current adaptive concurrency limit (tasks) per CPU allocator.", ("name",))
 PRIORITIES = {"high": 0, "normal": 1, "low": 2}
+
+
+def _cgroup_cpus() -> float:
+    return float(cpu_budget())
 
 
 def priority_level(priority: int | str) -> int:
@@ -214,7 +218,10 @@ class CPUAllocator:
         self.name = name
         self.reserve_cpus = check_amount(reserve_cpus, "reserve_cpus", allow_zero=True)
         self._capacity = None if capacity_cpus is None else check_amount(capacity_cpus, "capacity_cpus")
-        self._budget: Budget | None = None
+        # the budget exists at once but reads cpu_budget() only when first needed
+        self._budget = Budget(self._capacity or 0.0, None if self._capacity is not None else _cgroup_cpus)
+        # the common call is one kernel call; the method below is the documented API and fallback
+        setattr(self, "allocate_cpu", CpuFastPath(self._budget, self._allocate))
         self._limit = limit
         self._set_aff = setaffinity or getattr(os, "sched_setaffinity", None)
         self._get_aff = getaffinity or getattr(os, "sched_getaffinity", None)
@@ -224,13 +231,7 @@ class CPUAllocator:
 
     @property
     def budget(self) -> Budget:
-        b = self._budget
-        if b is None:
-            with self._lock:
-                if self._budget is None:
-                    self._budget = Budget(self._capacity if self._capacity is not None else float(cpu_budget()))
-                b = self._budget
-        return b
+        return self._budget
 
     def set_capacity(self, capacity_cpus: float) -> None:
         """Resize the budget (held leases stay); the adaptive limit's bound follows."""
@@ -247,6 +248,10 @@ class CPUAllocator:
                 unknown priority.
             BudgetExceeded: it does not fit (low priority must also leave ``reserve_cpus``).
         """
+        return self._allocate(cpus, fraction=fraction, owner=owner, priority=priority, affinity=affinity)
+
+    def _allocate(self, cpus: float | None = None, *, fraction: float | None = None, owner: str = "default",
+                  priority: int | str = "normal", affinity: bool = False) -> Lease:
         budget = self.budget
         if (cpus is None) == (fraction is None):
             raise ConfigurationError("cpus", "pass exactly one of cpus= or fraction=")

@@ -208,9 +208,14 @@ class MemoryAllocator:
             ConfigurationError: negative, NaN or fractional ``nbytes``, an empty owner.
             BudgetExceeded: it does not fit; names the budget and the owner's reservations.
         """
+        budget = self._budget or self.budget
+        if type(nbytes) is int and nbytes > 0 and type(owner) is str and owner:
+            fast = budget.try_acquire(nbytes, owner)  # the common case: no further checks needed
+            if fast is not None:
+                return fast
         amount = check_amount(nbytes, "nbytes", integer=True)
         check_owner(owner)
-        return acquire(self.budget, f"memory:{self.name}", amount, owner, "bytes")
+        return acquire(budget, f"memory:{self.name}", amount, owner, "bytes")
 
     def reservations(self) -> dict[str, int]:
         """Bytes reserved per owner."""

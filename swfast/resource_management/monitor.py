@@ -233,7 +233,9 @@ class ResourceMonitor:
         raw = dict(self._sampler())
         ts = self._wall()
         values = {m: float(raw.get(m, math.nan)) for m in METRICS}
-        usage = Usage(ts, *(values[m] for m in METRICS), devices=tuple(raw.get("devices", ())))
+        usage = Usage(ts, values["cpu_percent"], values["cpu_fraction"], values["memory_bytes"],
+                      values["memory_fraction"], values["system_cpu_percent"], values["memory_pressure_percent"],
+                      values["threads"], tuple(raw.get("devices", ())))
         season = int(ts // 3600) % 24 if self.seasonal else 0
         with self._lock:
             self.history.append(ts, values)
@@ -311,7 +313,9 @@ class ResourceMonitor:
         step = float(np.median(np.diff(ts))) if ts.shape[0] > 1 else self.interval_s
         step = step if step > 0 else self.interval_s
         value, level, trend, sd = holt(values, horizon_s / step, alpha=alpha, beta=beta)
-        return Prediction(metric, horizon_s, value, value - z * sd, value + z * sd, level, trend / step,
+        # every monitored metric is non-negative: the interval and forecast are clipped at 0
+        return Prediction(metric, horizon_s, max(0.0, value), max(0.0, value - z * sd), max(0.0, value + z * sd),
+                          level, trend / step,
                           int(values.shape[0]))
 
 
@@ -320,7 +324,7 @@ def score_series(values: Sequence[float] | npt.ArrayLike, *, alpha: float = 0.1,
                  n_seasons: int = 24) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Batch EWMA and robust z-scores of a whole series (the compiled kernel)."""
     scorer = AnomalyScorer(alpha, window, warmup, n_seasons if seasons is not None else 1)
-    return scorer.score(values, seasons)  # type: ignore[no-any-return]
+    return scorer.score(values, seasons)
 
 
 __all__ = ["METRICS", "Anomaly", "HistoryRing", "Prediction", "ProcessSampler", "ResourceMonitor", "Usage",

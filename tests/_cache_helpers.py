@@ -10,6 +10,16 @@ from typing import Any, Callable
 _MISSING = object()
 
 
+class Clock:
+    """A settable wall clock (Unix seconds) for tier expiry tests."""
+
+    def __init__(self) -> None:
+        self.t = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
 class HungServer:
     """Accepts TCP connections on 127.0.0.1 and never replies (a hung Redis)."""
 

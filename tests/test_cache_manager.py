@@ -10,6 +10,8 @@ from typing import Any, Iterator
 
 import pytest
 
+from _cache_helpers import Clock
+
 from _servers import free_port
 
 from swfast.cache.l1 import L1Cache
@@ -17,7 +19,7 @@ from swfast.cache.l2 import DistributedCache
 from swfast.cache.l3 import PersistentCache
 from swfast.cache.manager import TieredCache
 from swfast.cache.policy import PlacementPolicy, parse_ttl
-from swfast.errors import CacheValueTooLarge
+from swfast.errors import CacheValueTooLarge, ConfigurationError
 from swfast.monitoring.metrics import REGISTRY
 
 
@@ -25,14 +27,6 @@ def _wait_for(cond: Any, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while not cond() and time.monotonic() < deadline:
         time.sleep(0.001)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.t
 
 
 @pytest.fixture
@@ -376,7 +370,7 @@ def test_parse_ttl() -> None:
             parse_ttl(bad)
     with pytest.raises(ValueError):
         parse_ttl(-1)
-    with pytest.raises(TypeError):
+    with pytest.raises(ConfigurationError):
         parse_ttl(True)
 
 

@@ -26,7 +26,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def tiers(redis_client, redis_url, tmp_path: Path, clock: Clock) -> Iterator[tuple[L1Cache, DistributedCache, PersistentCache]]:  # type: ignore[no-untyped-def]
-    l2 = DistributedCache(redis_url, timeout=0.5, clock=clock, max_value_bytes=4096)
+    l2 = DistributedCache(redis_url, timeout=2.0, clock=clock, max_value_bytes=4096)
     l3 = PersistentCache(tmp_path / "l3", clock=clock)
     yield L1Cache(1000, clock=clock), l2, l3
     l2.close()
@@ -215,3 +215,74 @@ def test_l1cache_max_bytes_setter() -> None:
         l1[i] = i
     l1.max_bytes = 3000
     assert len(l1) == 3 and l1.stats()["bytes"] == 3000
+
+
+# -- 7: "?" removes the same keys in every tier ----------------------------------------------
+def test_question_mark_pattern_removes_the_same_keys_everywhere(tiers, clock) -> None:  # type: ignore[no-untyped-def]
+    m = _mgr(tiers, clock)
+    doomed, kept = ["aéb", "aسb", "axb", "a😀b"], ["ab", "axxb", "aéxb", "xaéb"]
+    for k in doomed + kept:
+        m.smart_set(k, k, priority="high")
+    report = m.pattern_invalidate("a?b")
+    assert report.ok
+    l1, l2, l3 = tiers
+    for k in doomed:
+        assert k not in l1 and l2.get_entry(k) is None and l3.get_entry(k) is None, k
+    for k in kept:
+        assert l1.get(k) == k and l2.distributed_get(k) == k and l3.persistent_get(k) == k, k
+
+
+# -- 6: one dirty set per node for the sync and the asyncio shell -------------------------------
+class _WritesFail:
+    """A redis-py client whose writes and deletes fail (the node unreachable for them)."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def _fail(self, *a: Any, **k: Any) -> Any:
+        import redis
+
+        raise redis.ConnectionError("injected: node unreachable")
+
+    set = unlink = pipeline = _fail
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+def test_failed_sync_write_hides_the_node_copy_from_async_reads(redis_url, tiers, clock) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from swfast.cache.l2_async import AsyncDistributedCache
+
+    l1, l2, _ = tiers
+    assert l2.asyncio().nodes[redis_url].dirty is l2.nodes[redis_url].dirty
+    al2 = AsyncDistributedCache(redis_url, timeout=2.0, clock=clock)  # configured separately
+    m = TieredCache(l1=l1, l2=l2, al2=al2, clock=clock, monotonic=clock)
+    m.smart_set("k", "old", ttl=60)
+    node = l2.nodes[redis_url]
+    real, node.client = node.client, _WritesFail(node.client)
+    try:
+        assert m.smart_set("k", "new", ttl=60) == ("l1",)
+    finally:
+        node.client = real
+    m.clear_local()
+
+    async def read() -> Any:
+        try:
+            return await m.asmart_get("k", default="miss")
+        finally:
+            await al2.close()
+
+    assert asyncio.run(read()) == "miss"  # never the value the failed write should have replaced
+    assert l2.sync_nodes() == {redis_url: 1}
+    assert al2.nodes[redis_url].dirty is node.dirty and not node.dirty
+
+
+def test_share_state_refuses_other_nodes(redis_url, tiers) -> None:  # type: ignore[no-untyped-def]
+    from swfast.cache.l2_async import AsyncDistributedCache
+
+    other = AsyncDistributedCache(redis_url, namespace="other:")
+    with pytest.raises(ConfigurationError) as err:
+        TieredCache(l2=tiers[1], al2=other)
+    assert err.value.param == "al2"

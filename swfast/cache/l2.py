@@ -105,6 +105,10 @@ class L2Base:
         monotonic: Callable[[], float] = time.monotonic,
         cluster: bool = False,
     ) -> None:
+        self._options = dict(namespace=namespace, timeout=timeout, mac_key=mac_key, max_key_bytes=max_key_bytes,
+                             max_value_bytes=max_value_bytes, compress_threshold=compress_threshold,
+                             trip_after=trip_after, reset_timeout=reset_timeout, clock=clock,
+                             monotonic=monotonic, cluster=cluster)
         urls = [urls] if isinstance(urls, str) else list(urls)
         if cluster and len(urls) != 1:
             raise ConfigurationError("urls", "with cluster=True give one URL of the cluster")
@@ -123,6 +127,20 @@ class L2Base:
                                FaultGate(u, trip_after, reset_timeout, monotonic)) for u in urls}
         self._single = self.nodes[urls[0]] if len(urls) == 1 else None
         self._gate_args = (trip_after, reset_timeout, monotonic)
+
+    def share_state(self, other: "L2Base") -> None:
+        """Use ``other``'s per-node state (dirty keys, fault gates): two shells, one L2.
+
+        A write that failed through one shell then hides the node's copy from both, so the
+        sync and the asyncio tier never disagree about which keys a node may serve.
+
+        Raises:
+            ConfigurationError: ``other`` is over other nodes or another namespace.
+        """
+        if set(other.nodes) != set(self.nodes) or other.namespace != self.namespace:
+            raise ConfigurationError("al2", "must be over the same Redis nodes and namespace as l2")
+        for name, node in self.nodes.items():
+            node.dirty, node.gate = other.nodes[name].dirty, other.nodes[name].gate
 
     # -- helpers shared with the asyncio tier ---------------------------------------------
     def rkey(self, key: str) -> bytes:
@@ -196,6 +214,15 @@ class L2Base:
         raw = self.rkey(key)
         exp = None if ttl is None else self.clock() + ttl
         return raw, self.codec.encode(value, exp, key.encode()), (None if ttl is None else max(1, int(ttl * 1000)))
+
+    def _matcher(self, pattern: KeyPattern) -> Callable[[bytes], bool]:
+        """Exact filter for scanned Redis keys (``?`` is one character, not one byte)."""
+        skip = len(self.namespace.encode())
+
+        def keep(raw: bytes) -> bool:
+            return pattern.matches(raw[skip:].decode("utf-8", "surrogateescape"))
+
+        return keep
 
     def failed(self, node: _Node, op: str, exc: BaseException, keys: Iterable[bytes] = ()) -> None:
         """Count, log and remember a failure on ``node``."""
@@ -318,10 +345,13 @@ class DistributedCache(L2Base):
     def delete_matching(self, pattern: KeyPattern) -> tuple[int, list[str]]:
         """``SCAN MATCH`` + ``UNLINK`` on every node; returns (deleted, failed node names)."""
         match, deleted, failed = pattern.redis(self.namespace), 0, []
+        keep = None if pattern.exact_in_redis else self._matcher(pattern)
         for node in self.nodes.values():
             try:
                 batch: list[bytes] = []
                 for raw in node.client.scan_iter(match=match, count=1000):
+                    if keep is not None and not keep(raw):
+                        continue
                     batch.append(raw)
                     if len(batch) >= 1000:
                         deleted += int(node.client.unlink(*batch))
@@ -386,6 +416,14 @@ class DistributedCache(L2Base):
             log.error("rebalance left keys in place (served as misses): %s",
                       {k: len(v) for k, v in report.failed.items()})
         return report
+
+    def asyncio(self) -> Any:
+        """The asyncio shell of this L2: same nodes and options, shared per-node state."""
+        from .l2_async import AsyncDistributedCache
+
+        shell = AsyncDistributedCache(list(self.nodes), **self._options)  # type: ignore[arg-type]
+        shell.share_state(self)
+        return shell
 
     def clients(self) -> dict[str, Any]:
         """Node name to redis-py client, for :meth:`Distribution.rebalance`."""

@@ -72,7 +72,8 @@ class TieredCache(TierFront, AsyncTierMixin):
         l3: a :class:`~swfast.cache.l3.PersistentCache`, or ``None``.
         al2: an :class:`~swfast.cache.l2_async.AsyncDistributedCache` for async reads
             (without it they run the sync L2 in a worker thread; writes always go through
-            ``l2`` in a worker thread).
+            ``l2`` in a worker thread). ``l2.asyncio()`` builds it; one given here is made
+            to share ``l2``'s per-node state (dirty keys, fault gates).
         l1_maxsize: entries of the default L1.
         l1_ttl: maximum lifetime of an L1 copy (seconds, timedelta or ``"1m"``; ``> 0``)
             while a lower tier exists: it bounds how long a copy can outlive a missed
@@ -112,6 +113,8 @@ class TieredCache(TierFront, AsyncTierMixin):
             from .l1 import L1Cache  # type: ignore[import-not-found, unused-ignore]
 
             l1 = L1Cache(l1_maxsize)
+        if al2 is not None and l2 is not None:
+            al2.share_state(l2)  # one dirty set and one gate per node for both shells
         self.l1, self.l2, self.l3, self.al2 = l1, l2, l3, al2
         if l1_ttl is None:
             own = getattr(l1, "ttl", None)  # an L1Cache(ttl=...) passed in keeps its lifetime

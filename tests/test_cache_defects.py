@@ -286,3 +286,76 @@ def test_share_state_refuses_other_nodes(redis_url, tiers) -> None:  # type: ign
     with pytest.raises(ConfigurationError) as err:
         TieredCache(l2=tiers[1], al2=other)
     assert err.value.param == "al2"
+
+
+# -- 5: a Redis node restarted from its RDB file does not serve overwritten values -------------
+def test_restarted_node_does_not_serve_values_overwritten_while_down(tmp_path: Path) -> None:
+    import shutil
+
+    import redis
+
+    from _servers import start_redis
+
+    first = start_redis()
+    port, url = first.port, f"redis://127.0.0.1:{first.port}/0"
+    second = None
+    writer = DistributedCache(url, timeout=1.0)        # process A
+    reader = DistributedCache(url, timeout=1.0)        # process B, connected before the outage
+    try:
+        assert writer.distributed_set("k", "v1") and writer.distributed_set("gone", "x")
+        assert reader.distributed_get("k") == "v1"
+        raw = redis.Redis(port=port)
+        raw.save()  # the RDB file now holds k=v1
+        raw.close()
+        shutil.copy(Path(first.workdir) / "dump.rdb", tmp_path / "dump.rdb")
+        first.kill()
+        assert writer.distributed_set("k", "v2") is False  # lost: only A's memory knows
+        assert writer.delete(["gone"])                      # ditto for the delete
+        second = start_redis(port, extra_args=("--dir", str(tmp_path), "--dbfilename", "dump.rdb"))
+        check = redis.Redis(port=port)
+        assert check.get(b"swfast:k") is not None  # the node came back with the old value
+        fresh = DistributedCache(url, timeout=1.0)  # process C, started after the restart
+        for cache in (fresh, reader, writer):
+            assert cache.distributed_get("k") is None
+            assert cache.distributed_get("gone") is None
+            assert cache.get_many(["k", "gone"]) == {}
+        assert check.get(b"swfast:k") is None  # repaired: its stale keys were removed
+        assert writer.distributed_set("k", "v3")
+        assert reader.distributed_get("k") == "v3" and fresh.get_many(["k"])["k"][0] == "v3"
+        check.close()
+        fresh.close()
+    finally:
+        writer.close()
+        reader.close()
+        first.stop()
+        if second is not None:
+            second.stop()
+
+
+def test_repair_runs_once_per_redis_run(redis_client, redis_url) -> None:  # type: ignore[no-untyped-def]
+    a = DistributedCache(redis_url)
+    assert a.distributed_get("warm") is None  # first contact with this run: repaired (nothing to remove)
+    redis_client.set(b"swfast:planted", b"x")  # written after the repair: not swept again
+    b = DistributedCache(redis_url)
+    assert b.distributed_get("nothing") is None
+    assert redis_client.exists(b"swfast:planted") == 1
+    a.close()
+    b.close()
+
+
+def test_async_shell_repairs_a_restarted_node_too(redis_client, redis_url) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from swfast.cache.l2_async import AsyncDistributedCache
+
+    redis_client.set(b"swfast:stale", b"\xa5\x01" + bytes(8) + b"old")  # a node's unproven leftover
+
+    async def main() -> Any:
+        al2 = AsyncDistributedCache(redis_url)
+        try:
+            return await al2.get_entry("stale"), await al2.get_many(["stale"])
+        finally:
+            await al2.close()
+
+    assert asyncio.run(main()) == (None, {})
+    assert redis_client.exists(b"swfast:stale") == 0

@@ -10,6 +10,16 @@ from typing import Any, Callable
 _MISSING = object()
 
 
+class Clock:
+    """A settable wall clock (Unix seconds) for tier expiry tests."""
+
+    def __init__(self) -> None:
+        self.t = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
 class HungServer:
     """Accepts TCP connections on 127.0.0.1 and never replies (a hung Redis)."""
 
@@ -210,3 +220,16 @@ def start_cluster(n: int = 3, timeout: float = 20.0) -> list[Any]:
         for s in servers:
             s.stop()
         raise
+
+
+def dbsize(client: Any) -> int:
+    """Keys in a Redis database, not counting L2's per-run repair markers (``\\x00swfast-repaired:*``)."""
+    markers = sum(1 for _ in client.scan_iter(match=b"\x00swfast-repaired:*", count=10_000))
+    return int(client.dbsize()) - markers
+
+
+def warm(cache: Any) -> None:
+    """First contact of an L2 with its nodes: each proves itself repaired for its Redis run (an
+    unproven node's namespace is swept), so keys planted afterwards stay for the test to read."""
+    for node in cache.nodes.values():
+        assert cache._verify(node)

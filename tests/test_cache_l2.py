@@ -8,7 +8,7 @@ from typing import Iterator
 
 import pytest
 
-from _cache_helpers import BlockingProxy, HungServer
+from _cache_helpers import BlockingProxy, HungServer, dbsize, warm
 from _servers import Server, free_port, start_redis
 
 from swfast.cache.l2 import DistributedCache, FaultGate
@@ -28,6 +28,7 @@ def second_redis() -> Iterator[Server]:
 @pytest.fixture
 def l2(redis_client, redis_url) -> Iterator[DistributedCache]:  # type: ignore[no-untyped-def]
     c = DistributedCache(redis_url, timeout=0.5)
+    warm(c)
     yield c
     c.close()
 
@@ -112,7 +113,7 @@ def test_limits_write_nothing(redis_client, redis_url) -> None:  # type: ignore[
         c.set_many({"ok": 1, "bad": b"x" * (2 << 20)})
     with pytest.raises(TypeError, match="never pickles"):
         c.distributed_set("k", {1, 2})
-    assert redis_client.dbsize() == 0
+    assert dbsize(redis_client) == 0
 
 
 def test_two_nodes_spread_batch_and_pattern(two, redis_client, second_redis) -> None:  # type: ignore[no-untyped-def]
@@ -121,7 +122,7 @@ def test_two_nodes_spread_batch_and_pattern(two, redis_client, second_redis) -> 
     other = redis.Redis(port=second_redis.port)
     items = {f"user:{i}": i for i in range(2000)}
     assert two.set_many(items, ttl=100) == []
-    n1, n2 = redis_client.dbsize(), other.dbsize()
+    n1, n2 = dbsize(redis_client), dbsize(other)
     assert n1 + n2 == 2000 and 800 < n1 < 1200
     got = two.get_many(list(items) + ["absent"])
     assert {k: v for k, (v, _) in got.items()} == items
@@ -148,7 +149,7 @@ def test_rebalance_moves_keys_to_new_owner(redis_client, redis_server, second_re
     report = both.distribution.rebalance(both.clients(), match="swfast:*")
     assert report.failed == {} and report.scanned >= 3000
     assert 1200 < report.moved < 1800
-    assert redis.Redis(port=second_redis.port).dbsize() == report.moved
+    assert dbsize(redis.Redis(port=second_redis.port)) == report.moved
     got = both.get_many([f"k{i}" for i in range(3000)])
     assert len(got) == 3000 and all(got[f"k{i}"][0] == i for i in range(3000))
     assert 0 < redis.Redis(port=second_redis.port).pttl(next(iter(redis.Redis(port=second_redis.port).scan_iter()))) <= 500_000
@@ -165,12 +166,12 @@ def test_add_and_remove_node_migrate_keys(redis_client, redis_server, second_red
     c.set_many(items, ttl=300)
     report = c.add_node(u2)
     assert report is not None and report.failed == {} and 700 < report.moved < 1300
-    assert other.dbsize() == report.moved
+    assert dbsize(other) == report.moved
     assert {k: v for k, (v, _) in c.get_many(list(items)).items()} == items
-    on_second = other.dbsize()
+    on_second = dbsize(other)
     report = c.remove_node(u1)
-    assert report is not None and report.moved == 2000 - on_second and redis_client.dbsize() == 0
-    assert other.dbsize() == 2000
+    assert report is not None and report.moved == 2000 - on_second and dbsize(redis_client) == 0
+    assert dbsize(other) == 2000
     assert {k: v for k, (v, _) in c.get_many(list(items)).items()} == items
     with pytest.raises(ValueError, match="last node"):
         c.remove_node(u2)
@@ -199,6 +200,7 @@ def test_fault_bounded_then_gate_skips_then_probe(fault) -> None:  # type: ignor
         assert c.distributed_set("k", 1) is False  # skipped: remembered as dirty
         calls = []
         node.client.get = lambda *a: calls.append(a)  # an open gate never reaches the client
+        node.verified = True  # (a node proven repaired: the probe is the read itself)
         assert c.distributed_get("k", "MISS") == "MISS" and calls == []
         mono.t += 1.0
         assert node.gate.state == "half-open"
@@ -373,14 +375,14 @@ def test_redis_cluster_url_shards_by_slot() -> None:
         c = DistributedCache(f"redis://127.0.0.1:{servers[0].port}/0", cluster=True, timeout=1.0)
         items = {f"c{i}": {"i": i} for i in range(300)}
         assert c.set_many(items, ttl=60) == []
-        sizes = [redis.Redis(port=s.port).dbsize() for s in servers]
+        sizes = [dbsize(redis.Redis(port=s.port)) for s in servers]
         assert sum(sizes) == 300 and min(sizes) > 50  # the cluster sharded them
         assert {k: v for k, (v, _) in c.get_many(list(items)).items()} == items
         assert c.distributed_get("c7") == {"i": 7}
         c.set_many({"user:[1]a": 1, "user:[1]b": 2, "user:1c": 3})
         assert c.delete_matching(KeyPattern("user:[1]*")) == (2, [])
         assert c.delete([f"c{i}" for i in range(300)]) == {}
-        assert sum(redis.Redis(port=s.port).dbsize() for s in servers) == 1
+        assert sum(dbsize(redis.Redis(port=s.port)) for s in servers) == 1
         with pytest.raises(ValueError, match="Cluster"):
             c.add_node("redis://127.0.0.1:1/0")
         c.close()

@@ -10,6 +10,8 @@ from typing import Any, Iterator
 
 import pytest
 
+from _cache_helpers import Clock, dbsize, warm
+
 from _servers import free_port
 
 from swfast.cache.l1 import L1Cache
@@ -17,7 +19,7 @@ from swfast.cache.l2 import DistributedCache
 from swfast.cache.l3 import PersistentCache
 from swfast.cache.manager import TieredCache
 from swfast.cache.policy import PlacementPolicy, parse_ttl
-from swfast.errors import CacheValueTooLarge
+from swfast.errors import CacheValueTooLarge, ConfigurationError
 from swfast.monitoring.metrics import REGISTRY
 
 
@@ -27,14 +29,6 @@ def _wait_for(cond: Any, timeout: float = 30.0) -> None:
         time.sleep(0.001)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.t = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.t
-
-
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
@@ -42,7 +36,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def tiers(redis_client, redis_url, tmp_path: Path, clock: Clock) -> Iterator[tuple[L1Cache, DistributedCache, PersistentCache]]:  # type: ignore[no-untyped-def]
-    l2 = DistributedCache(redis_url, timeout=0.5, clock=clock)
+    l2 = DistributedCache(redis_url, timeout=2.0, clock=clock)  # generous: the CI host is shared
     l3 = PersistentCache(tmp_path / "l3", clock=clock)
     yield L1Cache(10_000, clock=clock), l2, l3
     l2.close()
@@ -314,14 +308,15 @@ def test_batch_invalidate_reports_down_node(redis_client, redis_url, tmp_path, c
     report = m.batch_invalidate(keys)
     assert sorted(report.failed[down]) == sorted(failed_set)
     assert 3000 < len(report.failed[down]) < 7000 and set(report.failed) == {down}
-    assert redis_client.dbsize() == 0 and m.l3.stats()["entries"] == 0
+    assert dbsize(redis_client) == 0 and m.l3.stats()["entries"] == 0
     assert all(m.smart_get(k, default="MISS") == "MISS" for k in keys[:100])
     l2.close()
 
 
 def test_pattern_invalidate_scan_escaping_at_a_million_keys(redis_client, redis_url, tmp_path, clock) -> None:  # type: ignore[no-untyped-def]
-    redis_client.execute_command("DEBUG", "POPULATE", 1_000_000, "swfast:bulk:")
     l2 = DistributedCache(redis_url, timeout=2.0, clock=clock)
+    warm(l2)  # proven repaired first: the populated keys stand for this run's cache entries
+    redis_client.execute_command("DEBUG", "POPULATE", 1_000_000, "swfast:bulk:")
     m = TieredCache(l1=L1Cache(10_000, clock=clock), l2=l2, l3=PersistentCache(tmp_path / "l3", clock=clock),
                     clock=clock, monotonic=clock)
     for k in ("user:[1]a", "user:[1]b", "user:1c", "user:[2]d", "user:[1"):
@@ -336,9 +331,12 @@ def test_pattern_invalidate_scan_escaping_at_a_million_keys(redis_client, redis_
     for k in ("user:1c", "user:[2]d", "user:[1"):
         assert m.smart_get(k) == k
     assert other.distributed_get("user:[1]a") == "untouched"
-    assert redis_client.dbsize() == 1_000_000 + 4
+    assert dbsize(redis_client) == 1_000_000 + 4
     l2.close()
     other.close()
+    # Free the million keys in Redis' background thread: a blocking FLUSHALL in the next
+    # test's fixture stalls the server past that test's 0.5 s socket timeout on a busy host.
+    redis_client.flushall(asynchronous=True)
 
 
 def test_cached_decorator_sync_and_async(tiers, clock) -> None:  # type: ignore[no-untyped-def]
@@ -376,7 +374,7 @@ def test_parse_ttl() -> None:
             parse_ttl(bad)
     with pytest.raises(ValueError):
         parse_ttl(-1)
-    with pytest.raises(TypeError):
+    with pytest.raises(ConfigurationError):
         parse_ttl(True)
 
 

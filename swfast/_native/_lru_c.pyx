@@ -23,13 +23,15 @@ from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
 
 import sys
 
-from swfast.errors import CacheKeyError
+from swfast.errors import CacheKeyError, ConfigurationError
 
 cdef extern from "Python.h":
     # Declared without an exception clause so the hot path tests for -1 itself.
     Py_hash_t PyObject_Hash(object o)
 
 cdef object _MISSING = object()
+_NO_COPY = ("an L1 cache cannot be copied or pickled (it owns its table); build a new one and "
+            "update() it from items() instead")
 
 
 cdef int _unhashable(object key) except -1:
@@ -626,7 +628,40 @@ cdef class LRUCore:
 
     @property
     def max_bytes(self):
+        """The byte bound (``None``: unbounded); assigning evicts least recent entries down to it."""
         return None if self._max_bytes < 0 else self._max_bytes
+
+    @max_bytes.setter
+    def max_bytes(self, value):
+        self.set_max_bytes(value)
+
+    def set_max_bytes(self, max_bytes):
+        """Change the byte bound at run time, evicting least recent entries until it holds.
+
+        ``None`` removes the bound (sizes stay accounted). A cache built without
+        ``max_bytes`` or ``sizeof`` never measured its values, so it cannot take a bound later.
+        """
+        cdef int64_t mb = -1
+        if max_bytes is not None:
+            if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
+                raise ConfigurationError("max_bytes", f"must be an int >= 1 or None, got {max_bytes!r}")
+            if self._sizeof is None:
+                raise ConfigurationError("max_bytes", "this cache was built without max_bytes or sizeof, so its "
+                                                      "values were never measured; build it with max_bytes")
+            mb = max_bytes
+        while mb >= 0 and self.total_bytes > mb and self.count > 0:
+            self._evict_tail()
+        self._max_bytes = mb
+        self._release()
+
+    def __reduce__(self):
+        raise TypeError(_NO_COPY)
+
+    def __copy__(self):
+        raise TypeError(_NO_COPY)
+
+    def __deepcopy__(self, memo):
+        raise TypeError(_NO_COPY)
 
     @property
     def ttl(self):

@@ -18,11 +18,13 @@ from typing import TYPE_CHECKING, Any, Callable, Hashable, Iterator
 if TYPE_CHECKING:
     from datetime import timedelta
 
-from ..errors import CacheKeyError
+from ..errors import CacheKeyError, ConfigurationError
 
 _MISSING: Any = object()
 _INF = math.inf
 _MAXSIZE = 0x3FFFFFFF
+_NO_COPY = ("an L1 cache cannot be copied or pickled (it owns its table); build a new one and "
+            "update() it from items() instead")
 
 
 def _hash(key: Any) -> None:
@@ -278,7 +280,42 @@ class LRUCore:
 
     @property
     def max_bytes(self) -> int | None:
+        """The byte bound (``None``: unbounded); assigning evicts least recent entries down to it."""
         return None if self._max_bytes < 0 else self._max_bytes
+
+    @max_bytes.setter
+    def max_bytes(self, value: int | None) -> None:
+        self.set_max_bytes(value)
+
+    def set_max_bytes(self, max_bytes: int | None) -> None:
+        """Change the byte bound at run time, evicting least recent entries until it holds.
+
+        ``None`` removes the bound (sizes stay accounted). A cache built without
+        ``max_bytes`` or ``sizeof`` never measured its values, so it cannot take a bound later.
+        """
+        mb = -1
+        if max_bytes is not None:
+            if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
+                raise ConfigurationError("max_bytes", f"must be an int >= 1 or None, got {max_bytes!r}")
+            if self._sizeof is None:
+                raise ConfigurationError("max_bytes", "this cache was built without max_bytes or sizeof, so its "
+                                                      "values were never measured; build it with max_bytes")
+            mb = max_bytes
+        junk: list[Any] = []
+        with self._lock:
+            while mb >= 0 and self._bytes > mb and self._data:
+                self._evict_tail(junk)
+            self._max_bytes = mb
+        del junk
+
+    def __reduce__(self) -> Any:
+        raise TypeError(_NO_COPY)
+
+    def __copy__(self) -> Any:
+        raise TypeError(_NO_COPY)
+
+    def __deepcopy__(self, memo: Any) -> Any:
+        raise TypeError(_NO_COPY)
 
     @property
     def ttl(self) -> float | None:

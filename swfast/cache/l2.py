@@ -28,7 +28,7 @@ from ..errors import CacheValueTooLarge, ConfigurationError
 from ..monitoring.metrics import REGISTRY
 from .envelope import REJECT, Codec
 from .gate import FaultGate
-from . import wire
+from . import _effects as _fx, wire
 from .pattern import KeyPattern
 from .ring import Distribution, RebalanceReport
 
@@ -37,20 +37,59 @@ ERRORS = REGISTRY.counter("swfast_cache_l2_errors_total", "L2 (Redis) calls that
 REJECTED = REGISTRY.counter("swfast_cache_l2_rejected_total", "L2 values without a valid swfast envelope")
 
 
-class _Node:
-    __slots__ = ("name", "client", "gate", "dirty", "packed")
+_REPAIR = b"\x00swfast-repaired:"  # outside every printable namespace, so never scanned as a cache key
 
-    def __init__(self, name: str, client: Any, gate: FaultGate) -> None:
-        self.name, self.client, self.gate = name, client, gate
+
+class _Node:
+    """One Redis node: its client, fault gate, dirty keys and whether it is proven repaired.
+
+    ``verified`` turns False whenever a connection to the node is (re)established, since a
+    node that restarted from its RDB file may hold values overwritten while it was down;
+    reads then first prove it repaired (see :meth:`L2Base._repair`).
+    """
+
+    __slots__ = ("name", "client", "gate", "dirty", "packed", "verified", "connects", "run_id")
+
+    def __init__(self, name: str, gate: FaultGate) -> None:
+        self.name, self.gate = name, gate
+        self.client: Any = None
         self.dirty: set[bytes] = set()
+        self.packed = False
+        self.verified = False
+        self.connects = 0
+        self.run_id = b""  # the Redis run last proven repaired
+
+    def attach(self, client: Any) -> None:
+        self.client = client
         self.packed = wire.can_pack(client)  # MGET packed in the kernel (sync, pooled clients)
 
+    def reconnected(self) -> None:
+        self.connects += 1
+        self.verified = False
 
-def _client(url: str, timeout: float, asyncio: bool = False, cluster: bool = False) -> Any:
+
+def _connect_hook(node: _Node, asyncio: bool) -> Callable[[Any], Any]:
+    """redis-py ``redis_connect_func``: the usual handshake, then mark the node unproven."""
+    if asyncio:
+        async def ahook(conn: Any) -> None:
+            await conn.on_connect()
+            node.reconnected()
+        return ahook
+
+    def hook(conn: Any) -> None:
+        conn.on_connect()
+        node.reconnected()
+    return hook
+
+
+def _client(url: str, timeout: float, asyncio: bool = False, cluster: bool = False,
+            on_connect: Callable[[Any], Any] | None = None) -> Any:
     import redis
     from redis.backoff import NoBackoff
 
     kw: dict[str, Any] = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
+    if on_connect is not None:
+        kw["redis_connect_func"] = on_connect
     if asyncio:
         import redis.asyncio as aredis
         from redis.asyncio.retry import Retry as ARetry
@@ -105,6 +144,10 @@ class L2Base:
         monotonic: Callable[[], float] = time.monotonic,
         cluster: bool = False,
     ) -> None:
+        self._options = dict(namespace=namespace, timeout=timeout, mac_key=mac_key, max_key_bytes=max_key_bytes,
+                             max_value_bytes=max_value_bytes, compress_threshold=compress_threshold,
+                             trip_after=trip_after, reset_timeout=reset_timeout, clock=clock,
+                             monotonic=monotonic, cluster=cluster)
         urls = [urls] if isinstance(urls, str) else list(urls)
         if cluster and len(urls) != 1:
             raise ConfigurationError("urls", "with cluster=True give one URL of the cluster")
@@ -119,10 +162,79 @@ class L2Base:
         self.clock = clock
         self.distribution = Distribution(urls)
         self.cluster = cluster
-        self.nodes = {u: _Node(u, _client(u, timeout, self._asyncio, cluster),
-                               FaultGate(u, trip_after, reset_timeout, monotonic)) for u in urls}
-        self._single = self.nodes[urls[0]] if len(urls) == 1 else None
         self._gate_args = (trip_after, reset_timeout, monotonic)
+        self.nodes = {u: self._node(u) for u in urls}
+        self._single = self.nodes[urls[0]] if len(urls) == 1 else None
+
+    def _node(self, url: str) -> _Node:
+        node = _Node(url, FaultGate(url, *self._gate_args))
+        if self.cluster:  # redis-py's cluster client owns its connect hook: not proven per node
+            node.verified = True
+            node.attach(_client(url, self.timeout, self._asyncio, True))
+        else:
+            node.attach(_client(url, self.timeout, self._asyncio, False, _connect_hook(node, self._asyncio)))
+        return node
+
+    def _repair(self, node: _Node) -> _fx.Step[bool]:
+        """Prove ``node`` repaired for its current run before it serves reads (sans-I/O).
+
+        Each Redis run (``run_id``) is repaired once: the first swfast process to talk to it
+        removes this namespace's keys (a node restarted from its RDB file holds values that
+        were overwritten or deleted while it was down, and the processes that know which are
+        elsewhere), then sets a marker for the run. Processes that find the marker serve at
+        once; while another process repairs, the node serves nothing (returns False).
+        """
+        ns = self.namespace.encode()
+        info = yield _fx.call("info", "server")
+        run_id = str(info.get("run_id", "")).encode()
+        if run_id and run_id == node.run_id:
+            return True  # same run as last proven: a reconnect, not a restart
+        tag = _REPAIR + ns + b":"
+        marker, lock = tag + run_id, tag + b"lock"
+        if (yield _fx.call("exists", marker)):
+            node.run_id = run_id
+            return True
+        if not (yield _fx.call("set", lock, run_id, nx=True, px=60_000)):
+            return False
+        removed = 0
+        for match in (KeyPattern("*").redis(self.namespace), KeyPattern("*").redis(tag.decode("latin-1"))):
+            cursor = 0
+            while True:
+                cursor, keys = yield _fx.call("scan", cursor, match=match, count=1000)
+                keys = [k for k in keys if k != lock]
+                if keys:
+                    removed += int((yield _fx.call("unlink", *keys)))
+                if not int(cursor):
+                    break
+        yield _fx.call("set", marker, b"1")
+        yield _fx.call("delete", lock)
+        node.dirty.clear()  # every key of the namespace is gone from this node
+        node.run_id = run_id
+        if removed:
+            log.warning("L2 node %s: new Redis run %s; removed %d keys it may hold stale before serving",
+                        node.name, run_id.decode(), removed)
+        return True
+
+    def _verified(self, node: _Node, ok: bool | BaseException, op: str) -> bool:
+        if isinstance(ok, BaseException):
+            self.failed(node, op, ok)
+            return False
+        node.verified = ok
+        return ok
+
+    def share_state(self, other: "L2Base") -> None:
+        """Use ``other``'s per-node state (dirty keys, fault gates): two shells, one L2.
+
+        A write that failed through one shell then hides the node's copy from both, so the
+        sync and the asyncio tier never disagree about which keys a node may serve.
+
+        Raises:
+            ConfigurationError: ``other`` is over other nodes or another namespace.
+        """
+        if set(other.nodes) != set(self.nodes) or other.namespace != self.namespace:
+            raise ConfigurationError("al2", "must be over the same Redis nodes and namespace as l2")
+        for name, node in self.nodes.items():
+            node.dirty, node.gate = other.nodes[name].dirty, other.nodes[name].gate
 
     # -- helpers shared with the asyncio tier ---------------------------------------------
     def rkey(self, key: str) -> bytes:
@@ -197,6 +309,15 @@ class L2Base:
         exp = None if ttl is None else self.clock() + ttl
         return raw, self.codec.encode(value, exp, key.encode()), (None if ttl is None else max(1, int(ttl * 1000)))
 
+    def _matcher(self, pattern: KeyPattern) -> Callable[[bytes], bool]:
+        """Exact filter for scanned Redis keys (``?`` is one character, not one byte)."""
+        skip = len(self.namespace.encode())
+
+        def keep(raw: bytes) -> bool:
+            return pattern.matches(raw[skip:].decode("utf-8", "surrogateescape"))
+
+        return keep
+
     def failed(self, node: _Node, op: str, exc: BaseException, keys: Iterable[bytes] = ()) -> None:
         """Count, log and remember a failure on ``node``."""
         node.gate.failure()
@@ -217,17 +338,34 @@ class DistributedCache(L2Base):
         """``(value, expires_at)`` or ``None`` (absent, foreign, expired, or node failing)."""
         raw = self.rkey(key)
         node = self.node_of(raw)
-        if not node.gate.allow():
+        if not node.gate.allow() or (not node.verified and not self._verify(node)):
             return None
+        seen = node.connects
         try:
             data = node.client.get(raw)
         except Exception as exc:
             self.failed(node, "get", exc)
             return None
         node.gate.success()
-        if node.dirty and raw in node.dirty:
-            return None  # this node missed a newer write or a delete: never serve its copy
+        if (node.dirty and raw in node.dirty) or not self._same_run(node, seen):
+            # this node missed a newer write or a delete, or the reply came over a new
+            # connection to a restarted node: never serve its copy
+            return None
         return self.decode(key, data)
+
+    def _verify(self, node: _Node, op: str = "get") -> bool:
+        try:
+            ok: bool | BaseException = _fx.run(node.client, self._repair(node))
+        except Exception as exc:
+            ok = exc
+        return self._verified(node, ok, op)
+
+    def _same_run(self, node: _Node, seen: int) -> bool:
+        """After a reply: True unless a connection opened meanwhile reached a new Redis run."""
+        if node.connects == seen:
+            return True
+        before = node.run_id
+        return self._verify(node) and node.run_id == before
 
     def distributed_get(self, key: str, default: Any = None) -> Any:
         """The value of ``key`` from its node, or ``default``; never raises for Redis faults."""
@@ -238,8 +376,9 @@ class DistributedCache(L2Base):
         """Entries found for ``keys``: one ``MGET`` per node; failing nodes give misses."""
         out: dict[str, tuple[Any, float | None]] = {}
         for node, ks, rs in self.plan_get(keys):
-            if not node.gate.allow():
+            if not node.gate.allow() or (not node.verified and not self._verify(node)):
                 continue
+            seen = node.connects
             try:
                 if node.packed:
                     replies = wire.mget(node.client, rs)
@@ -249,7 +388,8 @@ class DistributedCache(L2Base):
                 self.failed(node, "get", exc)
                 continue
             node.gate.success()
-            self.collect(node, ks, rs, replies, out)
+            if self._same_run(node, seen):
+                self.collect(node, ks, rs, replies, out)
         return out
 
     def distributed_set(self, key: str, value: Any, ttl: float | None = None) -> bool:
@@ -270,7 +410,7 @@ class DistributedCache(L2Base):
         for name, pairs in self.group(items).items():
             node = self.nodes[name]
             raws = [encoded[k][0] for k, _ in pairs]
-            if not node.gate.allow():
+            if not node.gate.allow() or (not node.verified and not self._verify(node, "set")):
                 node.dirty.update(raws)
                 failed.extend(k for k, _ in pairs)
                 continue
@@ -299,7 +439,7 @@ class DistributedCache(L2Base):
         for name, pairs in self.group(keys).items():
             node = self.nodes[name]
             raws = [p[1] for p in pairs]
-            if not node.gate.allow():
+            if not node.gate.allow() or (not node.verified and not self._verify(node, "delete")):
                 node.dirty.update(raws)
                 failed[name] = [k for k, _ in pairs]
                 continue
@@ -318,10 +458,13 @@ class DistributedCache(L2Base):
     def delete_matching(self, pattern: KeyPattern) -> tuple[int, list[str]]:
         """``SCAN MATCH`` + ``UNLINK`` on every node; returns (deleted, failed node names)."""
         match, deleted, failed = pattern.redis(self.namespace), 0, []
+        keep = None if pattern.exact_in_redis else self._matcher(pattern)
         for node in self.nodes.values():
             try:
                 batch: list[bytes] = []
                 for raw in node.client.scan_iter(match=match, count=1000):
+                    if keep is not None and not keep(raw):
+                        continue
                     batch.append(raw)
                     if len(batch) >= 1000:
                         deleted += int(node.client.unlink(*batch))
@@ -361,8 +504,7 @@ class DistributedCache(L2Base):
         """Add a Redis node to the ring; with ``migrate`` move the keys it now owns onto it."""
         if url in self.nodes or self.cluster:
             raise ConfigurationError("url", f"{url} is already a node (or this is a Redis Cluster: it reshards itself)")
-        self.nodes[url] = _Node(url, _client(url, self.timeout, self._asyncio),
-                                FaultGate(url, self._gate_args[0], self._gate_args[1], self._gate_args[2]))
+        self.nodes[url] = self._node(url)
         self.distribution.ring.add(url, weight)
         self._single = None
         return self._migrate(self.clients()) if migrate else None
@@ -387,8 +529,23 @@ class DistributedCache(L2Base):
                       {k: len(v) for k, v in report.failed.items()})
         return report
 
+    def asyncio(self) -> Any:
+        """The asyncio shell of this L2: same nodes and options, shared per-node state."""
+        from .l2_async import AsyncDistributedCache
+
+        shell = AsyncDistributedCache(list(self.nodes), **self._options)  # type: ignore[arg-type]
+        shell.share_state(self)
+        return shell
+
     def clients(self) -> dict[str, Any]:
-        """Node name to redis-py client, for :meth:`Distribution.rebalance`."""
+        """Node name to redis-py client, for :meth:`Distribution.rebalance`.
+
+        Each node is proven repaired for its Redis run first (see :meth:`L2Base._repair`), so
+        keys migrated onto it are not swept by its first reader.
+        """
+        for node in self.nodes.values():
+            if not node.verified:
+                self._verify(node, "add")
         return {n.name: n.client for n in self.nodes.values()}
 
     def close(self) -> None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-from .l2 import L2Base
+from . import _effects as _fx
+from .l2 import L2Base, _Node
 
 
 class AsyncDistributedCache(L2Base):
@@ -21,17 +22,32 @@ class AsyncDistributedCache(L2Base):
         """``(value, expires_at)`` or ``None`` (absent, foreign, expired, or node failing)."""
         raw = self.rkey(key)
         node = self.node_of(raw)
-        if not node.gate.allow():
+        if not node.gate.allow() or (not node.verified and not await self._verify(node)):
             return None
+        seen = node.connects
         try:
             data = await node.client.get(raw)
         except Exception as exc:
             self.failed(node, "get", exc)
             return None
         node.gate.success()
-        if node.dirty and raw in node.dirty:
-            return None
+        if (node.dirty and raw in node.dirty) or not await self._same_run(node, seen):
+            return None  # see DistributedCache.get_entry
         return self.decode(key, data)
+
+    async def _verify(self, node: _Node, op: str = "get") -> bool:
+        try:
+            ok: bool | BaseException = await _fx.arun(node.client, self._repair(node))
+        except Exception as exc:
+            ok = exc
+        return self._verified(node, ok, op)
+
+    async def _same_run(self, node: _Node, seen: int) -> bool:
+        """See :meth:`DistributedCache._same_run`."""
+        if node.connects == seen:
+            return True
+        before = node.run_id
+        return await self._verify(node) and node.run_id == before
 
     async def distributed_get(self, key: str, default: Any = None) -> Any:
         """The value of ``key`` from its node, or ``default``; never raises for Redis faults."""
@@ -42,15 +58,17 @@ class AsyncDistributedCache(L2Base):
         """Entries found for ``keys``: one ``MGET`` per node; failing nodes give misses."""
         out: dict[str, tuple[Any, float | None]] = {}
         for node, ks, rs in self.plan_get(keys):
-            if not node.gate.allow():
+            if not node.gate.allow() or (not node.verified and not await self._verify(node)):
                 continue
+            seen = node.connects
             try:
                 replies = await (node.client.mget_nonatomic(rs) if self.cluster else node.client.mget(rs))
             except Exception as exc:
                 self.failed(node, "get", exc)
                 continue
             node.gate.success()
-            self.collect(node, ks, rs, replies, out)
+            if await self._same_run(node, seen):
+                self.collect(node, ks, rs, replies, out)
         return out
 
     async def distributed_set(self, key: str, value: Any, ttl: float | None = None) -> bool:
@@ -66,7 +84,7 @@ class AsyncDistributedCache(L2Base):
         for name, pairs in self.group(items).items():
             node = self.nodes[name]
             raws = [encoded[k][0] for k, _ in pairs]
-            if not node.gate.allow():
+            if not node.gate.allow() or (not node.verified and not await self._verify(node, "set")):
                 node.dirty.update(raws)
                 failed.extend(k for k, _ in pairs)
                 continue
@@ -91,7 +109,7 @@ class AsyncDistributedCache(L2Base):
         for name, pairs in self.group(keys).items():
             node = self.nodes[name]
             raws = [p[1] for p in pairs]
-            if not node.gate.allow():
+            if not node.gate.allow() or (not node.verified and not await self._verify(node, "delete")):
                 node.dirty.update(raws)
                 failed[name] = [k for k, _ in pairs]
                 continue

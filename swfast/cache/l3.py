@@ -219,6 +219,16 @@ class PersistentCache:
             raise ValueError(f"ttl: must be >= 0 seconds, got {ttl!r}")
         return None if ttl is None else now + ttl
 
+    def encode(self, key: str, value: Any, ttl: float | None = None) -> bytes:
+        """The row blob for a write, without writing: every check of :meth:`persistent_set`.
+
+        Raises:
+            CacheValueTooLarge: the key or value is over its limit.
+            TypeError: the value cannot be serialised.
+        """
+        now = self.clock()
+        return self.codec.encode(value, self._expiry(ttl, now), self._key(key))
+
     # -- public API ----------------------------------------------------------------------
     def get_entry(self, key: str) -> tuple[Any, float | None] | None:
         """``(value, expires_at)`` for a fresh, intact entry, else ``None``; errors are misses."""

@@ -30,15 +30,17 @@ import time
 from typing import Any, Awaitable, Callable, Iterable, Sequence
 
 from .._native.front import TierFront
-from ..errors import CacheValueTooLarge
+from .._durations import seconds
+from ..errors import CacheValueTooLarge, ConfigurationError
 from ..monitoring.metrics import REGISTRY
 from .envelope import _json_dumps
 from .pattern import KeyPattern
-from .policy import InvalidationReport, PlacementPolicy, Priority, parse_ttl
+from .policy import MAX_TTL, InvalidationReport, PlacementPolicy, Priority, parse_ttl
 from .analytics import TierStats
 from .manager_async import _MISS, AsyncTierMixin, _Soft
 
 log = logging.getLogger("swfast.cache.manager")
+_INF = float("inf")
 TIER_ERRORS = REGISTRY.counter("swfast_cache_tier_errors_total", "tier operations that failed (served as misses)",
                                ("tier", "op"))
 
@@ -70,10 +72,19 @@ class TieredCache(TierFront, AsyncTierMixin):
         l3: a :class:`~swfast.cache.l3.PersistentCache`, or ``None``.
         al2: an :class:`~swfast.cache.l2_async.AsyncDistributedCache` for async reads
             (without it they run the sync L2 in a worker thread; writes always go through
-            ``l2`` in a worker thread).
+            ``l2`` in a worker thread). ``l2.asyncio()`` builds it; one given here is made
+            to share ``l2``'s per-node state (dirty keys, fault gates).
         l1_maxsize: entries of the default L1.
-        l1_ttl: maximum lifetime of an L1 copy in seconds (also its default).
+        l1_ttl: maximum lifetime of an L1 copy (seconds, timedelta or ``"1m"``; ``> 0``)
+            while a lower tier exists: it bounds how long a copy can outlive a missed
+            cross-process invalidation. Default: the given ``l1``'s own ``ttl``, else 60 s.
+            An L1-only cache has no shared copy to go stale, so there it caps nothing and
+            values live for their own ``ttl``.
         default_ttl: lifetime when ``smart_set``/a loader gives none (``None`` = no expiry).
+
+    Lifetimes (``ttl``, ``default_ttl``, ``soft_ttl``) are finite and at most 100 years;
+    ``inf``/NaN/negative values raise :class:`~swfast.errors.ConfigurationError` (write
+    ``None`` for "no expiry").
         soft_ttl: seconds after which an L1 hit is served stale while one refresh runs
             (needs a loader at the call); ``None`` disables it.
         policy: where ``smart_set`` places values.
@@ -90,7 +101,7 @@ class TieredCache(TierFront, AsyncTierMixin):
         l3: Any = None,
         al2: Any = None,
         l1_maxsize: int = 10_000,
-        l1_ttl: float | str = 60.0,
+        l1_ttl: float | str | None = None,
         default_ttl: float | str | None = 3600.0,
         soft_ttl: float | str | None = None,
         policy: PlacementPolicy | None = None,
@@ -102,8 +113,16 @@ class TieredCache(TierFront, AsyncTierMixin):
             from .l1 import L1Cache  # type: ignore[import-not-found, unused-ignore]
 
             l1 = L1Cache(l1_maxsize)
+        if al2 is not None and l2 is not None:
+            al2.share_state(l2)  # one dirty set and one gate per node for both shells
         self.l1, self.l2, self.l3, self.al2 = l1, l2, l3, al2
-        self.l1_ttl = parse_ttl(l1_ttl, param="l1_ttl") or 60.0
+        if l1_ttl is None:
+            own = getattr(l1, "ttl", None)  # an L1Cache(ttl=...) passed in keeps its lifetime
+            l1_ttl = own if isinstance(own, (int, float)) and not isinstance(own, bool) and own > 0 else 60.0
+        self.l1_ttl = float(seconds(l1_ttl, param="l1_ttl", allow_zero=False))  # type: ignore[arg-type]
+        if self.l1_ttl > MAX_TTL:
+            raise ConfigurationError("l1_ttl", "must be at most 100 years")
+        self._capped = l2 is not None or l3 is not None
         self.default_ttl = parse_ttl(default_ttl, param="default_ttl")
         self.soft_ttl = parse_ttl(soft_ttl, param="soft_ttl")
         self.policy = policy or PlacementPolicy()
@@ -132,7 +151,10 @@ class TieredCache(TierFront, AsyncTierMixin):
         return None if expires_at is None else expires_at - self.clock()
 
     def _l1_put(self, key: Any, value: Any, remaining: float | None) -> None:
-        ttl = self.l1_ttl if remaining is None else min(remaining, self.l1_ttl)
+        if self._capped:
+            ttl = self.l1_ttl if remaining is None else min(remaining, self.l1_ttl)
+        else:  # L1 only: the value's own lifetime (inf = no expiry)
+            ttl = _INF if remaining is None else remaining
         if ttl <= 0:
             return
         if self.soft_ttl is not None and self.soft_ttl < ttl:
@@ -171,9 +193,9 @@ class TieredCache(TierFront, AsyncTierMixin):
             except Exception as exc:
                 self._err(name, "get", exc)
                 continue
-            if entry is not None:
+            if entry is not None and (entry[1] is None or entry[1] > self.clock()):
                 return entry[0], entry[1], name
-            self.stats.miss(name)
+            self.stats.miss(name)  # absent, or expired since the tier checked it
         return None
 
     def _store_loaded(self, key: Any, value: Any, ttl: float | None, token: tuple[int, int],
@@ -183,8 +205,10 @@ class TieredCache(TierFront, AsyncTierMixin):
         if found is not None:
             value, expires_at, tier = found
             remaining = self._remaining(expires_at)
+            if remaining is not None and remaining <= 0:
+                return  # expired since it was read: a miss, nothing to promote
             if tier == "l3" and self.l2 is not None and self._current(key, token):
-                wrote = self._write(("l2",), key, value, remaining)
+                wrote = self._write(("l2",), key, value, remaining, promote=True)
         else:
             remaining = ttl
             tiers = self.policy.tiers("normal", ttl, _size(value), has_l2=self.l2 is not None,
@@ -203,7 +227,8 @@ class TieredCache(TierFront, AsyncTierMixin):
     def _l2_max(self) -> int:
         return int(self.l2.codec.max_value_bytes) if self.l2 is not None else 1 << 62
 
-    def _write(self, tiers: Sequence[str], key: Any, value: Any, ttl: float | None) -> list[str]:
+    def _write(self, tiers: Sequence[str], key: Any, value: Any, ttl: float | None,
+               promote: bool = False) -> list[str]:
         written = []
         for name in tiers:
             tier = self.l2 if name == "l2" else self.l3 if name == "l3" else None
@@ -212,6 +237,8 @@ class TieredCache(TierFront, AsyncTierMixin):
             try:
                 ok = tier.distributed_set(key, value, ttl) if name == "l2" else tier.persistent_set(key, value, ttl)
             except (CacheValueTooLarge, TypeError, ValueError):
+                if promote:  # the value lives in a lower tier it fits; this one is skipped
+                    continue
                 raise
             except Exception as exc:
                 self._err(name, "set", exc)
@@ -220,16 +247,16 @@ class TieredCache(TierFront, AsyncTierMixin):
                 written.append(name)
         return written
 
-    def _wipe_lower(self, key: Any) -> InvalidationReport:
+    def _wipe_lower(self, key: Any, tiers: Sequence[str] = ("l2", "l3")) -> InvalidationReport:
         report = InvalidationReport(requested=1)
-        if self.l2 is not None:
+        if self.l2 is not None and "l2" in tiers:
             try:
                 for node, failed in self.l2.delete([key]).items():
                     report.add_failure(node, failed)
             except Exception as exc:
                 self._err("l2", "delete", exc)
                 report.add_failure("l2", [key])
-        if self.l3 is not None:
+        if self.l3 is not None and "l3" in tiers:
             try:
                 report.removed += self.l3.persistent_delete([key])
             except Exception as exc:
@@ -331,20 +358,30 @@ class TieredCache(TierFront, AsyncTierMixin):
                   tiers: Sequence[str] | None = None) -> tuple[str, ...]:
         """Store ``value`` in the tiers the policy picks (or ``tiers``); returns those written.
 
-        Other processes drop their L1 copy of ``key``; an in-flight load of ``key`` here does
-        not overwrite this value.
+        Every configured tier not written (skipped by the policy, or failing) no longer holds
+        ``key`` afterwards, so no older copy is served. Other processes drop their L1 copy of
+        ``key``; an in-flight load of ``key`` here does not overwrite this value. Every check
+        (serialisability, sizes, the key) runs before anything changes: after an error the
+        cache is as it was.
 
         Raises:
-            CacheValueTooLarge: the value is too large for every chosen tier; nothing written.
+            CacheValueTooLarge: the value is too large for a chosen tier (``tiers`` given) or
+                for every tier the policy picked; nothing changed.
+            TypeError: a lower tier cannot store the value (see the tier's serializer).
         """
         seconds = parse_ttl(ttl) if ttl is not None else self.default_ttl
-        chosen = tuple(tiers) if tiers is not None else self.policy.tiers(
+        chosen = list(tiers) if tiers is not None else list(self.policy.tiers(
             priority, seconds, _size(value), has_l2=self.l2 is not None, has_l3=self.l3 is not None,
-            l2_max=self._l2_max())
+            l2_max=self._l2_max()))
+        self._check_lower(chosen, key, value, seconds, explicit=tiers is not None)
         with self._lock:
             self._bump(key)
             self._l1_drop([key])
-        written = self._write(tuple(t for t in chosen if t != "l1"), key, value, seconds)
+        lower = tuple(t for t in chosen if t != "l1")
+        written = self._write(lower, key, value, seconds)
+        stale = [t for t in ("l2", "l3") if getattr(self, t) is not None and t not in written]
+        if stale:
+            self._wipe_lower(key, stale)  # an older copy there must not be served
         if "l1" in chosen:
             with self._lock:
                 self._l1_put(key, value, seconds)
@@ -352,6 +389,23 @@ class TieredCache(TierFront, AsyncTierMixin):
         if self.bus is not None:
             self.bus.publish_keys([key])
         return tuple(written)
+
+    def _check_lower(self, chosen: list[str], key: Any, value: Any, ttl: float | None, *, explicit: bool) -> None:
+        """I/O-free checks of the lower-tier writes; edits ``chosen`` (policy) or raises."""
+        for name in ("l2", "l3"):
+            tier = getattr(self, name)
+            if name not in chosen or tier is None:
+                continue
+            try:
+                tier.encode(key, value, ttl)
+            except CacheValueTooLarge:
+                if explicit:
+                    raise
+                chosen.remove(name)  # the policy's rule: too large for L2 goes to L3 instead
+                if name == "l2" and self.l3 is not None and "l3" not in chosen:
+                    chosen.append("l3")
+        if not explicit and not chosen:
+            raise CacheValueTooLarge(f"value: too large for every tier of this cache (key {key!r})")
 
     def _bump(self, key: Any) -> None:
         if key in self._gens:
@@ -364,9 +418,11 @@ class TieredCache(TierFront, AsyncTierMixin):
             return False
         value, expires_at, tier = found
         remaining = self._remaining(expires_at)
+        if remaining is not None and remaining <= 0:
+            return False  # expired since it was read
         if to == "l2" or (to == "l1" and tier == "l3" and self.l2 is not None):
             if tier == "l3":
-                self._write(("l2",), key, value, remaining)
+                self._write(("l2",), key, value, remaining, promote=True)
         if to == "l1":
             with self._lock:
                 self._l1_put(key, value, remaining)
@@ -376,18 +432,18 @@ class TieredCache(TierFront, AsyncTierMixin):
         """Move ``key`` down to ``to`` (``"l2"`` or ``"l3"``), removing it from the tiers above."""
         value: Any = _MISS
         remaining: float | None = None
-        try:
-            v = self.l1.fast_get(key, _MISS)
-            if v is not _MISS:
-                value = v.value if type(v) is _Soft else v
-                remaining = self.l1.remaining_ttl(key)
-        except Exception as exc:
-            self._err("l1", "get", exc)
-        if value is _MISS or to == "l3":
-            found = self._lower(key)
-            if found is not None and (value is _MISS or found[2] == "l2"):
-                value, remaining = found[0], self._remaining(found[1])
-        if value is _MISS:
+        found = self._lower(key)  # the entry's own expiry lives in the lower tiers
+        if found is not None:
+            value, remaining = found[0], self._remaining(found[1])
+        else:  # only in L1: its copy's lifetime is all there is (uncapped in an L1-only cache)
+            try:
+                v = self.l1.fast_get(key, _MISS)
+                if v is not _MISS:
+                    value = v.value if type(v) is _Soft else v
+                    remaining = self.l1.remaining_ttl(key)
+            except Exception as exc:
+                self._err("l1", "get", exc)
+        if value is _MISS or (remaining is not None and remaining <= 0):
             return False
         if not self._write((to,), key, value, remaining):
             return False

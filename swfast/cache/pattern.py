@@ -56,12 +56,24 @@ class KeyPattern:
             out.append(str(p))
         return "".join(out)
 
+    @property
+    def exact_in_redis(self) -> bool:
+        """Whether :meth:`redis` matches exactly the keys :meth:`matches` does.
+
+        Redis' ``?`` matches one *byte*, so a pattern with ``?`` is sent with ``*`` in its
+        place (a superset) and the scanned keys are filtered with :meth:`matches`.
+        """
+        return not any(p is _ONE for p in self._parts)
+
     def redis(self, prefix: str = "") -> str:
-        """Redis glob (for ``SCAN MATCH``) with literal parts escaped, behind ``prefix``."""
+        """Redis glob (for ``SCAN MATCH``) with literal parts escaped, behind ``prefix``.
+
+        ``?`` becomes ``*`` (see :attr:`exact_in_redis`): filter the results with :meth:`matches`.
+        """
         esc = {"*", "?", "[", "]", "\\", "^", "-"}
         lit = "".join("\\" + c if c in esc else c for c in prefix)
         return lit + "".join(
-            "*" if p is _ANY else "?" if p is _ONE else ("\\" + str(p) if p in esc else str(p))
+            "*" if p is _ANY or p is _ONE else ("\\" + str(p) if p in esc else str(p))
             for p in self._parts
         )
 

@@ -4,41 +4,35 @@ Kept apart from the manager so the rules are data you can read (and replace) in 
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal
 
+from .._durations import seconds
+from ..errors import ConfigurationError
+
 Priority = Literal["high", "normal", "low"]
 TIERS = ("l1", "l2", "l3")
 
-_TTL_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|d|h|m|s)")
-_UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+#: Longest lifetime accepted (100 years): beyond it expiry stamps lose meaning; pass None instead.
+MAX_TTL = 100 * 365 * 86400.0
 
 
 def parse_ttl(ttl: float | int | timedelta | str | None, *, param: str = "ttl") -> float | None:
     """Seconds from a number, a ``timedelta`` or a string such as ``"2h5m"``, ``"1d"``, ``"250ms"``.
 
+    ``None`` means "no expiry" and passes through. Parsing is :func:`swfast._durations.seconds`.
+
     Raises:
-        ValueError: negative, or a string that is not a sequence of ``<number><unit>`` parts
-            with units ``d``, ``h``, ``m``, ``s``, ``ms``.
+        ConfigurationError: negative, NaN, infinite (write ``None`` for no expiry), above
+            :data:`MAX_TTL`, or a string that is not a sequence of ``<number><unit>`` parts.
     """
     if ttl is None:
         return None
-    if isinstance(ttl, timedelta):
-        out = ttl.total_seconds()
-    elif isinstance(ttl, str):
-        text = ttl.replace(" ", "").lower()
-        parts = _TTL_PART.findall(text)
-        if not text or "".join(n + u for n, u in parts) != text:
-            raise ValueError(f"{param}: cannot parse {ttl!r}; write it like '2h5m', '90s' or '250ms'")
-        out = sum(float(n) * _UNIT[u] for n, u in parts)
-    elif isinstance(ttl, (int, float)) and not isinstance(ttl, bool):
-        out = float(ttl)
-    else:
-        raise TypeError(f"{param}: expected seconds, a timedelta or a string like '2h5m', got {type(ttl).__name__}")
-    if not out >= 0:
-        raise ValueError(f"{param}: must be >= 0 seconds, got {ttl!r}")
+    out = seconds(ttl, param=param)
+    assert out is not None
+    if out > MAX_TTL:
+        raise ConfigurationError(param, f"{out:g} s is longer than 100 years; pass None for 'no expiry'")
     return out
 
 
@@ -109,4 +103,4 @@ class InvalidationReport:
             self.failed.setdefault(where, []).extend(keys)
 
 
-__all__ = ["InvalidationReport", "PlacementPolicy", "Priority", "TIERS", "parse_ttl"]
+__all__ = ["MAX_TTL", "InvalidationReport", "PlacementPolicy", "Priority", "TIERS", "parse_ttl"]

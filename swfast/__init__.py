@@ -33,7 +33,10 @@ _SUBPACKAGES = (
 if TYPE_CHECKING:  # pragma: no cover
     from typing import Any
 
-    from . import cache, config, errors, monitoring
+    from . import cache as cache
+    from . import config as config
+    from . import errors as errors
+    from . import monitoring as monitoring
 
 
 def _present(name: str) -> bool:

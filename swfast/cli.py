@@ -228,26 +228,15 @@ def _main(argv: Sequence[str] | None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p_info = sub.add_parser("info", help="environment report")
     p_info.add_argument("--json", action="store_true", help="print JSON")
-    p_demo = sub.add_parser("demo", help="run the embedded-defaults workload")
-    p_demo.add_argument("--ops", type=int, default=300_000)
-    p_demo.add_argument("--json", action="store_true", help="print JSON")
+    from .demo import cli as demo_cli
+
+    demo_cli.add_demo_arguments(sub.add_parser("demo", help="the model-serving pipeline on embedded defaults"))
     args = parser.parse_args(argv)
     if args.command == "info":
         data = info()
         print(json.dumps(data, indent=2)) if args.json else _print_info(data)
         return 0
-    if args.ops < 1:
-        parser.error("--ops: must be >= 1")
-    result = demo(ops=args.ops)
-    if args.json:
-        print(json.dumps(result, indent=2))
-    else:
-        print(
-            f"L1 demo: {result['operations']:,} operations in {result['seconds'] * 1e3:.1f} ms "
-            f"= {result['ops_per_second'] / 1e6:.2f} M ops/s, hit rate {result['hit_rate']:.1%}, "
-            f"{result['evictions']:,} evictions, {result['size']:,} entries"
-        )
-    return 0
+    return demo_cli.run_from_args(args)  # demo
 
 
 __all__ = ["demo", "info", "main"]

@@ -128,7 +128,7 @@ def _flag(name: str, default: bool, env: Mapping[str, str] | None) -> bool:
     value = _env(env).get(name)
     if value is None:
         return default
-    return value.strip() not in ("", "0")
+    return value.strip().lower() not in ("", "0", "false", "no", "off")
 
 
 def no_extensions(env: Mapping[str, str] | None = None) -> bool:

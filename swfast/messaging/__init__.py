@@ -19,24 +19,22 @@ from .._lazy import attach
 
 from .constants import *  # noqa: F403
 from .constants import __all__ as _constants_all
-from .message_schemas import (
-    DataRequest,
-    DataResponse,
-    DataSource,
-    DataType,
-    MessageMetadata,
-    OperationType,
-    Priority,
-    RequestPayload,
-    RequestSource,
-    ResponsePayload,
-    create_data_request,
-    create_data_response,
-    is_valid_data_request,
-    is_valid_data_response,
-    validate_data_request,
-    validate_data_response,
-)
+from .message_schemas import DataRequest as DataRequest
+from .message_schemas import DataResponse as DataResponse
+from .message_schemas import DataSource as DataSource
+from .message_schemas import DataType as DataType
+from .message_schemas import MessageMetadata as MessageMetadata
+from .message_schemas import OperationType as OperationType
+from .message_schemas import Priority as Priority
+from .message_schemas import RequestPayload as RequestPayload
+from .message_schemas import RequestSource as RequestSource
+from .message_schemas import ResponsePayload as ResponsePayload
+from .message_schemas import create_data_request as create_data_request
+from .message_schemas import create_data_response as create_data_response
+from .message_schemas import is_valid_data_request as is_valid_data_request
+from .message_schemas import is_valid_data_response as is_valid_data_response
+from .message_schemas import validate_data_request as validate_data_request
+from .message_schemas import validate_data_response as validate_data_response
 
 TYPE_CHECKING = False
 
@@ -51,8 +49,13 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .kafka_service import ConsumerConfig, KafkaService, exponential_delays, get_kafka_service, idempotent
-    from .topic_manager import TopicCategory, TopicManager
+    from .kafka_service import ConsumerConfig as ConsumerConfig
+    from .kafka_service import KafkaService as KafkaService
+    from .kafka_service import exponential_delays as exponential_delays
+    from .kafka_service import get_kafka_service as get_kafka_service
+    from .kafka_service import idempotent as idempotent
+    from .topic_manager import TopicCategory as TopicCategory
+    from .topic_manager import TopicManager as TopicManager
 
 _lazy_getattr, __dir__ = attach(__name__, _LAZY)
 

@@ -105,7 +105,8 @@ class ProducerBridge:
             except RuntimeError:  # the loop was closed: nobody awaits these futures any more
                 log.warning("dropped %d delivery reports for a closed event loop", len(items))
 
-    def _produce(self, topic: str, value: bytes, key: bytes | None, headers: Any, cb: Callable[..., None]) -> bool:
+    def _produce(self, topic: str, value: bytes | None, key: bytes | None, headers: Any,
+                 cb: Callable[..., None]) -> bool:
         """Try once; False when the local queue is full. Raises KafkaDeliveryError on rejection."""
         try:
             self._p.produce(topic, value, key, headers=headers, on_delivery=cb)

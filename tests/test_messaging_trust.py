@@ -312,3 +312,39 @@ def _read_raw(bootstrap: str, topic: str, n: int) -> list[tuple[Any, Any, Any]]:
                 out.append((m.value(), m.key(), m.headers()))
     c.close()
     return out
+
+
+# ---------------------------------------------------------------- 10. many single sends
+
+
+async def test_submit_and_send_message_gathered_on_the_broker(kafka_bootstrap: str) -> None:
+    import uuid
+
+    topic = f"many-{uuid.uuid4().hex[:8]}"
+    async with KafkaService(kafka_bootstrap, max_message_bytes=10_000) as svc:
+        await svc.create_topic(topic, 1, 1)
+        before = _count("swfast_messaging_delivered_total", topic=topic)
+        futs = [svc.submit(topic, {"i": i}) for i in range(2000)]
+        assert all(isinstance(f, asyncio.Future) for f in futs)
+        assert all(await asyncio.gather(*futs))
+        assert all(await asyncio.gather(*(svc.send_message(topic, {"i": i}) for i in range(2000, 3000))))
+        assert _count("swfast_messaging_delivered_total", topic=topic) == before + 3000
+        failed = _count("swfast_messaging_delivery_failures_total", topic=topic)
+        assert await svc.submit(topic, b"x" * 20_000) is False  # refused by the client: False, counted
+        assert _count("swfast_messaging_delivery_failures_total", topic=topic) == failed + 1
+        with pytest.raises(ValidationError):
+            svc.submit(topic, {"x": float("nan")})  # encoding errors raise before anything is produced
+        info = await svc.get_topic_info(topic)
+        assert info is not None
+    got = await asyncio.to_thread(_read_raw, kafka_bootstrap, topic, 3000)
+    assert sorted(json.loads(v)["i"] for v, _, _ in got) == list(range(3000))
+
+
+async def test_submit_on_embedded_resolves_at_once() -> None:
+    broker = EmbeddedBroker()
+    async with KafkaService("", embedded=broker, max_message_bytes=100) as svc:
+        ok = svc.submit("e", {"a": 1})
+        assert ok.done() and ok.result() is True
+        too_big = svc.submit("e", b"x" * 200)
+        assert too_big.done() and too_big.result() is False
+        assert await svc.send_message("e", b"x" * 200) is False

@@ -195,6 +195,16 @@ def test_produce_send_message_gather(benchmark: Any, service: Any, loop: asyncio
     assert benchmark.pedantic(lambda: loop.run_until_complete(run()), rounds=3, iterations=1)
 
 
+def test_produce_submit_gather(benchmark: Any, service: Any, loop: asyncio.AbstractEventLoop) -> None:
+    """``submit``: the same send as ``send_message`` without a coroutine, so ``gather`` makes no tasks."""
+    _mark(benchmark, "messaging.produce_20k", "swfast submit x20k (gather)")
+
+    async def run() -> bool:
+        return all(await asyncio.gather(*[service.submit("bench-submit", VALUE) for _ in range(N_PRODUCE)]))
+
+    assert benchmark.pedantic(lambda: loop.run_until_complete(run()), rounds=5, iterations=1)
+
+
 def test_produce_gather_floor(benchmark: Any, loop: asyncio.AbstractEventLoop) -> None:
     """What ``gather`` of 20k coroutines that each await one future costs with no Kafka at all.
 

@@ -111,7 +111,10 @@ class ProducerBridge:
                  cb: Callable[..., None]) -> bool:
         """Try once; False when the local queue is full. Raises KafkaDeliveryError on rejection."""
         try:
-            self._p.produce(topic, value, key, headers=headers, on_delivery=cb)
+            if headers is None:  # positional: no keyword parsing on the hot path
+                self._p.produce(topic, value, key, -1, cb)
+            else:
+                self._p.produce(topic, value, key, headers=headers, on_delivery=cb)
         except BufferError:
             return False
         except KafkaException as exc:

@@ -348,3 +348,21 @@ async def test_submit_on_embedded_resolves_at_once() -> None:
         too_big = svc.submit("e", b"x" * 200)
         assert too_big.done() and too_big.result() is False
         assert await svc.send_message("e", b"x" * 200) is False
+
+
+def test_naive_timestamps_validate_only_when_opted_in() -> None:
+    from swfast.messaging import DataRequest
+
+    d = create_data_request("m1").to_dict()
+    d["metadata"]["timestamp"] = "2026-01-02T03:04:05.123456"  # as other platform modules write it
+    raw = json.dumps(d).encode()
+    for value in (d, raw):
+        assert not is_valid_data_request(value)
+        assert is_valid_data_request(value, naive_utc=True)
+    with pytest.raises(ValidationError) as info:
+        DataRequest.from_json(raw)
+    assert info.value.path == "metadata.timestamp"
+    for req in (DataRequest.from_json(raw, naive_utc=True), DataRequest.from_dict(d, naive_utc=True)):
+        assert req.metadata.timestamp == "2026-01-02T03:04:05.123456+00:00"
+    assert d["metadata"]["timestamp"] == "2026-01-02T03:04:05.123456"  # the caller's dict is untouched
+    validate_data_request(d, naive_utc=True)

@@ -82,6 +82,28 @@ class Decode:
         self.fn()
 
 
+class LosslessCodec:
+    """The message codec (lossless or refused) against plain orjson on the same dict and bytes."""
+
+    params = ["swfast", "orjson"]
+    param_names = ["impl"]
+
+    def setup(self, impl):
+        import orjson
+
+        from swfast.messaging import _codec
+        self.obj = {"id": 123, "name": "event", "values": [1, 2, 3], "ts": 1.5, "note": None}
+        self.data = orjson.dumps(self.obj)
+        self.dumps = _codec.dumps if impl == "swfast" else orjson.dumps
+        self.loads = _codec.loads_exact if impl == "swfast" else orjson.loads
+
+    def time_dumps(self, impl):
+        self.dumps(self.obj)
+
+    def time_loads(self, impl):
+        self.loads(self.data)
+
+
 class EmbeddedTransport:
     """send_batch then consume-and-handle through a subscription, no broker."""
 

@@ -29,6 +29,7 @@ NUMBA = "SWFAST_NUMBA"
 NUMBA_CACHE = "SWFAST_NUMBA_CACHE"
 #: Reserved for the logging component (level/format spec); read with :func:`log_spec`.
 LOG = "SWFAST_LOG"
+LOG_PSEUDONYM_KEY = "SWFAST_LOG_PSEUDONYM_KEY"
 REQUIRE_SERVICES = "SWFAST_REQUIRE_SERVICES"
 MASTER_KEY = "SWFAST_MASTER_KEY"
 MASTER_KEY_FILE = "SWFAST_MASTER_KEY_FILE"
@@ -66,6 +67,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(NUMBA, "`1`", "`0` keeps the statistics kernels off Numba even when it is installed."),
     Variable(NUMBA_CACHE, "`1`", "`0` disables Numba's on-disk compilation cache."),
     Variable(LOG, "(unset)", "Logging configuration of the logging component (see its section)."),
+    Variable(LOG_PSEUDONYM_KEY, "(random per process)",
+             "Key of the logging redaction's stable pseudonyms, so they match across processes (never shown).",
+             secret="full"),
     Variable(MASTER_KEY, "(unset)", "Base64 master key of `swfast.security` key management (never shown).",
              secret="full"),
     Variable(MASTER_KEY_FILE, "(unset)", "Path of a mode-0600 file holding the master key instead."),
@@ -204,7 +208,7 @@ def _reset_warnings() -> None:
 
 
 __all__ = [
-    "KAFKA_BOOTSTRAP_DEPRECATED", "KAFKA_BOOTSTRAP_SERVERS", "LOG", "MASTER_KEY", "MASTER_KEY_FILE", "NO_EXTENSIONS", "NUMBA", "NUMBA_CACHE",
+    "KAFKA_BOOTSTRAP_DEPRECATED", "KAFKA_BOOTSTRAP_SERVERS", "LOG", "LOG_PSEUDONYM_KEY", "MASTER_KEY", "MASTER_KEY_FILE", "NO_EXTENSIONS", "NUMBA", "NUMBA_CACHE",
     "REDIS_URL", "REQUIRE_SERVICES", "VARIABLES", "Variable", "get", "kafka_bootstrap", "kafka_variable",
     "log_spec", "markdown_table", "master_key", "master_key_file", "no_extensions", "numba_cache", "numba_enabled", "redis_url",
     "require_services", "snapshot",

@@ -20,7 +20,7 @@ def _run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
 
 def test_info_json_reports_environment_and_services(redis_server):
     out = _run("info", "--json", SWFAST_REDIS_URL=f"redis://{redis_server.address}/0",
-               SWFAST_KAFKA_BOOTSTRAP="127.0.0.1:1")
+               SWFAST_KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:1")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     import swfast
@@ -57,3 +57,58 @@ def test_unreachable_address_is_reported_quickly():
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     assert cli._reachable(f"127.0.0.1:{port}") is False
+
+
+INFO_KEYS = {"schema", "swfast", "extensions", "python", "gil_enabled", "platform", "cpu", "memory", "container",
+             "gpu", "packages", "services", "environment"}
+
+
+def test_info_json_keys_are_the_documented_ones():
+    data = cli.info()
+    assert set(data) == INFO_KEYS and data["schema"] == 1
+    for key in INFO_KEYS:
+        assert f"    {key} " in cli.__doc__  # each key is documented in the module docstring
+    assert set(data["services"]) == {"redis", "kafka"}
+    assert set(data["services"]["redis"]) == {"env", "configured", "reachable"}
+    from swfast import config
+
+    assert set(data["environment"]) >= {v.name for v in config.VARIABLES}
+
+
+def test_info_redacts_credentials_text_and_json():
+    secret = {"SWFAST_REDIS_URL": "redis://admin:s3cret-pw@127.0.0.1:1/0",
+              "SWFAST_KAFKA_BOOTSTRAP_SERVERS": "bob:kafka-pw@127.0.0.1:1", "SWFAST_MASTER_KEY": "bWFzdGVyLWtleQ=="}
+    for args in (("info",), ("info", "--json")):
+        out = _run(*args, **secret)
+        assert out.returncode == 0, out.stderr
+        for word in ("s3cret-pw", "kafka-pw", "bWFzdGVyLWtleQ=="):
+            assert word not in out.stdout and word not in out.stderr
+        assert "127.0.0.1:1/0" in out.stdout
+
+
+def test_old_kafka_variable_is_still_reported_with_a_deprecation_note():
+    out = _run("info", "--json", SWFAST_KAFKA_BOOTSTRAP="127.0.0.1:1")
+    data = json.loads(out.stdout)
+    assert data["services"]["kafka"] == {"env": "SWFAST_KAFKA_BOOTSTRAP", "configured": "127.0.0.1:1",
+                                         "reachable": False}
+    assert "deprecated" in out.stderr and "SWFAST_KAFKA_BOOTSTRAP_SERVERS" in out.stderr
+
+
+def test_version_flag():
+    import swfast
+
+    out = _run("--version")
+    assert out.returncode == 0 and out.stdout.strip() == f"swfast {swfast.__version__}"
+
+
+def test_closed_pipe_ends_quietly():
+    """``swfast info | head``: the reader is gone before the first write; no traceback, status 0."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "swfast", "info"], stdout=write_end, stderr=subprocess.PIPE,
+                              text=True, cwd=ROOT, timeout=120)
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr

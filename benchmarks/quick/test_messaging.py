@@ -195,6 +195,47 @@ def test_produce_send_message_gather(benchmark: Any, service: Any, loop: asyncio
     assert benchmark.pedantic(lambda: loop.run_until_complete(run()), rounds=3, iterations=1)
 
 
+def test_produce_submit_gather(benchmark: Any, service: Any, loop: asyncio.AbstractEventLoop) -> None:
+    """``submit``: the same send as ``send_message`` without a coroutine, so ``gather`` makes no tasks."""
+    _mark(benchmark, "messaging.produce_20k", "swfast submit x20k (gather)")
+
+    async def run() -> bool:
+        return all(await asyncio.gather(*[service.submit("bench-submit", VALUE) for _ in range(N_PRODUCE)]))
+
+    assert benchmark.pedantic(lambda: loop.run_until_complete(run()), rounds=5, iterations=1)
+
+
+def test_produce_gather_floor(benchmark: Any, loop: asyncio.AbstractEventLoop) -> None:
+    """What ``gather`` of 20k coroutines that each await one future costs with no Kafka at all.
+
+    The floor under ``send_message x20k (gather)``: task creation, one suspension and one resume
+    per send; the futures are resolved in one batch, as the producer's poll thread does.
+    """
+    _mark(benchmark, "messaging.produce_20k", "asyncio gather floor (no Kafka)")
+
+    async def run() -> bool:
+        lp = asyncio.get_running_loop()
+        futs: list[asyncio.Future[None]] = []
+
+        async def one() -> bool:
+            fut = lp.create_future()
+            futs.append(fut)
+            await fut
+            return True
+
+        def resolve() -> None:
+            if len(futs) < N_PRODUCE:
+                lp.call_soon(resolve)
+                return
+            for f in futs:
+                f.set_result(None)
+
+        lp.call_soon(resolve)
+        return all(await asyncio.gather(*(one() for _ in range(N_PRODUCE))))
+
+    assert benchmark.pedantic(lambda: loop.run_until_complete(run()), rounds=3, iterations=1)
+
+
 @pytest.fixture(scope="module")
 def filled_topic(broker: Any) -> str:
     from confluent_kafka import Producer

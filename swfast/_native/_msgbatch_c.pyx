@@ -221,29 +221,43 @@ cdef class Delivery:
 
     cdef list sink
     cdef object fut
+    cdef object acked
 
     def __call__(self, err, msg):
         if err is None:
-            self.sink.append((self.fut, None))
+            self.sink.append((self.fut, None, self.acked))
         else:
-            self.sink.append((self.fut, (err, msg.topic() if msg is not None else "")))
+            self.sink.append((self.fut, (err, msg.topic() if msg is not None else ""), self.acked))
 
 
-def delivery(list sink, fut):
+def delivery(list sink, fut, acked=None):
     """The delivery callback of one message whose outcome resolves ``fut`` (see the twin)."""
     cdef Delivery d = Delivery.__new__(Delivery)
     d.sink = sink
     d.fut = fut
+    d.acked = acked
     return d
 
 
-def resolve(list items, make_error):
-    """Resolve every ``(future, outcome)`` of ``items`` on the loop thread (see the twin)."""
+def resolve(list items, make_error, failed=None):
+    """Resolve every ``(future, outcome, acked)`` of ``items`` on the loop thread (see the twin)."""
     cdef Py_ssize_t i, n = PyList_GET_SIZE(items)
-    cdef object item, fut, r
+    cdef object item, fut, r, acked, err
     for i in range(n):
         item = <object>PyList_GET_ITEM(items, i)
         fut = (<tuple>item)[0]
         r = (<tuple>item)[1]
-        if not fut.done():
-            fut.set_result(None if r is None else make_error((<tuple>r)[0], (<tuple>r)[1]))
+        acked = (<tuple>item)[2]
+        if acked is None:
+            if not fut.done():
+                fut.set_result(None if r is None else make_error((<tuple>r)[0], (<tuple>r)[1]))
+        elif r is None:
+            acked.inc()
+            if not fut.done():
+                fut.set_result(True)
+        else:
+            err = make_error((<tuple>r)[0], (<tuple>r)[1])
+            if failed is not None:
+                failed(err)
+            if not fut.done():
+                fut.set_result(False)

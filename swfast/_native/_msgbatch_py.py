@@ -198,26 +198,42 @@ def produce_all(produce: Callable[..., Any], topic: str, values: list[bytes], ke
     return n, None
 
 
-def delivery(sink: list[Any], fut: Any) -> Callable[[Any, Any], None]:
+def delivery(sink: list[Any], fut: Any, acked: Any = None) -> Callable[[Any, Any], None]:
     """The delivery callback ``cb(err, msg)`` of one message whose outcome resolves ``fut``.
 
-    It runs on the producer's poll thread and only appends ``(fut, None)`` (delivered) or
-    ``(fut, (err, topic))`` to ``sink``, the list of the future's event loop; the poll thread
-    hands each non-empty sink to its loop once per poll and :func:`resolve` runs there.
+    It runs on the producer's poll thread and only appends ``(fut, None, acked)`` (delivered)
+    or ``(fut, (err, topic), acked)`` to ``sink``, the list of the future's event loop; the poll
+    thread hands each non-empty sink to its loop once per poll and :func:`resolve` runs there.
     """
     def cb(err: Any, msg: Any) -> None:
         if err is None:
-            sink.append((fut, None))
+            sink.append((fut, None, acked))
         else:
-            sink.append((fut, (err, msg.topic() if msg is not None else "")))
+            sink.append((fut, (err, msg.topic() if msg is not None else ""), acked))
     return cb
 
 
-def resolve(items: list[Any], make_error: Callable[[Any, str], Any]) -> None:
-    """Set each future of ``items`` (not already done) to None or ``make_error(err, topic)``."""
-    for fut, r in items:
-        if not fut.done():
-            fut.set_result(None if r is None else make_error(r[0], r[1]))
+def resolve(items: list[Any], make_error: Callable[[Any, str], Any],
+            failed: Callable[[Any], Any] | None = None) -> None:
+    """Resolve each ``(fut, outcome, acked)`` of ``items`` (futures already done are left alone).
+
+    ``acked`` None: the future gets None (delivered) or ``make_error(err, topic)``. Otherwise
+    (a bool send) ``acked.inc()`` and True when delivered, else ``failed(error)`` and False.
+    """
+    for fut, r, acked in items:
+        if acked is None:
+            if not fut.done():
+                fut.set_result(None if r is None else make_error(r[0], r[1]))
+        elif r is None:
+            acked.inc()
+            if not fut.done():
+                fut.set_result(True)
+        else:
+            err = make_error(r[0], r[1])
+            if failed is not None:
+                failed(err)
+            if not fut.done():
+                fut.set_result(False)
 
 
 __all__ = ["Reports", "delivery", "long_digits", "prepare", "produce_all", "resolve", "run_sync"]

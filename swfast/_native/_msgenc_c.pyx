@@ -8,7 +8,7 @@ int beyond 64 bits, a non-finite float, a str that is not valid UTF-8, or nestin
 64 makes the whole message go through the ``dumps`` fallback, so the output never disagrees
 with it on what is valid.
 """
-from libc.string cimport memcpy
+from libc.string cimport memcpy, memchr, memcmp
 from libc.stdint cimport uint64_t
 from libc.stdlib cimport malloc, realloc, free
 from cpython.object cimport PyObject
@@ -313,6 +313,25 @@ def problem(obj):
     for part in reversed(r[0]):
         out += f"[{part}]" if type(part) is int else (f".{part}" if out else str(part))
     return out, r[1], r[2]
+
+
+def problem_after(bytes out, obj):
+    """:func:`problem` of ``obj``, looked for only when its encoding ``out`` contains ``null``.
+
+    orjson writes NaN and ±Infinity as ``null``; output without one cannot hide them, so the
+    common case costs one ``memchr`` pass over the bytes and no walk of the object.
+    """
+    cdef const char* p = PyBytes_AS_STRING(out)
+    cdef Py_ssize_t n = PyBytes_GET_SIZE(out), i = 0
+    cdef const char* hit
+    while i + 4 <= n:
+        hit = <const char*>memchr(p + i, c'n', n - i)
+        if hit == NULL:
+            return None
+        if hit + 4 <= p + n and memcmp(hit, b"null", 4) == 0:
+            return problem(obj)
+        i = (hit - p) + 1
+    return None
 
 
 cdef class _Layout:

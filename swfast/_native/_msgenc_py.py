@@ -83,4 +83,12 @@ class Encoder:
         })
 
 
-__all__ = ["PROBLEM_MAX_DEPTH", "Encoder", "problem"]
+def problem_after(out: bytes, obj: Any) -> tuple[str, str, str] | None:
+    """:func:`problem` of ``obj``, looked for only when its encoding ``out`` contains ``null``.
+
+    orjson writes NaN and ±Infinity as ``null``; output without one cannot hide them.
+    """
+    return problem(obj) if out.find(b"null") >= 0 else None
+
+
+__all__ = ["PROBLEM_MAX_DEPTH", "Encoder", "problem", "problem_after"]

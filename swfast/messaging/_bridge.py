@@ -61,6 +61,8 @@ class ProducerBridge:
         # one sink per event loop: single-send delivery callbacks append there (on the poll
         # thread), and each poll hands every non-empty sink to its loop in one call
         self._sinks: dict[asyncio.AbstractEventLoop, list[Any]] = {}
+        #: called on the loop with the error of each failed ``submit`` (metrics, log)
+        self.on_failed: Callable[[KafkaDeliveryError], Any] | None = None
         self.produced = 0
         self._running = True
         self._thread = threading.Thread(target=self._run, name="swfast-kafka-poll", daemon=True)
@@ -89,7 +91,7 @@ class ProducerBridge:
             items = sink.copy()
             sink.clear()
             try:
-                loop.call_soon_threadsafe(_batch.resolve, items, _delivery_error)
+                loop.call_soon_threadsafe(_batch.resolve, items, _delivery_error, self.on_failed)
             except RuntimeError:  # the loop was closed: nobody awaits these futures any more
                 log.warning("dropped %d delivery reports for a closed event loop", len(items))
                 self._sinks.pop(loop, None)
@@ -105,10 +107,14 @@ class ProducerBridge:
             except RuntimeError:  # the loop was closed: nobody awaits these futures any more
                 log.warning("dropped %d delivery reports for a closed event loop", len(items))
 
-    def _produce(self, topic: str, value: bytes, key: bytes | None, headers: Any, cb: Callable[..., None]) -> bool:
+    def _produce(self, topic: str, value: bytes | None, key: bytes | None, headers: Any,
+                 cb: Callable[..., None]) -> bool:
         """Try once; False when the local queue is full. Raises KafkaDeliveryError on rejection."""
         try:
-            self._p.produce(topic, value, key, headers=headers, on_delivery=cb)
+            if headers is None:  # positional: no keyword parsing on the hot path
+                self._p.produce(topic, value, key, -1, cb)
+            else:
+                self._p.produce(topic, value, key, headers=headers, on_delivery=cb)
         except BufferError:
             return False
         except KafkaException as exc:
@@ -129,6 +135,29 @@ class ProducerBridge:
                 "raise queue.buffering.max.messages or slow down", code="_QUEUE_FULL", topic=topic)
         await asyncio.sleep(0.005)
 
+    def _sink(self, loop: asyncio.AbstractEventLoop) -> list[Any]:
+        sink = self._sinks.get(loop)
+        if sink is None:
+            sink = self._sinks[loop] = []
+        return sink
+
+    def submit(self, topic: str, value: bytes | None, key: bytes | None, headers: Any,
+               acked: Any) -> asyncio.Future[bool] | None:
+        """Produce one message now: a future that becomes True once acknowledged (``acked.inc()``)
+        or False (``on_failed(error)``), or None when the local queue is full (nothing produced).
+
+        No coroutine and no task per message: the delivery callback is a compiled object that
+        appends to its loop's sink, and each poll resolves a whole sink in one loop call.
+
+        Raises:
+            KafkaDeliveryError: the client rejected the message (nothing produced).
+        """
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[bool] = loop.create_future()
+        if not self._produce(topic, value, key, headers, _batch.delivery(self._sink(loop), fut, acked)):
+            return None
+        return fut
+
     async def send(self, topic: str, value: bytes | None, key: bytes | None = None,
                    headers: Any = None) -> KafkaDeliveryError | None:
         """Produce one message; None once acknowledged, else the error (a None value: tombstone).
@@ -138,10 +167,7 @@ class ProducerBridge:
         """
         loop = asyncio.get_running_loop()
         fut = loop.create_future()
-        sink = self._sinks.get(loop)
-        if sink is None:
-            sink = self._sinks[loop] = []
-        cb = _batch.delivery(sink, fut)
+        cb = _batch.delivery(self._sink(loop), fut)
         deadline = 0.0
         try:
             while not self._produce(topic, value, key, headers, cb):

@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 from .._native import msgbatch as _batch
 from .._native import msgvalid as _strict
-from .._native.msgenc import problem
+from .._native.msgenc import problem, problem_after
 from ..errors import ValidationError
 
 _orjson: Any
@@ -34,8 +34,10 @@ except ImportError:  # pragma: no cover - orjson is in the test extra
 def refusal(obj: Any, path: str = "") -> ValidationError | None:
     """The :class:`ValidationError` ``dumps`` would raise for ``obj``, or None."""
     found = problem(obj)
-    if found is None:
-        return None
+    return None if found is None else _refused(found, path)
+
+
+def _refused(found: tuple[str, str, str], path: str = "") -> ValidationError:
     where, keyword, message = found
     full = f"{path}.{where}" if path and where and not where.startswith("[") else f"{path}{where}"
     return ValidationError(message, path=full or path, keyword=keyword)
@@ -66,6 +68,7 @@ def _slow(obj: Any) -> bytes:
 
 if _orjson is not None:
     _odumps = _orjson.dumps
+    _after = problem_after
 
     def dumps(obj: Any) -> bytes:
         """Lossless compact JSON bytes of ``obj``, or ValidationError (rules in the module doc)."""
@@ -73,10 +76,9 @@ if _orjson is not None:
             out: bytes = _odumps(obj)
         except TypeError:  # an int beyond 64 bits, a non-str key, an unknown type, too deep
             return _slow(obj)
-        if b"null" in out:  # orjson writes NaN/Infinity as null: look only when one could be there
-            err = refusal(obj)
-            if err is not None:
-                raise err
+        found = _after(out, obj)  # orjson writes NaN/Infinity as null: walk obj only if out has one
+        if found is not None:
+            raise _refused(found)
         return out
 
     loads: Callable[[Any], Any] = _orjson.loads

@@ -262,6 +262,7 @@ class EmbeddedProducer:
         self.broker = broker
         self.max_message_bytes = max_message_bytes
         self.outstanding = 0
+        self.on_failed: Any = None  # called with the error of each failed ``submit``
 
     def _one(self, topic: str, value: bytes | None, key: bytes | None,
              headers: list[tuple[str, bytes]] | None) -> KafkaDeliveryError | None:
@@ -278,6 +279,20 @@ class EmbeddedProducer:
                 "nothing was produced", code="MSG_SIZE_TOO_LARGE", topic=topic)
         self.broker.append(topic, value, key, headers)
         return None
+
+    def submit(self, topic: str, value: bytes | None, key: bytes | None, headers: Any,
+               acked: Any) -> "asyncio.Future[bool]":
+        """Append now; an already-resolved future (True: ``acked.inc()``; False: ``on_failed``)."""
+        fut: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        err = self._one(topic, value, key, headers)
+        if err is None:
+            acked.inc()
+            fut.set_result(True)
+        else:
+            if self.on_failed is not None:
+                self.on_failed(err)
+            fut.set_result(False)
+        return fut
 
     async def send(self, topic: str, value: bytes | None, key: bytes | None = None,
                    headers: list[tuple[str, bytes]] | None = None) -> KafkaDeliveryError | None:

@@ -47,6 +47,9 @@ DUPLICATES = REGISTRY.counter("swfast_messaging_duplicates_dropped_total",
 LAG = REGISTRY.gauge("swfast_messaging_consumer_lag", "Messages behind the partition end.", ("topic", "group"))
 
 
+LAG_EVERY = 0.5  # seconds between two samples of the consumer-lag gauge of one subscription
+
+
 def exponential_delays(base: float = 0.1, factor: float = 2.0, cap: float = 5.0,
                        jitter: float = 0.1, seed: int | None = None) -> Callable[[int], float]:
     """Delay before retry ``attempt`` (1-based): ``min(cap, base * factor**(attempt-1))`` ± jitter.
@@ -218,7 +221,8 @@ class Subscription:
 
     async def _run(self) -> None:
         cfg = self.config
-        cycles = 0
+        lag_due = 0.0  # the lag gauge is sampled at most every LAG_EVERY seconds, not per batch
+        monotonic = time.monotonic
         while not self._stopping:
             try:
                 records = await self._fetch(cfg.batch_size, cfg.poll_timeout)
@@ -246,8 +250,9 @@ class Subscription:
                 await cfg.sleep(0.5)
                 continue
             records = []  # release this batch's messages before the next fetch allocates more
-            cycles += 1
-            if cycles % 16 == 1:
+            now = monotonic()
+            if now >= lag_due:
+                lag_due = now + LAG_EVERY
                 self._lag.set(self.consumer.lag())
 
     async def _handle_batch(self, records: list[Any]) -> None:

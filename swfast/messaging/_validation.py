@@ -83,6 +83,43 @@ def _raise(err: tuple[str, str, str]) -> NoReturn:
 _TEXT = (bytes, bytearray, memoryview, str)
 
 
+def _naive(value: Any) -> bool:
+    """True for an ISO 8601 timestamp without a UTC offset that is valid once read as UTC."""
+    return (type(value) is str and _k.parse_timestamp(value) is None
+            and _k.parse_timestamp(value + "+00:00") is not None)
+
+
+def as_utc(data: Any) -> Any:
+    """``data`` with naive ``metadata.timestamp``/``expires_at`` read as UTC (``+00:00`` added).
+
+    The opt-in for producers that write naive timestamps (``naive_utc=True`` of the validators
+    and ``from_dict``/``from_json``). JSON text is decoded first. Returns ``data`` itself when
+    nothing changes; otherwise a copy (the caller's dict is never modified).
+    """
+    if isinstance(data, _TEXT):
+        from . import _codec
+
+        try:
+            data = _codec.loads_exact(data.encode() if isinstance(data, str) else bytes(data))
+        except (ValueError, TypeError):
+            return data
+    if type(data) is not dict:
+        return data
+    meta = data.get("metadata")
+    if type(meta) is not dict:
+        return data
+    fixed: dict[str, Any] | None = None
+    for name in ("timestamp", "expires_at"):
+        value = meta.get(name)
+        if isinstance(value, str) and _naive(value):
+            if fixed is None:
+                fixed = dict(meta)
+            fixed[name] = value + "+00:00"
+    if fixed is None:
+        return data
+    return {**data, "metadata": fixed}
+
+
 def _checked(checker: Any, value: Any, strict: bool) -> tuple[str, str, str] | None:
     """The kernel's first error of a dict, else the first value JSON cannot carry losslessly."""
     err: tuple[str, str, str] | None = checker.check(value, strict)
@@ -100,27 +137,31 @@ def _error(checker: Any, value: Any, strict: bool) -> tuple[str, str, str] | Non
     return _checked(checker, value, strict)
 
 
-def validate_data_request(request: Any, *, strict: bool = False) -> None:
+def validate_data_request(request: Any, *, strict: bool = False, naive_utc: bool = False) -> None:
     """Raise :class:`ValidationError` naming the first invalid field of a request.
 
     Accepts a :class:`DataRequest`, a dict, or JSON text/bytes (malformed JSON: keyword
-    ``"json"``).
+    ``"json"``). ``naive_utc=True`` accepts timestamps without a UTC offset as UTC (off by
+    default: they are invalid).
     """
-    err = _error(_REQUEST_CHECKER, request, strict)
+    err = _error(_REQUEST_CHECKER, as_utc(request) if naive_utc else request, strict)
     if err is not None:
         _raise(err)
 
 
-def validate_data_response(response: Any, *, strict: bool = False) -> None:
-    """Raise :class:`ValidationError` naming the first invalid field of a response."""
-    err = _error(_RESPONSE_CHECKER, response, strict)
+def validate_data_response(response: Any, *, strict: bool = False, naive_utc: bool = False) -> None:
+    """Raise :class:`ValidationError` naming the first invalid field of a response (``naive_utc``:
+    as for :func:`validate_data_request`)."""
+    err = _error(_RESPONSE_CHECKER, as_utc(response) if naive_utc else response, strict)
     if err is not None:
         _raise(err)
 
 
-def is_valid_data_request(request: Any, *, strict: bool = False) -> bool:
+def is_valid_data_request(request: Any, *, strict: bool = False, naive_utc: bool = False) -> bool:
     """True when ``request`` (object, dict, JSON text or bytes) is a valid request; never raises."""
     try:  # zero-cost unless something raises (a user object with a failing __repr__)
+        if naive_utc:
+            request = as_utc(request)
         if type(request) is dict:
             return _REQUEST_CHECKER.check(request, strict) is None and _problem(request) is None
         return _error(_REQUEST_CHECKER, request, strict) is None
@@ -128,9 +169,11 @@ def is_valid_data_request(request: Any, *, strict: bool = False) -> bool:
         return False
 
 
-def is_valid_data_response(response: Any, *, strict: bool = False) -> bool:
+def is_valid_data_response(response: Any, *, strict: bool = False, naive_utc: bool = False) -> bool:
     """True when ``response`` (object, dict, JSON text or bytes) is a valid response; never raises."""
     try:  # zero-cost unless something raises (a user object with a failing __repr__)
+        if naive_utc:
+            response = as_utc(response)
         if type(response) is dict:
             return _RESPONSE_CHECKER.check(response, strict) is None and _problem(response) is None
         return _error(_RESPONSE_CHECKER, response, strict) is None
@@ -139,6 +182,6 @@ def is_valid_data_response(response: Any, *, strict: bool = False) -> bool:
 
 
 __all__ = [
-    "META_FIELDS", "REQUEST_FIELDS", "RESPONSE_FIELDS", "is_valid_data_request",
+    "META_FIELDS", "REQUEST_FIELDS", "RESPONSE_FIELDS", "as_utc", "is_valid_data_request",
     "is_valid_data_response", "validate_data_request", "validate_data_response",
 ]

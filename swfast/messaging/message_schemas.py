@@ -34,7 +34,7 @@ from ._enums import (
 from ._enums import _ENUM_NAMES, _ENUMS  # noqa: F401 - re-exported for tests and benchmarks
 from ._validation import (  # noqa: F401 - validation API re-exported here (SPEC)
     _REQUEST_CHECKER, _RESPONSE_CHECKER, META_FIELDS, REQUEST_FIELDS,
-    RESPONSE_FIELDS, _raise, is_valid_data_request, is_valid_data_response, validate_data_request,
+    RESPONSE_FIELDS, _raise, as_utc, is_valid_data_request, is_valid_data_response, validate_data_request,
     validate_data_response,
 )
 from .constants import DATA_RESPONSES_PREFIX, DEFAULT_OPERATION_TIMEOUT, MESSAGE_STATUS_SUCCESS
@@ -223,12 +223,18 @@ class _Envelope:
         return self._ENCODER.encode(self.metadata, self.payload)  # type: ignore[no-any-return]
 
     @classmethod
-    def from_dict(cls: type[_E], data: dict[str, Any], *, validate: bool = True, strict: bool = False) -> _E:
+    def from_dict(cls: type[_E], data: dict[str, Any], *, validate: bool = True, strict: bool = False,
+                  naive_utc: bool = False) -> _E:
         """Build from a dict, validating first unless ``validate=False``.
+
+        ``naive_utc=True`` reads ``metadata.timestamp``/``expires_at`` without a UTC offset (as
+        other platform modules write them) as UTC; off by default (they are invalid).
 
         Raises:
             ValidationError: naming the first invalid field.
         """
+        if naive_utc:
+            data = as_utc(data)
         if validate:  # one pass in the kernel: validate and convert to constructor arguments
             err, meta, payload = cls._CHECKER.convert(data, strict)
             if err is not None:
@@ -237,12 +243,18 @@ class _Envelope:
         return cls(MessageMetadata.from_dict(data["metadata"]), cls._PAYLOAD.from_dict(data["payload"]))  # type: ignore[call-arg]
 
     @classmethod
-    def from_json(cls: type[_E], data: str | bytes, *, strict: bool = False) -> _E:
+    def from_json(cls: type[_E], data: str | bytes, *, strict: bool = False, naive_utc: bool = False) -> _E:
         """Decode and validate JSON text or bytes (strict JSON, read straight into the fields).
+
+        ``naive_utc``: as for :meth:`from_dict` (the JSON is then decoded before validation).
 
         Raises:
             ValidationError: the JSON is malformed or a field is invalid.
         """
+        if naive_utc:
+            fixed = as_utc(data)
+            if type(fixed) is dict:
+                return cls.from_dict(fixed, strict=strict)
         if cls._EXACT is cls:  # read, validate, convert and construct: one kernel pass
             err, obj = cls._CHECKER.build(data, strict)
             if err is not None:

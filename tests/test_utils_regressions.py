@@ -76,3 +76,46 @@ def test_parse_duration_shares_the_parameter_grammar() -> None:
     assert parse_duration("-1h") == timedelta(hours=-1)
     with pytest.raises(ValidationError):
         parse_duration("soon")
+
+
+# ---------------------------------------------------------------- 17: stable variance (Numba)
+def _adversarial(n: int, first: float = 0.0, offset: float = 1e8) -> Any:
+    import numpy as np
+
+    return np.concatenate([[first], offset + (np.arange(n - 1) % 7)]).astype(np.float64)
+
+
+@pytest.mark.parametrize("engine", ["numba", "numpy"])
+@pytest.mark.parametrize("n", [5, 4097, 100_003])
+def test_variance_matches_numpy_on_far_first_value(engine: str, n: int) -> None:
+    np = pytest.importorskip("numpy")
+    if engine == "numba":
+        pytest.importorskip("numba")
+    from swfast._native.stats import load
+
+    mod = load(engine)
+    for a in (_adversarial(n), _adversarial(n, first=-3e9, offset=1e9), _adversarial(n, first=1e12, offset=0.5),
+              np.random.default_rng(n).normal(1e3, 1.0, n), np.random.default_rng(n).exponential(1e-6, n)):
+        want_m2 = float(np.var(a)) * a.size
+        s, m2, lo, hi = mod.moments(a)
+        assert m2 == pytest.approx(want_m2, rel=1e-12)
+        assert s == pytest.approx(float(a.sum()), rel=1e-13)
+        assert (lo, hi) == (a.min(), a.max())
+        ds, dm2, dlo, dhi, _ = mod.describe(a, np.array([0, a.size // 2, a.size - 1]))
+        assert dm2 == pytest.approx(want_m2, rel=1e-12) and (dlo, dhi) == (lo, hi)
+
+
+@pytest.mark.parametrize("engine", ["numba", "numpy"])
+def test_public_variance_matches_numpy(engine: str) -> None:
+    np = pytest.importorskip("numpy")
+    if engine == "numba":
+        pytest.importorskip("numba")
+    from swfast.utils.mathstats import statistical_analysis
+
+    a = _adversarial(200_001)
+    for ddof in (0, 1):
+        got = statistical_analysis(a, engine=engine, ddof=ddof)
+        assert got["engine"] == engine
+        assert got["variance"] == pytest.approx(float(np.var(a, ddof=ddof)), rel=1e-12)
+        assert got["std"] == pytest.approx(float(np.std(a, ddof=ddof)), rel=1e-12)
+        assert got["mean"] == pytest.approx(float(np.mean(a)), rel=1e-14)

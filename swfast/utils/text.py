@@ -138,13 +138,17 @@ def normalize_text(text: str, *, lang: str = "fa", nfkc: bool = True,
         raise ConfigurationError("text", f"expected str, got {type(text).__name__}")
     table = _table(lang, arabic_letters, digits, diacritics, control, kashida, whitespace)
     punct = punctuation_spacing and whitespace
+    fa_spacing = lang == "fa" and (affix_spacing or punct)
     for _ in range(4):  # stripping can bring a base and a mark together: NFKC again, until stable
         if nfkc and not unicodedata.is_normalized("NFKC", text):
             text = unicodedata.normalize("NFKC", text)
+        n = len(text)
         text = normalize_chars(text, table, zwnj, whitespace, control)
-        if lang == "fa" and (affix_spacing or punct):
+        if fa_spacing:
             text = affix_join(text, affix_spacing, punct)
-        if not nfkc or unicodedata.is_normalized("NFKC", text):
+        # the table maps to NFKC-stable characters one for one: only a deletion can bring a
+        # base and a combining mark together
+        if not nfkc or len(text) == n or unicodedata.is_normalized("NFKC", text):
             break
     if ascii_digits and digits is not None and digits != "en":
         text = _ascii_digits(text, digits)

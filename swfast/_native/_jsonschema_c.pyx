@@ -131,8 +131,8 @@ cdef bint _all_unique(list items) except -1:
 
 cdef bint _is_multiple(object x, object m) except -1:
     if isinstance(m, float):
-        q = x / m
-        try:
+        try:  # the division itself overflows for integers beyond ~1.8e308: exact fallback
+            q = x / m
             return int(q) == q
         except (OverflowError, ValueError):
             return (Fraction(x) / Fraction(m)).denominator == 1

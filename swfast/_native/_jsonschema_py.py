@@ -123,8 +123,8 @@ def _all_unique(items: list[Any]) -> bool:
 
 def _is_multiple(x: Any, m: Any) -> bool:
     if isinstance(m, float):
-        q = x / m
-        try:
+        try:  # the division itself overflows for integers beyond ~1.8e308: exact fallback
+            q = x / m
             return bool(int(q) == q)
         except (OverflowError, ValueError):
             return (Fraction(x) / Fraction(m)).denominator == 1

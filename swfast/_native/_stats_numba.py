@@ -21,6 +21,7 @@ _lock = threading.Lock()
 _kernels: SimpleNamespace | None = None
 _SMALL = 32_768  # below this many values, sort directly
 _BITS = 16  # histogram over the top 16 bits of the key range: 65,536 bins
+_BLOCK = 2048  # values per block of the moments (bounds the shifted-sum cancellation error)
 
 
 def _build() -> SimpleNamespace:
@@ -28,17 +29,21 @@ def _build() -> SimpleNamespace:
 
     cache = os.environ.get("SWFAST_NUMBA_CACHE", "1") not in ("0", "")
     jit = numba.njit(cache=cache, nogil=True)
+    block_len = _BLOCK
 
     @jit
-    def moments(a: Any) -> Any:  # pragma: no cover - compiled
-        n = a.size
-        shift = a[0]
+    def block(a: Any, start: int, end: int) -> Any:  # pragma: no cover - compiled
+        # (sum, mean, squared deviations from the mean, min, max) of a[start:end] in one pass,
+        # shifted by the block's first value; where that value is far from the block mean (the
+        # cancellation in q - s*s/m would cost precision) a second in-cache pass around the mean.
+        m = end - start
+        shift = a[start]
         s0 = s1 = s2 = s3 = 0.0
         q0 = q1 = q2 = q3 = 0.0
-        mn = a[0]
-        mx = a[0]
-        i = 0
-        while i + 4 <= n:
+        mn = a[start]
+        mx = a[start]
+        i = start
+        while i + 4 <= end:
             x0 = a[i] - shift
             x1 = a[i + 1] - shift
             x2 = a[i + 2] - shift
@@ -58,10 +63,10 @@ def _build() -> SimpleNamespace:
             if hi > mx:
                 mx = hi
             i += 4
-        while i < n:
-            x = a[i] - shift
-            s0 += x
-            q0 += x * x
+        while i < end:
+            x0 = a[i] - shift
+            s0 += x0
+            q0 += x0 * x0
             if a[i] < mn:
                 mn = a[i]
             if a[i] > mx:
@@ -69,10 +74,59 @@ def _build() -> SimpleNamespace:
             i += 1
         s = (s0 + s1) + (s2 + s3)
         q = (q0 + q1) + (q2 + q3)
-        m2 = q - s * s / n
+        total = s + shift * m
+        mean = shift + s / m
+        if s * s / m > 16.0 * (q - s * s / m):
+            # the first value lies far from the block mean: the subtraction would cancel, so
+            # measure again around the mean (the block is still in cache; rare for real data)
+            s0 = s1 = q0 = q1 = 0.0
+            i = start
+            while i + 2 <= end:
+                x0 = a[i] - mean
+                x1 = a[i + 1] - mean
+                s0 += x0
+                s1 += x1
+                q0 += x0 * x0
+                q1 += x1 * x1
+                i += 2
+            if i < end:
+                x0 = a[i] - mean
+                s0 += x0
+                q0 += x0 * x0
+            s = s0 + s1
+            q = q0 + q1
+            mean += s / m
+        m2 = q - s * s / m
         if m2 < 0.0:
             m2 = 0.0
-        return s + shift * n, m2, mn, mx
+        return total, mean, m2, mn, mx
+
+    @jit
+    def moments(a: Any) -> Any:  # pragma: no cover - compiled
+        # blocks of _BLOCK values, each shifted by its own first value, merged by Chan et al.'s
+        # pairwise update: stable whatever the data's offset (NumPy-level accuracy).
+        n = a.size
+        total = 0.0
+        mean = 0.0
+        m2 = 0.0
+        count = 0
+        mn = a[0]
+        mx = a[0]
+        for start in range(0, n, block_len):
+            end = min(start + block_len, n)
+            bs, bmean, bm2, bmn, bmx = block(a, start, end)
+            m = end - start
+            delta = bmean - mean
+            new = count + m
+            mean += delta * m / new
+            m2 += bm2 + delta * delta * (count * m / new)
+            count = new
+            total += bs
+            if bmn < mn:
+                mn = bmn
+            if bmx > mx:
+                mx = bmx
+        return total, m2, mn, mx
 
     sign = np.uint64(0x8000000000000000)
     flip = np.int64(0x7FFFFFFFFFFFFFFF)
@@ -89,56 +143,37 @@ def _build() -> SimpleNamespace:
 
     @jit
     def moments_hist(a: Any, ai: Any) -> Any:  # pragma: no cover - compiled
-        # moments and a 65,536-bin histogram of the top 16 key bits, in one pass
+        # moments (as ``moments``) and a 65,536-bin histogram of the top 16 key bits, block by
+        # block, so the data is read from memory once
         counts = np.zeros(65536, dtype=np.int64)
         top = np.uint64(48)
         n = a.size
-        shift_v = a[0]
-        s0 = s1 = q0 = q1 = 0.0
+        total = 0.0
+        mean = 0.0
+        m2 = 0.0
+        count = 0
         mn = a[0]
         mx = a[0]
-        i = 0
-        while i + 2 <= n:
-            x0 = a[i]
-            x1 = a[i + 1]
-            d0 = x0 - shift_v
-            d1 = x1 - shift_v
-            s0 += d0
-            s1 += d1
-            q0 += d0 * d0
-            q1 += d1 * d1
-            if min(x0, x1) < mn:
-                mn = min(x0, x1)
-            if max(x0, x1) > mx:
-                mx = max(x0, x1)
-            k0 = ai[i]
-            k1 = ai[i + 1]
-            if k0 < 0:
-                k0 ^= flip
-            if k1 < 0:
-                k1 ^= flip
-            counts[(np.uint64(k0) ^ sign) >> top] += 1
-            counts[(np.uint64(k1) ^ sign) >> top] += 1
-            i += 2
-        while i < n:
-            x0 = a[i]
-            d0 = x0 - shift_v
-            s0 += d0
-            q0 += d0 * d0
-            if x0 < mn:
-                mn = x0
-            if x0 > mx:
-                mx = x0
-            k0 = ai[i]
-            if k0 < 0:
-                k0 ^= flip
-            counts[(np.uint64(k0) ^ sign) >> top] += 1
-            i += 1
-        s = s0 + s1
-        m2 = (q0 + q1) - s * s / n
-        if m2 < 0.0:
-            m2 = 0.0
-        return s + shift_v * n, m2, mn, mx, counts
+        for start in range(0, n, block_len):
+            end = min(start + block_len, n)
+            bs, bmean, bm2, bmn, bmx = block(a, start, end)
+            for i in range(start, end):
+                k0 = ai[i]
+                if k0 < 0:
+                    k0 ^= flip
+                counts[(np.uint64(k0) ^ sign) >> top] += 1
+            m = end - start
+            delta = bmean - mean
+            new = count + m
+            mean += delta * m / new
+            m2 += bm2 + delta * delta * (count * m / new)
+            count = new
+            total += bs
+            if bmn < mn:
+                mn = bmn
+            if bmx > mx:
+                mx = bmx
+        return total, m2, mn, mx, counts
 
     @jit
     def gather(a: Any, ai: Any, ubase: Any, shift: Any, slot: Any, offsets: Any) -> Any:
@@ -238,7 +273,8 @@ def _k() -> SimpleNamespace:
 
 
 def moments(a: np.ndarray) -> tuple[float, float, float, float]:
-    """Return ``(sum, sum of squared deviations from the mean, min, max)`` in one pass."""
+    """Return ``(sum, sum of squared deviations from the mean, min, max)`` in one pass: shifted
+    sums per block of 2,048 values, blocks merged by Chan et al.'s update (stable)."""
     s, m2, mn, mx = _k().moments(a)
     return float(s), float(m2), float(mn), float(mx)
 

@@ -11,6 +11,7 @@ cdef extern from "Python.h":
     bint Py_UNICODE_ISDIGIT(Py_UCS4 ch)
 
 cdef Py_UCS4 ZWNJ = 0x200C
+cdef Py_UCS4 ZWJ = 0x200D
 cdef Py_UCS4 SPACE = 0x20
 cdef Py_UCS4 NEWLINE = 0x0A
 
@@ -36,6 +37,31 @@ cdef inline bint _joins_left(Py_UCS4 c) noexcept nogil:
     return _is_arabic_letter(c) and not _right_joining(c)
 
 
+cdef inline bint _is_pictographic(Py_UCS4 c) noexcept nogil:
+    if c >= 0x1F000:
+        return c <= 0x1FAFF or (0x1FC00 <= c <= 0x1FFFD)
+    if 0x2190 <= c <= 0x2BFF:
+        return (c <= 0x21FF or (0x2300 <= c <= 0x23FF) or (0x25A0 <= c <= 0x27BF)
+                or (0x2900 <= c <= 0x297F) or 0x2B00 <= c)
+    return (c == 0xA9 or c == 0xAE or c == 0x203C or c == 0x2049 or c == 0x2122 or c == 0x2139
+            or c == 0x3030 or c == 0x303D or c == 0x3297 or c == 0x3299)
+
+
+cdef inline bint _emoji_continues(Py_UCS4 c) noexcept nogil:
+    return (_is_pictographic(c) or c == 0xFE0F or c == 0x20E3 or (0x1F3FB <= c <= 0x1F3FF)
+            or (0xE0020 <= c <= 0xE007F))
+
+
+def is_pictographic(c):
+    """Whether ``c`` is an emoji-like pictograph (Unicode Extended_Pictographic, by blocks)."""
+    return _is_pictographic(<Py_UCS4>c)
+
+
+def emoji_continues(c):
+    """Whether an emoji ZWJ sequence may go on after ``c`` (an emoji or one of its modifiers)."""
+    return _emoji_continues(<Py_UCS4>c)
+
+
 def is_arabic_letter(c):
     """Whether code point ``c`` is an Arabic-script letter (Persian letters included)."""
     return _is_arabic_letter(<Py_UCS4>c)
@@ -46,14 +72,14 @@ def joins_left(c):
     return _joins_left(<Py_UCS4>c)
 
 
-def normalize_chars(str text, const int[:] table, bint zwnj, bint whitespace):
-    """Map, then apply the ZWNJ and whitespace rules, in one pass (see the twin)."""
+def normalize_chars(str text, const int[:] table, bint zwnj, bint whitespace, bint zwj=False):
+    """Map, then apply the ZWNJ, ZWJ and whitespace rules, in one pass (see the twin)."""
     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text), i, m = 0, k
     cdef int kind = PyUnicode_KIND(text)
     cdef void* data = PyUnicode_DATA(text)
     cdef Py_UCS4 c, prev = 0
     cdef int mapped
-    cdef bint pending_zwnj = False, pending_space = False
+    cdef bint pending_zwnj = False, pending_space = False, pending_zwj = False
     cdef Py_ssize_t newlines = 0
     if table.shape[0] < 0x10000:
         raise ValueError("table: needs 65536 entries")
@@ -71,13 +97,16 @@ def normalize_chars(str text, const int[:] table, bint zwnj, bint whitespace):
             if zwnj and c == ZWNJ:
                 pending_zwnj = True
                 continue
+            if zwj and c == ZWJ:
+                pending_zwj = True
+                continue
             if whitespace and c == SPACE:
                 pending_space = True
-                pending_zwnj = False
+                pending_zwnj = pending_zwj = False
                 continue
             if whitespace and c == NEWLINE:
                 pending_space = False
-                pending_zwnj = False
+                pending_zwnj = pending_zwj = False
                 newlines += 1
                 continue
             if newlines:
@@ -94,12 +123,17 @@ def normalize_chars(str text, const int[:] table, bint zwnj, bint whitespace):
                     m += 1
                     prev = SPACE
                 pending_space = False
-                pending_zwnj = False
+                pending_zwnj = pending_zwj = False
             if pending_zwnj:
                 if _joins_left(prev) and _is_arabic_letter(c):
                     out[m] = ZWNJ
                     m += 1
                 pending_zwnj = False
+            if pending_zwj:
+                if _emoji_continues(prev) and _is_pictographic(c):
+                    out[m] = ZWJ
+                    m += 1
+                pending_zwj = False
             out[m] = c
             m += 1
             prev = c

@@ -2,16 +2,20 @@
 
 Two one-pass functions over a string's code points:
 
-* ``normalize_chars(text, table, zwnj, whitespace)``: map each code point through ``table`` (a
-  sequence of 65,536 ints: ``-1`` deletes, otherwise the replacement code point; astral code
-  points pass unchanged), then apply the zero-width non-joiner rule (a ZWNJ survives only between
-  a letter that joins to the left and another Arabic-script letter; repeats collapse) and the
-  whitespace rule (runs of spaces become one, no spaces at line ends, at most one blank line).
+* ``normalize_chars(text, table, zwnj, whitespace, zwj=False)``: map each code point through
+  ``table`` (a sequence of 65,536 ints: ``-1`` deletes, otherwise the replacement code point;
+  astral code points pass unchanged), then apply the zero-width non-joiner rule (a ZWNJ survives
+  only between a letter that joins to the left and another Arabic-script letter; repeats
+  collapse), with ``zwj`` the zero-width joiner rule (a ZWJ survives only inside an emoji
+  sequence: after an emoji, a variation selector, a skin tone, a tag or a keycap mark and before
+  a pictographic character; repeats collapse) and the whitespace rule (runs of spaces become one,
+  no spaces at line ends, at most one blank line).
 * ``count_text(text)``: character classes, words, sentences and paragraphs in one pass.
 """
 from __future__ import annotations
 
 ZWNJ = 0x200C
+ZWJ = 0x200D
 SPACE = 0x20
 NEWLINE = 0x0A
 
@@ -33,9 +37,26 @@ def joins_left(c: int) -> bool:
     return is_arabic_letter(c) and c not in _RIGHT_JOINING
 
 
-def normalize_chars(text: str, table: "object", zwnj: bool, whitespace: bool) -> str:
-    """Map, then apply the ZWNJ and whitespace rules, in one pass (see module docstring)."""
+def is_pictographic(c: int) -> bool:
+    """Whether ``c`` is an emoji-like pictograph (Unicode Extended_Pictographic, by blocks)."""
+    if c >= 0x1F000:
+        return c <= 0x1FAFF or 0x1FC00 <= c <= 0x1FFFD
+    if 0x2190 <= c <= 0x2BFF:
+        return (c <= 0x21FF or 0x2300 <= c <= 0x23FF or 0x25A0 <= c <= 0x27BF
+                or 0x2900 <= c <= 0x297F or 0x2B00 <= c)
+    return c in (0xA9, 0xAE, 0x203C, 0x2049, 0x2122, 0x2139, 0x3030, 0x303D, 0x3297, 0x3299)
+
+
+def emoji_continues(c: int) -> bool:
+    """Whether an emoji ZWJ sequence may go on after ``c`` (an emoji or one of its modifiers)."""
+    return (is_pictographic(c) or c == 0xFE0F or c == 0x20E3 or 0x1F3FB <= c <= 0x1F3FF
+            or 0xE0020 <= c <= 0xE007F)
+
+
+def normalize_chars(text: str, table: "object", zwnj: bool, whitespace: bool, zwj: bool = False) -> str:
+    """Map, then apply the ZWNJ, ZWJ and whitespace rules, in one pass (see module docstring)."""
     out: list[int] = []
+    pending_zwj = False
     pending_zwnj = False
     pending_space = False
     newlines = 0
@@ -49,13 +70,16 @@ def normalize_chars(text: str, table: "object", zwnj: bool, whitespace: bool) ->
         if zwnj and c == ZWNJ:
             pending_zwnj = True
             continue
+        if zwj and c == ZWJ:
+            pending_zwj = True
+            continue
         if whitespace and c == SPACE:
             pending_space = True
-            pending_zwnj = False
+            pending_zwnj = pending_zwj = False
             continue
         if whitespace and c == NEWLINE:
             pending_space = False
-            pending_zwnj = False
+            pending_zwnj = pending_zwj = False
             newlines += 1
             continue
         if newlines:
@@ -69,11 +93,15 @@ def normalize_chars(text: str, table: "object", zwnj: bool, whitespace: bool) ->
                 out.append(SPACE)
                 prev = SPACE
             pending_space = False
-            pending_zwnj = False
+            pending_zwnj = pending_zwj = False
         if pending_zwnj:
             if joins_left(prev) and is_arabic_letter(c):
                 out.append(ZWNJ)
             pending_zwnj = False
+        if pending_zwj:
+            if emoji_continues(prev) and is_pictographic(c):
+                out.append(ZWJ)
+            pending_zwj = False
         out.append(c)
         prev = c
     return "".join(map(chr, out))
@@ -199,4 +227,5 @@ def count_text(text: str) -> tuple[int, int, int, int, int, int, int, int, int, 
             word_chars)
 
 
-__all__ = ["affix_join", "count_text", "is_arabic_letter", "joins_left", "normalize_chars"]
+__all__ = ["affix_join", "count_text", "emoji_continues", "is_arabic_letter", "is_pictographic", "joins_left",
+           "normalize_chars"]

@@ -20,7 +20,7 @@ from .._native.jsonschema import json_equal
 _KNOWN = {"type", "properties", "required", "additionalProperties", "enum", "const", "minimum",
           "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength",
           "pattern", "items", "minItems", "maxItems", "uniqueItems", "multipleOf",
-          "minProperties", "maxProperties"}
+          "minProperties", "maxProperties", "prefixItems"}
 _ANNOTATIONS = {"title", "description", "default", "examples", "$comment", "format", "$schema",
                 "$id", "deprecated", "readOnly", "writeOnly"}
 
@@ -117,8 +117,26 @@ def _check(old: Any, new: Any, path: str, out: Compatibility) -> None:
             out.reasons.append(f"{path}/additionalProperties: closed or restricted")
         else:
             _check(old_open, new_add, f"{path}/additionalProperties", out)
+    _check_items(old, new, path, out)
+
+
+def _check_items(old: dict[str, Any], new: dict[str, Any], path: str, out: Compatibility) -> None:
+    """Array elements position by position: ``prefixItems[i]`` governs element ``i`` and
+    ``items`` only the elements after the prefix (draft 2020-12), so dropping, shortening or
+    lengthening ``prefixItems`` changes which schema an element of old data must meet."""
+    old_prefix = old.get("prefixItems", [])
+    new_prefix = new.get("prefixItems", [])
+    if not isinstance(old_prefix, list) or not isinstance(new_prefix, list):
+        out.reasons.append(f"{path}/prefixItems: not an array of schemas")
+        return
+    old_rest, new_rest = old.get("items", True), new.get("items", True)
+    for i in range(max(len(old_prefix), len(new_prefix))):
+        was = old_prefix[i] if i < len(old_prefix) else old_rest
+        now = new_prefix[i] if i < len(new_prefix) else new_rest
+        where = f"{path}/prefixItems/{i}" if i < len(new_prefix) else f"{path}/items (element {i})"
+        _check(was, now, where, out)
     if "items" in new:
-        _check(old.get("items", True), new["items"], f"{path}/items", out)
+        _check(old_rest, new_rest, f"{path}/items", out)
 
 
 def check_compatibility(old: Any, new: Any) -> Compatibility:

@@ -2,9 +2,12 @@
 
 Normalisation is table-driven: the enabled steps are folded into one 65,536-entry code-point table
 (built once per option set) that the compiled kernel ``swfast._native.text`` applies in a single
-pass together with the ZWNJ and whitespace rules; a second kernel pass joins affixes («می», «ها», «تر», ...)
+pass together with the ZWNJ, ZWJ and whitespace rules; a second kernel pass joins affixes («می», «ها», «تر», ...)
 and fixes punctuation spacing. Every step is switchable and the result is idempotent:
-``normalize_text(normalize_text(s)) == normalize_text(s)``.
+``normalize_text(normalize_text(s)) == normalize_text(s)`` (NFKC is applied again after stripping
+until the text is stable). Hamza forms (ئ أ ؤ إ ء and the combining hamza) are letters and stay;
+ZWJ survives inside emoji sequences; ASCII digits change only on request and never inside URLs,
+e-mail addresses, identifiers or keycaps.
 """
 from __future__ import annotations
 
@@ -20,14 +23,18 @@ from ..errors import ConfigurationError
 
 _DIGITS = {"en": "0123456789", "fa": "۰۱۲۳۴۵۶۷۸۹", "ar": "٠١٢٣٤٥٦٧٨٩"}
 _LANGS = ("fa", "ar", "en")
-# Arabic letter forms folded to their Persian letters.
-_ARABIC_TO_PERSIAN = {"ي": "ی", "ى": "ی", "ئ": "ی", "ك": "ک", "ة": "ه", "ۀ": "ه", "ہ": "ه",
+# Arabic letter forms folded to their Persian letters. Yeh with hamza (ئ) is a Persian letter too
+# («مسئله», «آئین»): it is kept, as in hazm's lexicon.
+_ARABIC_TO_PERSIAN = {"ي": "ی", "ى": "ی", "ك": "ک", "ة": "ه", "ۀ": "ه", "ہ": "ه",
                       "ۂ": "ه", "ۃ": "ه", "ھ": "ه", "ٱ": "ا", "ڪ": "ک", "ۍ": "ی", "ێ": "ی",
                       "ې": "ی", "ۑ": "ی"}
-_DIACRITICS = [*range(0x064B, 0x0660), 0x0670, *range(0x0610, 0x061B), *range(0x06D6, 0x06DD),
+# Harakat, tanwin, shadda, sukun and Quranic marks; not maddah and hamza above/below
+# (U+0653..U+0655), which form letters («آ», «ئ», «أ»).
+_DIACRITICS = [*range(0x064B, 0x0653), *range(0x0656, 0x0660), 0x0670, *range(0x0610, 0x061B), *range(0x06D6, 0x06DD),
                *range(0x06DF, 0x06E5), 0x06E7, 0x06E8, *range(0x06EA, 0x06EE)]
+# ZWJ (U+200D) is not here: the kernel's ZWJ rule keeps it inside emoji sequences only.
 _CONTROL = [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0), 0x200B,
-            0x200D, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0xFEFF,
+            0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0xFEFF,
             0x00AD, 0x061C]
 _SPACES = [0x09, 0xA0, *range(0x2000, 0x200B), 0x202F, 0x205F, 0x3000, 0x2028, 0x2029]
 
@@ -51,15 +58,38 @@ def _table(lang: str, arabic_letters: bool, digits: str | None, diacritics: bool
     if arabic_letters and lang == "fa":
         for src, dst in _ARABIC_TO_PERSIAN.items():
             t[ord(src)] = ord(dst)
-    if digits is not None:
-        for form in _DIGITS.values():
-            for i, ch in enumerate(form):
+    if digits is not None:  # Persian and Arabic-Indic digits; ASCII ones only on request
+        for script in ("fa", "ar"):
+            for i, ch in enumerate(_DIGITS[script]):
                 t[ord(ch)] = ord(_DIGITS[digits][i])
     return t
 
 
+# Where ASCII digits are never rewritten: URLs, e-mail addresses, identifiers (ASCII words with
+# a letter or "_": v2, mp3, H2O, user_42, 0x1F) and keycaps (1️⃣).
+_KEEP_DIGITS = re.compile(
+    r"(?:https?://|www\.)[^\s<>\"'«»]+"
+    r"|[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+"
+    r"|[A-Za-z0-9_]*[A-Za-z_][A-Za-z0-9_]*"
+    r"|[0-9#*]\ufe0f?\u20e3")
+_FROM_ASCII = {k: str.maketrans("0123456789", v) for k, v in _DIGITS.items()}
+
+
+def _ascii_digits(text: str, target: str) -> str:
+    table = _FROM_ASCII[target]
+    out: list[str] = []
+    pos = 0
+    for m in _KEEP_DIGITS.finditer(text):
+        out.append(text[pos:m.start()].translate(table))
+        out.append(m.group())
+        pos = m.end()
+    out.append(text[pos:].translate(table))
+    return "".join(out)
+
+
 def normalize_text(text: str, *, lang: str = "fa", nfkc: bool = True,
-                   arabic_letters: bool = True, digits: str | None = "fa",
+                   arabic_letters: bool = True, digits: str | None = "auto",
+                   ascii_digits: bool = False,
                    diacritics: bool = True, zwnj: bool = True, affix_spacing: bool = True,
                    punctuation_spacing: bool = True,
                    whitespace: bool = True, control: bool = True,
@@ -70,12 +100,17 @@ def normalize_text(text: str, *, lang: str = "fa", nfkc: bool = True,
         text: the text.
         lang: ``"fa"`` (Persian: folds Arabic letter forms, spaces affixes), ``"ar"`` or
             ``"en"`` (only the script-neutral steps and digits).
-        nfkc: Unicode NFKC first (presentation forms and ligatures to letters, full-width
-            characters to ASCII).
-        arabic_letters: fold Arabic ي ى ك ة ۀ and similar forms to Persian ی ک ه (``fa`` only).
-        digits: convert ASCII, Arabic-Indic and Persian digits to one form: ``"fa"``,
-            ``"en"``, ``"ar"``, or ``None`` to keep them.
-        diacritics: remove harakat, tanwin, shadda, sukun, superscript alef and Quranic marks.
+        nfkc: Unicode NFKC (presentation forms and ligatures to letters, full-width characters
+            to ASCII), before the other steps and again after them until the text is stable.
+        arabic_letters: fold Arabic ي ى ك ة ۀ and similar forms to Persian ی ک ه (``fa`` only);
+            hamza forms (ئ أ ؤ إ ء) are kept.
+        digits: convert Persian and Arabic-Indic digits to one form: ``"fa"``, ``"en"``,
+            ``"ar"``, ``"auto"`` (the form of ``lang``), or ``None`` to keep them.
+        ascii_digits: also convert ASCII digits to ``digits`` (off by default; never inside
+            URLs, e-mail addresses, identifiers such as ``v2``/``H2O`` or keycaps; refused with
+            ``lang="en"``).
+        diacritics: remove harakat, tanwin, shadda, sukun, superscript alef and Quranic marks
+            (maddah and hamza above/below are kept: they form letters).
         zwnj: keep a zero-width non-joiner only between a left-joining letter and another
             letter (never after non-joining letters such as ا د ر ز و, never at word edges).
         affix_spacing: join «می»/«نمی» to the verb and «ها»/«های»/«تر»/«ترین»/«گر»/«ام»/«اش»...
@@ -84,25 +119,39 @@ def normalize_text(text: str, *, lang: str = "fa", nfkc: bool = True,
             (``fa`` only).
         whitespace: collapse space runs (tabs and Unicode spaces included), trim lines, keep
             at most one blank line, drop carriage returns.
-        control: strip control characters, zero-width spaces, bidi marks and the BOM.
+        control: strip control characters, zero-width spaces, bidi marks, the BOM and zero-width
+            joiners outside emoji sequences (👨‍👩‍👧 and 🏳️‍🌈 keep theirs).
         kashida: remove tatweel (ـ).
 
     Raises:
-        ConfigurationError: unknown ``lang`` or ``digits``.
+        ConfigurationError: unknown ``lang`` or ``digits``, or ``ascii_digits`` with ``lang="en"``.
     """
     if lang not in _LANGS:
         raise ConfigurationError("lang", f"{lang!r} is not supported; use one of {_LANGS}")
+    if digits == "auto":
+        digits = lang
     if digits is not None and digits not in _DIGITS:
-        raise ConfigurationError("digits", f"{digits!r}: use 'fa', 'en', 'ar' or None")
+        raise ConfigurationError("digits", f"{digits!r}: use 'fa', 'en', 'ar', 'auto' or None")
+    if ascii_digits and lang == "en":
+        raise ConfigurationError("ascii_digits", "ASCII digits are never rewritten in English text")
     if not isinstance(text, str):
         raise ConfigurationError("text", f"expected str, got {type(text).__name__}")
-    if nfkc and not unicodedata.is_normalized("NFKC", text):
-        text = unicodedata.normalize("NFKC", text)
     table = _table(lang, arabic_letters, digits, diacritics, control, kashida, whitespace)
-    text = normalize_chars(text, table, zwnj, whitespace)
     punct = punctuation_spacing and whitespace
-    if lang == "fa" and (affix_spacing or punct):
-        text = affix_join(text, affix_spacing, punct)
+    fa_spacing = lang == "fa" and (affix_spacing or punct)
+    for _ in range(4):  # stripping can bring a base and a mark together: NFKC again, until stable
+        if nfkc and not unicodedata.is_normalized("NFKC", text):
+            text = unicodedata.normalize("NFKC", text)
+        n = len(text)
+        text = normalize_chars(text, table, zwnj, whitespace, control)
+        if fa_spacing:
+            text = affix_join(text, affix_spacing, punct)
+        # the table maps to NFKC-stable characters one for one: only a deletion can bring a
+        # base and a combining mark together
+        if not nfkc or len(text) == n or unicodedata.is_normalized("NFKC", text):
+            break
+    if ascii_digits and digits is not None and digits != "en":
+        text = _ascii_digits(text, digits)
     return text
 
 

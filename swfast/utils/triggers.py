@@ -61,22 +61,34 @@ class Interval:
             raise ConfigurationError("anchor", "must be finite epoch seconds")
         object.__setattr__(self, "every_s", every)
         object.__setattr__(self, "anchor", float(self.anchor))
-        object.__setattr__(self, "_step", _exact(every))  # type: ignore[arg-type]
-        object.__setattr__(self, "_origin", _exact(self.anchor))
+        step, origin = _exact(every), _exact(self.anchor)  # type: ignore[arg-type]
+        scale = math.lcm(step.denominator, origin.denominator)
+        # the grid in integers: due_k = (origin + k * step) / scale, one correctly rounded division
+        object.__setattr__(self, "_scale", scale)
+        object.__setattr__(self, "_step", step.numerator * (scale // step.denominator))
+        object.__setattr__(self, "_origin", origin.numerator * (scale // origin.denominator))
 
     def due(self, k: int) -> float:
         """The ``k``-th grid point, ``anchor + k * every_s``, rounded once to a float."""
-        return float(self._origin + k * self._step)  # type: ignore[attr-defined]
+        return (self._origin + k * self._step) / self._scale  # type: ignore[attr-defined, no-any-return]
 
     def next_after(self, t: float) -> float:
-        step: Fraction = self._step  # type: ignore[attr-defined]
-        origin: Fraction = self._origin  # type: ignore[attr-defined]
-        k = math.floor((Fraction(t) - origin) / step) + 1
-        due = float(origin + k * step)
-        while due <= t:  # the exact point is after t but rounds onto it: take the next one
+        step: int = self._step  # type: ignore[attr-defined]
+        origin: int = self._origin  # type: ignore[attr-defined]
+        scale: int = self._scale  # type: ignore[attr-defined]
+        # a float estimate of k, then exact corrections: the first grid point whose (rounded)
+        # value is after t; rounding is monotonic, so the corrections move k one way only
+        k = math.floor((t - self.anchor) / self.every_s) + 1
+        due = (origin + k * step) / scale
+        while due <= t:
             k += 1
-            due = float(origin + k * step)
-        return due
+            due = (origin + k * step) / scale
+        while True:
+            before = (origin + (k - 1) * step) / scale
+            if before <= t:
+                return due
+            k -= 1
+            due = before
 
 
 def _parse_field(text: str, index: int) -> frozenset[int]:

@@ -139,6 +139,7 @@ class MultiProcessDir:
         self.folded = 0
         self._ticks = 0
         self.last_scrape_entries = 0
+        self._keys: dict[str, list[Any]] = {}
         _DIRS.add(self)
 
     # -- locking / files --------------------------------------------------------------------
@@ -356,7 +357,7 @@ class MultiProcessDir:
         fams: dict[str, MetricSnapshot] = {}
         hist: dict[tuple[str, tuple[tuple[str, str], ...]], dict[str, Any]] = {}
         for key, v in totals.items():
-            kind, name, sample, labels, doc = json.loads(key)
+            kind, name, sample, labels, doc = self._parse(key)
             lab = dict(labels)
             if kind == "c":
                 fam = fams.setdefault(name, MetricSnapshot(name, "counter", doc))
@@ -380,7 +381,7 @@ class MultiProcessDir:
             fam.samples.append(Sample(name + "_sum", h["labels"], h["sum"]))
             fam.samples.append(Sample(name + "_count", h["labels"], h["count"]))
         for key, vals in gauges.items():
-            kind, name, sample, labels, doc = json.loads(key)
+            kind, name, sample, labels, doc = self._parse(key)
             mode = kind[2:]
             lab = dict(labels)
             fam = fams.setdefault(name, MetricSnapshot(name, "gauge", doc))
@@ -398,6 +399,14 @@ class MultiProcessDir:
                     merged.setdefault(tuple(sorted(s.labels.items())), s)
                 fam.samples = list(merged.values())
         return sorted(fams.values(), key=lambda f: f.name)
+
+    def _parse(self, key: str) -> list[Any]:
+        parsed = self._keys.get(key)
+        if parsed is None:
+            if len(self._keys) > 100_000:
+                self._keys.clear()
+            parsed = self._keys[key] = json.loads(key)
+        return parsed
 
     def register(self, registry: Registry) -> None:
         """Expose the merged metrics through ``registry`` (in the process that serves them)."""

@@ -220,8 +220,10 @@ class MetricsExporter:
 
         Needs ``opentelemetry-api``; returns the instruments. Values are read at OTel's
         collection time (nothing is added to the hot path)."""
+        import importlib
+
         try:
-            from opentelemetry import metrics as otel
+            otel: Any = importlib.import_module("opentelemetry.metrics")
         except ImportError as exc:
             raise ConfigurationError("meter", "install opentelemetry-api to export to OpenTelemetry") from exc
         m = meter if meter is not None else otel.get_meter("swfast")

@@ -103,9 +103,9 @@ async def _in_thread(fn: Callable[[], Any]) -> Any:
             res = fn()
         except BaseException as exc:  # delivered to the awaiting coroutine
             err = exc
-            deliver(lambda: fut.done() or fut.set_exception(err))
+            deliver(lambda: None if fut.done() else fut.set_exception(err))
         else:
-            deliver(lambda: fut.done() or fut.set_result(res))
+            deliver(lambda: None if fut.done() else fut.set_result(res))
 
     threading.Thread(target=run, name="swfast-health-check", daemon=True).start()
     return await fut

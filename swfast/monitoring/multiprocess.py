@@ -181,7 +181,7 @@ class MultiProcessDir:
         stamp = (st.st_ino, st.st_mtime_ns)
         if self._archive_cache is not None and self._archive_cache[0] == stamp:
             return self._archive_cache[1]
-        data = json.loads(p.read_text())
+        data: dict[str, Any] = json.loads(p.read_text())
         self._archive_cache = (stamp, data)
         return data
 

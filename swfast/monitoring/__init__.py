@@ -1,4 +1,12 @@
-"""Monitoring: the metrics core (counters, gauges, histograms) and its exporters."""
+"""Monitoring: the metrics core (counters, gauges, histograms), collector, aggregator,
+exporters, multi-process metrics, health checks, dashboard and alert view.
+
+Only the metrics core is imported eagerly; the rest loads on first attribute access.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from .metrics import (
     CONTENT_TYPE_LATEST,
     DEFAULT_BUCKETS,
@@ -12,6 +20,47 @@ from .metrics import (
     render_text,
 )
 
+_LAZY = {
+    "MetricsCollector": "collector",
+    "SeriesStore": "collector",
+    "MetricsAggregator": "aggregator",
+    "WindowedSketch": "aggregator",
+    "calculate_statistics": "aggregator",
+    "MetricsExporter": "exporters",
+    "render_openmetrics": "exporters",
+    "MultiProcessDir": "multiprocess",
+    "HealthChecker": "health",
+    "HealthReporter": "health",
+    "DashboardGenerator": "dashboard",
+    "AlertVisualizer": "dashboard",
+    "AlertStore": "alerts",
+    "alert_store": "alerts",
+    "ProcessSampler": "system",
+    "cgroup_limits": "system",
+}
+
+if TYPE_CHECKING:
+    from .aggregator import MetricsAggregator, WindowedSketch, calculate_statistics
+    from .alerts import AlertStore, alert_store
+    from .collector import MetricsCollector, SeriesStore
+    from .dashboard import AlertVisualizer, DashboardGenerator
+    from .exporters import MetricsExporter, render_openmetrics
+    from .health import HealthChecker, HealthReporter
+    from .multiprocess import MultiProcessDir
+    from .system import ProcessSampler, cgroup_limits
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'swfast.monitoring' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
 __all__ = [
     "CONTENT_TYPE_LATEST",
     "Counter",
@@ -23,4 +72,5 @@ __all__ = [
     "Registry",
     "Sample",
     "render_text",
+    *_LAZY,
 ]

@@ -297,7 +297,7 @@ class MetricsAggregator:
 _COLUMNS = ("last", "min", "max", "mean", "increase", "rate", "count", "p50", "p95", "p99")
 
 
-def format_table(agg: Mapping[str, list[Mapping[str, Any]]]) -> str:
+def format_table(agg: Mapping[str, Sequence[Mapping[str, Any]]]) -> str:
     """A fixed-width text table of an :meth:`MetricsAggregator.aggregate` result."""
     head = ["metric", "labels", "kind", *_COLUMNS]
     rows = [head]

@@ -311,10 +311,10 @@ class MetricsCollector:
         self.store_metrics(points, kind=kind)
         if len(points) == 1 and not isinstance(value, Mapping) and len(self._routes) < 16 * self._store.max_series:
             fam = self._store.families[points[0][0]]
-            series = fam.series.get(points[0][1])
-            if series is not None and series.labels == points[0][1]:
+            found = fam.series.get(points[0][1])
+            if found is not None and found.labels == points[0][1]:
                 _, factor = normalise_unit(name, 1.0)
-                self._routes[(name, kind, *labels.items())] = (series, factor)
+                self._routes[(name, kind, *labels.items())] = (found, factor)
 
     def record(self, name: str, mapping: Mapping[str, Any], kind: str = "gauge", **labels: Any) -> None:
         """Record every numeric field of ``mapping`` as ``<name>_<field>``."""

@@ -193,11 +193,12 @@ class ProcessingHandler(logging.Handler):
         processed = self.processor.process_log(record)
         if processed is None:
             return
-        for handler in self.handlers:
+        last = len(self.handlers) - 1
+        for i, handler in enumerate(self.handlers):
             if processed.levelno < handler.level:
                 continue
-            try:
-                handler.handle(processed)
+            try:  # each child gets its own copy: one handler's mutations never reach another
+                handler.handle(processed if i == last else copy_record(processed))
             except Exception:  # noqa: BLE001 - isolation: one sink failing never stops the others
                 self.counters.add("handler_error")
 

@@ -46,13 +46,15 @@ TEXT_KEYS = frozenset({"password", "passwd", "pwd", "pass", "secret", "token", "
                        "access_key", "secret_key", "private_key", "client_secret", "otp", "authorization",
                        "cookie", "session_id", "sessionid", "cvv", "pin", "credentials", "passphrase"})
 #: Dict keys whose whole value is redacted (any ``_``/``-`` separated part, or two adjacent parts).
-STRUCT_KEYS = TEXT_KEYS | {"card", "card_number", "pan", "cvv2", "set_cookie", "refresh_token",
+#: (``session_id`` is left out: ``bind_context(session_id=…)`` should carry an opaque id.)
+STRUCT_KEYS = (TEXT_KEYS - {"session_id", "sessionid"}) | {"card", "card_number", "pan", "cvv2", "set_cookie", "refresh_token",
                            "access_token", "id_token", "mfa_secret", "totp_secret"}
 _SPLIT = re.compile(r"[-_.\s]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 ENV_KEY = "SWFAST_LOG_PSEUDONYM_KEY"
 _PLAIN = (int, float, bool, type(None), _dt.datetime, _dt.date, _dt.time, uuid.UUID)
 REDACTED_MARK = "[REDACTED:"
+_MARKER = re.compile(r"\[[A-Z_]{2,20}:")
 
 
 def _parts(name: str) -> list[str]:
@@ -158,6 +160,8 @@ class SensitiveDataFilter(logging.Filter):
             pos = 0
             for start, end, kind in spans:
                 if kind == 3 and not _jwt_header_ok(text[start:end]):
+                    continue
+                if text.startswith("[", start) and _MARKER.match(text, start):  # already redacted
                     continue
                 out.append(text[pos:start])
                 out.append(self._replacement(_LABELS[kind], text[start:end]))

@@ -1,0 +1,449 @@
+"""``swfast demo``: the model-serving pipeline end to end, with accounting and a summary.
+
+Producers publish ``DataRequest`` messages; workers (one consumer group) serve them through
+:mod:`swfast.demo.pipeline`; the ledger reads every response and dead letter. With ``processes
+> 1`` the workers run in child processes (:mod:`swfast.demo.worker`) over Kafka.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable
+
+from ..errors import ConfigurationError
+from .accounting import Ledger
+from .corpus import RequestMix
+from .model import PHASES, ChaosSchedule
+from .pipeline import MODELS, REQUESTS_TOPIC, WORKER_GROUP, Components, Worker, merge_counts
+
+STATS_TOPIC = "swfast.demo.stats"
+LEDGER_GROUP = "swfast-demo-accounting"
+
+
+@dataclass
+class DemoConfig:
+    """What ``swfast demo`` runs; every field has a command-line option of the same name."""
+
+    duration: float = 10.0
+    rate: float = 200.0
+    workers: int = 4
+    processes: int = 1
+    redis: str | None = None
+    kafka: str | None = None
+    chaos: bool = False
+    seed: int = 7
+    drain_timeout: float = 20.0
+    progress: bool = True
+    workdir: str | None = None
+    partitions: int = 8
+    consumer_overrides: dict[str, Any] = field(default_factory=dict)
+    kill_after: float | None = None  # scale-out drill: SIGKILL one worker process after this many seconds
+
+    def check(self) -> None:
+        if not self.duration > 0:
+            raise ConfigurationError("duration", "must be > 0 seconds")
+        if not self.rate > 0:
+            raise ConfigurationError("rate", "must be > 0 requests per second")
+        if self.workers < 1:
+            raise ConfigurationError("workers", "must be >= 1")
+        if self.processes < 1:
+            raise ConfigurationError("processes", "must be >= 1")
+        if self.processes > 1 and not self.kafka:
+            raise ConfigurationError("processes", "more than one process needs a broker: pass --kafka BOOTSTRAP "
+                                     "(the embedded transport lives inside one process)")
+
+    @property
+    def total(self) -> int:
+        return max(1, int(self.rate * self.duration))
+
+
+def _is_cluster(url: str) -> bool:
+    import redis
+
+    client = redis.Redis.from_url(url.split(",")[0], socket_timeout=2.0)
+    try:
+        info = client.info("cluster")
+        return bool(info.get("cluster_enabled"))
+    finally:
+        client.close()
+
+
+def _redis_nodes(url: str, cluster: bool) -> list[Any]:
+    import redis
+
+    if not cluster:
+        return [redis.Redis.from_url(u.strip(), socket_timeout=1.0) for u in url.split(",") if u.strip()]
+    rc = redis.RedisCluster.from_url(url, socket_timeout=1.0)
+    try:
+        return [redis.Redis(host=n.host, port=n.port, socket_timeout=1.0) for n in rc.get_nodes()]  # type: ignore[no-untyped-call]
+    finally:
+        rc.close()
+
+
+def drop_redis_connections(url: str, cluster: bool, pause_ms: int = 0) -> int:
+    """The chaos 'dropped Redis': kill every client connection on the L2 node(s), then (when
+    ``pause_ms``) stall the nodes for that long with ``CLIENT PAUSE`` so reads time out."""
+    killed = 0
+    for r in _redis_nodes(url, cluster):
+        try:
+            killed += int(r.execute_command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"))
+            if pause_ms:
+                r.execute_command("CLIENT", "PAUSE", str(pause_ms), "ALL")
+        finally:
+            r.close()
+    return killed
+
+
+class _Quiet:
+    """Send swfast's log records to a file in the work directory for the run (not the terminal)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.logger = logging.getLogger("swfast")
+        self.handler: logging.Handler | None = None
+
+    def __enter__(self) -> "_Quiet":
+        self.saved = (self.logger.propagate, self.logger.level, list(self.logger.handlers))
+        self.handler = _log_handler(self.path)
+        self.logger.handlers = [self.handler]
+        self.logger.propagate = False
+        self.logger.setLevel(logging.INFO)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self.handler is not None
+        self.handler.close()
+        self.logger.propagate, level, self.logger.handlers = self.saved
+        self.logger.setLevel(level)
+
+
+def _log_handler(path: str) -> logging.Handler:
+    """JSON lines with credentials redacted: swfast.logging's handler when present, else a plain one."""
+    try:
+        import importlib
+
+        handler: logging.Handler = importlib.import_module("swfast.logging").json_file_handler(path)
+        return handler
+    except (ImportError, AttributeError):
+        pass
+    from .._redact import redact_text
+
+    class _Redacting(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            return json.dumps({"ts": record.created, "level": record.levelname, "logger": record.name,
+                               "message": redact_text(record.getMessage())}, ensure_ascii=False)
+
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(_Redacting())
+    return handler
+
+
+class Demo:
+    """One run. ``await run()`` returns the summary dict (``summary["lost"] == 0`` on success)."""
+
+    def __init__(self, config: DemoConfig, *, out: Any = None, on_phase: Callable[[str], object] | None = None) -> None:
+        config.check()
+        self.cfg = config
+        self.out = out if out is not None else sys.stderr
+        self.on_phase = on_phase
+        self.ledger = Ledger()
+        self.schedule = ChaosSchedule(config.total, enabled=config.chaos)
+        self.produced = 0
+        self.phase = "steady" if not config.chaos else PHASES[0][0]
+        self.phase_log: list[tuple[float, str]] = []
+        self.remote_stats: dict[str, dict[str, Any]] = {}
+        self.started = 0.0
+        self.procs: list[Any] = []
+        self.killed: list[int] = []
+        self.chaos_drops = 0
+        self.redis_paused_ms = 0
+        self._services: list[Any] = []
+        self.url: str | None = None
+
+    # ---------------------------------------------------------------- set-up
+    async def _service(self, broker: Any, **kw: Any) -> Any:
+        from ..messaging.kafka_service import KafkaService
+
+        svc = KafkaService(self.cfg.kafka or "", embedded=broker, consumer_overrides=self.cfg.consumer_overrides, **kw)
+        await svc.connect()
+        self._services.append(svc)
+        return svc
+
+    async def _topics(self, svc: Any) -> None:
+        from ..messaging.message_schemas import response_topic_for
+
+        await svc.create_topic(REQUESTS_TOPIC, self.cfg.partitions, 1)
+        await svc.create_topic(REQUESTS_TOPIC + ".dlq", 1, 1)
+        await svc.create_topic(STATS_TOPIC, 1, 1)
+        for model in MODELS:
+            await svc.create_topic(response_topic_for(model), 3, 1)
+
+    async def _ledger(self, broker: Any) -> None:
+        from ..messaging._runner import ConsumerConfig
+        from ..messaging.message_schemas import response_topic_for
+
+        svc = await self._service(broker, consumer_config=ConsumerConfig(poll_timeout=0.05, max_retries=0))
+        for model in MODELS:
+            await svc.subscribe(response_topic_for(model), LEDGER_GROUP, self.ledger.on_response)
+        await svc.subscribe(REQUESTS_TOPIC + ".dlq", LEDGER_GROUP, self.ledger.on_dead_letter)
+        await svc.subscribe(STATS_TOPIC, LEDGER_GROUP, self._on_stats)
+
+    def _on_stats(self, msg: Any) -> None:
+        if type(msg) is dict and "process" in msg:
+            self.remote_stats[str(msg["process"])] = msg
+
+    # ---------------------------------------------------------------- producing
+    async def _produce(self, svc: Any, parts: Components) -> None:
+        from ..messaging.message_schemas import create_data_request
+
+        cfg = self.cfg
+        mix = RequestMix(cfg.seed)
+        tokens = {u: parts.token_for(u) for u in ("alice", "bob", "sara", "mallory")}
+        total = cfg.total
+        t0 = time.monotonic()
+        batch_every = 0.01
+        seq = 0
+        while seq < total:
+            due = min(total, int((time.monotonic() - t0) * cfg.rate) + 1)
+            reqs = []
+            while seq < due:
+                d = mix.draw()
+                token = tokens[d["user"]]
+                if d["kind"] == "bad_token":
+                    token = token[:-6] + ("AAAAAA" if not token.endswith("AAAAAA") else "BBBBBB")
+                params: dict[str, Any] = {"text": d["text"], "token": token, "seq": seq, "sent_at": time.time()}
+                if d["kind"] == "invalid":
+                    params["text"] = ""
+                req = create_data_request(d["model"], "analyze_data", parameters=params, priority=d["priority"],
+                                          source="demo-producer")
+                self.ledger.record_sent(req.metadata.request_id, seq, d["model"], params["sent_at"], d["kind"])
+                reqs.append(req)
+                seq += 1
+            for req in reqs:
+                if not await svc.send_data_request(req, REQUESTS_TOPIC):
+                    raise ConnectionError("demo producer: a request was not delivered")
+            self.produced = seq
+            self._track_phase()
+            await asyncio.sleep(batch_every)
+
+    def _track_phase(self) -> None:
+        phase = self.schedule.phase(max(0, self.produced - 1)) if self.cfg.chaos else "steady"
+        if phase != self.phase or not self.phase_log:
+            self.phase = phase
+            self.phase_log.append((time.time() - self.started, phase))
+            if self.on_phase is not None:
+                self.on_phase(phase)
+
+    async def _chaos_redis(self) -> None:
+        """When the cache_fault phase starts: drop L2's connections and stall its nodes."""
+        assert self.cfg.redis
+        cluster = _is_cluster(self.cfg.redis)
+        while self.phase != "cache_fault":
+            await asyncio.sleep(0.02)
+        pause_ms = int(self.cfg.duration * 0.15 * 0.6 * 1000)
+        try:
+            self.chaos_drops += await asyncio.to_thread(drop_redis_connections, self.cfg.redis, cluster, pause_ms)
+            self.redis_paused_ms = pause_ms
+        except Exception as exc:  # the drill must not stop the run
+            logging.getLogger("swfast.demo").warning("chaos: dropping redis connections failed: %s", exc)
+
+    # ---------------------------------------------------------------- progress
+    def _line(self, parts: Components | None) -> str:
+        s = self.ledger
+        el = time.time() - self.started
+        lat = s.latency_ms()
+        state = "-"
+        level = "-"
+        if parts is not None:
+            states = {b.state.name for b in parts.breakers.values()}
+            state = "/".join(sorted(states))
+            level = parts.degradation.level.name
+        return (f"[{el:5.1f}s] sent {self.produced:>6} answered {len(s.answers):>6} dlq {len(s.dead):>3} "
+                f"p50 {lat['p50']:6.1f} ms p99 {lat['p99']:7.1f} ms phase {self.phase:<14} breaker {state:<9} "
+                f"level {level}")
+
+    async def _progress(self, parts: Components | None) -> None:
+        tty = getattr(self.out, "isatty", lambda: False)()
+        every = 0.5 if tty else 2.0
+        while True:
+            await asyncio.sleep(every)
+            line = self._line(parts)
+            self.out.write(("\r" + line) if tty else line + "\n")
+            self.out.flush()
+
+    # ---------------------------------------------------------------- the run
+    async def run(self) -> dict[str, Any]:
+        cfg = self.cfg
+        workdir = cfg.workdir or tempfile.mkdtemp(prefix="swfast-demo-")
+        own_dir = cfg.workdir is None
+        self.workdir = workdir
+        try:
+            with _Quiet(os.path.join(workdir, "demo.log.jsonl")):
+                return await self._run(workdir)
+        finally:
+            if own_dir:
+                shutil.rmtree(workdir, ignore_errors=True)
+
+    async def _run(self, workdir: str) -> dict[str, Any]:
+        from ..messaging._runner import ConsumerConfig
+        from ..messaging._embedded import EmbeddedBroker
+
+        cfg = self.cfg
+        broker = None if cfg.kafka else EmbeddedBroker()
+        cluster = bool(cfg.redis) and _is_cluster(cfg.redis or "")
+        parts = Components(os.path.join(workdir, "parent"), redis_url=cfg.redis, cluster=cluster, seed=cfg.seed,
+                           chaos=self.schedule, model_rate=max(2000.0, cfg.rate * 4))
+        self.started = time.time()
+        tasks: list[asyncio.Task[Any]] = []
+        workers: list[Worker] = []
+        try:
+            admin = await self._service(broker)
+            await self._topics(admin)
+            await self._ledger(broker)
+            wcfg = ConsumerConfig(max_retries=2, retry_delays=[0.005], batch_size=64, poll_timeout=0.05)
+            if cfg.processes == 1:
+                for i in range(cfg.workers):
+                    svc = await self._service(broker, consumer_config=wcfg)
+                    w = Worker(f"w{i}", parts, svc.send_data_response)
+                    workers.append(w)
+                    await svc.subscribe(REQUESTS_TOPIC, WORKER_GROUP, w.handle)
+            else:
+                from .worker import spawn_workers
+
+                self.procs = await spawn_workers(self, parts.secret, workdir)
+            if cfg.progress:
+                tasks.append(asyncio.ensure_future(self._progress(parts if cfg.processes == 1 else None)))
+            if cfg.chaos and cfg.redis:
+                tasks.append(asyncio.ensure_future(self._chaos_redis()))
+            if cfg.kill_after is not None and self.procs:
+                from .worker import kill_one_later
+
+                tasks.append(asyncio.ensure_future(kill_one_later(self, cfg.kill_after)))
+            producer = await self._service(broker)
+            await self._produce(producer, parts)
+            produced_at = time.time()
+            deadline = time.monotonic() + cfg.drain_timeout
+            while self.ledger.settled < len(self.ledger.sent) and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            drained_at = time.time()
+            if self.procs:
+                from .worker import stop_workers
+
+                await stop_workers(self)
+            await asyncio.sleep(0.2)  # late duplicates still in flight are counted too
+        finally:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            for svc in reversed(self._services):
+                await svc.disconnect()
+            if cfg.progress:
+                self.out.write(("\r" if getattr(self.out, "isatty", lambda: False)() else "") + self._line(parts) + "\n")
+            parts.close()
+        return self._summary(parts, workers, produced_at - self.started, drained_at - self.started)
+
+    def _summary(self, parts: Components, workers: list[Worker], produce_s: float, total_s: float) -> dict[str, Any]:
+        s = self.ledger.summary()
+        if workers:
+            counts = merge_counts([w.counts.as_dict() for w in workers])
+            cache = parts.cache_stats()
+            breaker = _breaker_summary(parts)
+            retries = parts.retries
+            levels = [lv for _, lv in parts.levels]
+        else:
+            snaps = list(self.remote_stats.values())
+            counts = merge_counts([x["counts"] for x in snaps])
+            cache = merge_counts([{"hits": x["cache"]["hits"], "misses": x["cache"]["misses"],
+                                   "errors": x["cache"]["errors"]} for x in snaps])
+            cache["hit_rate"] = {t: (cache["hits"].get(t, 0) / (cache["hits"].get(t, 0) + cache["misses"].get(t, 0))
+                                     if cache["hits"].get(t, 0) + cache["misses"].get(t, 0) else 0.0)
+                                 for t in ("l1", "l2", "l3")} if snaps else {}
+            breaker = merge_counts([x["breaker"] for x in snaps])
+            retries = sum(int(x["retries"]) for x in snaps)
+            levels = sorted({lv for x in snaps for lv in x["levels"]})
+        s.update({
+            "duration_s": round(total_s, 3), "produce_s": round(produce_s, 3),
+            "requests_per_s": round(s["requests"] / produce_s, 1) if produce_s > 0 else 0.0,
+            "workers": self.cfg.workers, "processes": self.cfg.processes,
+            "transport": "kafka" if self.cfg.kafka else "embedded",
+            "l2": "redis" if self.cfg.redis else None, "chaos": self.cfg.chaos,
+            "counts": counts, "cache": cache, "breaker": breaker, "retries": retries,
+            "rejections": sum(counts.get("rejected", {}).values()), "fallbacks": counts.get("fallbacks", 0),
+            "degradation_levels": levels, "phases": [{"at_s": round(t, 3), "phase": p} for t, p in self.phase_log],
+            "redis_connections_dropped": self.chaos_drops, "redis_paused_ms": self.redis_paused_ms, "killed_pids": list(self.killed),
+            "processes_reported": sorted(self.remote_stats),
+            "config": {k: v for k, v in asdict(self.cfg).items() if k not in ("consumer_overrides",)},
+        })
+        if s["config"].get("redis"):
+            from .._redact import redact_url
+
+            s["config"]["redis"] = ",".join(redact_url(u) for u in str(s["config"]["redis"]).split(","))
+        return s
+
+
+def _breaker_summary(parts: Components) -> dict[str, Any]:
+    opened = sum(1 for *_, to in parts.transitions if to == "OPEN")
+    half = sum(1 for *_, to in parts.transitions if to == "HALF_OPEN")
+    closed = sum(1 for *_, to in parts.transitions if to == "CLOSED")
+    return {"trips": opened, "half_open": half, "closed_again": closed,
+            "final": {m: b.state.name for m, b in parts.breakers.items()}}
+
+
+def _levels(levels: list[str]) -> str:
+    if len(levels) <= 1:
+        return levels[0] if levels else "NORMAL"
+    seen = list(dict.fromkeys(levels))
+    return f"{' -> '.join(seen)}; {len(levels) - 1} changes, final {levels[-1]}"
+
+
+def format_summary(s: dict[str, Any]) -> str:
+    """The summary as a plain table."""
+    lat = s["latency_ms"]
+    cache = s.get("cache", {})
+    rates = cache.get("hit_rate", {})
+    b = s.get("breaker", {})
+    rej = s.get("counts", {}).get("rejected", {})
+    rows = [
+        ("requests", f"{s['requests']:,} in {s['produce_s']:.1f} s = {s['requests_per_s']:,.0f}/s "
+                     f"({s['processes']} process(es) x {s['workers']} workers, {s['transport']} transport"
+                     f"{', L2 redis' if s.get('l2') else ''})"),
+        ("latency", f"p50 {lat['p50']:.2f} ms  p95 {lat['p95']:.2f} ms  p99 {lat['p99']:.2f} ms  max {lat['max']:.1f} ms"),
+        ("outcomes", ", ".join(f"{k} {v:,}" for k, v in s["outcomes"].items())),
+        ("cache hit rate", "  ".join(f"{t.upper()} {rates.get(t, 0.0):.1%}" for t in ("l1", "l2", "l3"))
+         + f"  (errors {sum(cache.get('errors', {}).values())})"),
+        ("breaker", f"trips {b.get('trips', 0)}, half-open {b.get('half_open', 0)}, closed again {b.get('closed_again', 0)}"),
+        ("retries", f"{s['retries']:,} (model, within the retry budget)"),
+        ("rejections", f"{s['rejections']:,}" + (f" ({', '.join(f'{k} {v}' for k, v in sorted(rej.items()))})" if rej else "")),
+        ("fallbacks", f"{s['fallbacks']:,}"),
+        ("degradation", _levels(s["degradation_levels"])),
+        ("DLQ entries", f"{s['dead_letters']:,}"),
+        ("accounting", f"{s['settled']:,} of {s['requests']:,} settled (one response or one dead letter each); "
+                       f"lost {s['lost']}, duplicates {s['duplicates']}, unknown {s['unknown']}"),
+    ]
+    if s.get("chaos"):
+        rows.insert(-1, ("chaos phases", " -> ".join(f"{p['phase']}@{p['at_s']:.1f}s" for p in s["phases"])))
+        for name, outcomes in s["by_phase"].items():
+            rows.insert(-1, (f"  {name}", ", ".join(f"{k} {v}" for k, v in outcomes.items())))
+        if s.get("redis_connections_dropped"):
+            rows.insert(-1, ("  redis drops", f"{s['redis_connections_dropped']} client connections killed, "
+                                              f"nodes paused {s['redis_paused_ms']} ms"))
+    if s.get("killed_pids"):
+        rows.insert(-1, ("scale-out", f"SIGKILLed worker pid(s) {s['killed_pids']}; reports from {len(s['processes_reported'])} processes"))
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+
+def run_demo(config: DemoConfig | None = None, **kw: Any) -> dict[str, Any]:
+    """Run the demo synchronously and return the summary (see :class:`DemoConfig` for ``kw``)."""
+    cfg = config or DemoConfig(**kw)
+    return asyncio.run(Demo(cfg).run())
+
+
+__all__ = ["Demo", "DemoConfig", "LEDGER_GROUP", "STATS_TOPIC", "drop_redis_connections", "format_summary", "run_demo"]

@@ -1,0 +1,41 @@
+"""``swfast demo --chaos``: slow model, failure bursts, a cache-tier fault -- and nothing lost."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from swfast.demo.runner import Demo, DemoConfig, format_summary
+
+
+def _chaos(tmp_path, **kw):  # type: ignore[no-untyped-def]
+    cfg = DemoConfig(**{"duration": 3.0, "rate": 200.0, "workers": 4, "chaos": True, "progress": False,
+                        "workdir": str(tmp_path), **kw})
+    demo = Demo(cfg)
+    return demo, asyncio.run(demo.run())
+
+
+def test_chaos_drill_opens_breaker_serves_fallbacks_and_loses_nothing(tmp_path):
+    demo, s = _chaos(tmp_path)
+    assert s["lost"] == 0 and s["duplicates"] == 0 and s["mismatched"] == 0
+    assert [p["phase"] for p in s["phases"]] == ["warmup", "model_slow", "burst_failures", "cache_fault", "recovery"]
+    b = s["breaker"]
+    assert b["trips"] >= 1 and b["half_open"] >= 1
+    assert s["fallbacks"] >= 1 and s["outcomes"]["fallback"] == s["fallbacks"]
+    # fallbacks happen when the model is slow or failing, not in the warm-up
+    assert "fallback" not in s["by_phase"]["warmup"]
+    assert s["by_phase"]["burst_failures"].get("fallback", 0) + s["by_phase"]["model_slow"].get("fallback", 0) >= 1
+    assert "DEGRADED" in s["degradation_levels"] or "MINIMAL" in s["degradation_levels"]
+    assert s["cache"]["errors"]["l3"] >= 1  # the cache-fault phase: L3 failed, requests were served anyway
+    table = format_summary(s)
+    assert "chaos phases" in table and "lost 0" in table
+
+
+@pytest.mark.redis
+def test_chaos_with_redis_l2_drops_connections_and_loses_nothing(tmp_path, redis_url):
+    demo, s = _chaos(tmp_path, redis=redis_url)
+    assert s["lost"] == 0 and s["duplicates"] == 0
+    assert s["l2"] == "redis" and s["redis_connections_dropped"] >= 1
+    assert s["cache"]["hits"]["l2"] + s["cache"]["misses"]["l2"] > 0
+    assert s["cache"]["errors"]["l2"] >= 1  # a dropped connection fails the read in hand; the request is served
+    assert "redis://" in s["config"]["redis"] and "@" not in s["config"]["redis"]

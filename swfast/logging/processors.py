@@ -80,8 +80,10 @@ class LogProcessor(logging.Filter):
         self.redactor: SensitiveDataFilter | None = (
             redact if isinstance(redact, SensitiveDataFilter) else (SensitiveDataFilter() if redact else None))
         self.enrich = enrich
-        self.service = service if service is not None else os.environ.get("SWFAST_SERVICE_NAME")
-        self.version = version if version is not None else os.environ.get("SWFAST_SERVICE_VERSION")
+        from swfast import config as _config
+
+        self.service = service if service is not None else _config.service_name()
+        self.version = version if version is not None else _config.service_version()
         self.steps = list(steps)
         self.counters = Counters("processor")
         self._host = ""
@@ -89,6 +91,21 @@ class LogProcessor(logging.Filter):
 
     def enrich_data(self, record: logging.LogRecord) -> logging.LogRecord:
         """Add context fields, ``host``, ``pid``, ``service`` and ``version`` (extras win)."""
+        self._enrich_context(record)
+        self._enrich_process(record)
+        return record
+
+    def _enrich_context(self, record: logging.LogRecord) -> None:
+        """Context-variable fields and the OpenTelemetry span (application data: redacted after)."""
+        ctx = log_context.get()
+        otel = _otel_ids() if "opentelemetry.trace" in sys.modules else None
+        if ctx or otel:
+            d = record.__dict__
+            for key, value in {**(otel or {}), **ctx}.items():
+                d.setdefault(key, value)
+
+    def _enrich_process(self, record: logging.LogRecord) -> None:
+        """Host, pid, service, version (configuration, added after redaction)."""
         d = record.__dict__
         pid = os.getpid()
         if pid != self._pid:  # re-read after fork
@@ -97,25 +114,26 @@ class LogProcessor(logging.Filter):
                 self._host = socket.gethostname()
             except OSError:
                 self._host = ""
-        fields: dict[str, Any] = {"host": self._host, "pid": pid}
+        d.setdefault("host", self._host)
+        d.setdefault("pid", pid)
         if self.service:
-            fields["service"] = self.service
+            d.setdefault("service", self.service)
         if self.version:
-            fields["version"] = self.version
-        fields.update(_otel_ids())
-        fields.update(log_context.get())
-        for key, value in fields.items():
-            d.setdefault(key, value)
-        return record
+            d.setdefault("version", self.version)
 
     def _run(self, record: logging.LogRecord) -> logging.LogRecord | None:
         if self.enrich:
             try:
-                self.enrich_data(record)
+                self._enrich_context(record)
             except Exception:  # noqa: BLE001 - enrichment is best effort
                 self.counters.add("enrich_error")
         if self.redactor is not None:
             self.redactor.process(record)  # never raises: fails closed
+        if self.enrich:
+            try:
+                self._enrich_process(record)
+            except Exception:  # noqa: BLE001
+                self.counters.add("enrich_error")
         out: logging.LogRecord | None = record
         for step in self.steps:
             try:

@@ -27,7 +27,6 @@ import datetime as _dt
 import hashlib
 import json
 import logging
-import os
 import re
 import secrets
 import traceback
@@ -53,6 +52,7 @@ _SPLIT = re.compile(r"[-_.\s]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 ENV_KEY = "SWFAST_LOG_PSEUDONYM_KEY"
 _PLAIN = (int, float, bool, type(None), _dt.datetime, _dt.date, _dt.time, uuid.UUID)
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 REDACTED_MARK = "[REDACTED:"
 _MARKER = re.compile(r"\[[A-Z_]{2,20}:")
 
@@ -113,13 +113,16 @@ class SensitiveDataFilter(logging.Filter):
             raise ConfigurationError("mode", f"expected 'redact' or 'pseudonymise', got {mode!r}")
         self.mode = "pseudonymise" if mode.startswith("pseudonym") else "redact"
         if key is None:
-            key = os.environ.get(ENV_KEY) or None
+            from swfast import config as _config
+
+            key = _config.log_pseudonym_key()
         self._key = (key.encode() if isinstance(key, str) else key) or secrets.token_bytes(32)
         if len(self._key) > 64:
             self._key = hashlib.blake2b(self._key).digest()
         self.max_depth = int(max_depth)
         self.counters = Counters("redaction")
         self._text_key_cache: dict[str, bool] = {}
+        self._key_cache: dict[str, bool] = {}
 
     # ------------------------------------------------------------------ text
     def _text_key(self, name: str) -> bool:
@@ -137,11 +140,15 @@ class SensitiveDataFilter(logging.Filter):
         """Whether a dict key names a secret (its whole value is then redacted)."""
         if not isinstance(key, str):
             return False
-        parts = _parts(key)
-        keys = self.keys
-        if "".join(parts) in keys or "_".join(parts) in keys:
-            return True
-        return any(p in keys for p in parts) or any(f"{a}_{b}" in keys for a, b in zip(parts, parts[1:]))
+        hit = self._key_cache.get(key)
+        if hit is None:
+            parts = _parts(key)
+            keys = self.keys
+            hit = ("".join(parts) in keys or "_".join(parts) in keys or any(p in keys for p in parts)
+                   or any(f"{a}_{b}" in keys for a, b in zip(parts, parts[1:])))
+            if len(self._key_cache) < 4096:
+                self._key_cache[key] = hit
+        return hit
 
     def pseudonym(self, value: str) -> str:
         """The keyed digest (16 hex digits) used by the pseudonymise mode."""
@@ -154,6 +161,8 @@ class SensitiveDataFilter(logging.Filter):
 
     def redact_text(self, text: str) -> str:
         """``text`` with every detected span replaced."""
+        if len(text) < 5 and not self.patterns:  # shorter than the shortest detection ("pwd=x")
+            return text
         spans, _ = _scan(text, self._mask, self._text_key)
         if spans:
             out: list[str] = []
@@ -216,10 +225,12 @@ class SensitiveDataFilter(logging.Filter):
         try:
             args = record.args
             message: str | None
-            if args:  # dict args by key, then the formatted text by the scanner
+            if args and (isinstance(args, Mapping) or not all(type(a) in _SCALARS for a in args)):
+                # containers by key first (``{"password": …}``); scalars are covered by the scan
+                # of the formatted message below
                 try:
                     record.args = self.redact(args) if isinstance(args, Mapping) else tuple(
-                        self.redact(a) for a in args)
+                        a if type(a) in _SCALARS else self.redact(a) for a in args)
                     message = record.getMessage()
                 except Exception:  # noqa: BLE001 - e.g. %d given a redacted int: format the originals
                     record.args = args

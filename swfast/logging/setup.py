@@ -15,7 +15,6 @@ once, then fans it out to the sinks. The ``swfast.security`` logger always redac
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from typing import Any, Iterable, Mapping
 from urllib.parse import parse_qsl, urlsplit
@@ -24,7 +23,7 @@ from swfast.logging.formatters import JSONLogFormatter, TextLogFormatter
 from swfast.logging.processors import LogProcessor, ProcessingHandler
 from swfast.logging.redaction import SensitiveDataFilter
 
-ENV_VAR = "SWFAST_LOG"
+ENV_VAR = "SWFAST_LOG"  # swfast.config.LOG
 _FORMATS = ("json", "text", "ecs")
 
 
@@ -129,7 +128,9 @@ def configure(level: int | str | None = None, format: str | None = None,
     """
     from swfast.errors import ConfigurationError
 
-    settings = _parse_env((os.environ if env is None else env).get(ENV_VAR, ""))
+    from swfast import config as _config
+
+    settings = _parse_env(_config.log_spec(env) or "")
     unknown = set(settings) - {"level", "format", "sinks", "redact", "service", "version"}
     if unknown:
         raise ConfigurationError(ENV_VAR, f"unknown settings {sorted(unknown)}")

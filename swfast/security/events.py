@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import secrets
 from typing import Any
 
+from .. import config as _config
 from ..monitoring.metrics import REGISTRY
 from .._testing import register_reset
 
@@ -20,7 +20,7 @@ LOGGER = logging.getLogger("swfast.security")
 
 # SWFAST_LOG_PSEUDONYM_KEY makes pseudonyms stable across processes (the same key as swfast.logging's
 # pseudonymise mode); otherwise a random per-process key.
-_ENV_KEY = os.environ.get("SWFAST_LOG_PSEUDONYM_KEY", "").encode()
+_ENV_KEY = (_config.log_pseudonym_key() or "").encode()
 _PSEUDONYM_KEY = (hashlib.blake2b(_ENV_KEY).digest() if len(_ENV_KEY) > 64 else _ENV_KEY) or secrets.token_bytes(32)
 _PROTECTED = False
 _COUNTER: Any = None

@@ -31,7 +31,8 @@ import re
 import secrets
 import traceback
 import uuid
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Mapping
+from typing import Any, Callable, Iterable
 
 from swfast._native.redscan import scan as _scan
 from swfast.logging._common import Counters, extra_items, safe_repr
@@ -245,8 +246,16 @@ class SensitiveDataFilter(logging.Filter):
                     self.counters.add("format_error")
             record.msg = self.redact_text(message)
             record.args = None
+            redact_text = self.redact_text
             for key, value in extra_items(record):
-                d[key] = self._replacement("SECRET", str(value)) if self.is_sensitive_key(key) else self.redact(value)
+                if self.is_sensitive_key(key):
+                    d[key] = self._replacement("SECRET", str(value))
+                elif type(value) is str:
+                    d[key] = redact_text(value)
+                elif type(value) in _SCALARS and (type(value) is not int or -10**9 < value < 10**9):
+                    continue
+                else:
+                    d[key] = self.redact(value)
             info = record.exc_info
             if info and info[0] is not None:
                 tb = "".join(traceback.format_exception(*info)).rstrip("\n")

@@ -182,6 +182,14 @@ class SensitiveDataFilter(logging.Filter):
             text = pattern.sub(lambda m, lb=label: self._replacement(lb, m.group()), text)  # type: ignore[misc]
         return text
 
+    def _clean(self, texts: list[str]) -> bool:
+        """Whether none of ``texts`` holds anything to redact, in one scanner call.
+
+        They are joined by newlines, which no detection crosses except a PEM block; any span
+        found sends every text through :meth:`redact_text` on its own.
+        """
+        return len(texts) > 1 and not _scan("\n".join(texts), self._mask, self._text_key)[0]
+
     def scan_steps(self, text: str) -> int:
         """Elementary steps the scanner takes on ``text`` (linear in its length)."""
         return int(_scan(text, self._mask, self._text_key)[1])
@@ -226,7 +234,7 @@ class SensitiveDataFilter(logging.Filter):
         try:
             args = record.args
             message: str | None
-            if args and (isinstance(args, Mapping) or not all(type(a) in _SCALARS for a in args)):
+            if args and (isinstance(args, Mapping) or not _SCALARS.issuperset(map(type, args))):
                 # containers by key first (``{"password": …}``); scalars are covered by the scan
                 # of the formatted message below
                 try:
@@ -244,10 +252,13 @@ class SensitiveDataFilter(logging.Filter):
                 except Exception:  # noqa: BLE001 - wrong % args: keep both parts, still redacted
                     message = f"{safe_repr(record.msg)} % {safe_repr(args)}"
                     self.counters.add("format_error")
-            record.msg = self.redact_text(message)
-            record.args = None
+            extras = extra_items(record)
             redact_text = self.redact_text
-            for key, value in extra_items(record):
+            if not self.patterns and self._clean([message, *(v for _, v in extras if type(v) is str)]):
+                redact_text = _identity  # one scan found nothing in the message and the str extras
+            record.msg = redact_text(message)
+            record.args = None
+            for key, value in extras:
                 if self.is_sensitive_key(key):
                     d[key] = self._replacement("SECRET", str(value))
                 elif type(value) is str:
@@ -288,6 +299,10 @@ class SensitiveDataFilter(logging.Filter):
         """A redacted copy of a structlog event dict (keys such as ``password`` fully redacted)."""
         return {k: (self._replacement("SECRET", str(v)) if self.is_sensitive_key(k) else self.redact(v))
                 for k, v in event_dict.items()}
+
+
+def _identity(text: str) -> str:
+    return text
 
 
 def _safe_str(value: object) -> str:

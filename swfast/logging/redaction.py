@@ -62,13 +62,22 @@ def _parts(name: str) -> list[str]:
     return [p for p in _SPLIT.split(_CAMEL.sub("_", name).lower()) if p]
 
 
+_JWT_SEEN: dict[str, bool] = {}
+
+
 def _jwt_header_ok(token: str) -> bool:
+    """Whether the first segment base64url-decodes to a JSON object (memoised: headers repeat)."""
     head = token.split(".", 1)[0]
-    try:
-        raw = base64.urlsafe_b64decode(head + "=" * (-len(head) % 4))
-        return isinstance(json.loads(raw), dict)
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        return False
+    ok = _JWT_SEEN.get(head)
+    if ok is None:
+        try:
+            raw = base64.urlsafe_b64decode(head + "=" * (-len(head) % 4))
+            ok = isinstance(json.loads(raw), dict)
+        except (binascii.Error, ValueError, UnicodeDecodeError):
+            ok = False
+        if len(_JWT_SEEN) < 1024:
+            _JWT_SEEN[head] = ok
+    return ok
 
 
 class SensitiveDataFilter(logging.Filter):

@@ -7,6 +7,9 @@ features that need them.
 from __future__ import annotations
 
 import importlib
+import logging as _logging
+
+_logging.getLogger(__name__).addHandler(_logging.NullHandler())  # libraries never print by default
 
 from ._native._compat import NO_EXTENSIONS as _NO_EXTENSIONS
 

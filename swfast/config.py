@@ -27,9 +27,11 @@ KAFKA_BOOTSTRAP_DEPRECATED = "SWFAST_KAFKA_BOOTSTRAP"
 NO_EXTENSIONS = "SWFAST_NO_EXTENSIONS"
 NUMBA = "SWFAST_NUMBA"
 NUMBA_CACHE = "SWFAST_NUMBA_CACHE"
-#: Reserved for the logging component (level/format spec); read with :func:`log_spec`.
+#: swfast.logging.configure() settings; read with :func:`log_spec`.
 LOG = "SWFAST_LOG"
 LOG_PSEUDONYM_KEY = "SWFAST_LOG_PSEUDONYM_KEY"
+SERVICE_NAME = "SWFAST_SERVICE_NAME"
+SERVICE_VERSION = "SWFAST_SERVICE_VERSION"
 REQUIRE_SERVICES = "SWFAST_REQUIRE_SERVICES"
 MASTER_KEY = "SWFAST_MASTER_KEY"
 MASTER_KEY_FILE = "SWFAST_MASTER_KEY_FILE"
@@ -62,14 +64,21 @@ VARIABLES: tuple[Variable, ...] = (
              "transport, announced once at WARNING. `SWFAST_KAFKA_BOOTSTRAP` is the deprecated "
              "spelling (read, with a `DeprecationWarning`).", secret=True),
     Variable(NO_EXTENSIONS, "(unset)",
-             "Any value other than empty or `0` forces the pure-Python twins instead of the compiled "
+             "Any value other than empty, `0`, `false`, `no` or `off` forces the pure-Python twins instead of the compiled "
              "kernels (read once, at `import swfast`)."),
     Variable(NUMBA, "`1`", "`0` keeps the statistics kernels off Numba even when it is installed."),
     Variable(NUMBA_CACHE, "`1`", "`0` disables Numba's on-disk compilation cache."),
-    Variable(LOG, "(unset)", "Logging configuration of the logging component (see its section)."),
-    Variable(LOG_PSEUDONYM_KEY, "(random per process)",
-             "Key of the logging redaction's stable pseudonyms, so they match across processes (never shown).",
-             secret="full"),
+    Variable(LOG, "(unset)",
+             "`swfast.logging.configure()` settings, `;`-separated: `level=INFO;format=json;"
+             "sinks=stderr,file:logs/app.log?max_bytes=10MB&when=1d&backup_count=7,kafka:topic,"
+             "elastic:http://host:9200/index;redact=1;service=api;version=1.2` (format: json, text or ecs; "
+             "arguments win; see Logging)."),
+    Variable(LOG_PSEUDONYM_KEY, "(unset)",
+             "Key of the keyed-hash pseudonyms (`SensitiveDataFilter(mode=\"pseudonymise\")` and security "
+             "events' user ids): set it to keep pseudonyms stable across processes and restarts; unset: a "
+             "random key per process (never shown).", secret="full"),
+    Variable(SERVICE_NAME, "(unset)", "Service name `swfast.logging` adds to every record (`service`)."),
+    Variable(SERVICE_VERSION, "(unset)", "Service version `swfast.logging` adds to every record (`version`)."),
     Variable(MASTER_KEY, "(unset)", "Base64 master key of `swfast.security` key management (never shown).",
              secret="full"),
     Variable(MASTER_KEY_FILE, "(unset)", "Path of a mode-0600 file holding the master key instead."),
@@ -153,6 +162,21 @@ def numba_cache(env: Mapping[str, str] | None = None) -> bool:
 def log_spec(env: Mapping[str, str] | None = None) -> str | None:
     """``SWFAST_LOG``, for the logging component."""
     return get(LOG, env)
+
+
+def log_pseudonym_key(env: Mapping[str, str] | None = None) -> str | None:
+    """``SWFAST_LOG_PSEUDONYM_KEY``: the pseudonym key of swfast.logging and security events."""
+    return get(LOG_PSEUDONYM_KEY, env)
+
+
+def service_name(env: Mapping[str, str] | None = None) -> str | None:
+    """``SWFAST_SERVICE_NAME``, added to log records."""
+    return get(SERVICE_NAME, env)
+
+
+def service_version(env: Mapping[str, str] | None = None) -> str | None:
+    """``SWFAST_SERVICE_VERSION``, added to log records."""
+    return get(SERVICE_VERSION, env)
 
 
 def master_key(env: Mapping[str, str] | None = None) -> str | None:

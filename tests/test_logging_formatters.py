@@ -163,3 +163,29 @@ def test_dictconfig_builds_both_formatters() -> None:
     logging.getLogger("dictcfg.test").info("hi %d", 3, extra={"k": "v"})
     assert json.loads(stream.getvalue())["k"] == "v"
     logging.getLogger("dictcfg.test").handlers.clear()
+
+
+def test_native_renderer_and_twin_agree(impl) -> None:  # type: ignore[no-untyped-def]
+    from swfast._native import _logjson_py
+    from swfast.logging._common import _FIRST, _N_STANDARD, RESERVED
+    from swfast.logging.formatters import dumps
+
+    kernel = impl.load("logjson")
+    values: list[object] = ["plain", "سلام\n\"q\"\\\x00\x1f\u2028", "\ud800lone", 0, -1, 2**63 - 1, 2**63, 2**80,
+                            1.5, 1e-05, float("nan"), float("inf"), True, False, None, [1, "a"], {"k": {"n": 1}},
+                            b"\xff", {1, 2}, dt.date(2024, 1, 2), BadRepr()]
+    names = ("timestamp", "level", "logger", "message")
+    for i, value in enumerate(values):
+        rec = _record(v=value, level=logging.WARNING)
+        rec.__dict__["logger"] = "clash"
+        rec.__dict__[7] = "int key"  # type: ignore[index]
+        args = (rec.__dict__, _N_STANDARD, _FIRST, RESERVED, frozenset(names), names, "2024-01-01T00:00:00.000Z",
+                "INFO", "app", "msg \"x\"", dumps)
+        ours, twin = kernel.render(*args), _logjson_py.render(*args)
+        assert json.loads(ours) == json.loads(twin), (i, ours, twin)
+        assert json.loads(ours)["extra.logger"] == "clash" and json.loads(ours)["7"] == "int key"
+    plain = _record()  # a dict that does not start with the standard attributes is checked key by key
+    odd = dict(reversed(list(plain.__dict__.items())), extra_k=1)
+    args2 = (odd, _N_STANDARD, _FIRST, RESERVED, frozenset(), names, "t", "INFO", "app", "m", dumps)
+    assert json.loads(kernel.render(*args2)) == json.loads(_logjson_py.render(*args2))
+    assert json.loads(kernel.render(*args2))["extra_k"] == 1

@@ -184,6 +184,8 @@ ADVERSARIAL = {
     "dashed-4": "4111-" * 20_000,
     "eyJ-run": "eyJ" * 33_333,
     "eyJ-dots": "eyJa." * 20_000,
+    "jwt-headers": "eyJhbGciOiJIUzI1NiJ9." * 4_761,
+    "jwt-triples": "eyJhbGciOiJIUzI1NiJ9.eyJ.x " * 3_703,
     "key-eq": "password=" * 11_111,
     "key-colon-spaces": "token:       " * 7_692,
     "quote-open": 'secret="' + "x" * 99_990,

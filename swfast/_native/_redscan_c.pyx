@@ -235,7 +235,7 @@ def scan(str text, long long enabled, keys):
                 i = j
                 continue
             if _alpha(c) and not (i and (_word(prev) or _dv(prev) >= 0)):
-                i, steps = _scan_word(text, ukind, data, i, n, steps, keys, out)
+                i = _scan_word(text, ukind, data, i, n, &steps, keys, out)
                 continue
             if c == 64:
                 a = i
@@ -287,9 +287,23 @@ def scan(str text, long long enabled, keys):
     return out.spans, steps
 
 
-cdef tuple _scan_word(str text, int ukind, void* data, Py_ssize_t i, Py_ssize_t n, long long steps, keys,
-                      _Out out):
-    cdef Py_ssize_t j = i, k, t, v, length, ndig, second
+cdef inline bint _at(int ukind, void* data, Py_ssize_t n, Py_ssize_t k, Py_UCS4 a, Py_UCS4 b, Py_UCS4 c) noexcept:
+    return (k + 2 < n and PyUnicode_READ(ukind, data, k) == a and PyUnicode_READ(ukind, data, k + 1) == b
+            and PyUnicode_READ(ukind, data, k + 2) == c)
+
+
+cdef Py_ssize_t _scan_word(str text, int ukind, void* data, Py_ssize_t i, Py_ssize_t n, long long* stepsp, keys,
+                           _Out out) except -1:
+    cdef long long steps = stepsp[0]
+    try:
+        return _scan_word2(text, ukind, data, i, n, &steps, keys, out)
+    finally:
+        stepsp[0] = steps
+
+
+cdef Py_ssize_t _scan_word2(str text, int ukind, void* data, Py_ssize_t i, Py_ssize_t n, long long* sp, keys,
+                            _Out out) except -1:
+    cdef Py_ssize_t j = i, k, t, v, length, ndig, h
     cdef Py_UCS4 c0, ch, quote
     cdef int dv, dots, r, x
     cdef int digits[24]
@@ -297,7 +311,7 @@ cdef tuple _scan_word(str text, int ukind, void* data, Py_ssize_t i, Py_ssize_t 
         ch = PyUnicode_READ(ukind, data, j)
         if _word(ch) or (ch == 45 and j + 1 < n and _alpha(PyUnicode_READ(ukind, data, j + 1))):
             j += 1
-            steps += 1
+            sp[0] += 1
         else:
             break
     c0 = PyUnicode_READ(ukind, data, i)
@@ -306,7 +320,7 @@ cdef tuple _scan_word(str text, int ukind, void* data, Py_ssize_t i, Py_ssize_t 
         k = i + 2
         ndig = 0
         while k < n and ndig < 24:
-            steps += 1
+            sp[0] += 1
             ch = PyUnicode_READ(ukind, data, k)
             dv = _dv(ch)
             if dv >= 0:
@@ -328,26 +342,30 @@ cdef tuple _scan_word(str text, int ukind, void* data, Py_ssize_t i, Py_ssize_t 
             r = (r * 10 + digits[1]) % 97
             if r == 1:
                 out.emit(i, k, IBAN)
-                return k, steps + 26
+                sp[0] += 26
+                return k
     length = j - i
-    if length >= 3 and text.startswith("eyJ", i):
-        k = i
-        dots = 0
-        while k < n:
-            steps += 1
-            ch = PyUnicode_READ(ukind, data, k)
-            if _b64url(ch):
-                k += 1
-            elif ch == 46 and dots < 2:
-                dots += 1
-                k += 1
-            else:
-                break
-        if dots == 2:
-            second = text.find(".", i) + 1
-            if text.startswith("eyJ", second):
+    if _at(ukind, data, n, i, 101, 121, 74):  # JWT: "eyJ" header >= 16 chars, ".eyJ", one more dot
+        h = i
+        while h < n and _b64url(PyUnicode_READ(ukind, data, h)):
+            h += 1
+            sp[0] += 1
+        if h - i >= 16 and h < n and PyUnicode_READ(ukind, data, h) == 46 and _at(ukind, data, n, h + 1, 101, 121, 74):
+            k = h + 1
+            dots = 1
+            while k < n:
+                sp[0] += 1
+                ch = PyUnicode_READ(ukind, data, k)
+                if _b64url(ch):
+                    k += 1
+                elif ch == 46 and dots < 2:
+                    dots += 1
+                    k += 1
+                else:
+                    break
+            if dots == 2:
                 out.emit(i, k, JWT)
-                return k, steps
+                return k
     if length == 20 and text[i:i + 4] in _AWS_PREFIXES:
         k = i
         while k < j:
@@ -357,8 +375,11 @@ cdef tuple _scan_word(str text, int ukind, void* data, Py_ssize_t i, Py_ssize_t 
             k += 1
         if k == j:
             out.emit(i, j, AWS_KEY)
-            return j, steps + 20
-    if length == 6 and text[i:j].lower() == "bearer":
+            sp[0] += 20
+            return j
+    if (length == 6 and (<int>c0 | 32) == 98 and (<int>PyUnicode_READ(ukind, data, i + 1) | 32) == 101
+            and (<int>PyUnicode_READ(ukind, data, i + 2) | 32) == 97 and (<int>PyUnicode_READ(ukind, data, i + 3) | 32) == 114
+            and (<int>PyUnicode_READ(ukind, data, i + 4) | 32) == 101 and (<int>PyUnicode_READ(ukind, data, i + 5) | 32) == 114):
         k = j
         while k < n and k - j < 8 and PyUnicode_READ(ukind, data, k) == 32:
             k += 1
@@ -366,24 +387,24 @@ cdef tuple _scan_word(str text, int ukind, void* data, Py_ssize_t i, Py_ssize_t 
             t = k
             while t < n and _bearer_char(PyUnicode_READ(ukind, data, t)):
                 t += 1
-                steps += 1
+                sp[0] += 1
             while t < n and PyUnicode_READ(ukind, data, t) == 61:
                 t += 1
             if t - k >= 8:
                 out.emit(k, t, BEARER)
-                return t, steps
-    if text.startswith("://", j):
+                return t
+    if _at(ukind, data, n, j, 58, 47, 47):  # "://"
         k = j + 3
         t = -1
         while k < n and k - j < 512 and not _url_end(PyUnicode_READ(ukind, data, k)):
-            steps += 1
+            sp[0] += 1
             if PyUnicode_READ(ukind, data, k) == 64:
                 t = k
             k += 1
         if t > j + 3:
             out.emit(j + 3, t, URL_CREDENTIALS)
-            return t + 1, steps
-        return j + 3, steps
+            return t + 1
+        return j + 3
     k = j
     if k < n and (PyUnicode_READ(ukind, data, k) == 34 or PyUnicode_READ(ukind, data, k) == 39):
         k += 1
@@ -399,7 +420,7 @@ cdef tuple _scan_word(str text, int ukind, void* data, Py_ssize_t i, Py_ssize_t 
             k += 1
         v = k
         while v < n:
-            steps += 1
+            sp[0] += 1
             ch = PyUnicode_READ(ukind, data, v)
             if quote:
                 if ch == quote or ch == 10 or ch == 13:
@@ -415,9 +436,9 @@ cdef tuple _scan_word(str text, int ukind, void* data, Py_ssize_t i, Py_ssize_t 
                 t += 1
             while t < n and not _value_end(PyUnicode_READ(ukind, data, t)):
                 t += 1
-                steps += 1
+                sp[0] += 1
             v = t
         if v > k:
             out.emit(k, v, SECRET)
-            return v, steps
-    return j, steps
+            return v
+    return j

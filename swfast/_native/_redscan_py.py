@@ -278,22 +278,25 @@ def _scan_word(text: str, cp: list[int], i: int, n: int, steps: int, keys: Calla
                 return k, steps + 26
     length = j - i
     # JWT: eyJ<b64url>.eyJ<b64url>.<b64url>
-    if length >= 3 and text.startswith("eyJ", i):
-        k = i
-        dots = 0
-        while k < n:
+    if text.startswith("eyJ", i):  # JWT: a header of >= 16 base64url chars, then ".eyJ", then one more dot
+        h = i
+        while h < n and _b64url(cp[h]):
+            h += 1
             steps += 1
-            ch = cp[k]
-            if _b64url(ch):
-                k += 1
-            elif ch == 46 and dots < 2:
-                dots += 1
-                k += 1
-            else:
-                break
-        if dots == 2:
-            second = text.find(".", i) + 1
-            if text.startswith("eyJ", second):
+        if h - i >= 16 and text.startswith(".eyJ", h):
+            k = h + 1
+            dots = 1
+            while k < n:
+                steps += 1
+                ch = cp[k]
+                if _b64url(ch):
+                    k += 1
+                elif ch == 46 and dots < 2:
+                    dots += 1
+                    k += 1
+                else:
+                    break
+            if dots == 2:
                 emit(i, k, JWT)
                 return k, steps
     if length == 20 and text[i:i + 4] in _AWS_PREFIXES:

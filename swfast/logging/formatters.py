@@ -21,7 +21,8 @@ import sys
 import traceback
 from typing import Any, Iterable, Mapping
 
-from swfast.logging._common import RESERVED, UTCStamp, extra_items, json_default, safe_repr
+from swfast._native.logjson import render as _render_fast
+from swfast.logging._common import _FIRST, _N_STANDARD, RESERVED, UTCStamp, extra_items, json_default, safe_repr
 
 _orjson: Any
 try:  # optional fast encoder (the ``security`` extra); the stdlib encoder is the fallback
@@ -90,8 +91,11 @@ def dumps(payload: Any) -> bytes:
         except Exception:  # noqa: BLE001 - huge ints, cycles: the stdlib path copes
             pass
     try:
-        return json.dumps(payload, ensure_ascii=False, default=json_default, separators=(",", ":"),
-                          check_circular=True).encode("utf-8", "surrogatepass")
+        text = json.dumps(payload, ensure_ascii=False, default=json_default, separators=(",", ":"))
+        try:
+            return text.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates: \ud800 escapes keep the line valid UTF-8
+            return json.dumps(payload, default=json_default, separators=(",", ":")).encode("ascii")
     except Exception:  # noqa: BLE001 - e.g. a reference cycle
         safe = {str(k): (v if isinstance(v, (str, int, float, bool)) or v is None else safe_repr(v))
                 for k, v in (payload.items() if isinstance(payload, dict) else {"message": payload}.items())}
@@ -134,6 +138,8 @@ class JSONLogFormatter(logging.Formatter):
         if preset == "ecs":
             self._taken = frozenset({"@timestamp", "log.level", "message", "ecs.version", "log", "process", "error"})
         self._stamp = UTCStamp()
+        self._fast = preset == "default" and not self.fields and not self.static_fields
+        self._fixed = (self._names["timestamp"], self._names["level"], self._names["logger"], self._names["message"])
 
     def format(self, record: logging.LogRecord) -> str:
         return self.render(record).decode("utf-8", "surrogatepass")
@@ -141,6 +147,14 @@ class JSONLogFormatter(logging.Formatter):
     def render(self, record: logging.LogRecord) -> bytes:
         """The JSON line as UTF-8 bytes without the newline (what byte-writing handlers use)."""
         try:
+            d = record.__dict__
+            if self._fast and not (record.exc_info or record.exc_text or record.stack_info or "_swfast_exc" in d):
+                try:  # the native renderer (or its twin): fixed fields + extras straight to bytes
+                    return _render_fast(d, _N_STANDARD, _FIRST, RESERVED, self._taken, self._fixed,
+                                        self._stamp(record.created), record.levelname, record.name,
+                                        record_message(record), dumps)
+                except Exception:  # noqa: BLE001 - odd records (non-str names): the general path
+                    pass
             return dumps(self.payload(record))
         except Exception:  # noqa: BLE001 - the formatter never raises
             return dumps({"message": safe_repr(getattr(record, "msg", None)), "error": "swfast.logging: unformattable record"})

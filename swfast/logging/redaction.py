@@ -27,12 +27,12 @@ import datetime as _dt
 import hashlib
 import json
 import logging
-import os
 import re
 import secrets
 import traceback
 import uuid
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Mapping
+from typing import Any, Callable, Iterable
 
 from swfast._native.redscan import scan as _scan
 from swfast.logging._common import Counters, extra_items, safe_repr
@@ -46,26 +46,38 @@ TEXT_KEYS = frozenset({"password", "passwd", "pwd", "pass", "secret", "token", "
                        "access_key", "secret_key", "private_key", "client_secret", "otp", "authorization",
                        "cookie", "session_id", "sessionid", "cvv", "pin", "credentials", "passphrase"})
 #: Dict keys whose whole value is redacted (any ``_``/``-`` separated part, or two adjacent parts).
-STRUCT_KEYS = TEXT_KEYS | {"card", "card_number", "pan", "cvv2", "set_cookie", "refresh_token",
+#: (``session_id`` is left out: ``bind_context(session_id=…)`` should carry an opaque id.)
+STRUCT_KEYS = (TEXT_KEYS - {"session_id", "sessionid"}) | {"card", "card_number", "pan", "cvv2", "set_cookie", "refresh_token",
                            "access_token", "id_token", "mfa_secret", "totp_secret"}
 _SPLIT = re.compile(r"[-_.\s]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 ENV_KEY = "SWFAST_LOG_PSEUDONYM_KEY"
 _PLAIN = (int, float, bool, type(None), _dt.datetime, _dt.date, _dt.time, uuid.UUID)
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 REDACTED_MARK = "[REDACTED:"
+_MARKER = re.compile(r"\[[A-Z_]{2,20}:")
 
 
 def _parts(name: str) -> list[str]:
     return [p for p in _SPLIT.split(_CAMEL.sub("_", name).lower()) if p]
 
 
+_JWT_SEEN: dict[str, bool] = {}
+
+
 def _jwt_header_ok(token: str) -> bool:
+    """Whether the first segment base64url-decodes to a JSON object (memoised: headers repeat)."""
     head = token.split(".", 1)[0]
-    try:
-        raw = base64.urlsafe_b64decode(head + "=" * (-len(head) % 4))
-        return isinstance(json.loads(raw), dict)
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        return False
+    ok = _JWT_SEEN.get(head)
+    if ok is None:
+        try:
+            raw = base64.urlsafe_b64decode(head + "=" * (-len(head) % 4))
+            ok = isinstance(json.loads(raw), dict)
+        except (binascii.Error, ValueError, UnicodeDecodeError):
+            ok = False
+        if len(_JWT_SEEN) < 1024:
+            _JWT_SEEN[head] = ok
+    return ok
 
 
 class SensitiveDataFilter(logging.Filter):
@@ -111,13 +123,16 @@ class SensitiveDataFilter(logging.Filter):
             raise ConfigurationError("mode", f"expected 'redact' or 'pseudonymise', got {mode!r}")
         self.mode = "pseudonymise" if mode.startswith("pseudonym") else "redact"
         if key is None:
-            key = os.environ.get(ENV_KEY) or None
+            from swfast import config as _config
+
+            key = _config.log_pseudonym_key()
         self._key = (key.encode() if isinstance(key, str) else key) or secrets.token_bytes(32)
         if len(self._key) > 64:
             self._key = hashlib.blake2b(self._key).digest()
         self.max_depth = int(max_depth)
         self.counters = Counters("redaction")
         self._text_key_cache: dict[str, bool] = {}
+        self._key_cache: dict[str, bool] = {}
 
     # ------------------------------------------------------------------ text
     def _text_key(self, name: str) -> bool:
@@ -135,11 +150,15 @@ class SensitiveDataFilter(logging.Filter):
         """Whether a dict key names a secret (its whole value is then redacted)."""
         if not isinstance(key, str):
             return False
-        parts = _parts(key)
-        keys = self.keys
-        if "".join(parts) in keys or "_".join(parts) in keys:
-            return True
-        return any(p in keys for p in parts) or any(f"{a}_{b}" in keys for a, b in zip(parts, parts[1:]))
+        hit = self._key_cache.get(key)
+        if hit is None:
+            parts = _parts(key)
+            keys = self.keys
+            hit = ("".join(parts) in keys or "_".join(parts) in keys or any(p in keys for p in parts)
+                   or any(f"{a}_{b}" in keys for a, b in zip(parts, parts[1:])))
+            if len(self._key_cache) < 4096:
+                self._key_cache[key] = hit
+        return hit
 
     def pseudonym(self, value: str) -> str:
         """The keyed digest (16 hex digits) used by the pseudonymise mode."""
@@ -152,12 +171,16 @@ class SensitiveDataFilter(logging.Filter):
 
     def redact_text(self, text: str) -> str:
         """``text`` with every detected span replaced."""
+        if len(text) < 5 and not self.patterns:  # shorter than the shortest detection ("pwd=x")
+            return text
         spans, _ = _scan(text, self._mask, self._text_key)
         if spans:
             out: list[str] = []
             pos = 0
             for start, end, kind in spans:
                 if kind == 3 and not _jwt_header_ok(text[start:end]):
+                    continue
+                if text.startswith("[", start) and _MARKER.match(text, start):  # already redacted
                     continue
                 out.append(text[pos:start])
                 out.append(self._replacement(_LABELS[kind], text[start:end]))
@@ -167,6 +190,14 @@ class SensitiveDataFilter(logging.Filter):
         for label, pattern in self.patterns.items():
             text = pattern.sub(lambda m, lb=label: self._replacement(lb, m.group()), text)  # type: ignore[misc]
         return text
+
+    def _clean(self, texts: list[str]) -> bool:
+        """Whether none of ``texts`` holds anything to redact, in one scanner call.
+
+        They are joined by newlines, which no detection crosses except a PEM block; any span
+        found sends every text through :meth:`redact_text` on its own.
+        """
+        return len(texts) > 1 and not _scan("\n".join(texts), self._mask, self._text_key)[0]
 
     def scan_steps(self, text: str) -> int:
         """Elementary steps the scanner takes on ``text`` (linear in its length)."""
@@ -212,10 +243,12 @@ class SensitiveDataFilter(logging.Filter):
         try:
             args = record.args
             message: str | None
-            if args:  # dict args by key, then the formatted text by the scanner
+            if args and (isinstance(args, Mapping) or not _SCALARS.issuperset(map(type, args))):
+                # containers by key first (``{"password": …}``); scalars are covered by the scan
+                # of the formatted message below
                 try:
                     record.args = self.redact(args) if isinstance(args, Mapping) else tuple(
-                        self.redact(a) for a in args)
+                        a if type(a) in _SCALARS else self.redact(a) for a in args)
                     message = record.getMessage()
                 except Exception:  # noqa: BLE001 - e.g. %d given a redacted int: format the originals
                     record.args = args
@@ -228,10 +261,21 @@ class SensitiveDataFilter(logging.Filter):
                 except Exception:  # noqa: BLE001 - wrong % args: keep both parts, still redacted
                     message = f"{safe_repr(record.msg)} % {safe_repr(args)}"
                     self.counters.add("format_error")
-            record.msg = self.redact_text(message)
+            extras = extra_items(record)
+            redact_text = self.redact_text
+            if not self.patterns and self._clean([message, *(v for _, v in extras if type(v) is str)]):
+                redact_text = _identity  # one scan found nothing in the message and the str extras
+            record.msg = redact_text(message)
             record.args = None
-            for key, value in extra_items(record):
-                d[key] = self._replacement("SECRET", str(value)) if self.is_sensitive_key(key) else self.redact(value)
+            for key, value in extras:
+                if self.is_sensitive_key(key):
+                    d[key] = self._replacement("SECRET", str(value))
+                elif type(value) is str:
+                    d[key] = redact_text(value)
+                elif type(value) in _SCALARS and (type(value) is not int or -10**9 < value < 10**9):
+                    continue
+                else:
+                    d[key] = self.redact(value)
             info = record.exc_info
             if info and info[0] is not None:
                 tb = "".join(traceback.format_exception(*info)).rstrip("\n")
@@ -264,6 +308,10 @@ class SensitiveDataFilter(logging.Filter):
         """A redacted copy of a structlog event dict (keys such as ``password`` fully redacted)."""
         return {k: (self._replacement("SECRET", str(v)) if self.is_sensitive_key(k) else self.redact(v))
                 for k, v in event_dict.items()}
+
+
+def _identity(text: str) -> str:
+    return text
 
 
 def _safe_str(value: object) -> str:

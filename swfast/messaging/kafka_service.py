@@ -47,6 +47,9 @@ from .message_schemas import (
 log = logging.getLogger("swfast.messaging")
 ENV_BOOTSTRAP = _config.KAFKA_BOOTSTRAP_SERVERS
 _ANNOUNCED: list[bool] = []  # the implicit embedded transport is announced once per process
+#: librdkafka's own log lines go to this Python logger (not stderr); swfast.logging's Kafka
+#: handler refuses records from it, so they never feed back into Kafka.
+RDKAFKA_LOG = logging.getLogger("swfast.messaging.librdkafka")
 #: Fetch settings of reply listeners: answer within about a millisecond of a response landing
 #: (librdkafka's defaults wait up to 500 ms). Also useful as ``ConsumerConfig.overrides`` for
 #: latency-sensitive request handlers.
@@ -180,7 +183,7 @@ class KafkaService:
             "bootstrap.servers": self.bootstrap_servers, "client.id": self.client_id,
             "enable.idempotence": True, "acks": "all", "compression.type": "lz4", "linger.ms": 5,
             "batch.num.messages": 10_000, "message.max.bytes": max(self.max_message_bytes, 1000) + 512,
-            "message.timeout.ms": int(self.operation_timeout * 1000),
+            "message.timeout.ms": int(self.operation_timeout * 1000), "logger": RDKAFKA_LOG,
         }
         conf.update(self.producer_config)
         idem = str(conf.get("enable.idempotence", "")).lower() in ("true", "1")
@@ -195,7 +198,7 @@ class KafkaService:
         conf: dict[str, Any] = {
             "bootstrap.servers": self.bootstrap_servers, "client.id": self.client_id, "group.id": group_id,
             "enable.auto.offset.store": False, "enable.auto.commit": True, "auto.commit.interval.ms": 500,
-            "auto.offset.reset": "earliest", "topic.metadata.refresh.interval.ms": 5000,
+            "auto.offset.reset": "earliest", "topic.metadata.refresh.interval.ms": 5000, "logger": RDKAFKA_LOG,
         }
         conf.update(self.consumer_overrides)
         conf.update(extra or {})
@@ -226,7 +229,8 @@ class KafkaService:
             require("confluent_kafka", "kafka", feature="KafkaService with bootstrap_servers")
             from . import _bridge  # confluent_kafka is imported here, never at import time
 
-            admin_conf = {"bootstrap.servers": self.bootstrap_servers, "client.id": self.client_id}
+            admin_conf = {"bootstrap.servers": self.bootstrap_servers, "client.id": self.client_id,
+                          "logger": RDKAFKA_LOG}
             if "test.mock.num.brokers" in conf:  # librdkafka's mock cluster (fault-injection tests)
                 admin_conf["test.mock.num.brokers"] = conf["test.mock.num.brokers"]
             admin = _bridge.AdminBridge(admin_conf, timeout=self.kafka_timeout)

@@ -12,12 +12,17 @@ import logging
 import secrets
 from typing import Any
 
+from .. import config as _config
 from ..monitoring.metrics import REGISTRY
 from .._testing import register_reset
 
 LOGGER = logging.getLogger("swfast.security")
 
-_PSEUDONYM_KEY = secrets.token_bytes(32)
+# SWFAST_LOG_PSEUDONYM_KEY makes pseudonyms stable across processes (the same key as swfast.logging's
+# pseudonymise mode); otherwise a random per-process key.
+_ENV_KEY = (_config.log_pseudonym_key() or "").encode()
+_PSEUDONYM_KEY = (hashlib.blake2b(_ENV_KEY).digest() if len(_ENV_KEY) > 64 else _ENV_KEY) or secrets.token_bytes(32)
+_PROTECTED = False
 _COUNTER: Any = None
 
 
@@ -75,8 +80,14 @@ def security_event(
         level: logging level (warnings for attacks such as token reuse).
         **fields: extra non-secret context (method name, key id, reason). Never pass secrets.
     """
+    global _PROTECTED
     _counter().labels(kind, outcome).inc()
     if LOGGER.isEnabledFor(level):
+        if not _PROTECTED:  # every event goes through swfast.logging's redaction, whatever the handlers
+            from ..logging.setup import protect_security_events
+
+            protect_security_events()
+            _PROTECTED = True
         fields = {k: _safe(v) for k, v in fields.items()}
         extra = " ".join(f"{k}={v}" for k, v in sorted(fields.items()))
         LOGGER.log(

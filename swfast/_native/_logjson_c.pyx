@@ -1,0 +1,195 @@
+# cython: freethreading_compatible = False
+"""Compiled JSON line renderer for log records; the pure-Python twin is ``_logjson_py.py``.
+
+``render(d, skip, first, reserved, taken, names, stamp, level, logger, message, fallback)`` writes
+``{"<ts>":"…","<level>":"…","<logger>":"…","<message>":"…", extras…}`` as UTF-8 bytes. ``d`` is the
+record's ``__dict__``; its first ``skip`` entries are the standard attributes when its first key is
+``first`` (otherwise every key is checked against ``reserved``). Extras named in ``taken`` are
+written as ``extra.<name>``. str/int/float/bool/None are encoded here; any other value (and a str
+with lone surrogates, or an int beyond 64 bits) goes through ``fallback(value) -> bytes``.
+"""
+from libc.stdlib cimport malloc, realloc, free
+from libc.string cimport memcpy
+from libc.stdio cimport snprintf
+from cpython.dict cimport PyDict_Next
+from cpython.unicode cimport PyUnicode_Check
+from cpython.long cimport PyLong_Check
+from cpython.float cimport PyFloat_Check, PyFloat_AS_DOUBLE
+from cpython.bytes cimport PyBytes_FromStringAndSize, PyBytes_AS_STRING, PyBytes_GET_SIZE
+from cpython.object cimport PyObject
+from libc.math cimport isfinite
+
+cdef extern from "Python.h":
+    const char* PyUnicode_AsUTF8AndSize(object o, Py_ssize_t* size) except? NULL
+    long long PyLong_AsLongLongAndOverflow(object o, int* overflow) except? -1
+    char* PyOS_double_to_string(double val, char format_code, int precision, int flags, int* ptype)
+    void PyMem_Free(void* p)
+    int PySet_Contains(object s, object key) except -1
+    void PyErr_Clear()
+
+cdef struct Buf:
+    char* p
+    Py_ssize_t n
+    Py_ssize_t cap
+
+cdef const char* HEX = b"0123456789abcdef"
+
+
+cdef int _grow(Buf* b, Py_ssize_t extra) except -1:
+    cdef Py_ssize_t cap
+    cdef char* q
+    if b.n + extra <= b.cap:
+        return 0
+    cap = b.cap * 2
+    while cap < b.n + extra:
+        cap *= 2
+    q = <char*>realloc(b.p, cap)
+    if q == NULL:
+        raise MemoryError()
+    b.p = q
+    b.cap = cap
+    return 0
+
+
+cdef inline int _put(Buf* b, const char* s, Py_ssize_t n) except -1:
+    _grow(b, n)
+    memcpy(b.p + b.n, s, n)
+    b.n += n
+    return 0
+
+
+cdef inline int _putc(Buf* b, char c) except -1:
+    if b.n + 1 > b.cap:
+        _grow(b, 1)
+    b.p[b.n] = c
+    b.n += 1
+    return 0
+
+
+cdef int _str(Buf* b, const char* s, Py_ssize_t n) except -1:
+    cdef Py_ssize_t i, start = 0
+    cdef unsigned char c
+    _grow(b, n + 2)
+    _putc(b, 34)
+    for i in range(n):
+        c = <unsigned char>s[i]
+        if c >= 0x20 and c != 34 and c != 92:
+            continue
+        if i > start:
+            _put(b, s + start, i - start)
+        start = i + 1
+        if c == 34:
+            _put(b, b'\\"', 2)
+        elif c == 92:
+            _put(b, b"\\\\", 2)
+        elif c == 10:
+            _put(b, b"\\n", 2)
+        elif c == 13:
+            _put(b, b"\\r", 2)
+        elif c == 9:
+            _put(b, b"\\t", 2)
+        else:
+            _put(b, b"\\u00", 4)
+            _putc(b, HEX[c >> 4])
+            _putc(b, HEX[c & 15])
+    if n > start:
+        _put(b, s + start, n - start)
+    _putc(b, 34)
+    return 0
+
+
+cdef int _ustr(Buf* b, object text, object fallback) except -1:
+    cdef Py_ssize_t n
+    cdef const char* s
+    try:
+        s = PyUnicode_AsUTF8AndSize(text, &n)
+    except UnicodeEncodeError:  # lone surrogates
+        _raw(b, fallback(text))
+        return 0
+    _str(b, s, n)
+    return 0
+
+
+cdef int _raw(Buf* b, object data) except -1:
+    _put(b, PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data))
+    return 0
+
+
+cdef int _value(Buf* b, object v, object fallback) except -1:
+    cdef int overflow = 0
+    cdef long long x
+    cdef char tmp[32]
+    cdef int k
+    cdef char* r
+    cdef double f
+    if PyUnicode_Check(v):
+        return _ustr(b, v, fallback)
+    if v is None:
+        return _put(b, b"null", 4)
+    if v is True:
+        return _put(b, b"true", 4)
+    if v is False:
+        return _put(b, b"false", 5)
+    if type(v) is int:
+        x = PyLong_AsLongLongAndOverflow(v, &overflow)
+        if overflow == 0:
+            k = snprintf(tmp, 32, "%lld", x)
+            return _put(b, tmp, k)
+    elif type(v) is float:
+        f = PyFloat_AS_DOUBLE(v)
+        if isfinite(f):
+            r = PyOS_double_to_string(f, b'r', 0, 0, NULL)
+            if r == NULL:
+                raise MemoryError()
+            try:
+                _put(b, r, len(<bytes>r))
+            finally:
+                PyMem_Free(r)
+            return 0
+    _raw(b, fallback(v))
+    return 0
+
+
+def render(dict d, Py_ssize_t skip, first, reserved, taken, tuple names, str stamp, str level, str logger,
+           str message, fallback):
+    """The JSON line of one record (see the module docstring)."""
+    cdef Buf b
+    cdef Py_ssize_t pos = 0, i = 0
+    cdef PyObject* kp
+    cdef PyObject* vp
+    cdef bint check_all
+    b.cap = 512
+    b.n = 0
+    b.p = <char*>malloc(b.cap)
+    if b.p == NULL:
+        raise MemoryError()
+    try:
+        _putc(&b, 123)
+        _ustr(&b, names[0], fallback); _putc(&b, 58); _ustr(&b, stamp, fallback); _putc(&b, 44)
+        _ustr(&b, names[1], fallback); _putc(&b, 58); _ustr(&b, level, fallback); _putc(&b, 44)
+        _ustr(&b, names[2], fallback); _putc(&b, 58); _ustr(&b, logger, fallback); _putc(&b, 44)
+        _ustr(&b, names[3], fallback); _putc(&b, 58); _ustr(&b, message, fallback)
+        check_all = True
+        if PyDict_Next(d, &pos, &kp, &vp):
+            check_all = not (<object>kp == first and len(d) >= skip)
+            pos = 0
+        while PyDict_Next(d, &pos, &kp, &vp):
+            i += 1
+            if not check_all and i <= skip:
+                continue
+            key = <object>kp
+            if not PyUnicode_Check(key):
+                key = str(key)
+            if PySet_Contains(reserved, key):
+                continue
+            _putc(&b, 44)
+            if PySet_Contains(taken, key):
+                _ustr(&b, "extra." + key, fallback)
+            else:
+                _ustr(&b, key, fallback)
+            _putc(&b, 58)
+            _value(&b, <object>vp, fallback)
+        _putc(&b, 125)
+        return PyBytes_FromStringAndSize(b.p, b.n)
+    finally:
+        free(b.p)

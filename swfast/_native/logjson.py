@@ -1,0 +1,16 @@
+"""Selector for the log-record JSON renderer: compiled unless ``SWFAST_NO_EXTENSIONS`` is set."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ._compat import MISSING_HINT, NO_EXTENSIONS
+
+if TYPE_CHECKING or NO_EXTENSIONS:
+    from ._logjson_py import render
+else:
+    try:
+        from ._logjson_c import render
+    except ImportError as exc:  # pragma: no cover - exercised by a subprocess test
+        raise ImportError(MISSING_HINT.format(name="_logjson_c")) from exc
+
+__all__ = ["render"]

@@ -1,0 +1,287 @@
+"""Processors (process_log, enrich_data), configure()/SWFAST_LOG, structlog, security events (LG-11)."""
+from __future__ import annotations
+
+import base64
+import io
+import json
+import logging
+import logging.config
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Iterator
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+import swfast
+from swfast.errors import ConfigurationError
+from swfast.logging import (
+    ENV_VAR, FileLogHandler, JSONLogFormatter, LogProcessor, ProcessingHandler, SensitiveDataFilter, bind_context,
+    configure, structlog_processors)
+
+
+class Capture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def _rec(msg: str = "m %s", args: Any = ("a",), **extra: Any) -> logging.LogRecord:
+    rec = logging.LogRecord("p", logging.INFO, __file__, 1, msg, args, None)
+    rec.__dict__.update(extra)
+    return rec
+
+
+@pytest.fixture
+def root_restored() -> Iterator[logging.Logger]:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield root
+    for h in list(root.handlers):
+        if h not in handlers:
+            root.removeHandler(h)
+            h.close()
+    root.setLevel(level)
+
+
+def test_process_log_works_on_a_copy_and_runs_once() -> None:
+    proc = LogProcessor(service="svc", version="1.2")
+    payload = {"password": "p1", "list": ["a@b.com"]}
+    rec = _rec("mail %s", ("a@b.com",), payload=payload)
+    out = proc.process_log(rec)
+    assert out is not None and out is not rec
+    assert rec.args == ("a@b.com",) and rec.payload is payload and payload == {"password": "p1", "list": ["a@b.com"]}
+    assert out.getMessage() == "mail [REDACTED:EMAIL]" and out.payload == {  # type: ignore[attr-defined]
+        "password": "[REDACTED:SECRET]", "list": ["[REDACTED:EMAIL]"]}
+    assert out.service == "svc" and out.version == "1.2" and out.pid == os.getpid() and out.host  # type: ignore[attr-defined]
+    assert proc.process_log(out) is out  # already processed: not again
+
+
+def test_fan_out_children_get_their_own_copy() -> None:
+    class Mutating(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            record.msg = "mutated"
+            record.extra_field = "added"  # type: ignore[attr-defined]
+
+    cap = Capture()
+    fan = ProcessingHandler([Mutating(), cap])
+    fan.handle(_rec())
+    assert cap.records[0].getMessage() == "m a" and not hasattr(cap.records[0], "extra_field")
+
+
+def test_enrich_from_context_vars() -> None:
+    cap = Capture()
+    log = logging.Logger("ctx", logging.INFO)
+    log.addHandler(ProcessingHandler([cap]))
+    with bind_context(request_id="r-1", trace_id="t-1"):
+        with bind_context(session_id="s-1"):
+            log.info("inside")
+        log.info("outer", extra={"request_id": "explicit"})
+    log.info("after")
+    a, b, c = cap.records
+    assert (a.request_id, a.trace_id, a.session_id) == ("r-1", "t-1", "s-1")  # type: ignore[attr-defined]
+    assert b.request_id == "explicit" and not hasattr(b, "session_id")  # type: ignore[attr-defined]
+    assert not hasattr(c, "request_id")
+
+
+def test_processor_as_dictconfig_filter_and_handlers(tmp_path: Path) -> None:
+    path = tmp_path / "dc.log"
+    logging.config.dictConfig({
+        "version": 1, "disable_existing_loggers": False,
+        "filters": {"swfast": {"()": "swfast.logging.LogProcessor"}},
+        "formatters": {"json": {"()": "swfast.logging.JSONLogFormatter"}},
+        "handlers": {"file": {"()": "swfast.logging.FileLogHandler", "filename": str(path), "max_bytes": "1 MB",
+                              "filters": ["swfast"], "formatter": "json"}},
+        "loggers": {"dc.app": {"handlers": ["file"], "level": "INFO", "propagate": False}},
+    })
+    log = logging.getLogger("dc.app")
+    log.info("card %s", "4111 1111 1111 1111")
+    for h in list(log.handlers):
+        log.removeHandler(h)
+        h.close()
+    line = json.loads(path.read_text())
+    assert line["message"] == "card [REDACTED:CARD]" and "host" in line
+
+
+def test_configure_from_env_and_no_duplicates(tmp_path: Path, root_restored: logging.Logger) -> None:
+    path = tmp_path / "env.log"
+    env = {ENV_VAR: f"level=DEBUG;format=json;sinks=file:{path}?max_bytes=10MB&backup_count=3;service=api"}
+    first = configure(env=env)
+    second = configure(env=env)  # replaces, never stacks
+    installed = [h for h in root_restored.handlers if getattr(h, "_swfast_configured", False)]
+    assert installed == [second] and first not in root_restored.handlers
+    assert root_restored.level == logging.DEBUG
+    logging.getLogger("cfg.test").debug("token=%s", "abc")
+    second.flush()
+    lines = [json.loads(x) for x in path.read_text().splitlines()]
+    assert [x["message"] for x in lines] == ["token=[REDACTED:SECRET]"] and lines[0]["service"] == "api"
+    fh = second.handlers[0]
+    assert isinstance(fh, FileLogHandler) and fh.max_bytes == 10_000_000 and fh.backup_count == 3
+
+
+def test_configure_explicit_arguments_win_and_text_format(root_restored: logging.Logger) -> None:
+    stream = io.StringIO()
+    h = logging.StreamHandler(stream)
+    from swfast.logging import TextLogFormatter
+
+    h.setFormatter(TextLogFormatter(colors=False))
+    configure("INFO", "text", [h], env={ENV_VAR: "level=ERROR;format=ecs"})
+    logging.getLogger("cfg.text").info("hello\nforged %s", "a@b.com")
+    assert stream.getvalue().count("\n") == 1 and "[REDACTED:EMAIL]" in stream.getvalue()
+
+
+@pytest.mark.parametrize("kwargs,param", [({"level": "LOUD"}, "level"), ({"format": "xml"}, "format"),
+                                          ({"sinks": ["pigeon"]}, "sinks"), ({"sinks": ["file:"]}, "sinks")])
+def test_configure_bad_arguments(kwargs: dict[str, Any], param: str, root_restored: logging.Logger) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        configure(env={}, **kwargs)
+    assert info.value.param == param
+
+
+def test_configure_bad_env(root_restored: logging.Logger) -> None:
+    with pytest.raises(ConfigurationError, match=ENV_VAR):
+        configure(env={ENV_VAR: "level"})
+    with pytest.raises(ConfigurationError, match="colour"):
+        configure(env={ENV_VAR: "colour=1"})
+
+
+def test_swfast_logger_has_a_null_handler_and_stdlib_is_not_shadowed() -> None:
+    assert any(isinstance(h, logging.NullHandler) for h in logging.getLogger("swfast").handlers)
+    import swfast.cache.l2 as l2
+    import swfast.logging
+
+    assert l2.log.__class__ is logging.Logger and swfast.logging.__name__ == "swfast.logging"
+    assert logging.__file__ and "swfast" not in logging.__file__
+    code = "import swfast, swfast.logging, logging; print(logging.__name__, hasattr(logging, 'getLogger'))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}).stdout
+    assert out.split() == ["logging", "True"]
+
+
+def test_import_is_lazy() -> None:
+    code = ("import sys, swfast.logging; "
+            "print(sorted(m for m in ('swfast.logging.kafka_handler', 'confluent_kafka', 'swfast.logging.redaction') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}).stdout
+    assert out.strip() == "[]"
+
+
+def test_structlog_processors_redact_and_enrich() -> None:
+    structlog = pytest.importorskip("structlog")
+    out = io.StringIO()
+    structlog.configure(processors=[*structlog_processors(LogProcessor(service="svc")),
+                                    structlog.processors.JSONRenderer()],
+                        logger_factory=structlog.PrintLoggerFactory(out), cache_logger_on_first_use=False)
+    try:
+        with bind_context(request_id="r9"):
+            structlog.get_logger().info("login a@b.com", password="hunter2", card="4111111111111111")
+    finally:
+        structlog.reset_defaults()
+    event = json.loads(out.getvalue())
+    assert event["event"] == "login [REDACTED:EMAIL]" and event["password"] == "[REDACTED:SECRET]"
+    assert event["card"] == "[REDACTED:SECRET]" and event["request_id"] == "r9" and event["service"] == "svc"
+
+
+# ------------------------------------------------------------------ security events (LG-11)
+def _forms(secret: bytes | str) -> list[bytes]:
+    raw = secret.encode() if isinstance(secret, str) else secret
+    forms = [raw, raw.hex().encode(), base64.b64encode(raw), base64.urlsafe_b64encode(raw).rstrip(b"="),
+             base64.b32encode(raw).rstrip(b"=")]
+    return [f for f in forms if len(f) >= 6]
+
+
+def test_security_scenarios_leak_no_secret_in_any_encoding(root_restored: logging.Logger) -> None:
+    pytest.importorskip("cryptography")
+    from swfast.errors import AccountLocked, AuthenticationError, PermissionDenied
+    from swfast.security import (
+        RBAC, Argon2Params, AuthManager, HMACKey, KeyRing, KeySet, PasswordAuth, PasswordHasher, TokenManager,
+        TOTPVerifier)
+
+    stream = io.StringIO()
+    plain = io.StringIO()
+    sink = logging.StreamHandler(stream)
+    sink.setFormatter(JSONLogFormatter())
+    configure("DEBUG", "json", [sink], env={})
+    raw_handler = logging.StreamHandler(plain)  # a plain stdlib handler beside ours sees redacted events too
+    logging.getLogger("swfast.security").addHandler(raw_handler)
+    secrets_seen: list[bytes | str] = []
+    try:
+        cheap = Argon2Params(memory_kib=64, iterations=1)
+        hasher = PasswordHasher(cheap, policy=cheap)
+        password = "Tr0ub4dor&3-correct-horse"
+        secrets_seen.append(password)
+        users = {"alice@example.com": hasher.hash(password)}
+        hmac_key = b"k" * 16 + b"\x01\x02secret-hmac-key"
+        secrets_seen.append(hmac_key)
+        tokens = TokenManager(KeySet(HMACKey("k1", hmac_key)), algorithms=["HS256"], issuer="i", audience="a")
+        mfa = TOTPVerifier(max_failures=3)
+        auth = AuthManager(tokens=tokens)
+        auth.register_method("password", PasswordAuth(hasher, users.get))
+        auth.authenticate("password", {"username": "alice@example.com", "password": password})
+        for who, pw in (("alice@example.com", password + "x"), ("mallory@example.com", "guess-1")):
+            try:
+                auth.authenticate("password", {"username": who, "password": pw})
+            except AuthenticationError:
+                pass
+        secrets_seen.append("guess-1")
+        uri = mfa.enroll("alice@example.com")
+        totp_secret = parse_qs(urlparse(uri).query)["secret"][0]
+        secrets_seen += [totp_secret, base64.b32decode(totp_secret + "=" * (-len(totp_secret) % 8))]
+        for _ in range(4):
+            try:
+                mfa.verify("alice@example.com", "000000")
+            except AccountLocked:
+                pass
+        pair = tokens.issue_tokens("alice@example.com")
+        secrets_seen += [pair.access, pair.refresh]
+        auth.authenticate("token", {"token": pair.access})
+        tokens.refresh_token(pair.refresh)
+        try:
+            tokens.refresh_token(pair.refresh)  # reuse: the family is revoked and logged
+        except Exception:  # noqa: BLE001
+            pass
+        rbac = RBAC()
+        try:
+            rbac.require_permission("alice@example.com", "admin:write")
+        except PermissionDenied:
+            pass
+        ring = KeyRing()
+        ring.rotate_keys()
+        ring.rotate_keys()
+        for entry in ring._keys.values():
+            secrets_seen.append(entry.secret.reveal())
+        logging.getLogger("app").info("user %s logged in with password=%s", "alice@example.com", password)
+        logging.getLogger("app").info("totp uri %s", uri)
+    finally:
+        logging.getLogger("swfast.security").removeHandler(raw_handler)
+    output = (stream.getvalue() + plain.getvalue()).encode()
+    lines = stream.getvalue().splitlines()
+    assert sum(1 for x in lines if json.loads(x).get("logger") == "swfast.security") >= 8
+    assert b"alice@example.com" not in output and b"mallory" not in output  # pseudonyms only
+    for secret in secrets_seen:
+        if not secret:
+            continue
+        for form in _forms(secret):
+            assert form not in output, (secret, form)
+    kinds = {json.loads(x)["security_event"]["kind"] for x in lines if "security_event" in json.loads(x)}
+    assert {"auth", "mfa", "lockout", "permission_denied", "key_rotation"} <= kinds
+
+
+def test_security_pseudonyms_stable_with_the_shared_key() -> None:
+    code = ("from swfast.security import pseudonym; from swfast.logging import SensitiveDataFilter as F; "
+            "print(pseudonym('alice'), F(mode='pseudonymise').pseudonym('alice'))")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "SWFAST_LOG_PSEUDONYM_KEY": "fleet-key"}
+    a = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env).stdout.split()
+    b = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env).stdout.split()
+    assert a == b and a[0] == a[1] and len(a[0]) == 16
+
+
+def test_filter_instances_are_independent() -> None:
+    a, b = SensitiveDataFilter(detectors=["email"]), SensitiveDataFilter(detectors=["card"])
+    assert a.redact_text("a@b.com") != b.redact_text("a@b.com")

@@ -184,11 +184,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .demo import cli as demo_cli
 
     demo_cli.add_demo_arguments(sub.add_parser("demo", help="the model-serving pipeline on embedded defaults"))
+    demo_cli.add_bench_arguments(sub.add_parser("bench", help="quick benchmarks against peers + HTML report"))
     args = parser.parse_args(argv)
     if args.command == "info":
         data = info()
         print(json.dumps(data, indent=2)) if args.json else _print_info(data)
         return 0
+    if args.command == "bench":
+        return demo_cli.run_bench(args)
     return demo_cli.run_from_args(args)  # demo
 
 

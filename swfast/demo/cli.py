@@ -9,6 +9,7 @@ import sys
 from typing import Any, Sequence
 
 from .._durations import seconds as _seconds
+from .benchreport import add_bench_arguments, run_bench
 
 
 def seconds(value: str, *, param: str) -> float:
@@ -76,4 +77,4 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_from_args(parser.parse_args(argv))
 
 
-__all__ = ["add_demo_arguments", "main", "run_from_args"]
+__all__ = ["add_bench_arguments", "add_demo_arguments", "main", "run_bench", "run_from_args"]

@@ -124,6 +124,18 @@ class _Quiet:
         self.logger.setLevel(level)
 
 
+def _log_formatter() -> logging.Formatter:
+    """One JSON object per line, URLs in messages redacted (the fallback when swfast.logging is absent)."""
+    from .._redact import redact_text
+
+    class _Redacting(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            return json.dumps({"ts": record.created, "level": record.levelname, "logger": record.name,
+                               "message": redact_text(record.getMessage())}, ensure_ascii=False)
+
+    return _Redacting()
+
+
 def _log_handler(path: str) -> logging.Handler:
     """JSON lines with credentials redacted: swfast.logging's handler when present, else a plain one."""
     try:
@@ -133,15 +145,8 @@ def _log_handler(path: str) -> logging.Handler:
         return handler
     except (ImportError, AttributeError):
         pass
-    from .._redact import redact_text
-
-    class _Redacting(logging.Formatter):
-        def format(self, record: logging.LogRecord) -> str:
-            return json.dumps({"ts": record.created, "level": record.levelname, "logger": record.name,
-                               "message": redact_text(record.getMessage())}, ensure_ascii=False)
-
     handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(_Redacting())
+    handler.setFormatter(_log_formatter())
     return handler
 
 

@@ -137,7 +137,7 @@ def test_worker_rejections_answer_with_an_error_response(tmp_path):
     parts = Components(tmp_path)
     sent: list = []
 
-    async def send(resp):  # type: ignore[no-untyped-def]
+    async def send(resp, topic=None):  # type: ignore[no-untyped-def]
         sent.append(resp)
         return True
 

@@ -89,7 +89,7 @@ class Ledger:
         return {
             "requests": len(self.sent), "responses": sum(self.answers.values()),
             "answered": len(self.answers), "dead_letters": len(self.dead), "settled": self.settled,
-            "lost": len(self.lost_ids()), "duplicates": self.duplicates(), "unknown": self.unknown,
+            "lost": len(self.lost_ids()), "lost_ids": self.lost_ids()[:20], "duplicates": self.duplicates(), "unknown": self.unknown,
             "mismatched": self.mismatched, "outcomes": dict(sorted(self.outcomes.items())),
             "by_worker": dict(sorted(self.by_worker.items())),
             "by_phase": {k: dict(sorted(v.items())) for k, v in self.by_phase.items()},

@@ -38,6 +38,9 @@ def add_demo_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--chaos", action="store_true", help="run the chaos drill (slow model, failure bursts, cache fault)")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--kill-after", default=None, help="scale-out drill: SIGKILL one worker process after this long")
+    p.add_argument("--consumer-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="extra librdkafka consumer property for the workers (repeatable), e.g. session.timeout.ms=6000")
+    p.add_argument("--drain-timeout", default="20s", help="how long to wait for the last answers after producing")
     p.add_argument("--no-progress", action="store_true", help="no progress line")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
 
@@ -57,7 +60,8 @@ def run_from_args(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, Demo: Any, DemoConfig: Any, format_summary: Any) -> int:
     cfg = DemoConfig(duration=seconds(args.duration, param="duration"), rate=args.rate, workers=args.workers,
                      processes=args.processes, redis=args.redis or None, kafka=args.kafka or None, chaos=args.chaos,
-                     seed=args.seed, progress=not args.no_progress,
+                     seed=args.seed, progress=not args.no_progress, consumer_overrides=_options(args.consumer_option),
+                     drain_timeout=seconds(args.drain_timeout, param="drain_timeout"),
                      kill_after=seconds(args.kill_after, param="kill_after") if args.kill_after else None)
     summary: dict[str, Any] = asyncio.run(Demo(cfg).run())
     if args.json:
@@ -68,6 +72,18 @@ def _run(args: argparse.Namespace, Demo: Any, DemoConfig: Any, format_summary: A
         print(f"FAILED: {summary['lost']} request(s) got neither a response nor a dead letter", file=sys.stderr)
         return 1
     return 0
+
+
+def _options(items: list[str]) -> dict[str, Any]:
+    from ..errors import ConfigurationError
+
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ConfigurationError("consumer_option", f"expected KEY=VALUE, got {item!r}")
+        out[key.strip()] = int(value) if value.strip().isdigit() else value.strip()
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -24,6 +24,42 @@ MODELS: dict[str, str] = {"sentiment-fa": "fa", "ner-fa": "fa", "sentiment-en": 
 REQUESTS_TOPIC = "swfast.demo.requests"
 WORKER_GROUP = "swfast-demo-workers"
 
+
+@dataclass(frozen=True)
+class Names:
+    """Topic and group names of one run. On a shared broker each run gets its own (``run`` set),
+    so a run never reads an earlier run's messages nor joins its stale groups."""
+
+    run: str = ""
+
+    def _sfx(self, base: str, sep: str = ".") -> str:
+        return f"{base}{sep}{self.run}" if self.run else base
+
+    @property
+    def requests(self) -> str:
+        return self._sfx(REQUESTS_TOPIC)
+
+    @property
+    def dlq(self) -> str:
+        return self.requests + ".dlq"
+
+    @property
+    def stats(self) -> str:
+        return self._sfx("swfast.demo.stats")
+
+    @property
+    def workers(self) -> str:
+        return self._sfx(WORKER_GROUP, "-")
+
+    @property
+    def ledger(self) -> str:
+        return self._sfx("swfast-demo-accounting", "-")
+
+    def responses(self, model: str) -> str:
+        from ..messaging.message_schemas import response_topic_for
+
+        return self._sfx(response_topic_for(model))
+
 #: The request parameters' schema (compiled once; the envelope has its own compiled check).
 PARAMS_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -228,11 +264,12 @@ class Components:
 class Worker:
     """One consumer in the workers' group: ``handle`` is its subscription handler."""
 
-    def __init__(self, name: str, parts: Components, send: Callable[[Any], Any]) -> None:
+    def __init__(self, name: str, parts: Components, send: Callable[..., Any]) -> None:
         self.name = name
         self.parts = parts
         self.send = send  # async: KafkaService.send_data_response
         self.counts = Counters()
+        self._reply_to: Any = None
 
     async def _reject(self, rid: str, model: str, op: str, reason: str, message: str) -> None:
         from ..messaging.message_schemas import create_data_response
@@ -241,10 +278,11 @@ class Worker:
         resp = create_data_response(rid, model if model in MODELS else "unknown", op or "analyze_data", "error",
                                     error_code=reason, error_message=message, source=self.name,
                                     additional_info={"worker": self.name, "outcome": reason})
-        await self._send(resp)
+        await self._send(resp, self._reply_to)
 
-    async def _send(self, resp: Any) -> None:
-        if not await self.send(resp):
+    async def _send(self, resp: Any, topic: Any = None) -> None:
+        """Send to the request's ``payload.response_topic`` (the model's topic by default)."""
+        if not await self.send(resp, topic if isinstance(topic, str) and topic else None):
             self.counts.send_failures += 1
             raise ConnectionError(f"{self.name}: response {resp.metadata.request_id} not delivered")
 
@@ -258,6 +296,7 @@ class Worker:
         meta = msg.get("metadata") if type(msg) is dict else None
         payload = msg.get("payload") if type(msg) is dict else None
         rid = meta.get("request_id") if type(meta) is dict else None
+        self._reply_to = payload.get("response_topic") if type(payload) is dict else None
         if not isinstance(rid, str) or type(payload) is not dict:
             raise ValidationError("not a DataRequest (no metadata.request_id)", path="metadata.request_id")
         assert type(meta) is dict
@@ -308,9 +347,9 @@ class Worker:
             rid, model, op, data=result, source=self.name, cached=served == "cache",
             processing_time=time.perf_counter() - t0, priority=int(meta.get("priority") or 3),
             additional_info={"worker": self.name, "outcome": served, "phase": phase})
-        await self._send(resp)
+        await self._send(resp, payload.get("response_topic"))
         self.counts.ok += 1
 
 
-__all__ = ["Components", "Counters", "FaultyTier", "MODELS", "PARAMS_SCHEMA", "REQUESTS_TOPIC", "Worker",
+__all__ = ["Components", "Counters", "FaultyTier", "MODELS", "Names", "PARAMS_SCHEMA", "REQUESTS_TOPIC", "Worker",
            "WORKER_GROUP", "merge_counts"]

@@ -21,10 +21,7 @@ from ..errors import ConfigurationError
 from .accounting import Ledger
 from .corpus import RequestMix
 from .model import PHASES, ChaosSchedule
-from .pipeline import MODELS, REQUESTS_TOPIC, WORKER_GROUP, Components, Worker, merge_counts
-
-STATS_TOPIC = "swfast.demo.stats"
-LEDGER_GROUP = "swfast-demo-accounting"
+from .pipeline import MODELS, Components, Names, Worker, merge_counts
 
 
 @dataclass
@@ -159,12 +156,16 @@ class Demo:
         self.out = out if out is not None else sys.stderr
         self.on_phase = on_phase
         self.ledger = Ledger()
+        import uuid
+
+        self.names = Names(uuid.uuid4().hex[:10] if config.kafka else "")
         self.schedule = ChaosSchedule(config.total, enabled=config.chaos)
         self.produced = 0
         self.phase = "steady" if not config.chaos else PHASES[0][0]
         self.phase_log: list[tuple[float, str]] = []
         self.remote_stats: dict[str, dict[str, Any]] = {}
         self.started = 0.0
+        self.produce_started = 0.0
         self.procs: list[Any] = []
         self.killed: list[int] = []
         self.chaos_drops = 0
@@ -182,23 +183,23 @@ class Demo:
         return svc
 
     async def _topics(self, svc: Any) -> None:
-        from ..messaging.message_schemas import response_topic_for
-
-        await svc.create_topic(REQUESTS_TOPIC, self.cfg.partitions, 1)
-        await svc.create_topic(REQUESTS_TOPIC + ".dlq", 1, 1)
-        await svc.create_topic(STATS_TOPIC, 1, 1)
+        n = self.names
+        await svc.create_topic(n.requests, self.cfg.partitions, 1)
+        await svc.create_topic(n.dlq, 1, 1)
+        await svc.create_topic(n.stats, 1, 1)
         for model in MODELS:
-            await svc.create_topic(response_topic_for(model), 3, 1)
+            await svc.create_topic(n.responses(model), 3, 1)
 
     async def _ledger(self, broker: Any) -> None:
         from ..messaging._runner import ConsumerConfig
-        from ..messaging.message_schemas import response_topic_for
 
+        n = self.names
         svc = await self._service(broker, consumer_config=ConsumerConfig(poll_timeout=0.05, max_retries=0))
+        # one group per topic: a rebalance on one topic never pauses the others
         for model in MODELS:
-            await svc.subscribe(response_topic_for(model), LEDGER_GROUP, self.ledger.on_response)
-        await svc.subscribe(REQUESTS_TOPIC + ".dlq", LEDGER_GROUP, self.ledger.on_dead_letter)
-        await svc.subscribe(STATS_TOPIC, LEDGER_GROUP, self._on_stats)
+            await svc.subscribe(n.responses(model), f"{n.ledger}-{model}", self.ledger.on_response)
+        await svc.subscribe(n.dlq, f"{n.ledger}-dlq", self.ledger.on_dead_letter)
+        await svc.subscribe(n.stats, f"{n.ledger}-stats", self._on_stats)
 
     def _on_stats(self, msg: Any) -> None:
         if type(msg) is dict and "process" in msg:
@@ -213,8 +214,12 @@ class Demo:
         tokens = {u: parts.token_for(u) for u in ("alice", "bob", "sara", "mallory")}
         total = cfg.total
         t0 = time.monotonic()
+        self.produce_started = time.time()
         batch_every = 0.01
         seq = 0
+        window = asyncio.Semaphore(1000)
+        pending: set[asyncio.Future[bool]] = set()
+        sends: list[asyncio.Future[bool]] = []
         while seq < total:
             due = min(total, int((time.monotonic() - t0) * cfg.rate) + 1)
             reqs = []
@@ -227,16 +232,22 @@ class Demo:
                 if d["kind"] == "invalid":
                     params["text"] = ""
                 req = create_data_request(d["model"], "analyze_data", parameters=params, priority=d["priority"],
-                                          source="demo-producer")
+                                          source="demo-producer", response_topic=self.names.responses(d["model"]))
                 self.ledger.record_sent(req.metadata.request_id, seq, d["model"], params["sent_at"], d["kind"])
                 reqs.append(req)
                 seq += 1
-            for req in reqs:
-                if not await svc.send_data_request(req, REQUESTS_TOPIC):
-                    raise ConnectionError("demo producer: a request was not delivered")
+            for req in reqs:  # sent concurrently: the rate holds while acknowledgements are in flight
+                await window.acquire()
+                task = asyncio.ensure_future(svc.send_data_request(req, self.names.requests))
+                task.add_done_callback(lambda t: window.release())
+                pending.add(task)
+                task.add_done_callback(pending.discard)
+                sends.append(task)
             self.produced = seq
             self._track_phase()
             await asyncio.sleep(batch_every)
+        if not all(await asyncio.gather(*sends)):
+            raise ConnectionError("demo producer: a request was not delivered")
 
     def _track_phase(self) -> None:
         phase = self.schedule.phase(max(0, self.produced - 1)) if self.cfg.chaos else "steady"
@@ -318,7 +329,7 @@ class Demo:
                     svc = await self._service(broker, consumer_config=wcfg)
                     w = Worker(f"w{i}", parts, svc.send_data_response)
                     workers.append(w)
-                    await svc.subscribe(REQUESTS_TOPIC, WORKER_GROUP, w.handle)
+                    await svc.subscribe(self.names.requests, self.names.workers, w.handle)
             else:
                 from .worker import spawn_workers
 
@@ -350,9 +361,10 @@ class Demo:
             for svc in reversed(self._services):
                 await svc.disconnect()
             if cfg.progress:
-                self.out.write(("\r" if getattr(self.out, "isatty", lambda: False)() else "") + self._line(parts) + "\n")
+                self.out.write(("\r" if getattr(self.out, "isatty", lambda: False)() else "")
+                               + self._line(None if self.procs else parts) + "\n")
             parts.close()
-        return self._summary(parts, workers, produced_at - self.started, drained_at - self.started)
+        return self._summary(parts, workers, produced_at - self.produce_started, drained_at - self.started)
 
     def _summary(self, parts: Components, workers: list[Worker], produce_s: float, total_s: float) -> dict[str, Any]:
         s = self.ledger.summary()
@@ -373,6 +385,7 @@ class Demo:
             breaker = merge_counts([x["breaker"] for x in snaps])
             retries = sum(int(x["retries"]) for x in snaps)
             levels = sorted({lv for x in snaps for lv in x["levels"]})
+            s["metrics_check"] = self._metrics_check()
         s.update({
             "duration_s": round(total_s, 3), "produce_s": round(produce_s, 3),
             "requests_per_s": round(s["requests"] / produce_s, 1) if produce_s > 0 else 0.0,
@@ -391,6 +404,23 @@ class Demo:
 
             s["config"]["redis"] = ",".join(redact_url(u) for u in str(s["config"]["redis"]).split(","))
         return s
+
+
+    def _metrics_check(self) -> dict[str, Any]:
+        """Do the processes' own counters add up to what the ledger saw from each worker?
+
+        A process that stopped cleanly reported a final snapshot: its workers' responses must
+        equal the ledger's count exactly. A SIGKILLed one's last snapshot may be up to half a
+        second old: it must not exceed the ledger's count.
+        """
+        workers: dict[str, dict[str, Any]] = {}
+        for snap in self.remote_stats.values():
+            for w, n in snap["by_worker"].items():
+                workers[w] = {"reported": n, "seen": self.ledger.by_worker.get(w, 0), "final": bool(snap["final"])}
+        ok = all((c["reported"] == c["seen"]) if c["final"] else (c["reported"] <= c["seen"]) for c in workers.values())
+        total = sum(self.ledger.by_worker.values())
+        return {"workers": workers, "add_up": ok and total == sum(self.ledger.answers.values()),
+                "responses_seen": total}
 
 
 def _breaker_summary(parts: Components) -> dict[str, Any]:
@@ -441,6 +471,10 @@ def format_summary(s: dict[str, Any]) -> str:
                                               f"nodes paused {s['redis_paused_ms']} ms"))
     if s.get("killed_pids"):
         rows.insert(-1, ("scale-out", f"SIGKILLed worker pid(s) {s['killed_pids']}; reports from {len(s['processes_reported'])} processes"))
+    if "metrics_check" in s:
+        mc = s["metrics_check"]
+        rows.insert(-1, ("merged metrics", ("add up" if mc["add_up"] else "DO NOT add up") + ": " + ", ".join(
+            f"{w} {c['reported']}/{c['seen']}{'' if c['final'] else ' (killed)'}" for w, c in sorted(mc["workers"].items()))))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
 
@@ -451,4 +485,4 @@ def run_demo(config: DemoConfig | None = None, **kw: Any) -> dict[str, Any]:
     return asyncio.run(Demo(cfg).run())
 
 
-__all__ = ["Demo", "DemoConfig", "LEDGER_GROUP", "STATS_TOPIC", "drop_redis_connections", "format_summary", "run_demo"]
+__all__ = ["Demo", "DemoConfig", "drop_redis_connections", "format_summary", "run_demo"]

@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 from .model import ChaosSchedule
-from .pipeline import REQUESTS_TOPIC, WORKER_GROUP, Components, Worker, merge_counts
+from .pipeline import Components, Names, Worker, merge_counts
 
 READY_TIMEOUT = 90.0
 
@@ -29,7 +29,7 @@ async def spawn_workers(demo: Any, secret: bytes, workdir: str) -> list[subproce
     for i in range(cfg.processes):
         conf = {"index": i, "workers": cfg.workers, "kafka": cfg.kafka, "redis": cfg.redis, "seed": cfg.seed,
                 "secret": secret.hex(), "workdir": os.path.join(workdir, f"p{i}"),
-                "chaos_total": cfg.total if cfg.chaos else 0, "overrides": cfg.consumer_overrides}
+                "chaos_total": cfg.total if cfg.chaos else 0, "run": demo.names.run, "overrides": cfg.consumer_overrides}
         err = open(os.path.join(workdir, f"worker-{i}.stderr"), "wb")
         proc = subprocess.Popen([sys.executable, "-m", "swfast.demo.worker"], stdin=subprocess.PIPE,
                                 stdout=subprocess.DEVNULL, stderr=err)
@@ -92,9 +92,10 @@ def _snapshot(name: str, parts: Components, workers: list[Worker], *, ready: boo
 async def serve(conf: dict[str, Any]) -> None:
     from ..messaging._runner import ConsumerConfig
     from ..messaging.kafka_service import KafkaService
-    from .runner import STATS_TOPIC, _is_cluster
+    from .runner import _is_cluster
 
     name = f"p{conf['index']}"
+    names = Names(str(conf.get("run") or ""))
     redis_url = conf.get("redis")
     total = int(conf.get("chaos_total") or 0)
     parts = Components(conf["workdir"], redis_url=redis_url, cluster=bool(redis_url) and _is_cluster(str(redis_url)),
@@ -115,16 +116,16 @@ async def serve(conf: dict[str, Any]) -> None:
             services.append(svc)
             w = Worker(f"{name}.w{j}", parts, svc.send_data_response)
             workers.append(w)
-            await svc.subscribe(REQUESTS_TOPIC, WORKER_GROUP, w.handle)
+            await svc.subscribe(names.requests, names.workers, w.handle)
         while not stop.is_set():
-            await stats.send_message(STATS_TOPIC, _snapshot(name, parts, workers, ready=True, final=False), name)
+            await stats.send_message(names.stats, _snapshot(name, parts, workers, ready=True, final=False), name)
             try:
                 await asyncio.wait_for(stop.wait(), 0.5)
             except asyncio.TimeoutError:
                 pass
         for svc in services:
             await svc.disconnect()  # finishes the batch in hand, commits, leaves the group
-        await stats.send_message(STATS_TOPIC, _snapshot(name, parts, workers, ready=True, final=True), name)
+        await stats.send_message(names.stats, _snapshot(name, parts, workers, ready=True, final=True), name)
     finally:
         for svc in services:
             await svc.disconnect()

@@ -3,7 +3,27 @@
 Commands:
     info   version, which kernels are active, CPU/memory (container limits too), GPU if NVML
            finds one, optional packages installed, configured services and whether they answer.
+           Credentials in configured URLs are shown redacted (``redis://***@host:6379/0``).
     demo   a short L1 workload on embedded defaults, printing hit rate and operations/second.
+
+``swfast --version`` prints the version. Output cut short by the reader (``swfast info | head``)
+ends quietly with status 0 (no BrokenPipeError traceback).
+
+``swfast info --json`` keys (stable; ``schema`` changes only when one is removed or changes meaning):
+    schema       1
+    swfast       version string
+    extensions   "compiled" or "pure-python"
+    python       "CPython 3.11.9"
+    gil_enabled  bool
+    platform     platform string
+    cpu          {"logical": int, "affinity": int | null}
+    memory       {"total_bytes", "available_bytes"} (empty without psutil)
+    container    {"memory_max_bytes", "cpu_max"} from cgroup v2 (empty outside one)
+    gpu          list of {"index", "name", "memory_total_bytes", "memory_free_bytes"}, or a string why not
+    packages     {distribution: version | null}
+    services     {"redis" | "kafka": {"env": variable, "configured": redacted value | null,
+                  "reachable": bool | null}}
+    environment  {SWFAST_* variable: redacted value | null} (every variable of swfast.config)
 """
 from __future__ import annotations
 
@@ -21,13 +41,16 @@ from pathlib import Path
 from typing import Any, Sequence
 from urllib.parse import urlparse
 
+from . import config
+
 OPTIONAL = (
-    "numpy", "numba", "mmh3", "lz4", "psutil", "redis", "hiredis", "confluent-kafka",
+    "numpy", "numba", "mmh3", "lz4", "cramjam", "psutil", "redis", "hiredis", "confluent-kafka",
     "cupy-cuda12x", "cupy-cuda13x", "nvidia-ml-py", "cryptography", "orjson", "prometheus-client",
 )
 
-#: Environment variables naming the services swfast uses when they are configured.
-SERVICE_ENV = {"redis": "SWFAST_REDIS_URL", "kafka": "SWFAST_KAFKA_BOOTSTRAP"}
+#: Environment variables naming the services swfast uses when they are configured (swfast.config).
+SERVICE_ENV = {"redis": config.REDIS_URL, "kafka": config.KAFKA_BOOTSTRAP_SERVERS}
+INFO_SCHEMA = 1
 
 
 def _version(dist: str) -> str | None:
@@ -102,15 +125,20 @@ def info() -> dict[str, Any]:
     import swfast
 
     services = {}
+    values = {"redis": config.redis_url(), "kafka": config.kafka_bootstrap()}
+    env = config.snapshot()
     for name, var in SERVICE_ENV.items():
-        value = os.environ.get(var)
-        first = value.split(",")[0] if value else None
+        value = values[name]
+        if name == "kafka":
+            var = config.kafka_variable()
+        first = value.split(",")[0].strip() if value else None
         services[name] = {
             "env": var,
-            "configured": value,
+            "configured": env.get(var) if value else None,  # redacted
             "reachable": _reachable(first) if first else None,
         }
     return {
+        "schema": INFO_SCHEMA,
         "swfast": swfast.__version__,
         "extensions": "compiled" if swfast.USE_EXTENSIONS else "pure-python",
         "python": f"{platform.python_implementation()} {platform.python_version()}",
@@ -122,6 +150,7 @@ def info() -> dict[str, Any]:
         "gpu": _gpus(),
         "packages": {dist: _version(dist) for dist in OPTIONAL},
         "services": services,
+        "environment": env,
     }
 
 
@@ -177,7 +206,25 @@ def demo(*, ops: int = 300_000, keys: int = 50_000, maxsize: int = 10_000, seed:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; the exit status (0 also when the reader closed the pipe early)."""
+    try:
+        status = _main(argv)
+        sys.stdout.flush()
+        return status
+    except BrokenPipeError:
+        # the reader went away (``swfast info | head``): stop quietly, and keep the interpreter's
+        # final flush of stdout from raising again
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 0
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    from . import __version__
+
     parser = argparse.ArgumentParser(prog="swfast", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"swfast {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     p_info = sub.add_parser("info", help="environment report")
     p_info.add_argument("--json", action="store_true", help="print JSON")

@@ -239,9 +239,42 @@ def describe_type(value: object) -> str:
     return t.__qualname__ if mod == "builtins" else f"{mod}.{t.__qualname__}"
 
 
+
+# --- resources ---
+class BudgetExceeded(ResourceError):
+    """A lease does not fit its budget; nothing was reserved.
+
+    Attributes:
+        budget: the budget's name (``"cpu"``, ``"memory"``, ``"gpu:0"``, ...).
+        requested: the amount asked for (CPUs or bytes).
+        available: what the budget had left.
+        capacity: the budget's total.
+        owner: who asked.
+        owner_held: what ``owner`` already holds from the budget.
+    """
+
+    def __init__(self, budget: str, requested: float, available: float, capacity: float,
+                 owner: str, owner_held: float, unit: str = "") -> None:
+        u = f" {unit}" if unit else ""
+        super().__init__(
+            f"{budget}: {owner!r} asked for {requested:g}{u} but only {available:g}{u} of "
+            f"{capacity:g}{u} is free ({owner!r} already holds {owner_held:g}{u}); release "
+            f"leases, ask for less, or raise the budget")
+        self.budget = budget
+        self.requested = requested
+        self.available = available
+        self.capacity = capacity
+        self.owner = owner
+        self.owner_held = owner_held
+
+
+class NoGPUError(ResourceError):
+    """No usable GPU: CuPy or NVML is missing, or no device is visible (CPU paths keep working)."""
+
 __all__ = [
     "AccountLocked",
     "AuthenticationError",
+    "BudgetExceeded",
     "BrokerUnavailable",
     "CacheError",
     "CacheKeyError",
@@ -254,6 +287,7 @@ __all__ = [
     "KeyExhausted",
     "KeyNotFound",
     "MessagingError",
+    "NoGPUError",
     "NotConnected",
     "PermissionDenied",
     "RateLimitExceeded",
@@ -275,3 +309,27 @@ __all__ = [
     "ValidationError",
     "describe_type",
 ]
+
+
+# --- monitoring ---
+class MonitoringError(SwfastError):
+    """A monitoring component was misused (unknown metric, conflicting kinds)."""
+
+
+class MetricNotFound(MonitoringError, LookupError):
+    """``get_metric`` was asked for a name (or labels) nothing was recorded under."""
+
+    def __init__(self, name: str, message: str = "") -> None:
+        self.name = name
+        super().__init__(message or f"name: no metric {name!r} has been recorded; record it first "
+                                    f"with collect_metric({name!r}, value)")
+
+__all__ += ["MetricNotFound", "MonitoringError"]
+
+# --- logging ---
+class LoggingError(SwfastError):
+    """Base of swfast.logging errors (raised at configuration time; run-time failures are counted drops)."""
+
+
+class LogFileInUse(LoggingError, OSError):
+    """Another process already writes this log file: route its records through one writer instead."""

@@ -76,7 +76,7 @@ def test_prepare_orders_by_priority_stably_and_stores_every_offset(impl: Any) ->
     mod = impl.load("msgbatch")
     vals = [{"metadata": {"priority": p}, "i": i} for i, p in enumerate([3, 1, 5, 1, 3])]
     records = [Rec(0, 10 + i, json.dumps(v).encode()) for i, v in enumerate(vals)]
-    records.append(Rec(1, 7, json.dumps({"metadata": {"expires_at": "2000-01-01T00:00:00Z"}}).encode()))
+    records.append(Rec(1, 7, json.dumps({"metadata": {"expires_at": "2000-01-01T00:00:00Z"}, "payload": {}}).encode()))
     records.append(Rec(0, 99, b"", "EOF"))
     values, recs, offsets, errors, expired = mod.prepare(records, loads, decode, msgvalid.parse_timestamp,
                                                          10**18, 3, True)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import sys
 from typing import Any
 
@@ -9,9 +10,10 @@ import pytest
 
 from swfast.errors import ConfigurationError, NotConnected, ValidationError
 from swfast.messaging import ConsumerConfig, KafkaService, Priority, create_data_request, create_data_response
-from swfast.messaging import kafka_service as ks_module
 from swfast.messaging._embedded import EmbeddedBroker
 from swfast.monitoring.metrics import REGISTRY
+
+ks_module = importlib.import_module("swfast.messaging.kafka_service")
 
 
 async def _no_sleep(_: float) -> None:
@@ -128,14 +130,16 @@ async def test_expired_messages_are_counted_not_handled() -> None:
     now = 2_000_000_000_000_000
     cfg = ConsumerConfig(now_us=lambda: now)
     async with _svc(consumer_config=cfg) as svc:
-        await svc.send_message("e", {"metadata": {"expires_at": "2000-01-01T00:00:00Z"}, "k": "old"})
-        await svc.send_message("e", {"metadata": {"expires_at": "2100-01-01T00:00:00Z"}, "k": "new"})
+        await svc.send_message("e", {"metadata": {"expires_at": "2000-01-01T00:00:00Z"}, "payload": {}, "k": "old"})
+        await svc.send_message("e", {"metadata": {"expires_at": "2100-01-01T00:00:00Z"}, "payload": {}, "k": "new"})
+        # not a swfast envelope (no payload object): its "metadata" is the producer's, never expired
+        await svc.send_message("e", {"metadata": {"expires_at": "2000-01-01T00:00:00Z"}, "k": "foreign"})
         before = _count("swfast_messaging_expired_total", topic="e")
         got: list[Any] = []
         await svc.subscribe("e", "g", got.append)
-        await _until(lambda: len(got) == 1)
+        await _until(lambda: len(got) == 2)
         await asyncio.sleep(0.05)
-        assert [m["k"] for m in got] == ["new"]
+        assert [m["k"] for m in got] == ["new", "foreign"]
         assert _count("swfast_messaging_expired_total", topic="e") == before + 1
 
 

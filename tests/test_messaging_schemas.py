@@ -87,7 +87,7 @@ def test_to_json_equals_orjson_and_json_of_to_dict() -> None:
     req = S.DataRequest.from_dict(VALID_REQUEST)
     assert req.to_json() == json.dumps(VALID_REQUEST, separators=(",", ":")).encode()
     from swfast.messaging import _codec
-    assert req.to_json() == _codec._std_dumps(req.to_dict())
+    assert req.to_json() == _codec._std(req.to_dict())
     resp = S.DataResponse.from_dict(VALID_RESPONSE)
     assert resp.to_json() == _codec._std_dumps(VALID_RESPONSE)
 

@@ -22,9 +22,15 @@ bucket_ops = st.lists(st.one_of(
 
 
 def _apply_bucket(b, ops):  # type: ignore[no-untyped-def]
+    from swfast.errors import ConfigurationError
+
     out = []
     for op in ops:
-        if op[0] == "try":
+        if op[0] in ("try", "reserve") and op[1] > b.capacity:
+            with pytest.raises(ConfigurationError):  # both kernels refuse n > capacity
+                b.try_acquire(op[1]) if op[0] == "try" else b.reserve(op[1], 1.0)
+            out.append("refused")
+        elif op[0] == "try":
             out.append(b.try_acquire(op[1], now=op[2]))
         elif op[0] == "reserve":
             out.append(b.reserve(op[1], op[2], now=op[3]))

@@ -115,12 +115,15 @@ def test_cr2_usage_limit_forces_rotation_or_refusal() -> None:
     enc = DataEncryptor(ring)
     ring._preset_uses(kid, 2**32 - 2)
     enc.encrypt_data(b"a")
+    enc.encrypt_data(b"a2")  # exactly 2**32 encryptions under one key
+    assert ring.uses(kid) == 2**32
     with pytest.raises(KeyExhausted):
         enc.encrypt_data(b"b")
     auto = KeyRing()
     (old,) = auto.generate_keys()
     enc2 = DataEncryptor(auto)
     auto._preset_uses(old, 2**32 - 1)
+    assert enc2.key_id_of(enc2.encrypt_data(b"last")) == old
     env = enc2.encrypt_data(b"c")
     assert enc2.key_id_of(env) != old and auto.primary_id != old
     assert enc2.decrypt_data(env) == b"c"

@@ -279,7 +279,7 @@ cdef class BreakerCore:
             self._on_events()
         return result
 
-    def call(self, fn, *args, **kwargs):
+    def call(self, fn, /, *args, **kwargs):
         """Run ``fn(*args, **kwargs)`` if permitted, recording its success; errors and
         rejections go to the hooks set by :meth:`set_hooks`."""
         return self._call(fn, args, kwargs)
@@ -394,7 +394,7 @@ cdef class _Guarded:
         self._core = core
         self._fn = fn
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, /, *args, **kwargs):
         return self._core._call(self._fn, args, kwargs)
 
     def __get__(self, obj, objtype):

@@ -177,7 +177,7 @@ class BreakerCore:
         self._on_error = on_error
         self._on_events = on_events
 
-    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    def call(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         """Run ``fn(*args, **kwargs)`` if permitted, recording its success; errors and
         rejections go to the hooks set by :meth:`set_hooks`."""
         start = self.acquire()
@@ -338,7 +338,7 @@ class _Guarded:
         self._core = core
         self._fn = fn
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def __call__(self, /, *args: Any, **kwargs: Any) -> Any:
         return self._core.call(self._fn, *args, **kwargs)
 
     def __get__(self, obj: Any, objtype: Any = None) -> Any:

@@ -7,6 +7,19 @@ step under the GIL and no lock is needed. Not declared free-threading compatible
 """
 from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
 
+from swfast.errors import ConfigurationError
+
+
+cdef int _bad_n(double n, double capacity) except -1:
+    if n > capacity:
+        raise ConfigurationError("n", f"{n:g} tokens can never be available with burst {capacity:g}; "
+                                      "raise burst or split the request")
+    raise ConfigurationError("n", f"must be > 0, got {n!r}")
+
+
+cdef int _bad_refund(double n) except -1:
+    raise ConfigurationError("n", f"refund must be >= 0 tokens, got {n!r}")
+
 
 cdef inline double _mono() noexcept nogil:
     cdef timespec ts
@@ -52,7 +65,9 @@ cdef class TokenBucket:
             self._last = now
 
     def try_acquire(self, double n=1, now=None):
-        """Take ``n`` tokens if available now; never waits."""
+        """Take ``n`` tokens (``0 < n <= capacity``) if available now; never waits."""
+        if not (n > 0.0 and n <= self._capacity):
+            _bad_n(n, self._capacity)
         cdef double t = _mono() if now is None and self._clock is None else self._now(now)
         self._refill(t)
         if self._tokens >= n:
@@ -64,6 +79,8 @@ cdef class TokenBucket:
 
     def reserve(self, double n, double max_wait, now=None):
         """Take ``n`` tokens on credit if available within ``max_wait`` s; wait or ``-1.0``."""
+        if not (n > 0.0 and n <= self._capacity):
+            _bad_n(n, self._capacity)
         cdef double t = self._now(now)
         cdef double deficit, wait
         self._refill(t)
@@ -78,6 +95,8 @@ cdef class TokenBucket:
 
     def refund(self, double n):
         """Give back ``n`` tokens of an abandoned reservation (never above capacity)."""
+        if not n >= 0.0:
+            _bad_refund(n)
         cdef double t = self._tokens + n
         self._tokens = t if t < self._capacity else self._capacity
 
@@ -153,7 +172,9 @@ cdef class KeyedBuckets:
         return slot
 
     def try_acquire(self, key, double n=1, now=None):
-        """Take ``n`` tokens from ``key``'s bucket if available now."""
+        """Take ``n`` tokens (``0 < n <= capacity``) from ``key``'s bucket if available now."""
+        if not (n > 0.0 and n <= self._capacity):
+            _bad_n(n, self._capacity)
         cdef double t = _mono() if now is None and self._clock is None else self._now(now)
         cdef _Slot slot = self._slot(key, t)
         if slot.tokens >= n:
@@ -165,6 +186,8 @@ cdef class KeyedBuckets:
 
     def reserve(self, key, double n, double max_wait, now=None):
         """As ``TokenBucket.reserve``, for ``key``'s bucket."""
+        if not (n > 0.0 and n <= self._capacity):
+            _bad_n(n, self._capacity)
         cdef double t = self._now(now)
         cdef _Slot slot = self._slot(key, t)
         cdef double deficit = n - slot.tokens
@@ -178,6 +201,8 @@ cdef class KeyedBuckets:
 
     def refund(self, key, double n):
         """Give back ``n`` tokens to ``key``'s bucket (never above capacity)."""
+        if not n >= 0.0:
+            _bad_refund(n)
         cdef object found = self._buckets.get(key)
         cdef _Slot slot
         cdef double t

@@ -13,7 +13,21 @@ import threading
 import time
 from typing import Callable, Hashable
 
+from ..errors import ConfigurationError
+
 _monotonic = time.monotonic
+
+
+def _bad_n(n: float, capacity: float) -> None:
+    if n > capacity:
+        raise ConfigurationError("n", f"{n:g} tokens can never be available with burst {capacity:g}; "
+                                      "raise burst or split the request")
+    raise ConfigurationError("n", f"must be > 0, got {n!r}")
+
+
+def _check_refund(n: float) -> None:
+    if not n >= 0.0:
+        raise ConfigurationError("n", f"refund must be >= 0 tokens, got {n!r}")
 
 
 class TokenBucket:
@@ -58,7 +72,9 @@ class TokenBucket:
             self._last = now
 
     def try_acquire(self, n: float = 1, now: float | None = None) -> bool:
-        """Take ``n`` tokens if available now; never waits."""
+        """Take ``n`` tokens (``0 < n <= capacity``) if available now; never waits."""
+        if not 0.0 < n <= self._capacity:
+            _bad_n(n, self._capacity)
         t = self._now(now)
         with self._lock:
             self._refill(t)
@@ -75,6 +91,8 @@ class TokenBucket:
         Returns the wait in seconds (``0.0`` when available now), or ``-1.0`` when the wait
         would exceed ``max_wait`` (nothing is taken then).
         """
+        if not 0.0 < n <= self._capacity:
+            _bad_n(n, self._capacity)
         t = self._now(now)
         with self._lock:
             self._refill(t)
@@ -89,6 +107,7 @@ class TokenBucket:
 
     def refund(self, n: float) -> None:
         """Give back ``n`` tokens of an abandoned reservation (never above capacity)."""
+        _check_refund(n)
         with self._lock:
             t = self._tokens + n
             self._tokens = t if t < self._capacity else self._capacity
@@ -162,7 +181,9 @@ class KeyedBuckets:
         return slot
 
     def try_acquire(self, key: Hashable, n: float = 1, now: float | None = None) -> bool:
-        """Take ``n`` tokens from ``key``'s bucket if available now."""
+        """Take ``n`` tokens (``0 < n <= capacity``) from ``key``'s bucket if available now."""
+        if not 0.0 < n <= self._capacity:
+            _bad_n(n, self._capacity)
         t = self._now(now)
         with self._lock:
             slot = self._slot(key, t)
@@ -175,6 +196,8 @@ class KeyedBuckets:
 
     def reserve(self, key: Hashable, n: float, max_wait: float, now: float | None = None) -> float:
         """As :meth:`TokenBucket.reserve`, for ``key``'s bucket."""
+        if not 0.0 < n <= self._capacity:
+            _bad_n(n, self._capacity)
         t = self._now(now)
         with self._lock:
             slot = self._slot(key, t)
@@ -189,6 +212,7 @@ class KeyedBuckets:
 
     def refund(self, key: Hashable, n: float) -> None:
         """Give back ``n`` tokens to ``key``'s bucket (never above capacity)."""
+        _check_refund(n)
         with self._lock:
             slot = self._buckets.get(key)
             if slot is not None:

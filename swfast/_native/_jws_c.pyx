@@ -2,7 +2,8 @@
 """Compiled JWS codec kernel; the pure-Python twin is ``_jws_py.py``.
 
 Unpadded base64url encode/decode in one C pass each (no translate/strip copies), strict on
-decode: only ``A-Z a-z 0-9 - _``, no padding, ``len % 4 != 1``, else ``ValueError``.
+decode: only ``A-Z a-z 0-9 - _``, no padding, ``len % 4 != 1``, unused trailing bits zero
+(the canonical spelling, RFC 4648 §3.5), else ``ValueError``.
 """
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.unicode cimport PyUnicode_DecodeASCII
@@ -85,13 +86,13 @@ def b64url_decode(segment):
             j += 3
         if not bad and n - i == 2:
             a = _DEC[s[i]]; b = _DEC[s[i + 1]]
-            if (a | b) & 0xC0:
+            if ((a | b) & 0xC0) or (b & 0x0F):
                 bad = True
             else:
                 o[j] = ((a << 2) | (b >> 4)) & 0xFF
         elif not bad and n - i == 3:
             a = _DEC[s[i]]; b = _DEC[s[i + 1]]; c = _DEC[s[i + 2]]
-            if (a | b | c) & 0xC0:
+            if ((a | b | c) & 0xC0) or (c & 0x03):
                 bad = True
             else:
                 v = (a << 18) | (b << 12) | (c << 6)

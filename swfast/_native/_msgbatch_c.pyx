@@ -8,9 +8,52 @@ cimport cython
 from cpython.dict cimport PyDict_GetItem, PyDict_SetItem
 from cpython.object cimport PyObject
 from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
+from libc.string cimport memcpy
+from libc.stdint cimport uint64_t
 
 
-def prepare(list records, loads, fallback, parse_timestamp, now_us, default_priority, bint order):
+cdef inline bint _digits8(const unsigned char* p) noexcept nogil:
+    """True when the 8 bytes at ``p`` are all ASCII digits (SWAR: no byte of x is above 9)."""
+    cdef uint64_t w, x
+    memcpy(&w, p, 8)
+    x = w ^ 0x3030303030303030ULL
+    return (((x + 0x7676767676767676ULL) | x) & 0x8080808080808080ULL) == 0
+
+
+cdef inline bint _is_digit(unsigned char c) noexcept nogil:
+    return <unsigned char>(c - 48) < 10
+
+
+cdef bint _long_digits(bytes data) noexcept:
+    """A run of 19+ digits always contains a whole aligned 8-byte block of digits: test blocks,
+    and only around such a block count the run byte by byte."""
+    cdef const unsigned char* p = <const unsigned char*>PyBytes_AS_STRING(data)
+    cdef Py_ssize_t n = PyBytes_GET_SIZE(data), i = 0, lo, hi
+    if n < 19:
+        return False
+    while i + 8 <= n:
+        if _digits8(p + i):
+            lo = i
+            while lo > 0 and _is_digit(p[lo - 1]):
+                lo -= 1
+            hi = i + 8
+            while hi < n and _is_digit(p[hi]):
+                hi += 1
+            if hi - lo >= 19:
+                return True
+            i = (hi + 7) & ~(<Py_ssize_t>7)
+        else:
+            i += 8
+    return False
+
+
+def long_digits(data):
+    """True when ``data`` (bytes) holds a run of 19+ digits (see the twin)."""
+    return type(data) is bytes and _long_digits(<bytes>data)
+
+
+def prepare(list records, loads, fallback, parse_timestamp, now_us, default_priority, bint order, exact=None):
     """Decode one fetched batch (see the twin for the contract)."""
     cdef dict offsets = {}
     cdef list values = []
@@ -36,7 +79,10 @@ def prepare(list records, loads, fallback, parse_timestamp, now_us, default_prio
         run_last = rec
         value = rec.value()
         try:
-            obj = loads(value)
+            if exact is not None and type(value) is bytes and _long_digits(<bytes>value):
+                obj = exact(value)
+            else:
+                obj = loads(value)
         except (ValueError, TypeError):
             obj = fallback(value)
         prio = default_priority
@@ -45,7 +91,7 @@ def prepare(list records, loads, fallback, parse_timestamp, now_us, default_prio
             if got != NULL and type(<object>got) is dict:
                 meta = <object>got
                 got = PyDict_GetItem(<dict>meta, "expires_at")
-                if got != NULL and <object>got is not None:
+                if got != NULL and <object>got is not None and _is_dict(PyDict_GetItem(<dict>obj, "payload")):
                     us = parse_timestamp(<object>got)
                     if us is not None and us < now_us:
                         expired += 1
@@ -71,6 +117,10 @@ def prepare(list records, loads, fallback, parse_timestamp, now_us, default_prio
         values = [values[k] for k in idx]
         recs = [recs[k] for k in idx]
     return values, recs, offsets, errors, expired
+
+
+cdef inline bint _is_dict(PyObject* o) noexcept:
+    return o != NULL and type(<object>o) is dict
 
 
 cdef inline void _store(dict offsets, object part, object last) except *:
@@ -162,3 +212,38 @@ def produce_all(produce, topic, list values, keys, Reports reports, Py_ssize_t s
         except Exception as exc:
             return i, exc
     return n, None
+
+
+@cython.final
+@cython.freelist(256)
+cdef class Delivery:
+    """One ``send``'s delivery callback (see the twin): appends its outcome to its loop's sink."""
+
+    cdef list sink
+    cdef object fut
+
+    def __call__(self, err, msg):
+        if err is None:
+            self.sink.append((self.fut, None))
+        else:
+            self.sink.append((self.fut, (err, msg.topic() if msg is not None else "")))
+
+
+def delivery(list sink, fut):
+    """The delivery callback of one message whose outcome resolves ``fut`` (see the twin)."""
+    cdef Delivery d = Delivery.__new__(Delivery)
+    d.sink = sink
+    d.fut = fut
+    return d
+
+
+def resolve(list items, make_error):
+    """Resolve every ``(future, outcome)`` of ``items`` on the loop thread (see the twin)."""
+    cdef Py_ssize_t i, n = PyList_GET_SIZE(items)
+    cdef object item, fut, r
+    for i in range(n):
+        item = <object>PyList_GET_ITEM(items, i)
+        fut = (<tuple>item)[0]
+        r = (<tuple>item)[1]
+        if not fut.done():
+            fut.set_result(None if r is None else make_error((<tuple>r)[0], (<tuple>r)[1]))

@@ -16,7 +16,15 @@ No policy lives here: the decoder, the timestamp parser and the clock value are 
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any, Callable
+
+_LONG_DIGITS = re.compile(rb"[0-9]{19}").search
+
+
+def long_digits(data: Any) -> bool:
+    """True when ``data`` (bytes) holds a run of 19+ digits: maybe an integer beyond 64 bits."""
+    return type(data) is bytes and len(data) >= 19 and _LONG_DIGITS(data) is not None
 
 
 def _first(item: tuple[int, Any, Any]) -> int:
@@ -32,17 +40,23 @@ def _store(offsets: dict[int, int], part: int, last: Any) -> None:
 
 def prepare(records: list[Any], loads: Callable[[Any], Any], fallback: Callable[[Any], Any],
             parse_timestamp: Callable[[Any], int | None], now_us: int, default_priority: int,
-            order: bool) -> tuple[list[Any], list[Any], dict[int, int], list[Any], int]:
+            order: bool, exact: Callable[[Any], Any] | None = None,
+            ) -> tuple[list[Any], list[Any], dict[int, int], list[Any], int]:
     """Decode one fetched batch.
 
     Args:
         records: messages with ``error()``, ``partition()``, ``offset()`` and ``value()``.
         loads: JSON decoder; when it raises ValueError or TypeError, ``fallback(value)`` is used.
+        exact: decoder used instead of ``loads`` for values that may hold integers beyond 64
+            bits (:func:`long_digits`), which ``loads`` (orjson) would turn into floats.
         fallback: decoder for values that are not JSON (text, bytes, None).
         parse_timestamp: ``str -> epoch microseconds or None`` for ``metadata.expires_at``.
         now_us: the current time, epoch microseconds.
         default_priority: priority of values without an int ``metadata.priority``.
         order: sort by priority (stable) when the batch mixes priorities.
+
+    Only swfast envelopes (a dict with dict ``metadata`` and dict ``payload``) expire by
+    ``metadata.expires_at``; other JSON objects that happen to have a ``metadata`` key do not.
 
     Returns:
         ``(values, records, offsets, errors, expired)``: the values to handle and their records,
@@ -72,7 +86,7 @@ def prepare(records: list[Any], loads: Callable[[Any], Any], fallback: Callable[
         run_last = rec
         value = rec.value()
         try:
-            obj = loads(value)
+            obj = exact(value) if exact is not None and long_digits(value) else loads(value)
         except (ValueError, TypeError):
             obj = fallback(value)
         prio = default_priority
@@ -80,7 +94,7 @@ def prepare(records: list[Any], loads: Callable[[Any], Any], fallback: Callable[
             meta = obj.get("metadata")
             if type(meta) is dict:
                 exp = meta.get("expires_at")
-                if exp is not None:
+                if exp is not None and type(obj.get("payload")) is dict:
                     us = parse_timestamp(exp)
                     if us is not None and us < now_us:
                         expired += 1
@@ -184,4 +198,26 @@ def produce_all(produce: Callable[..., Any], topic: str, values: list[bytes], ke
     return n, None
 
 
-__all__ = ["Reports", "prepare", "produce_all", "run_sync"]
+def delivery(sink: list[Any], fut: Any) -> Callable[[Any, Any], None]:
+    """The delivery callback ``cb(err, msg)`` of one message whose outcome resolves ``fut``.
+
+    It runs on the producer's poll thread and only appends ``(fut, None)`` (delivered) or
+    ``(fut, (err, topic))`` to ``sink``, the list of the future's event loop; the poll thread
+    hands each non-empty sink to its loop once per poll and :func:`resolve` runs there.
+    """
+    def cb(err: Any, msg: Any) -> None:
+        if err is None:
+            sink.append((fut, None))
+        else:
+            sink.append((fut, (err, msg.topic() if msg is not None else "")))
+    return cb
+
+
+def resolve(items: list[Any], make_error: Callable[[Any, str], Any]) -> None:
+    """Set each future of ``items`` (not already done) to None or ``make_error(err, topic)``."""
+    for fut, r in items:
+        if not fut.done():
+            fut.set_result(None if r is None else make_error(r[0], r[1]))
+
+
+__all__ = ["Reports", "delivery", "long_digits", "prepare", "produce_all", "resolve", "run_sync"]

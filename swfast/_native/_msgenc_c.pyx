@@ -247,6 +247,74 @@ cdef int _value(Buf* b, object v, int depth) except -1:
     return UNSUPPORTED
 
 
+cdef enum:
+    DEF_MAX_PROBLEM_DEPTH = 512
+
+PROBLEM_MAX_DEPTH = DEF_MAX_PROBLEM_DEPTH
+
+
+cdef object _scan(object v, int depth):
+    """None, or the reversed path plus keyword and message of the first problem (see the twin)."""
+    cdef PyObject* k
+    cdef PyObject* item
+    cdef Py_ssize_t pos = 0, i, n
+    cdef double d
+    cdef object r
+    if v is None or v is True or v is False or PyUnicode_Check(v) or PyLong_Check(v):
+        return None
+    if PyFloat_Check(v):
+        d = PyFloat_AS_DOUBLE(v)
+        if d != d or d == float("inf") or d == float("-inf"):
+            return ([], "finite", f"{v!r} has no JSON form (NaN and Infinity are refused)")
+        return None
+    if PyDict_CheckExact(v) or isinstance(v, dict):
+        if depth >= DEF_MAX_PROBLEM_DEPTH:
+            return ([], "depth", f"nesting deeper than {DEF_MAX_PROBLEM_DEPTH}")
+        if PyDict_CheckExact(v):
+            while PyDict_Next(v, &pos, &k, &item):
+                if not PyUnicode_Check(<object>k):
+                    return _key_problem(<object>k)
+                r = _scan(<object>item, depth + 1)
+                if r is not None:
+                    r[0].append(<object>k)
+                    return r
+            return None
+        for key, val in v.items():
+            if not PyUnicode_Check(key):
+                return _key_problem(key)
+            r = _scan(val, depth + 1)
+            if r is not None:
+                r[0].append(key)
+                return r
+        return None
+    if PyList_CheckExact(v) or PyTuple_CheckExact(v) or isinstance(v, (list, tuple)):
+        if depth >= DEF_MAX_PROBLEM_DEPTH:
+            return ([], "depth", f"nesting deeper than {DEF_MAX_PROBLEM_DEPTH}")
+        n = len(v)
+        for i in range(n):
+            r = _scan(v[i], depth + 1)
+            if r is not None:
+                r[0].append(i)
+                return r
+    return None
+
+
+cdef object _key_problem(object k):
+    return ([], "key", f"key {k!r} ({type(k).__name__}) is not a str: JSON object keys are strings; "
+                       "convert the keys first (this would not round-trip)")
+
+
+def problem(obj):
+    """The first value JSON cannot carry losslessly, as ``(path, keyword, message)``, else None."""
+    r = _scan(obj, 0)
+    if r is None:
+        return None
+    out = ""
+    for part in reversed(r[0]):
+        out += f"[{part}]" if type(part) is int else (f".{part}" if out else str(part))
+    return out, r[1], r[2]
+
+
 cdef class _Layout:
     cdef type cls
     cdef tuple names

@@ -8,7 +8,50 @@ what JSON means.
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, Sequence
+
+PROBLEM_MAX_DEPTH = 512
+
+
+def _where(path: list[Any]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if type(part) is int else (f".{part}" if out else str(part))
+    return out
+
+
+def problem(obj: Any) -> tuple[str, str, str] | None:
+    """The first value JSON cannot carry losslessly, as ``(path, keyword, message)``, else None.
+
+    A dict key that is not a str (``keyword="key"``), a NaN or infinite float (``"finite"``) and
+    nesting deeper than :data:`PROBLEM_MAX_DEPTH` (``"depth"``) are problems; every other value is left
+    to the encoder (ints of any size are exact in JSON).
+    """
+    stack: list[tuple[Any, list[Any]]] = [(obj, [])]
+    while stack:
+        value, path = stack.pop()
+        if type(value) is float or isinstance(value, float):
+            if not math.isfinite(value):
+                return _where(path), "finite", f"{value!r} has no JSON form (NaN and Infinity are refused)"
+            continue
+        if isinstance(value, dict):
+            items: Any = value.items()
+        elif isinstance(value, (list, tuple)):
+            items = enumerate(value)
+        else:
+            continue
+        if len(path) >= PROBLEM_MAX_DEPTH:
+            return _where(path), "depth", f"nesting deeper than {PROBLEM_MAX_DEPTH}"
+        pending = []
+        for k, v in items:
+            if type(items) is not enumerate and not isinstance(k, str):
+                return (_where(path), "key",
+                        f"key {k!r} ({type(k).__name__}) is not a str: JSON object keys are strings; "
+                        "convert the keys first (this would not round-trip)")
+            pending.append((v, [*path, k]))
+        stack.extend(reversed(pending))
+    return None
 
 
 class Encoder:
@@ -40,4 +83,4 @@ class Encoder:
         })
 
 
-__all__ = ["Encoder"]
+__all__ = ["PROBLEM_MAX_DEPTH", "Encoder", "problem"]

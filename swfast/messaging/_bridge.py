@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import threading
 import time
@@ -27,6 +26,7 @@ from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, KafkaError, 
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from .._native import msgbatch as _batch
+from .._redact import redact_text
 from ..errors import BrokerUnavailable, KafkaDeliveryError
 
 log = logging.getLogger("swfast.messaging")
@@ -58,6 +58,9 @@ class ProducerBridge:
         self._p = Producer(config)
         self._queue_full_timeout = queue_full_timeout
         self._ready: list[_Item] = []
+        # one sink per event loop: single-send delivery callbacks append there (on the poll
+        # thread), and each poll hands every non-empty sink to its loop in one call
+        self._sinks: dict[asyncio.AbstractEventLoop, list[Any]] = {}
         self.produced = 0
         self._running = True
         self._thread = threading.Thread(target=self._run, name="swfast-kafka-poll", daemon=True)
@@ -76,6 +79,20 @@ class ProducerBridge:
                 log.exception("delivery report handling failed")
             if self._ready:
                 self._dispatch()
+            if self._sinks:
+                self._dispatch_sinks()
+
+    def _dispatch_sinks(self) -> None:
+        for loop, sink in list(self._sinks.items()):
+            if not sink:
+                continue
+            items = sink.copy()
+            sink.clear()
+            try:
+                loop.call_soon_threadsafe(_batch.resolve, items, _delivery_error)
+            except RuntimeError:  # the loop was closed: nobody awaits these futures any more
+                log.warning("dropped %d delivery reports for a closed event loop", len(items))
+                self._sinks.pop(loop, None)
 
     def _dispatch(self) -> None:
         ready, self._ready = self._ready, []
@@ -87,9 +104,6 @@ class ProducerBridge:
                 loop.call_soon_threadsafe(_resolve_all, items)
             except RuntimeError:  # the loop was closed: nobody awaits these futures any more
                 log.warning("dropped %d delivery reports for a closed event loop", len(items))
-
-    def _one_done(self, fut: asyncio.Future[Any], topic: str, err: KafkaError | None, _msg: Any) -> None:
-        self._ready.append((fut, None if err is None else _delivery_error(err, topic)))
 
     def _produce(self, topic: str, value: bytes, key: bytes | None, headers: Any, cb: Callable[..., None]) -> bool:
         """Try once; False when the local queue is full. Raises KafkaDeliveryError on rejection."""
@@ -115,10 +129,19 @@ class ProducerBridge:
                 "raise queue.buffering.max.messages or slow down", code="_QUEUE_FULL", topic=topic)
         await asyncio.sleep(0.005)
 
-    async def send(self, topic: str, value: bytes, key: bytes | None = None,
+    async def send(self, topic: str, value: bytes | None, key: bytes | None = None,
                    headers: Any = None) -> KafkaDeliveryError | None:
-        fut = asyncio.get_running_loop().create_future()
-        cb = functools.partial(self._one_done, fut, topic)
+        """Produce one message; None once acknowledged, else the error (a None value: tombstone).
+
+        Many concurrent sends share the work: each delivery callback is a compiled object that
+        only appends to its loop's sink, and every poll resolves a whole sink in one loop call.
+        """
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        sink = self._sinks.get(loop)
+        if sink is None:
+            sink = self._sinks[loop] = []
+        cb = _batch.delivery(sink, fut)
         deadline = 0.0
         try:
             while not self._produce(topic, value, key, headers, cb):
@@ -188,6 +211,7 @@ class ProducerBridge:
                 self._p.poll(0)
                 self._p.flush(1.0)
             self._dispatch()
+            self._dispatch_sinks()
             return self.outstanding
 
         return await asyncio.to_thread(finish)
@@ -323,9 +347,11 @@ class AdminBridge:
         try:
             return self._a.list_topics(topic, timeout=self._timeout)
         except KafkaException as exc:
+            servers = redact_text(self.bootstrap)
             raise BrokerUnavailable(
-                f"Kafka at {self.bootstrap!r} did not answer within {self._timeout}s ({exc}); "
-                "check bootstrap_servers and that the broker is running", bootstrap_servers=self.bootstrap,
+                f"Kafka at {servers!r} did not answer within {self._timeout}s ({redact_text(str(exc))}); "
+                "check bootstrap_servers (or SWFAST_KAFKA_BOOTSTRAP_SERVERS) and that the broker is running",
+                bootstrap_servers=servers,
             ) from None
 
     async def broker_count(self) -> int:

@@ -29,7 +29,7 @@ class Record:
 
     __slots__ = ("_topic", "_partition", "_offset", "_key", "_value", "_headers", "_ts")
 
-    def __init__(self, topic: str, partition: int, offset: int, key: bytes | None, value: bytes,
+    def __init__(self, topic: str, partition: int, offset: int, key: bytes | None, value: bytes | None,
                  headers: list[tuple[str, bytes]] | None = None, timestamp_ms: int = 0) -> None:
         self._topic = topic
         self._partition = partition
@@ -51,7 +51,7 @@ class Record:
     def key(self) -> bytes | None:
         return self._key
 
-    def value(self) -> bytes:
+    def value(self) -> bytes | None:
         return self._value
 
     def headers(self) -> list[tuple[str, bytes]] | None:
@@ -102,7 +102,7 @@ class EmbeddedBroker:
             return None if parts is None else len(parts)
 
     # ---------------------------------------------------------------- produce
-    def append(self, topic: str, value: bytes, key: bytes | None = None,
+    def append(self, topic: str, value: bytes | None, key: bytes | None = None,
                headers: list[tuple[str, bytes]] | None = None) -> Record:
         """Append a record (auto-creating the topic) and wake waiting consumers."""
         with self._lock:
@@ -263,16 +263,23 @@ class EmbeddedProducer:
         self.max_message_bytes = max_message_bytes
         self.outstanding = 0
 
-    def _one(self, topic: str, value: bytes, key: bytes | None,
+    def _one(self, topic: str, value: bytes | None, key: bytes | None,
              headers: list[tuple[str, bytes]] | None) -> KafkaDeliveryError | None:
-        if len(value) > self.max_message_bytes:
+        """Append one record; a value of None is a tombstone. The size checked is the whole
+        record (value, key and headers), as a broker's ``message.max.bytes`` is."""
+        size = 0 if value is None else len(value)
+        if key is not None:
+            size += len(key)
+        if headers:
+            size += sum(len(k) + len(v or b"") for k, v in headers)
+        if size > self.max_message_bytes:
             return KafkaDeliveryError(
-                f"message of {len(value)} bytes exceeds message.max.bytes={self.max_message_bytes}; "
+                f"message of {size} bytes exceeds message.max.bytes={self.max_message_bytes}; "
                 "nothing was produced", code="MSG_SIZE_TOO_LARGE", topic=topic)
         self.broker.append(topic, value, key, headers)
         return None
 
-    async def send(self, topic: str, value: bytes, key: bytes | None = None,
+    async def send(self, topic: str, value: bytes | None, key: bytes | None = None,
                    headers: list[tuple[str, bytes]] | None = None) -> KafkaDeliveryError | None:
         return self._one(topic, value, key, headers)
 

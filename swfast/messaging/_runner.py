@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import random
 import time
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Sequence, Union
@@ -27,7 +26,7 @@ from .._native import msgvalid as _kernel
 log = logging.getLogger("swfast.messaging")
 
 Handler = Callable[[Any], Any]
-RetryDelays = Union[Callable[[int], float], Sequence[float]]
+RetryDelays = Union[Callable[[int], float], Sequence[float], Any]  # Any: a resilience BackoffStrategy
 
 SENT = REGISTRY.counter("swfast_messaging_sent_total", "Messages handed to the producer.", ("topic",))
 DELIVERED = REGISTRY.counter("swfast_messaging_delivered_total", "Messages acknowledged by the broker.", ("topic",))
@@ -38,6 +37,9 @@ RETRIES = REGISTRY.counter("swfast_messaging_handler_retries_total", "Handler re
 DLQ = REGISTRY.counter("swfast_messaging_dlq_total", "Messages sent to a dead-letter topic.", ("topic",))
 DLQ_FAILED = REGISTRY.counter("swfast_messaging_dlq_failures_total",
                               "Messages whose dead-letter produce failed (logged, then skipped).", ("topic",))
+DLQ_REFERENCES = REGISTRY.counter(
+    "swfast_messaging_dlq_references_total",
+    "Dead letters too large for the DLQ, sent as a reference to the original offset.", ("topic",))
 EXPIRED = REGISTRY.counter("swfast_messaging_expired_total", "Expired messages skipped unhandled.", ("topic",))
 INVALID = REGISTRY.counter("swfast_messaging_invalid_total", "Structured messages refused by validation.", ("kind",))
 DUPLICATES = REGISTRY.counter("swfast_messaging_duplicates_dropped_total",
@@ -46,14 +48,17 @@ LAG = REGISTRY.gauge("swfast_messaging_consumer_lag", "Messages behind the parti
 
 
 def exponential_delays(base: float = 0.1, factor: float = 2.0, cap: float = 5.0,
-                       jitter: float = 0.1) -> Callable[[int], float]:
+                       jitter: float = 0.1, seed: int | None = None) -> Callable[[int], float]:
     """Delay before retry ``attempt`` (1-based): ``min(cap, base * factor**(attempt-1))`` ± jitter.
 
-    Any callable with this signature (for example a ``swfast.resilience`` backoff) can replace it.
+    This is :class:`swfast.resilience.ExponentialBackoff` (``calculate_delay``): messaging has no
+    backoff arithmetic of its own. Any ``attempt -> seconds`` callable, or any
+    ``swfast.resilience`` backoff strategy object, can replace it in ``ConsumerConfig.retry_delays``.
     """
-    def delay(attempt: int) -> float:
-        d = min(cap, base * factor ** max(attempt - 1, 0))
-        return max(0.0, d * (1 + random.uniform(-jitter, jitter)))
+    from ..resilience.backoff import ExponentialBackoff  # loaded on first retry configuration
+
+    strategy = ExponentialBackoff(initial=base, factor=factor, max_delay=cap, jitter=jitter, seed=seed)
+    delay: Callable[[int], float] = strategy.calculate_delay
     return delay
 
 
@@ -63,8 +68,9 @@ class ConsumerConfig:
 
     Attributes:
         max_retries: handler retries after the first failure before dead-lettering.
-        retry_delays: ``attempt -> seconds`` callable or a sequence (last value repeats);
-            defaults to :func:`exponential_delays` (0.1 s doubling, capped at 5 s).
+        retry_delays: a ``swfast.resilience`` backoff strategy (``calculate_delay``), an
+            ``attempt -> seconds`` callable or a sequence (last value repeats); defaults to
+            :func:`exponential_delays` (``ExponentialBackoff``: 0.1 s doubling, capped at 5 s, ±10 %).
         dlq_suffix: the dead-letter topic is ``topic + dlq_suffix``.
         batch_size: most messages fetched (and ordered by priority) per cycle.
         batch: when true, the handler receives the whole fetched batch as a list.
@@ -73,6 +79,9 @@ class ConsumerConfig:
         overrides: extra librdkafka consumer properties (``session.timeout.ms``...).
         sleep: the coroutine used to wait between retries (inject a fake in tests).
         now_us: clock for expiry checks, epoch microseconds (inject in tests).
+        naive_timestamps_utc: read an ``expires_at`` without a UTC offset (as the platform's
+            other modules write them: ``2026-01-02T03:04:05``) as UTC. Off by default: such a
+            timestamp is then not understood and the message never expires.
     """
 
     max_retries: int = 3
@@ -85,24 +94,39 @@ class ConsumerConfig:
     overrides: dict[str, Any] = field(default_factory=dict)
     sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
     now_us: Callable[[], int] = field(default=lambda: time.time_ns() // 1000)
+    naive_timestamps_utc: bool = False
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait before retry number ``attempt`` (1-based)."""
         d = self.retry_delays
         if d is None:
             self.retry_delays = d = exponential_delays()
+        calc = getattr(d, "calculate_delay", None)
+        if calc is not None:
+            return float(calc(attempt))
         if callable(d):
             return float(d(attempt))
         seq = list(d)
         return float(seq[min(attempt, len(seq)) - 1]) if seq else 0.0
 
 
+def parse_naive_utc(value: Any) -> int | None:
+    """Epoch µs of a zoned ISO 8601 timestamp, or of a naive one read as UTC; None when invalid."""
+    us: int | None = _kernel.parse_timestamp(value)
+    if us is None and type(value) is str and 10 < len(value) < 40 and value[-1] != "Z" and "+" not in value[10:]:
+        us = _kernel.parse_timestamp(value + "+00:00")
+    return us
+
+
 def decode(value: bytes | None) -> Any:
-    """A message value as the handler sees it: decoded JSON, else text, else the bytes."""
+    """A message value as the handler sees it: decoded JSON, else text, else the bytes.
+
+    ``None`` (a tombstone) stays ``None``; integers beyond 64 bits are exact.
+    """
     if value is None:
         return None
     try:
-        return _codec.loads(value)
+        return _codec.loads_exact(value)
     except _codec.JSONDecodeError:
         try:
             return value.decode()
@@ -229,8 +253,8 @@ class Subscription:
     async def _handle_batch(self, records: list[Any]) -> None:
         cfg = self.config
         values, recs, offsets, errors, expired = _batch.prepare(
-            records, _codec.loads, decode, _kernel.parse_timestamp, cfg.now_us(), DEFAULT_PRIORITY,
-            cfg.priority_order)
+            records, _codec.loads, decode, parse_naive_utc if cfg.naive_timestamps_utc else _kernel.parse_timestamp,
+            cfg.now_us(), DEFAULT_PRIORITY, cfg.priority_order, _codec.exact_loads)
         if errors:
             _log_errors(self.topic, errors)
         self._consumed.inc(len(records) - len(errors))
@@ -310,8 +334,20 @@ class Subscription:
                 await cfg.sleep(cfg.delay(attempt))
 
     async def _dead_letter(self, rec: Any, error: BaseException) -> None:
+        """Send ``rec`` to the dead-letter topic: same key, same value, original headers first.
+
+        A tombstone (value None) stays a tombstone. A message the DLQ refuses as too large
+        (``MSG_SIZE_TOO_LARGE``) is replaced by a reference: the same key and headers plus
+        ``swfast-dlq-reference: 1``, and as value the JSON ``{"swfast_dlq_reference": {"topic",
+        "partition", "offset", "size"}}`` pointing at the original (read it from there while the
+        topic's retention keeps it). Only when even that cannot be produced (3 tries) is the
+        message skipped, counted in ``swfast_messaging_dlq_failures_total`` and logged.
+        """
         dlq = self.topic + self.config.dlq_suffix
+        value = rec.value()
+        original = _headers_of(rec)
         headers = [
+            *original,
             ("swfast-error", repr(error)[:1000].encode()),
             ("swfast-error-type", type(error).__qualname__.encode()),
             ("swfast-topic", self.topic.encode()),
@@ -319,17 +355,55 @@ class Subscription:
             ("swfast-offset", str(rec.offset()).encode()),
             ("swfast-attempts", str(self.config.max_retries + 1).encode()),
         ]
+        referenced = False
         for attempt in range(3):
-            err = await self._send(dlq, rec.value() or b"", rec.key(), headers)
+            err = await self._send(dlq, value, rec.key(), headers)
             if err is None:
-                DLQ.labels(self.topic).inc()
-                log.error("message %s[%d]@%d sent to %s after %d attempts: %r", self.topic, rec.partition(),
-                          rec.offset(), dlq, self.config.max_retries + 1, error)
+                (DLQ_REFERENCES if referenced else DLQ).labels(self.topic).inc()
+                log.error("message %s[%d]@%d sent to %s%s after %d attempts: %r", self.topic, rec.partition(),
+                          rec.offset(), dlq, " as a reference (too large)" if referenced else "",
+                          self.config.max_retries + 1, error)
                 return
-            await self.config.sleep(0.1 * (attempt + 1))
+            if not referenced and getattr(err, "code", "") in _TOO_LARGE:
+                referenced = True
+                value = _codec.dumps({"swfast_dlq_reference": {
+                    "topic": self.topic, "partition": rec.partition(), "offset": rec.offset(),
+                    "size": 0 if value is None else len(value)}})
+                headers.append(("swfast-dlq-reference", b"1"))
+                continue
+            await self.config.sleep(_DLQ_BACKOFF.calculate_delay(attempt + 1))
         DLQ_FAILED.labels(self.topic).inc()
         log.error("could not dead-letter %s[%d]@%d to %s (%s); skipping it", self.topic, rec.partition(),
                   rec.offset(), dlq, err)
 
 
-__all__ = ["ConsumerConfig", "Subscription", "decode", "exponential_delays", "idempotent", "request_id_of"]
+class _LazyBackoff:
+    """The dead-letter produce retry delays (0.1 s, 0.2 s, 0.3 s): ``swfast.resilience.LinearBackoff``."""
+
+    _strategy: Any = None
+
+    def calculate_delay(self, attempt: int) -> float:
+        if self._strategy is None:
+            from ..resilience.backoff import LinearBackoff
+
+            type(self)._strategy = LinearBackoff(initial=0.1, step=0.1, max_delay=0.3)
+        return float(self._strategy.calculate_delay(attempt))
+
+
+_DLQ_BACKOFF = _LazyBackoff()
+_TOO_LARGE = frozenset({"MSG_SIZE_TOO_LARGE", "_MSG_SIZE_TOO_LARGE"})
+
+
+def _headers_of(rec: Any) -> list[tuple[str, bytes]]:
+    """The record's headers as ``(str, bytes)`` pairs (``None`` values kept as empty bytes)."""
+    get = getattr(rec, "headers", None)
+    raw = get() if get is not None else None
+    if not raw:
+        return []
+    return [(k if isinstance(k, str) else bytes(k).decode("utf-8", "replace"),
+             b"" if v is None else bytes(v)) for k, v in raw]
+
+
+__all__ = [
+    "ConsumerConfig", "Subscription", "decode", "exponential_delays", "idempotent", "parse_naive_utc", "request_id_of",
+]

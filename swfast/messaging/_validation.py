@@ -4,12 +4,18 @@ Unknown-field policy: unknown fields are ignored by default (forward compatible)
 with ``strict=True``. ``is_valid_*`` return a bool for any input whatsoever; ``validate_*``
 raise :class:`~swfast.errors.ValidationError` naming the first bad field (``path``) and the
 rule (``keyword``).
+
+Sendable by construction: a message that validates can be encoded losslessly, so values JSON
+cannot carry (a dict key that is not a str, NaN or ±Infinity, nesting deeper than 512) are
+validation errors (keywords ``"key"``, ``"finite"``, ``"depth"``), not encoder surprises at send
+time. Integers of any size are valid (they are sent and received exactly).
 """
 from __future__ import annotations
 
 from typing import Any, NoReturn
 
 from .._native import msgvalid as _k
+from .._native.msgenc import problem as _problem
 from ..errors import ValidationError
 from ._enums import (
     _ENUM_NAMES, _ENUMS, _E_DS, _E_DT, _E_OP, _E_PRIO, _E_RS, _E_ST, DataType, Priority, RequestSource,
@@ -77,13 +83,21 @@ def _raise(err: tuple[str, str, str]) -> NoReturn:
 _TEXT = (bytes, bytearray, memoryview, str)
 
 
+def _checked(checker: Any, value: Any, strict: bool) -> tuple[str, str, str] | None:
+    """The kernel's first error of a dict, else the first value JSON cannot carry losslessly."""
+    err: tuple[str, str, str] | None = checker.check(value, strict)
+    if err is None:
+        err = _problem(value)
+    return err
+
+
 def _error(checker: Any, value: Any, strict: bool) -> tuple[str, str, str] | None:
     """The first error of an object, dict or JSON text/bytes (JSON read by the strict kernel)."""
     if getattr(type(value), "_ENVELOPE", False):  # DataRequest / DataResponse
-        return checker.check(value.to_dict(), strict)  # type: ignore[no-any-return]
-    if isinstance(value, _TEXT):
+        return _checked(checker, value.to_dict(), strict)
+    if isinstance(value, _TEXT):  # decoded JSON cannot hold what JSON cannot carry
         return checker.decode(value, strict)[0]  # type: ignore[no-any-return]
-    return checker.check(value, strict)  # type: ignore[no-any-return]
+    return _checked(checker, value, strict)
 
 
 def validate_data_request(request: Any, *, strict: bool = False) -> None:
@@ -108,7 +122,7 @@ def is_valid_data_request(request: Any, *, strict: bool = False) -> bool:
     """True when ``request`` (object, dict, JSON text or bytes) is a valid request; never raises."""
     try:  # zero-cost unless something raises (a user object with a failing __repr__)
         if type(request) is dict:
-            return _REQUEST_CHECKER.check(request, strict) is None
+            return _REQUEST_CHECKER.check(request, strict) is None and _problem(request) is None
         return _error(_REQUEST_CHECKER, request, strict) is None
     except Exception:  # any value at all must give a bool, never an exception
         return False
@@ -118,7 +132,7 @@ def is_valid_data_response(response: Any, *, strict: bool = False) -> bool:
     """True when ``response`` (object, dict, JSON text or bytes) is a valid response; never raises."""
     try:  # zero-cost unless something raises (a user object with a failing __repr__)
         if type(response) is dict:
-            return _RESPONSE_CHECKER.check(response, strict) is None
+            return _RESPONSE_CHECKER.check(response, strict) is None and _problem(response) is None
         return _error(_RESPONSE_CHECKER, response, strict) is None
     except Exception:  # any value at all must give a bool, never an exception
         return False

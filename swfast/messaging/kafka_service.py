@@ -1,15 +1,18 @@
 """KafkaService: async messaging over confluent-kafka, or over the embedded transport.
 
 With ``bootstrap_servers`` (or ``SWFAST_KAFKA_BOOTSTRAP_SERVERS``) set, the service uses
-confluent-kafka through its own asyncio bridge (:mod:`._bridge`, imported on ``connect``); with
-none it runs the same API on the in-process transport (:mod:`._embedded`). The producer is
+confluent-kafka through its own asyncio bridge (:mod:`._bridge`, imported on ``connect``); a
+configured cluster that does not answer makes ``connect`` raise ``BrokerUnavailable`` (never a
+silent switch to the embedded transport). The in-process transport (:mod:`._embedded`) runs the
+same API when chosen explicitly (``bootstrap_servers=""`` or ``embedded=``), or when nothing is
+configured at all, which is announced once per process at WARNING naming the variable to set. The producer is
 idempotent with ``acks=all``, lz4 and batching; ``send_message`` returns True only after the
 broker acknowledged. Subscriptions are at-least-once with retries and a dead-letter topic
 (:mod:`._runner`). ``request`` sends a :class:`DataRequest` and awaits its response.
 
 Example:
     >>> async def main() -> None:
-    ...     async with KafkaService() as svc:          # embedded: no broker needed
+    ...     async with KafkaService("") as svc:        # embedded: no broker needed
     ...         await svc.send_message("events", {"x": 1})
 
 The module-level ``kafka_service`` is created on first access and connects only when asked.
@@ -23,6 +26,8 @@ import os
 import time
 from typing import Any, Sequence
 
+from .. import config as _config
+from .._redact import redact_text
 from .._testing import register_reset
 from ..errors import ConfigurationError, KafkaDeliveryError, NotConnected, ValidationError, describe_type
 from . import _codec, _embedded
@@ -40,27 +45,50 @@ from .message_schemas import (
 )
 
 log = logging.getLogger("swfast.messaging")
-ENV_BOOTSTRAP = "SWFAST_KAFKA_BOOTSTRAP_SERVERS"
+ENV_BOOTSTRAP = _config.KAFKA_BOOTSTRAP_SERVERS
+_ANNOUNCED: list[bool] = []  # the implicit embedded transport is announced once per process
 #: Fetch settings of reply listeners: answer within about a millisecond of a response landing
 #: (librdkafka's defaults wait up to 500 ms). Also useful as ``ConsumerConfig.overrides`` for
 #: latency-sensitive request handlers.
 REPLY_CONSUMER_LATENCY = {"fetch.wait.max.ms": 1, "fetch.queue.backoff.ms": 0}
 
 
-def _encode(message_data: Any) -> bytes:
+def _encode(message_data: Any, path: str = "message_data") -> bytes:
+    """Message bytes: dict/list → lossless JSON (or ValidationError at ``path``), str, bytes, envelopes."""
     t = type(message_data)
     if t is dict or t is list:
-        return _codec.dumps(message_data)
+        try:
+            return _codec.dumps(message_data)
+        except ValidationError as exc:
+            raise _at(exc, path) from None
     if t is bytes:
         return message_data  # type: ignore[no-any-return]
     if t is str:
         return message_data.encode()  # type: ignore[no-any-return]
     if isinstance(message_data, (DataRequest, DataResponse)):
-        return message_data.to_json()
+        try:
+            return message_data.to_json()
+        except ValidationError as exc:
+            raise _at(exc, path) from None
     if isinstance(message_data, (bytearray, memoryview)):
         return bytes(message_data)
-    raise ValidationError(f"must be a dict, str or bytes, got {describe_type(message_data)}",
-                          path="message_data", keyword="type")
+    if isinstance(message_data, (dict, list, tuple)):  # subclasses and tuples: JSON too
+        try:
+            return _codec.dumps(message_data)
+        except ValidationError as exc:
+            raise _at(exc, path) from None
+    raise ValidationError(f"must be a dict, list, str or bytes, got {describe_type(message_data)}",
+                          path=path, keyword="type")
+
+
+def _at(exc: ValidationError, path: str) -> ValidationError:
+    """``exc`` re-rooted under ``path`` (``message_data.payload.x``), keyword kept."""
+    inner = exc.path
+    full = path if not inner else (f"{path}{inner}" if inner.startswith("[") else f"{path}.{inner}")
+    message = str(exc)
+    if inner and message.startswith(inner + ": "):
+        message = message[len(inner) + 2:]
+    return ValidationError(message, path=full, keyword=exc.keyword)
 
 
 def _key(key: Any) -> bytes | None:
@@ -71,15 +99,17 @@ class KafkaService:
     """Async producer, consumers and topic admin over Kafka (or the embedded transport).
 
     Args:
-        bootstrap_servers: ``host:port[,host:port]``; None reads ``SWFAST_KAFKA_BOOTSTRAP_SERVERS``;
-            empty means the embedded in-process transport.
+        bootstrap_servers: ``host:port[,host:port]``; None reads ``SWFAST_KAFKA_BOOTSTRAP_SERVERS``
+            (:mod:`swfast.config`), and with that unset too the embedded transport is used and
+            announced at WARNING; ``""`` chooses the embedded in-process transport explicitly.
         producer_config: librdkafka producer properties merged over the safe defaults
             (``enable.idempotence=true``, ``acks=all``, ``compression.type=lz4``, ``linger.ms=5``).
         consumer_overrides: librdkafka consumer properties for every subscription.
         consumer_config: default :class:`ConsumerConfig` (retries, DLQ, batch size).
         kafka_timeout: seconds for broker round trips (connect, admin, a full local queue).
         operation_timeout: seconds ``disconnect`` and ``request`` may take.
-        embedded: the embedded broker to use (default: the process-wide one).
+        embedded: the embedded broker to use (default: the process-wide one); giving one chooses
+            the embedded transport explicitly (with ``bootstrap_servers`` set too: ConfigurationError).
         max_message_bytes: largest message value, checked before producing.
     """
 
@@ -96,9 +126,18 @@ class KafkaService:
         embedded: _embedded.EmbeddedBroker | None = None,
         max_message_bytes: int = 1_000_000,
     ) -> None:
+        self._implicit = False  # embedded only because nothing was configured
         if bootstrap_servers is None:
-            bootstrap_servers = os.environ.get(ENV_BOOTSTRAP, "")
+            configured = None if embedded is not None else _config.kafka_bootstrap()
+            self._implicit = configured is None and embedded is None
+            bootstrap_servers = configured or ""
+        elif not isinstance(bootstrap_servers, str):
+            raise ConfigurationError("bootstrap_servers", f"must be a str 'host:port[,host:port]' or '' "
+                                     f"(embedded), got {describe_type(bootstrap_servers)}")
         self.bootstrap_servers = bootstrap_servers.strip()
+        if embedded is not None and self.bootstrap_servers:
+            raise ConfigurationError("embedded", "an embedded broker was given together with bootstrap_servers "
+                                     f"{redact_text(self.bootstrap_servers)!r}; choose one")
         self.producer_config = dict(producer_config or {})
         self.consumer_overrides = dict(consumer_overrides or {})
         self.consumer_config = consumer_config or ConsumerConfig()
@@ -111,7 +150,20 @@ class KafkaService:
         self._admin: Any = None
         self._subs: dict[tuple[str, str], Subscription] = {}
         self._replies: dict[str, Replies] = {}
+        self._counters: dict[str, tuple[Any, Any]] = {}  # topic -> (SENT, DELIVERED) children
         self._state = "new"
+
+    def __repr__(self) -> str:
+        where = "embedded" if self.is_embedded else redact_text(self.bootstrap_servers)
+        return f"<KafkaService {where} {self._state}>"
+
+    def _topic_counters(self, topic: str) -> tuple[Any, Any]:
+        pair = self._counters.get(topic)
+        if pair is None:
+            if len(self._counters) > 4096:  # many distinct topics: do not keep them all
+                self._counters.clear()
+            pair = self._counters[topic] = (SENT.labels(topic), DELIVERED.labels(topic))
+        return pair
 
     # ---------------------------------------------------------------- lifecycle
     @property
@@ -159,12 +211,19 @@ class KafkaService:
         if self._state == "connected":
             return True
         if self.is_embedded:
+            if self._implicit and not _ANNOUNCED:
+                _ANNOUNCED.append(True)
+                log.warning("no Kafka configured: set %s=host:port to use a broker; using the in-process "
+                            "embedded transport (messages do not leave this process)", ENV_BOOTSTRAP)
             broker = self._embedded_broker or _embedded.default_broker()
             self._embedded_broker = broker
             self._producer = _embedded.EmbeddedProducer(broker, self.max_message_bytes)
             self._admin = _embedded.EmbeddedAdmin(broker)
         else:
             conf = self._producer_settings()
+            from .._optional import require
+
+            require("confluent_kafka", "kafka", feature="KafkaService with bootstrap_servers")
             from . import _bridge  # confluent_kafka is imported here, never at import time
 
             admin_conf = {"bootstrap.servers": self.bootstrap_servers, "client.id": self.client_id}
@@ -175,7 +234,7 @@ class KafkaService:
             self._admin = admin
             self._producer = _bridge.ProducerBridge(conf, queue_full_timeout=self.kafka_timeout)
         self._state = "connected"
-        log.info("messaging connected (%s)", "embedded" if self.is_embedded else self.bootstrap_servers)
+        log.info("messaging connected (%s)", "embedded" if self.is_embedded else redact_text(self.bootstrap_servers))
         return True
 
     async def disconnect(self) -> bool:
@@ -219,16 +278,22 @@ class KafkaService:
                            headers: list[tuple[str, bytes]] | None = None) -> bool:
         """Send one message (dict → JSON, str, bytes); True only once the broker acknowledged it.
 
+        JSON is lossless or refused: integers of any size are sent exactly; NaN/±Infinity and
+        dict keys that are not str raise ValidationError and nothing is sent.
+
         Raises:
             NotConnected: before ``connect`` or after ``disconnect``.
-            ValidationError: ``message_data`` has an unsupported type.
+            ValidationError: ``message_data`` has an unsupported type or a value JSON cannot
+                carry (``path`` names it, e.g. ``message_data.values[3]``).
         """
-        self._require()
+        if self._state != "connected":
+            self._require()
         value = _encode(message_data)
-        SENT.labels(topic).inc()
+        sent, delivered = self._topic_counters(topic)
+        sent.inc()
         err = await self._producer.send(topic, value, _key(key), headers)
         if err is None:
-            DELIVERED.labels(topic).inc()
+            delivered.inc()
             return True
         FAILED.labels(topic, getattr(err, "code", "") or "error").inc()
         log.warning("send to %s failed: %s", topic, err)
@@ -236,21 +301,25 @@ class KafkaService:
 
     async def send_batch_results(self, topic: str, messages: Sequence[Any],
                                  keys: Sequence[str | bytes | None] | None = None) -> list[Exception | None]:
-        """Send many messages; per item, None when acknowledged or the error that stopped it."""
+        """Send many messages; per item, None when acknowledged or the error that stopped it.
+
+        An item that cannot be encoded losslessly gets its ValidationError (``path``
+        ``messages[i]...``) and is not sent; every other item is.
+        """
         self._require()
         n = len(messages)
         index: list[int] | None = None  # positions of the produced items, when some were refused
         refused: dict[int, Exception] = {}
         try:  # the common case: every message encodes
             values = [_encode(m) for m in messages]
-        except ValidationError:
+        except ValidationError:  # one bad item is reported for that item; the others are sent
             values, index = [], []
             for i, m in enumerate(messages):
                 try:
-                    values.append(_encode(m))
+                    values.append(_encode(m, f"messages[{i}]"))
                     index.append(i)
                 except ValidationError as exc:
-                    refused[i] = ValidationError(str(exc), path=f"messages[{i}]", keyword="type")
+                    refused[i] = exc
         key_list = None if keys is None else [_key(keys[i]) for i in (range(n) if index is None else index)]
         SENT.labels(topic).inc(len(values))
         results: list[Exception | None] = list(await self._producer.send_many(topic, values, key_list))
@@ -448,6 +517,7 @@ def get_kafka_service() -> KafkaService:
 @register_reset
 def _reset() -> None:
     _SINGLETON.clear()
+    _ANNOUNCED.clear()
 
 
 def __getattr__(name: str) -> Any:

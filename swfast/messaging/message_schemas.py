@@ -305,7 +305,7 @@ def response_topic_for(model_id: str) -> str:
 
 def create_data_request(
     model_id: str,
-    operation: OperationType | str,
+    operation: OperationType | str = OperationType.FETCH_DATA,
     data_type: DataType | str = DataType.TEXT,
     data_source: DataSource | str | None = None,
     parameters: dict[str, Any] | None = None,
@@ -328,8 +328,9 @@ def create_data_request(
 ) -> DataRequest:
     """Build a validated :class:`DataRequest` with a fresh id and timestamp.
 
-    The response topic defaults to the model's (``response_topic_for(model_id)``); ``ttl``
-    (seconds) sets ``expires_at``.
+    ``operation`` defaults to ``FETCH_DATA``. The response topic defaults to the model's
+    (``response_topic_for(model_id)``); ``ttl`` (seconds) sets ``expires_at``. Every argument
+    can be passed by keyword.
 
     Raises:
         ValidationError: an argument is invalid (named in ``path``).
@@ -358,7 +359,7 @@ def create_data_request(
 def create_data_response(
     request_id: str,
     model_id: str,
-    operation: OperationType | str,
+    operation: OperationType | str = OperationType.FETCH_DATA,
     status: str = MESSAGE_STATUS_SUCCESS,
     data: Any = None,
     *,
@@ -372,7 +373,8 @@ def create_data_response(
 ) -> DataResponse:
     """Build a validated :class:`DataResponse` answering ``request_id`` for ``model_id``.
 
-    The metadata keeps ``request_id`` (responses are matched and deduplicated on it) and sets
+    ``operation`` defaults to ``FETCH_DATA``, as for requests; every argument can be passed by
+    keyword. The metadata keeps ``request_id`` (responses are matched and deduplicated on it) and sets
     ``correlation_id`` to it too. Further :class:`ResponsePayload` fields go in
     ``payload_fields`` (``metrics=``, ``total_items=``, ...).
 

@@ -124,6 +124,11 @@ class Counter(CounterCell, _Named):
 
     kind = "counter"
 
+    if TYPE_CHECKING:  # the compiled labels() is inherited unchanged; this only types it
+        def labels(self, *values: object, **kwvalues: object) -> CounterCell:
+            """The child counter for these label values (positional or by name)."""
+            ...
+
     def __init__(
         self,
         name: str,
@@ -148,6 +153,11 @@ class Gauge(GaugeCell, _Named):
     """A value that goes up and down."""
 
     kind = "gauge"
+
+    if TYPE_CHECKING:  # the compiled labels() is inherited unchanged; this only types it
+        def labels(self, *values: object, **kwvalues: object) -> GaugeCell:
+            """The child gauge for these label values (positional or by name)."""
+            ...
 
     def __init__(
         self,
@@ -176,6 +186,11 @@ class Histogram(HistogramCell, _Named):
     """Fixed-bucket histogram (``le`` upper bounds; ``+Inf`` is implicit)."""
 
     kind = "histogram"
+
+    if TYPE_CHECKING:  # the compiled labels() is inherited unchanged; this only types it
+        def labels(self, *values: object, **kwvalues: object) -> HistogramCell:
+            """The child histogram for these label values (positional or by name)."""
+            ...
 
     def __init__(
         self,
@@ -241,6 +256,9 @@ class Registry:
         self._metrics: dict[str, Metric] = {}
         self._collectors: list[Collector] = []
         self._lock = threading.Lock()
+        #: Series dropped at collection because they clashed with a family of the same name.
+        self.conflicts: dict[str, int] = {}
+        self._warned: set[str] = set()
 
     def register(self, metric: Metric) -> None:
         """Add ``metric``; a second metric with the same name is refused."""
@@ -309,8 +327,61 @@ class Registry:
                 import logging
 
                 logging.getLogger("swfast.monitoring").exception("metrics collector %r failed", collector)
+        out = self._merge_families(out)
         out.sort(key=lambda s: s.name)
         return out
+
+    def _merge_families(self, snaps: list[MetricSnapshot]) -> list[MetricSnapshot]:
+        """One family per name: same kind and label names merge; conflicts and repeats are dropped.
+
+        A family whose kind or label-name set differs from the first non-empty one seen under
+        that name (registered metrics come first, then collectors in registration order) is
+        dropped, and so is a series identical (name and labels) to one already kept; each drop
+        is counted in :attr:`conflicts` and logged once per name, so nothing renders twice.
+        """
+        groups: dict[str, list[MetricSnapshot]] = {}
+        for snap in snaps:
+            groups.setdefault(snap.name, []).append(snap)
+        out: list[MetricSnapshot] = []
+        for name, group in groups.items():
+            if len(group) == 1:
+                out.append(group[0])
+                continue
+            base = next((g for g in group if g.samples), group[0])
+            names = _label_names(base)
+            merged = MetricSnapshot(name, base.kind, base.documentation or next(
+                (g.documentation for g in group if g.documentation), ""), [])
+            kept: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
+            for snap in group:
+                if not snap.samples:
+                    continue
+                other = _label_names(snap)
+                if snap.kind != base.kind or other != names:
+                    self._conflict(name, f"a family with kind {snap.kind} and labels {sorted(other)} "
+                                   f"(kept: {base.kind} with {sorted(names)})", len(snap.samples))
+                    continue
+                dup = 0
+                for s in snap.samples:
+                    key = (s.name, tuple(sorted(s.labels.items())))
+                    if key in kept:
+                        dup += 1
+                    else:
+                        kept.add(key)
+                        merged.samples.append(s)
+                if dup:
+                    self._conflict(name, f"{dup} series identical to ones already exported", dup)
+            out.append(merged)
+        return out
+
+    def _conflict(self, name: str, what: str, n: int) -> None:
+        self.conflicts[name] = self.conflicts.get(name, 0) + n
+        if name not in self._warned:
+            self._warned.add(name)
+            import logging
+
+            logging.getLogger("swfast.monitoring").error(
+                "metric family %r: dropped %s; give the collector a distinct metric name or label value",
+                name, what)
 
     #: The SPEC's collector name for :meth:`collect`.
     collect_metrics = collect
@@ -318,6 +389,10 @@ class Registry:
     def render_text(self) -> bytes:
         """Prometheus text exposition, format 0.0.4."""
         return render_text(self.collect())
+
+
+def _label_names(snap: MetricSnapshot) -> frozenset[str]:
+    return frozenset(k for s in snap.samples for k in s.labels if k != "le")
 
 
 def _fmt(value: float) -> str:

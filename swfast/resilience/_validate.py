@@ -47,6 +47,24 @@ def count(name: str, value: int, *, minimum: int = 1) -> int:
     return value
 
 
+def exception_types(name: str, value: object) -> tuple[type[BaseException], ...]:
+    """Return ``value`` as a tuple of exception classes (a bare class is accepted as one).
+
+    Raises:
+        ConfigurationError: ``value`` holds anything but ``BaseException`` subclasses
+            (a string, an instance, a number), naming the argument.
+    """
+    if isinstance(value, type):
+        value = (value,)
+    if isinstance(value, (str, bytes)) or not isinstance(value, (tuple, list, frozenset, set)):
+        raise ConfigurationError(name, f"must be an exception class or a tuple of them, got {value!r}")
+    out = tuple(value)
+    for item in out:
+        if not (isinstance(item, type) and issubclass(item, BaseException)):
+            raise ConfigurationError(name, f"must hold exception classes only, got {item!r}")
+    return out
+
+
 def _number(name: str, value: float, *, allow_inf: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ConfigurationError(name, f"must be a number, got {type(value).__name__}")
@@ -56,4 +74,4 @@ def _number(name: str, value: float, *, allow_inf: bool = False) -> float:
     return v
 
 
-__all__ = ["count", "fraction", "non_negative", "percent", "positive"]
+__all__ = ["count", "exception_types", "fraction", "non_negative", "percent", "positive"]

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterable, Literal, P
 from .._native import breaker as _k
 from ..errors import CircuitOpenError, ConfigurationError
 from . import _breaker_metrics
-from ._validate import count, non_negative, percent, positive
+from ._validate import count, exception_types, non_negative, percent, positive
 from .history import BoundedHistory, CircuitState, HistoryStore, Transition
 
 if TYPE_CHECKING:
@@ -68,7 +68,9 @@ class CircuitBreaker:
         half_open_calls: probes admitted in HALF_OPEN (``>= 1``).
         max_wait_in_half_open: seconds after which an unfinished HALF_OPEN reopens
             (``0`` waits for the probes forever).
-        record_exceptions: exception types counted as failures (default ``Exception``).
+        record_exceptions: exception types counted as failures (default ``Exception``); any
+            other ``Exception`` counts as a success (resilience4j semantics). A bare class
+            is accepted; anything else raises :class:`~swfast.errors.ConfigurationError`.
         ignore_exceptions: exception types that neither count nor consume a permit; they win
             over ``record_exceptions``. Exceptions outside ``Exception`` (cancellation,
             ``KeyboardInterrupt``) are never counted.
@@ -115,8 +117,8 @@ class CircuitBreaker:
         else:
             raise ConfigurationError("window_type", f"must be 'count' or 'time', got {window_type!r}")
         self.name = name
-        self.record_exceptions = tuple(record_exceptions)
-        self.ignore_exceptions = tuple(ignore_exceptions)
+        self.record_exceptions = exception_types("record_exceptions", record_exceptions)
+        self.ignore_exceptions = exception_types("ignore_exceptions", ignore_exceptions)
         self._core = _k.BreakerCore(
             window, minimum, percent("failure_rate_threshold", failure_rate_threshold),
             percent("slow_call_rate_threshold", slow_call_rate_threshold),
@@ -129,7 +131,7 @@ class CircuitBreaker:
         self._drain_lock = threading.Lock()
         self._core.set_hooks(self._rejected, self._settle_error, self._drain)
         # The compiled kernel runs the guarded call itself (one C frame around ``fn``).
-        self.call = self._core.call  # type: ignore[method-assign,assignment]
+        self.call = self._core.call  # type: ignore[method-assign]
         self.shared_state = shared_state
         if shared_state is not None:
             self.call = self._call_shared  # type: ignore[method-assign]
@@ -235,10 +237,11 @@ class CircuitBreaker:
         return CircuitOpenError(self.name, self._core.remaining())
 
     def _settle_error(self, start: float, exc: BaseException) -> None:
-        if isinstance(exc, self.ignore_exceptions) or not isinstance(exc, self.record_exceptions) \
-                or not isinstance(exc, Exception):
+        # resilience4j: ignored exceptions (and cancellation) give the permit back; an
+        # Exception outside ``record_exceptions`` counts as a success, not as ignored.
+        if isinstance(exc, self.ignore_exceptions) or not isinstance(exc, Exception):
             self._core.release(start)
-        elif self._core.record(start, True):
+        elif self._core.record(start, isinstance(exc, self.record_exceptions)):
             self._drain()
 
     def call(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:

@@ -95,7 +95,7 @@ class DegradationManager:
         limit = self._features.get(feature)
         return limit is None or self._level < limit
 
-    def run_if_enabled(self, feature: str, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R | None:
+    def run_if_enabled(self, feature: str, fn: Callable[..., R], /, *args: Any, **kwargs: Any) -> R | None:
         """Run ``fn`` only when ``feature`` is enabled; None otherwise."""
         return fn(*args, **kwargs) if self.is_enabled(feature) else None
 
@@ -105,8 +105,8 @@ class DegradationManager:
         self.evaluate(reason)
 
     def report_success(self) -> None:
-        """The primary answered: clears the fallback mark once no breaker is open."""
-        if self._fallback_active or self._level is not DegradationLevel.NORMAL:
+        """The primary answered: clears the fallback mark once every breaker is closed."""
+        if self._fallback_active and self._breaker_level() is DegradationLevel.NORMAL:
             self._fallback_active = False
             self.evaluate("primary succeeded")
 
@@ -128,9 +128,7 @@ class DegradationManager:
                 log.exception("degradation %r: health check failed; assuming DEGRADED", self.name)
                 health = DegradationLevel.DEGRADED
         with self._lock:
-            breaker_level = self._breaker_level()
-            if breaker_level is not DegradationLevel.NORMAL:
-                self._fallback_active = self._fallback_active or breaker_level > DegradationLevel.NORMAL
+            breaker_level = self._breaker_level()  # follows the breakers: not sticky
             floor = DegradationLevel.DEGRADED if self._fallback_active else DegradationLevel.NORMAL
             new = max(breaker_level, health, floor)
             old, self._level = self._level, new

@@ -28,6 +28,7 @@ from typing import Any, Awaitable, Callable, Generic, ParamSpec, TypeVar
 from ..errors import CircuitOpenError
 from ..monitoring.metrics import REGISTRY
 from .breaker import CircuitBreaker
+from ._validate import count, exception_types
 from .degradation import DegradationManager
 
 P = ParamSpec("P")
@@ -36,6 +37,7 @@ log = logging.getLogger("swfast.resilience")
 _SERVED = REGISTRY.counter("swfast_resilience_fallback_served_total",
                            "Answers of fallback chains by source.", ("name", "source"))
 MISSING: Any = object()
+_KW: Any = object()  # separates keyword arguments in last-good keys (never a user value)
 
 
 class Fallback(Generic[R]):
@@ -61,8 +63,8 @@ class Fallback(Generic[R]):
         self.fallbacks = fallbacks
         self.default = default
         self.use_last_good = use_last_good
-        self.max_cached = max_cached
-        self.on = tuple(on) + (CircuitOpenError,)
+        self.max_cached = count("max_cached", max_cached, minimum=0)
+        self.on = exception_types("on", on) + (CircuitOpenError,)
         self.breaker = breaker
         self.degradation = degradation
         self.name = name
@@ -71,7 +73,9 @@ class Fallback(Generic[R]):
 
     @staticmethod
     def _key(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        key = (args, tuple(sorted(kwargs.items()))) if kwargs else args
+        # ``(_KW, args, kwargs)`` can never equal a positional-only ``args`` tuple, so
+        # ``f((1,), (("a", 1),))`` and ``f(1, a=1)`` keep separate last good results.
+        key = (_KW, args, tuple(sorted(kwargs.items()))) if kwargs else args
         try:
             hash(key)
         except TypeError:
@@ -114,7 +118,7 @@ class Fallback(Generic[R]):
             raise primary_error
         raise last from primary_error
 
-    def call(self, *args: Any, **kwargs: Any) -> R:
+    def call(self, /, *args: Any, **kwargs: Any) -> R:
         """Run the chain for these arguments."""
         try:
             if self.breaker is not None:
@@ -144,7 +148,7 @@ class Fallback(Generic[R]):
             return result
         return self._give_up(primary_error, last)
 
-    async def acall(self, *args: Any, **kwargs: Any) -> R:
+    async def acall(self, /, *args: Any, **kwargs: Any) -> R:
         """Run the chain for an async primary (fallbacks may be sync or async)."""
         try:
             if self.breaker is not None:

@@ -67,8 +67,70 @@ def _timeout(timeout: float | None) -> float:
     return float(timeout)
 
 
-class RateLimiter(_k.TokenBucket):
+class _Waits:
+    """Blocking and async waiting shared by both limiters (one copy of the refund policy)."""
+
+    name: str
+    _sleep: Callable[[float], object]
+    _asleep: Callable[[float], Awaitable[object]]
+
+    def _admit(self, wait: float) -> bool:
+        """False (counted) when ``reserve`` refused; counts a wait that has to sleep."""
+        if wait < 0:
+            _REJECTED.labels(self.name, "timeout").inc()
+            return False
+        if wait > 0:
+            _WAITS.labels(self.name).inc()
+        return True
+
+    def _abandon(self, refund: Callable[[], object], reason: str) -> None:
+        refund()
+        _REJECTED.labels(self.name, reason).inc()
+
+    def _block(self, wait: float, refund: Callable[[], object]) -> bool:
+        if self._admit(wait) and wait > 0:
+            try:
+                self._sleep(wait)
+            except BaseException:
+                self._abandon(refund, "interrupted")
+                raise
+        return wait >= 0
+
+    async def _ablock(self, wait: float, refund: Callable[[], object]) -> bool:
+        if self._admit(wait) and wait > 0:
+            try:
+                await self._asleep(wait)
+            except BaseException:
+                self._abandon(refund, "cancelled")
+                raise
+        return wait >= 0
+
+    def _limit(self, acquire: Callable[[tuple[Any, ...], dict[str, Any]], bool],
+               aacquire: Callable[[tuple[Any, ...], dict[str, Any]], Awaitable[bool]],
+               timeout: float | None) -> Callable[[Callable[P, R]], Callable[P, R]]:
+        def deco(fn: Callable[P, Any]) -> Callable[P, Any]:
+            if inspect.iscoroutinefunction(fn):
+                @functools.wraps(fn)
+                async def awrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
+                    if not await aacquire(args, kwargs):
+                        raise RateLimitExceeded(f"rate limiter {self.name!r}: no token within {timeout}s")
+                    return await fn(*args, **kwargs)
+                return awrapper
+
+            @functools.wraps(fn)
+            def wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
+                if not acquire(args, kwargs):
+                    raise RateLimitExceeded(f"rate limiter {self.name!r}: no token within {timeout}s")
+                return fn(*args, **kwargs)
+            return wrapper
+        return deco
+
+
+class RateLimiter(_k.TokenBucket, _Waits):
     """A token bucket admitting ``rate`` operations per second with bursts up to ``burst``.
+
+    ``try_acquire(n)`` (the compiled kernel's, validated there) raises
+    :class:`~swfast.errors.ConfigurationError` unless ``0 < n <= burst``.
 
     Args:
         rate: tokens per second (``> 0``).
@@ -101,18 +163,7 @@ class RateLimiter(_k.TokenBucket):
             ConfigurationError: ``n`` is not in ``(0, burst]`` or ``timeout`` is negative.
         """
         wait = self.reserve(_tokens(n, self.capacity), _timeout(timeout))
-        if wait < 0:
-            _REJECTED.labels(self.name, "timeout").inc()
-            return False
-        if wait > 0:
-            _WAITS.labels(self.name).inc()
-            try:
-                self._sleep(wait)
-            except BaseException:
-                self.refund(n)
-                _REJECTED.labels(self.name, "interrupted").inc()
-                raise
-        return True
+        return self._block(wait, lambda: self.refund(n))
 
     async def aacquire(self, n: float = 1, timeout: float | None = None) -> bool:
         """Await ``n`` tokens; False if that would take longer than ``timeout`` seconds.
@@ -120,18 +171,7 @@ class RateLimiter(_k.TokenBucket):
         A cancelled waiter gives its reservation back before the cancellation propagates.
         """
         wait = self.reserve(_tokens(n, self.capacity), _timeout(timeout))
-        if wait < 0:
-            _REJECTED.labels(self.name, "timeout").inc()
-            return False
-        if wait > 0:
-            _WAITS.labels(self.name).inc()
-            try:
-                await self._asleep(wait)
-            except BaseException:
-                self.refund(n)
-                _REJECTED.labels(self.name, "cancelled").inc()
-                raise
-        return True
+        return await self._ablock(wait, lambda: self.refund(n))
 
     def limit(self, n: float = 1, timeout: float | None = None) -> Callable[[Callable[P, R]], Callable[P, R]]:
         """Decorator: each call first acquires ``n`` tokens (sync or async function).
@@ -139,22 +179,8 @@ class RateLimiter(_k.TokenBucket):
         Raises:
             RateLimitExceeded: (from the decorated call) no tokens within ``timeout``.
         """
-        def deco(fn: Callable[P, Any]) -> Callable[P, Any]:
-            if inspect.iscoroutinefunction(fn):
-                @functools.wraps(fn)
-                async def awrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
-                    if not await self.aacquire(n, timeout):
-                        raise RateLimitExceeded(f"rate limiter {self.name!r}: no token within {timeout}s")
-                    return await fn(*args, **kwargs)
-                return awrapper
-
-            @functools.wraps(fn)
-            def wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
-                if not self.acquire(n, timeout):
-                    raise RateLimitExceeded(f"rate limiter {self.name!r}: no token within {timeout}s")
-                return fn(*args, **kwargs)
-            return wrapper
-        return deco
+        _tokens(n, self.capacity)
+        return self._limit(lambda a, k: self.acquire(n, timeout), lambda a, k: self.aacquire(n, timeout), timeout)
 
     def __enter__(self) -> "RateLimiter":
         self.acquire(1)
@@ -174,8 +200,12 @@ class RateLimiter(_k.TokenBucket):
         return f"RateLimiter({self.rate:g}/s, burst={self.capacity:g}, name={self.name!r})"
 
 
-class KeyedRateLimiter(_k.KeyedBuckets):
+class KeyedRateLimiter(_k.KeyedBuckets, _Waits):
     """One token bucket per key (tenant, user, API key), all with the same rate and burst.
+
+    ``try_acquire(key, n)`` raises :class:`~swfast.errors.ConfigurationError` unless
+    ``0 < n <= burst``. ``with limiter.hold(key):`` (or ``async with``) acquires one token
+    for the block; :meth:`limit` decorates a function.
 
     Args:
         rate: tokens per second per key (``> 0``).
@@ -206,32 +236,62 @@ class KeyedRateLimiter(_k.KeyedBuckets):
     def acquire(self, key: Hashable, n: float = 1, timeout: float | None = None) -> bool:
         """Block until ``key`` is granted ``n`` tokens; False past ``timeout``."""
         wait = self.reserve(key, _tokens(n, self.capacity), _timeout(timeout))
-        if wait < 0:
-            _REJECTED.labels(self.name, "timeout").inc()
-            return False
-        if wait > 0:
-            _WAITS.labels(self.name).inc()
-            try:
-                self._sleep(wait)
-            except BaseException:
-                self.refund(key, n)
-                raise
-        return True
+        return self._block(wait, lambda: self.refund(key, n))
 
     async def aacquire(self, key: Hashable, n: float = 1, timeout: float | None = None) -> bool:
         """Await ``n`` tokens for ``key``; False past ``timeout``; cancellation refunds."""
         wait = self.reserve(key, _tokens(n, self.capacity), _timeout(timeout))
-        if wait < 0:
-            _REJECTED.labels(self.name, "timeout").inc()
-            return False
-        if wait > 0:
-            _WAITS.labels(self.name).inc()
-            try:
-                await self._asleep(wait)
-            except BaseException:
-                self.refund(key, n)
-                raise
-        return True
+        return await self._ablock(wait, lambda: self.refund(key, n))
+
+    def limit(self, key: Hashable | Callable[..., Hashable], n: float = 1,
+              timeout: float | None = None) -> Callable[[Callable[P, R]], Callable[P, R]]:
+        """Decorator: each call first acquires ``n`` tokens for ``key``.
+
+        Args:
+            key: a fixed key, or a callable receiving the call's arguments and returning it.
+
+        Raises:
+            RateLimitExceeded: (from the decorated call) no tokens within ``timeout``.
+        """
+        _tokens(n, self.capacity)
+        pick: Callable[..., Hashable] = key if callable(key) else (lambda *a, **k: key)
+        return self._limit(lambda a, k: self.acquire(pick(*a, **k), n, timeout),
+                           lambda a, k: self.aacquire(pick(*a, **k), n, timeout), timeout)
+
+    def hold(self, key: Hashable, n: float = 1, timeout: float | None = None) -> "_KeyedHold":
+        """A context manager (sync and async) acquiring ``n`` tokens for ``key`` on entry.
+
+        Raises:
+            RateLimitExceeded: (on entry) no tokens within ``timeout``.
+        """
+        return _KeyedHold(self, key, _tokens(n, self.capacity), timeout)
+
+
+class _KeyedHold:
+    __slots__ = ("_limiter", "_key", "_n", "_timeout")
+
+    def __init__(self, limiter: KeyedRateLimiter, key: Hashable, n: float, timeout: float | None) -> None:
+        self._limiter, self._key, self._n, self._timeout = limiter, key, n, timeout
+
+    def _refused(self) -> RateLimitExceeded:
+        return RateLimitExceeded(f"rate limiter {self._limiter.name!r}: no token for {self._key!r} "
+                                 f"within {self._timeout}s")
+
+    def __enter__(self) -> "_KeyedHold":
+        if not self._limiter.acquire(self._key, self._n, self._timeout):
+            raise self._refused()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    async def __aenter__(self) -> "_KeyedHold":
+        if not await self._limiter.aacquire(self._key, self._n, self._timeout):
+            raise self._refused()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
 
 
 __all__ = ["KeyedRateLimiter", "RateLimiter"]

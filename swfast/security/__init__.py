@@ -42,19 +42,35 @@ _EXPORTS = {
 }
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .auth import ApiKeyAuth, AuthManager, AuthResult, PasswordAuth, TokenAuth
-    from .encryption import DataEncryptor
-    from .events import pseudonym, security_event
-    from .keys import KeyRing
-    from .mfa import TOTPVerifier, hotp, provisioning_uri, totp
-    from .passwords import OWASP_ARGON2, Argon2Params, PasswordHasher
-    from .rbac import RBAC
-    from .revocation import MemoryRevocationStore, RedisRevocationStore
-    from .secret import SecretBytes, wipe
-    from .sessions import Session, SessionManager
-    from .signing import Ed25519Key, HMACKey, KeySet
-    from .throttle import FailureThrottle
-    from .tokens import TokenManager, TokenPair
+    from .auth import ApiKeyAuth as ApiKeyAuth
+    from .auth import AuthManager as AuthManager
+    from .auth import AuthResult as AuthResult
+    from .auth import PasswordAuth as PasswordAuth
+    from .auth import TokenAuth as TokenAuth
+    from .encryption import DataEncryptor as DataEncryptor
+    from .events import pseudonym as pseudonym
+    from .events import security_event as security_event
+    from .keys import KeyRing as KeyRing
+    from .mfa import TOTPVerifier as TOTPVerifier
+    from .mfa import hotp as hotp
+    from .mfa import provisioning_uri as provisioning_uri
+    from .mfa import totp as totp
+    from .passwords import OWASP_ARGON2 as OWASP_ARGON2
+    from .passwords import Argon2Params as Argon2Params
+    from .passwords import PasswordHasher as PasswordHasher
+    from .rbac import RBAC as RBAC
+    from .revocation import MemoryRevocationStore as MemoryRevocationStore
+    from .revocation import RedisRevocationStore as RedisRevocationStore
+    from .secret import SecretBytes as SecretBytes
+    from .secret import wipe as wipe
+    from .sessions import Session as Session
+    from .sessions import SessionManager as SessionManager
+    from .signing import Ed25519Key as Ed25519Key
+    from .signing import HMACKey as HMACKey
+    from .signing import KeySet as KeySet
+    from .throttle import FailureThrottle as FailureThrottle
+    from .tokens import TokenManager as TokenManager
+    from .tokens import TokenPair as TokenPair
 
 __getattr__, __dir__ = attach(__name__, _EXPORTS)
 

@@ -51,7 +51,7 @@ class _Entry:
     created_at: float
     counter: Any = field(default_factory=itertools.count)
     uses_base: int = 0
-    limit: int = 0  # counter values below this may encrypt: max_uses - uses_base - 1
+    limit: int = 0  # counter values below this may encrypt: max_uses - uses_base
     nonce_prefix: bytes = b""  # 8 random bytes drawn when the key is loaded in this process
 
     def __repr__(self) -> str:
@@ -117,7 +117,7 @@ class KeyRing:
                 raise ConfigurationError("key_id", f"key id {key_id} already exists or is out of range")
             header = bytes([ENVELOPE_VERSION]) + key_id.to_bytes(4, "big")
             entry = _Entry(key_id, SecretBytes(material), AESGCM(material), header, state, created_at)
-            entry.limit = self._max_uses - 1
+            entry.limit = self._max_uses
             entry.nonce_prefix = secrets.token_bytes(8)
             self._keys[key_id] = entry
             self._by_header[header] = entry
@@ -182,13 +182,13 @@ class KeyRing:
         entry = self._keys.get(key_id)
         if entry is None:
             raise UnknownKeyId(key_id)
-        return entry.uses_base + _peek(entry.counter)
+        return entry.uses_base + _used(entry)
 
     def _preset_uses(self, key_id: int, uses: int) -> None:
         """Set the usage counter (tests of the 2**32 limit)."""
         entry = self._keys[key_id]
         entry.uses_base = uses
-        entry.limit = self._max_uses - uses - 1
+        entry.limit = self._max_uses - uses
         entry.counter = itertools.count()
         entry.nonce_prefix = secrets.token_bytes(8)
 
@@ -200,17 +200,19 @@ class KeyRing:
         """
         if entry is None:
             raise ConfigurationError("keyring", "the key ring is empty: call generate_keys() first")
-        with self._lock:
-            if entry is self._primary:
-                if not self._auto_rotate:
-                    raise KeyExhausted(f"key {entry.key_id} reached {self._max_uses} encryptions: call rotate_keys()")
-                self.rotate_keys()
-            primary = self._primary
-        assert primary is not None
-        n = next(primary.counter)
-        if n >= primary.limit:
-            return self._encrypt_slot_slow(primary)
-        return primary, n
+        while True:  # a loop, not recursion: other threads may use up a fresh key meanwhile
+            with self._lock:
+                if entry is self._primary:
+                    if not self._auto_rotate:
+                        raise KeyExhausted(
+                            f"key {entry.key_id} reached {self._max_uses} encryptions: call rotate_keys()")
+                    self.rotate_keys()
+                primary = self._primary
+            assert primary is not None
+            n = next(primary.counter)
+            if n < primary.limit:
+                return primary, n
+            entry = primary
 
     # -- storage --------------------------------------------------------------------------
     def store_keys(self, path: "str | os.PathLike[str]", master_key: "bytes | SecretBytes | None" = None) -> None:
@@ -226,7 +228,7 @@ class KeyRing:
         with self._lock:
             keys = [
                 {"id": e.key_id, "state": e.state, "created_at": e.created_at,
-                 "uses": e.uses_base + _peek(e.counter),
+                 "uses": e.uses_base + _used(e),
                  "wrapped": base64.b64encode(aes_key_wrap(kek, e.secret.reveal())).decode()}
                 for e in self._keys.values()
             ]
@@ -252,25 +254,29 @@ class KeyRing:
         from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap
 
         kek = _master_key(master_key)
+        raw = Path(path).read_bytes()  # a missing or unreadable file is an OSError, not tampering
+        ring = cls(**kwargs)
         try:
-            doc = json.loads(Path(path).read_text())
-            body = doc["body"]
-            if not hmac.compare_digest(_mac(kek, body), str(doc["mac"])):
+            doc = json.loads(raw)
+            body = doc.get("body") if type(doc) is dict else None
+            mac = doc.get("mac") if type(doc) is dict else None
+            if type(body) is not str or type(mac) is not str:
+                raise IntegrityError("key file: not a swfast key file (no body/mac)")
+            if not hmac.compare_digest(_mac(kek, body).encode(), mac.encode("utf-8", "replace")):
                 raise IntegrityError("key file: authentication failed (wrong master key or tampered)")
             data = json.loads(body)
-            if data.get("format") != _STORE_FORMAT:
+            if type(data) is not dict or data.get("format") != _STORE_FORMAT or type(data.get("keys")) is not list:
                 raise IntegrityError("key file: unknown format")
-            ring = cls(**kwargs)
             for item in data["keys"]:
-                material = aes_key_unwrap(kek, base64.b64decode(item["wrapped"]))
+                material = aes_key_unwrap(kek, base64.b64decode(item["wrapped"], validate=True))
                 entry = ring._add(material, int(item["id"]), str(item["state"]), float(item["created_at"]))
                 entry.uses_base = int(item["uses"])
-                entry.limit = ring._max_uses - entry.uses_base - 1
+                entry.limit = ring._max_uses - entry.uses_base
                 if entry.state == "primary":
                     ring._primary = entry
-        except (KeyError, TypeError, ValueError, InvalidUnwrap) as exc:
-            if isinstance(exc, IntegrityError):
-                raise
+        except IntegrityError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError, InvalidUnwrap) as exc:
             raise IntegrityError(f"key file: malformed or not unwrappable ({type(exc).__name__})") from None
         return ring
 
@@ -289,6 +295,11 @@ def _mac(kek: bytes, body: str) -> str:
 def _peek(counter: Any) -> int:
     """Current value of an ``itertools.count`` without advancing it."""
     return int(repr(counter)[6:-1])
+
+
+def _used(entry: _Entry) -> int:
+    """Encryptions made under ``entry`` in this process (refused attempts past the limit do not count)."""
+    return max(0, min(_peek(entry.counter), entry.limit))
 
 
 __all__ = ["ENVELOPE_VERSION", "MAX_KEY_USES", "KeyRing"]

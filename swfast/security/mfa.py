@@ -20,6 +20,7 @@ import time
 from typing import Any, Callable, MutableMapping
 from urllib.parse import quote, urlencode
 
+from .._durations import Duration, seconds
 from ..errors import ConfigurationError
 from .events import security_event
 from .throttle import FailureThrottle
@@ -75,17 +76,22 @@ class TOTPVerifier:
         store: where encrypted secrets live (any mutable mapping user -> envelope bytes).
         clock: wall clock in seconds (injected in tests).
         issuer: name shown by authenticator apps.
-        digits, step, algorithm: OTP parameters.
+        digits, step, algorithm: OTP parameters (``step`` in whole seconds: a number, a ``timedelta``
+            or a string like ``"30s"``).
         window: steps accepted either side of now (RFC 6238 recommends at most 1).
-        max_failures, failure_window_s, lockout_s: throttling (RFC 4226 §7.3).
+        max_failures, failure_window_s, lockout_s: throttling (RFC 4226 §7.3); durations in any
+            form above.
     """
 
     def __init__(
         self, encryptor: Any = None, *, store: "MutableMapping[Any, bytes] | None" = None,
-        clock: Callable[[], float] = time.time, issuer: str = "swfast", digits: int = 6, step: int = 30,
-        algorithm: str = "sha1", window: int = 1, max_failures: int = 5, failure_window_s: float = 300.0,
-        lockout_s: float = 300.0,
+        clock: Callable[[], float] = time.time, issuer: str = "swfast", digits: int = 6, step: Duration = 30,
+        algorithm: str = "sha1", window: int = 1, max_failures: int = 5, failure_window_s: Duration = 300.0,
+        lockout_s: Duration = 300.0,
     ) -> None:
+        step_s = seconds(step, param="step", allow_zero=False)
+        if step_s is None or step_s != int(step_s):
+            raise ConfigurationError("step", f"must be a whole number of seconds, got {step!r}")
         if encryptor is None:
             from .encryption import DataEncryptor
 
@@ -95,7 +101,7 @@ class TOTPVerifier:
         self._enc = encryptor
         self._store: MutableMapping[Any, bytes] = store if store is not None else {}
         self._clock = clock
-        self.issuer, self.digits, self.step, self.algorithm, self.window = issuer, digits, step, algorithm, window
+        self.issuer, self.digits, self.step, self.algorithm, self.window = issuer, digits, int(step_s), algorithm, window
         self.throttle = FailureThrottle(clock=clock, max_failures=max_failures, window_s=failure_window_s,
                                         lockout_s=lockout_s, reason="mfa_failures")
         self._lock = threading.Lock()

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
+from .._durations import Duration, seconds
 from ..errors import ConfigurationError, SessionExpired
 from .events import security_event
 
@@ -36,22 +37,21 @@ class SessionManager:
 
     Args:
         clock: wall clock in seconds (a fake clock in tests).
-        idle_timeout_s: inactivity limit.
-        absolute_timeout_s: lifetime limit from creation.
+        idle_timeout_s: inactivity limit (seconds, a ``timedelta`` or a string like ``"30m"``).
+        absolute_timeout_s: lifetime limit from creation (same forms, e.g. ``"12h"``).
         id_bytes: random bytes per id (>= 16, i.e. 128 bits).
     """
 
     def __init__(
-        self, *, clock: Callable[[], float] = time.time, idle_timeout_s: float = 1800.0,
-        absolute_timeout_s: float = 12 * 3600.0, id_bytes: int = 32,
+        self, *, clock: Callable[[], float] = time.time, idle_timeout_s: Duration = 1800.0,
+        absolute_timeout_s: Duration = 12 * 3600.0, id_bytes: int = 32,
     ) -> None:
         if id_bytes < 16:
             raise ConfigurationError("id_bytes", "session ids need at least 16 random bytes (128 bits)")
-        if idle_timeout_s <= 0 or absolute_timeout_s <= 0:
-            raise ConfigurationError("idle_timeout_s", "timeouts must be positive")
         self._clock = clock
-        self.idle_timeout_s = idle_timeout_s
-        self.absolute_timeout_s = absolute_timeout_s
+        self.idle_timeout_s: float = seconds(idle_timeout_s, param="idle_timeout_s", allow_zero=False)  # type: ignore[assignment]
+        self.absolute_timeout_s: float = seconds(  # type: ignore[assignment]
+            absolute_timeout_s, param="absolute_timeout_s", allow_zero=False)
         self._id_bytes = id_bytes
         self._lock = threading.Lock()
         self._sessions: dict[str, Session] = {}

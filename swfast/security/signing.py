@@ -1,6 +1,7 @@
 """Token signing keys: one key, one algorithm, looked up by ``kid`` in memory only.
 
-A :class:`SigningKey` is bound to exactly one JWS algorithm (``HS256`` or ``EdDSA``); the
+A :class:`SigningKey` is bound to exactly one JWS algorithm (``HS256``, or ``EdDSA`` / its RFC 9864
+name ``Ed25519``); the
 token header's ``alg`` is compared with it and never used to choose an algorithm. The HMAC
 loader refuses any secret that looks like or parses as an asymmetric key (PEM, DER, OpenSSH,
 JWK JSON): the algorithm-confusion family CVE-2022-29217, CVE-2024-37568, CVE-2026-48526 and
@@ -41,7 +42,10 @@ def _looks_asymmetric(secret: bytes) -> bool:
             return isinstance(json.loads(stripped), dict)  # a JWK (or any JSON object)
         except ValueError:
             pass
-    from cryptography.hazmat.primitives import serialization
+    try:
+        from cryptography.hazmat.primitives import serialization
+    except ImportError:  # HS256 needs only the standard library: check the DER structure itself
+        return _looks_like_der(secret)
 
     def private_der(data: bytes) -> object:
         return serialization.load_der_private_key(data, password=None)
@@ -55,6 +59,19 @@ def _looks_asymmetric(secret: bytes) -> bool:
             except Exception:  # noqa: BLE001 - any parse failure means "not this format"
                 continue
     return False
+
+
+def _looks_like_der(data: bytes) -> bool:
+    """Whether ``data`` is one DER SEQUENCE spanning all of it (how every DER key starts)."""
+    if len(data) < 2 or data[0] != 0x30:
+        return False
+    first = data[1]
+    if first < 0x80:
+        return 2 + first == len(data)
+    width = first & 0x7F
+    if not 1 <= width <= 4 or len(data) < 2 + width:
+        return False
+    return 2 + width + int.from_bytes(data[2:2 + width], "big") == len(data)
 
 
 def _check_kid(kid: str) -> str:
@@ -139,12 +156,25 @@ class HMACKey(SigningKey):
         return hashlib.sha256(b"swfast-kid\x00" + self._raw).hexdigest()[:16]
 
 
+ED25519_ALGORITHMS = ("EdDSA", "Ed25519")
+
+
 class Ed25519Key(SigningKey):
-    """EdDSA (Ed25519) key: a private key signs and verifies, a public key only verifies."""
+    """EdDSA (Ed25519) key: a private key signs and verifies, a public key only verifies.
+
+    Args:
+        kid: key id.
+        key: an ``Ed25519PrivateKey`` or ``Ed25519PublicKey``.
+        alg: the header name it writes, ``"EdDSA"`` (RFC 8037) or ``"Ed25519"`` (RFC 9864);
+            tokens under either name verify where the manager allows that name.
+    """
 
     alg = "EdDSA"
 
-    def __init__(self, kid: str, key: Any) -> None:
+    def __init__(self, kid: str, key: Any, *, alg: str = "EdDSA") -> None:
+        if alg not in ED25519_ALGORITHMS:
+            raise ConfigurationError("alg", f"{alg!r}: use 'EdDSA' or 'Ed25519'")
+        self.alg = alg
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
         self.kid = _check_kid(kid)
@@ -162,11 +192,11 @@ class Ed25519Key(SigningKey):
         self._invalid = InvalidSignature
 
     @classmethod
-    def generate(cls, kid: "str | None" = None) -> "Ed25519Key":
+    def generate(cls, kid: "str | None" = None, *, alg: str = "EdDSA") -> "Ed25519Key":
         """A fresh Ed25519 private key."""
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-        return cls(kid or secrets.token_urlsafe(8), Ed25519PrivateKey.generate())
+        return cls(kid or secrets.token_urlsafe(8), Ed25519PrivateKey.generate(), alg=alg)
 
     @property
     def public_key(self) -> Any:
@@ -175,7 +205,7 @@ class Ed25519Key(SigningKey):
 
     def public_only(self) -> "Ed25519Key":
         """A verify-only copy (what a relying service holds)."""
-        return Ed25519Key(self.kid, self._public)
+        return Ed25519Key(self.kid, self._public, alg=self.alg)
 
     def sign(self, message: bytes) -> bytes:
         if self._private is None:
@@ -257,4 +287,4 @@ class KeySet:
         return f"<KeySet kids={self.kids()} primary={None if self._primary is None else self._primary.kid!r}>"
 
 
-__all__ = ["Ed25519Key", "HMACKey", "KeySet", "SigningKey", "b64url"]
+__all__ = ["ED25519_ALGORITHMS", "Ed25519Key", "HMACKey", "KeySet", "SigningKey", "b64url"]

@@ -13,6 +13,7 @@ import time
 from collections import deque
 from typing import Any, Callable
 
+from .._durations import Duration, seconds
 from ..errors import AccountLocked, ConfigurationError
 from .events import security_event
 
@@ -23,19 +24,21 @@ class FailureThrottle:
     Args:
         clock: wall clock in seconds (injected in tests).
         max_failures: failures that trigger a lockout.
-        window_s: how far back failures count.
-        lockout_s: lockout duration.
+        window_s: how far back failures count (seconds, a ``timedelta`` or a string like ``"5m"``).
+        lockout_s: lockout duration (same forms).
         reason: label for the lockout event (``"mfa_failures"``, ``"password_failures"``).
     """
 
     def __init__(
-        self, *, clock: Callable[[], float] = time.time, max_failures: int = 5, window_s: float = 300.0,
-        lockout_s: float = 300.0, reason: str = "failures",
+        self, *, clock: Callable[[], float] = time.time, max_failures: int = 5, window_s: Duration = 300.0,
+        lockout_s: Duration = 300.0, reason: str = "failures",
     ) -> None:
-        if max_failures < 1 or window_s <= 0 or lockout_s <= 0:
-            raise ConfigurationError("max_failures", "max_failures >= 1 and positive window_s/lockout_s required")
+        if max_failures < 1:
+            raise ConfigurationError("max_failures", "must be >= 1")
         self._clock = clock
-        self.max_failures, self.window_s, self.lockout_s, self.reason = max_failures, window_s, lockout_s, reason
+        self.window_s: float = seconds(window_s, param="window_s", allow_zero=False)  # type: ignore[assignment]
+        self.lockout_s: float = seconds(lockout_s, param="lockout_s", allow_zero=False)  # type: ignore[assignment]
+        self.max_failures, self.reason = max_failures, reason
         self._lock = threading.Lock()
         self._failures: dict[Any, deque[float]] = {}
         self._locked_until: dict[Any, float] = {}

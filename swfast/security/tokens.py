@@ -12,7 +12,8 @@ Safe by default, after the CVEs of PyJWT, Authlib and python-jose:
   and logs a ``token_reuse`` security event;
 * every malformed token raises :class:`~swfast.errors.InvalidToken`, never another error.
 
-The PyJWT interop tests check both directions for HS256 and EdDSA.
+HS256 needs only the standard library (``cryptography`` is needed for EdDSA, ``orjson`` is an
+optional speed-up). The PyJWT and joserfc interop tests check both directions for HS256 and EdDSA.
 """
 from __future__ import annotations
 
@@ -25,25 +26,76 @@ import time
 from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 from .._native.jws import b64url_decode, b64url_encode
-from ..errors import ConfigurationError, InvalidToken, TokenReuseDetected, TokenRevoked
+from .._durations import Duration, seconds
+from ..errors import ConfigurationError, InvalidToken, TokenReuseDetected, TokenRevoked, ValidationError
 from .events import security_event
 from .revocation import MemoryRevocationStore, RevocationStore
-from .signing import HMACKey, KeySet, SigningKey
+from .signing import ED25519_ALGORITHMS, HMACKey, KeySet, SigningKey
 
+import json as _json
+import re as _re
+
+_orjson: Any
 try:  # orjson is optional: ~3x faster JSON on the token hot path
     import orjson as _orjson
-
-    _dumps: Callable[[Any], bytes] = _orjson.dumps
-    _loads: Callable[[bytes], Any] = _orjson.loads
 except ImportError:  # pragma: no cover - exercised where orjson is absent
-    import json as _json
+    _orjson = None
 
-    def _dumps(obj: Any) -> bytes:
-        return _json.dumps(obj, separators=(",", ":")).encode()
+# orjson handles integers within 64 bits only (it refuses larger ones on output and reads them as
+# floats); any run of 19+ digits sends a payload through the exact standard-library codec instead,
+# so claims are the same with or without orjson.
+_LONG_DIGITS = _re.compile(rb"\d{19}")
 
-    _loads = _json.loads
 
-SUPPORTED_ALGORITHMS = frozenset({"HS256", "EdDSA"})
+def _std_dumps(obj: Any) -> bytes:
+    return _json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
+def _dumps(obj: Any) -> bytes:
+    if _orjson is not None:
+        try:
+            return _orjson.dumps(obj)  # type: ignore[no-any-return, unused-ignore]
+        except TypeError:
+            pass  # an integer beyond 64 bits (or an unsupported type, refused below)
+    try:
+        return _std_dumps(obj)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"cannot be encoded as JSON exactly ({exc})", path="claims",
+                              keyword="json") from None
+
+
+def _check_claim(value: Any, path: str) -> None:
+    """Refuse what JSON cannot carry exactly, the same way with or without orjson."""
+    t = type(value)
+    if t is str or t is int or t is bool or value is None:
+        return
+    if t is float:
+        if not math.isfinite(value):
+            raise ValidationError(f"{value!r} has no exact JSON form", path=path, keyword="json")
+    elif t is dict:
+        for k, v in value.items():
+            if type(k) is not str:
+                raise ValidationError(f"object keys must be str, got {type(k).__name__}", path=path,
+                                      keyword="json")
+            _check_claim(v, f"{path}.{k}")
+    elif t is list or t is tuple:
+        for i, v in enumerate(value):
+            _check_claim(v, f"{path}[{i}]")
+    else:
+        raise ValidationError(f"{t.__name__} is not a JSON value (use str, int, float, bool, None, "
+                              f"list or dict)", path=path, keyword="json")
+
+
+def _loads(raw: bytes) -> Any:
+    if _orjson is not None and _LONG_DIGITS.search(raw) is None:
+        return _orjson.loads(raw)
+    return _json.loads(raw)
+
+
+#: ``Ed25519`` is the fully specified RFC 9864 name of the Ed25519 form of ``EdDSA``; both verify
+#: with an :class:`~swfast.security.signing.Ed25519Key`.
+SUPPORTED_ALGORITHMS = frozenset({"HS256", "EdDSA", "Ed25519"})
+_ED25519_NAMES = frozenset(ED25519_ALGORITHMS)
 REGISTERED_CLAIMS = frozenset({"iss", "aud", "sub", "exp", "nbf", "iat", "jti", "token_use", "fam"})
 MAX_LEEWAY_S = 60.0
 _ALLOWED_HEADER = frozenset({"alg", "kid", "typ", "cty"})
@@ -66,7 +118,7 @@ def _b64decode(segment: str, what: str) -> bytes:
 def _json_object(raw: bytes, what: str) -> dict[str, Any]:
     try:
         value = _loads(raw)
-    except (ValueError, TypeError, RecursionError, OverflowError):
+    except (ValueError, TypeError, RecursionError, OverflowError):  # JSONDecodeError is a ValueError
         raise InvalidToken(f"token: {what} is not valid JSON") from None
     if type(value) is not dict:
         raise InvalidToken(f"token: {what} must be a JSON object")
@@ -77,7 +129,7 @@ def _numeric(value: Any, claim: str) -> float:
     t = type(value)
     if t is int:
         return value  # type: ignore[no-any-return]
-    if t is float and math.isfinite(value):
+    if t is float and math.isfinite(value):  # a JSON number with a fraction or exponent
         return value  # type: ignore[no-any-return]
     raise InvalidToken(f"token: claim {claim!r} must be a finite number")
 
@@ -87,12 +139,13 @@ class TokenManager:
 
     Args:
         keys: signing keys; the primary signs, every held key verifies tokens naming its ``kid``.
-        algorithms: explicit allow-list (subset of ``{"HS256", "EdDSA"}``); required.
+        algorithms: explicit allow-list (subset of ``{"HS256", "EdDSA", "Ed25519"}``); required.
+            ``Ed25519`` (RFC 9864) and ``EdDSA`` name the same signatures; list the one(s) to accept.
         issuer: value written to and required in ``iss``.
         audience: value written to ``aud``; validation requires one of these in ``aud``.
-        access_ttl_s: lifetime of access tokens.
-        refresh_ttl_s: lifetime of refresh tokens.
-        leeway_s: clock-skew allowance for ``exp``/``nbf``/``iat`` (at most 60 s).
+        access_ttl_s: lifetime of access tokens (seconds, a ``timedelta`` or a string like ``"15m"``).
+        refresh_ttl_s: lifetime of refresh tokens (same forms, e.g. ``"14d"``).
+        leeway_s: clock-skew allowance for ``exp``/``nbf``/``iat`` (same forms; at most 60 s).
         store: revocation store (memory by default; :class:`RedisRevocationStore` for many processes).
         clock: wall clock in seconds (injected in tests).
         max_token_bytes: tokens longer than this are refused before any parsing.
@@ -100,7 +153,7 @@ class TokenManager:
 
     def __init__(
         self, keys: KeySet, *, algorithms: Sequence[str], issuer: str, audience: "str | Sequence[str]",
-        access_ttl_s: float = 900.0, refresh_ttl_s: float = 14 * 86400.0, leeway_s: float = 30.0,
+        access_ttl_s: Duration = 900.0, refresh_ttl_s: Duration = 14 * 86400.0, leeway_s: Duration = 30.0,
         store: "RevocationStore | None" = None, clock: Callable[[], float] = time.time,
         max_token_bytes: int = 8192,
     ) -> None:
@@ -111,7 +164,11 @@ class TokenManager:
             raise ConfigurationError("algorithms", f"unsupported {bad}; choose from {sorted(SUPPORTED_ALGORITHMS)}")
         if not isinstance(keys, KeySet):
             raise ConfigurationError("keys", "expected a KeySet")
-        if not 0 <= leeway_s <= MAX_LEEWAY_S:
+        access_ttl = seconds(access_ttl_s, param="access_ttl_s", allow_zero=False)
+        refresh_ttl = seconds(refresh_ttl_s, param="refresh_ttl_s", allow_zero=False)
+        leeway = seconds(leeway_s, param="leeway_s")
+        assert access_ttl is not None and refresh_ttl is not None and leeway is not None
+        if not 0 <= leeway <= MAX_LEEWAY_S:
             raise ConfigurationError("leeway_s", f"must be within 0..{MAX_LEEWAY_S} seconds")
         if not isinstance(issuer, str) or not issuer:
             raise ConfigurationError("issuer", "a non-empty issuer string is required")
@@ -123,9 +180,9 @@ class TokenManager:
         self.issuer = issuer
         self._aud_out: "str | list[str]" = audiences[0] if len(audiences) == 1 else list(audiences)
         self._audiences = frozenset(audiences)
-        self.access_ttl_s = float(access_ttl_s)
-        self.refresh_ttl_s = float(refresh_ttl_s)
-        self.leeway_s = float(leeway_s)
+        self.access_ttl_s = access_ttl
+        self.refresh_ttl_s = refresh_ttl
+        self.leeway_s = leeway
         self.store: RevocationStore = store if store is not None else MemoryRevocationStore(clock=clock)
         self._clock = clock
         self.max_token_bytes = int(max_token_bytes)
@@ -153,7 +210,7 @@ class TokenManager:
 
     def generate_token(
         self, subject: str, *, claims: "Mapping[str, Any] | None" = None, token_use: str = "access",
-        ttl_s: "float | None" = None, family: "str | None" = None,
+        ttl_s: "Duration | None" = None, family: "str | None" = None,
     ) -> str:
         """Sign a token for ``subject``.
 
@@ -161,18 +218,24 @@ class TokenManager:
             subject: the ``sub`` claim.
             claims: extra application claims (registered claim names are refused).
             token_use: ``"access"`` or ``"refresh"``.
-            ttl_s: lifetime; the manager's access/refresh TTL by default.
+            ttl_s: lifetime (seconds, a ``timedelta`` or a string like ``"1h"``); the manager's
+                access/refresh TTL by default.
             family: refresh family id to embed (set by :meth:`issue_tokens`/:meth:`refresh_token`).
+
+        Raises:
+            ValidationError: a claim that JSON cannot carry exactly (NaN, infinity, a non-str key,
+                a type other than str/int/float/bool/None/list/dict). Integers of any size are
+                written exactly.
         """
         default_ttl = {"access": self.access_ttl_s, "refresh": self.refresh_ttl_s}.get(token_use)
         if default_ttl is None:
             raise ConfigurationError("token_use", "must be 'access' or 'refresh'")
         now = int(self._clock())
-        if ttl_s is None:
-            ttl_s = default_ttl
+        ttl = default_ttl if ttl_s is None else seconds(ttl_s, param="ttl_s", allow_zero=False)
+        assert ttl is not None
         payload: dict[str, Any] = {
             "iss": self.issuer, "aud": self._aud_out, "sub": subject, "iat": now,
-            "exp": now + int(ttl_s), "jti": f"{self._jti_prefix}{next(self._jti_counter):x}",
+            "exp": now + int(ttl), "jti": f"{self._jti_prefix}{next(self._jti_counter):x}",
             "token_use": token_use,
         }
         if family is not None:
@@ -181,6 +244,8 @@ class TokenManager:
             clash = REGISTERED_CLAIMS.intersection(claims)
             if clash:
                 raise ConfigurationError("claims", f"registered claims {sorted(clash)} are set by the manager")
+            for name, value in claims.items():
+                _check_claim(value, f"claims.{name}")
             payload.update(claims)
         return self._encode(payload)
 
@@ -228,7 +293,7 @@ class TokenManager:
         key = self.keys.get(header.get("kid"))
         if key is None:
             raise InvalidToken("token: unknown or missing kid")
-        if key.alg != alg:
+        if key.alg != alg and not (alg in _ED25519_NAMES and key.alg in _ED25519_NAMES):
             raise InvalidToken("token: header alg does not match the key's algorithm")
         return key
 

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
+from .._durations import Duration, seconds
 from ..errors import ConfigurationError
 from ..monitoring.metrics import REGISTRY
 from .triggers import Cron, Interval, OneOff, Trigger
@@ -34,16 +35,17 @@ class RedisRunLock:
     """Claims ``(job_id, due_time)`` once across processes with ``SET key 1 NX PX ttl``.
 
     Works with a synchronous ``redis.Redis`` or an asyncio ``redis.asyncio.Redis`` client.
-    Keys expire after ``ttl_s`` so the store does not grow.
+    Keys expire after ``ttl_s`` (seconds, a ``timedelta`` or a string like ``"1h"``) so the
+    store does not grow.
     """
 
-    def __init__(self, client: Any, *, prefix: str = "swfast:sched", ttl_s: float = 3600.0
+    def __init__(self, client: Any, *, prefix: str = "swfast:sched", ttl_s: Duration = 3600.0
                  ) -> None:
-        if ttl_s <= 0:
-            raise ConfigurationError("ttl_s", "must be positive")
+        ttl = seconds(ttl_s, param="ttl_s", allow_zero=False)
+        assert ttl is not None
         self.client = client
         self.prefix = prefix
-        self.ttl_ms = int(ttl_s * 1000)
+        self.ttl_ms = max(1, int(ttl * 1000))
 
     def key(self, job_id: str, due: float) -> str:
         return f"{self.prefix}:{job_id}:{int(round(due * 1000))}"
@@ -76,6 +78,7 @@ class Job:
     deferred_since: float | None = None
     history: list[tuple[float, str]] = field(default_factory=list)
     _chain: asyncio.Task[Any] | None = None
+    _last: asyncio.Task[Any] | None = None
 
 
 class Scheduler:
@@ -89,13 +92,14 @@ class Scheduler:
         cpu_percent: current CPU use in percent (default ``psutil.cpu_percent``).
         cpu_threshold: above it, jobs with ``priority >= defer_priority`` wait.
         defer_priority: the least important priority that is still never deferred, plus one.
-        max_defer_s: a deferred job runs anyway after waiting this long.
+        max_defer_s: a deferred job runs anyway after waiting this long (seconds, a
+            ``timedelta`` or a string like ``"5m"``).
     """
 
     def __init__(self, *, clock: Callable[[], float] = time.time,
                  sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep, lock: Any = None,
                  cpu_percent: Callable[[], float] | None = None, cpu_threshold: float = 90.0,
-                 defer_priority: int = 4, max_defer_s: float = 300.0) -> None:
+                 defer_priority: int = 4, max_defer_s: Duration = 300.0) -> None:
         self.clock = clock
         self.sleep = sleep
         self.lock = lock
@@ -106,30 +110,36 @@ class Scheduler:
         self.cpu_percent = cpu_percent
         self.cpu_threshold = cpu_threshold
         self.defer_priority = defer_priority
-        self.max_defer_s = max_defer_s
+        self.max_defer_s: float = seconds(max_defer_s, param="max_defer_s")  # type: ignore[assignment]
         self.jobs: dict[str, Job] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # ------------------------------------------------------------------ API
     def schedule_task(self, func: Callable[..., Any], *, at: float | None = None,
-                      every_s: float | None = None, cron: str | None = None, tz: str = "UTC",
+                      every_s: Duration | None = None, cron: str | None = None, tz: str = "UTC",
                       trigger: Trigger | None = None, id: str | None = None,
                       priority: int = 3, misfire: str = "run_once",
-                      misfire_grace_s: float = 60.0, overlap: str = "skip",
+                      misfire_grace_s: Duration = 60.0, overlap: str = "skip",
                       max_instances: int = 1, args: tuple[Any, ...] = (),
                       kwargs: dict[str, Any] | None = None) -> Job:
         """Add a job: exactly one of ``at`` (epoch seconds), ``every_s``, ``cron`` or
-        ``trigger``. ``func`` may be sync (run in a thread) or async.
+        ``trigger``. ``func`` may be sync (run in a thread) or async. ``every_s`` and
+        ``misfire_grace_s`` are seconds, a ``timedelta`` or a string like ``"10m"``.
 
         Raises:
-            ConfigurationError: no or several triggers, a bad policy, priority or duplicate id.
+            ConfigurationError: no or several triggers, a bad policy, priority, duration,
+                ``max_instances`` or duplicate id.
         """
         given = [x is not None for x in (at, every_s, cron, trigger)]
         if sum(given) != 1:
             raise ConfigurationError("trigger", "pass exactly one of at, every_s, cron, trigger")
         trig: Trigger = trigger if trigger is not None else (
             OneOff(float(at)) if at is not None else
-            Interval(float(every_s)) if every_s is not None else Cron(str(cron), tz))
+            Interval(every_s) if every_s is not None else Cron(str(cron), tz))  # type: ignore[arg-type]
+        grace = seconds(misfire_grace_s, param="misfire_grace_s", allow_inf=True)
+        assert grace is not None
+        if isinstance(max_instances, bool) or not isinstance(max_instances, int) or max_instances < 1:
+            raise ConfigurationError("max_instances", "must be an int >= 1")
         if misfire not in MISFIRE_POLICIES:
             raise ConfigurationError("misfire", f"{misfire!r}: use one of {MISFIRE_POLICIES}")
         if overlap not in OVERLAP_POLICIES:
@@ -139,7 +149,7 @@ class Scheduler:
         job_id: str = id or str(getattr(func, "__qualname__", "job"))
         if job_id in self.jobs:
             raise ConfigurationError("id", f"a job {job_id!r} already exists; pass another id")
-        job = Job(job_id, func, trig, priority, misfire, misfire_grace_s, overlap,
+        job = Job(job_id, func, trig, priority, misfire, grace, overlap,
                   max_instances, args, dict(kwargs or {}))
         now = self.clock()
         job.next_run = at if isinstance(trig, OneOff) else trig.next_after(now)
@@ -172,18 +182,21 @@ class Scheduler:
     def handle_conflicts(self, job: Job, now: float) -> tuple[list[float], str]:
         """Decide what to run for a due job: ``(due_times, reason)``.
 
-        Misfires (due longer than ``misfire_grace_s`` ago): ``skip`` drops them, ``run_once``
-        coalesces them into one run, ``run_all`` runs each (at most 100). Overlap with a run
-        still in progress: ``skip`` drops the due time, ``queue`` runs it after, ``allow`` runs
-        it beside up to ``max_instances``. Also advances ``job.next_run``.
+        Misfires (due longer than ``misfire_grace_s`` ago): ``skip`` drops them and runs the
+        latest due time still within the grace once (if any), ``run_once`` coalesces them into
+        one run, ``run_all`` runs each (at most 100), never more than ``max_instances`` at a
+        time: the rest wait for a free slot. Several due times within the grace run once
+        (except with ``run_all``). Overlap with a run still in progress: ``skip`` drops the due
+        time, ``queue`` runs it after, ``allow`` runs it beside up to ``max_instances``. Also
+        advances ``job.next_run``.
         """
         due: list[float] = []
         t = job.next_run
         while t is not None and t <= now and len(due) < 100:
             due.append(t)
             t = job.trigger.next_after(t)
-        while t is not None and t <= now:  # beyond the cap: skip ahead
-            t = job.trigger.next_after(t)
+        if t is not None and t <= now:  # beyond the cap: skip ahead in one step
+            t = job.trigger.next_after(now)
         job.next_run = t
         if not due:
             return [], "not due"
@@ -191,7 +204,7 @@ class Scheduler:
         reason = "due"
         if late:
             if job.misfire == "skip":
-                due = [d for d in due if d not in late]
+                due = [d for d in due if now - d <= job.misfire_grace_s][-1:]
                 reason = "misfire skipped"
             elif job.misfire == "run_once":
                 due = [due[-1]]
@@ -223,8 +236,14 @@ class Scheduler:
                 out.append((job.id, now, reason))
                 _RUNS.labels(job.id, reason.replace(" ", "_")).inc()
                 continue
-            for due in due_times:
-                outcome = await self._start(job, due)
+            # run_all catch-up: one lane per free slot; a lane's runs follow one another, so at
+            # most max_instances run at once
+            lanes: list[asyncio.Task[Any] | None] = [None] * max(1, job.max_instances - job.running)
+            for i, due in enumerate(due_times):
+                lane = i % len(lanes)
+                outcome = await self._start(job, due, after=lanes[lane])
+                if outcome == "started" and job.overlap != "queue":
+                    lanes[lane] = job._last
                 out.append((job.id, due, outcome))
             if isinstance(job.trigger, OneOff) and job.next_run is None:
                 self.jobs.pop(job.id, None)
@@ -242,7 +261,7 @@ class Scheduler:
             job.deferred_since = now
         return now - job.deferred_since < self.max_defer_s
 
-    async def _start(self, job: Job, due: float) -> str:
+    async def _start(self, job: Job, due: float, after: asyncio.Task[Any] | None = None) -> str:
         if self.lock is not None:
             try:
                 if not await self.lock.claim(job.id, due):
@@ -252,9 +271,10 @@ class Scheduler:
                 _LOCK_ERRORS.labels(job.id).inc()
                 log.warning("run lock failed for %s at %s; skipped", job.id, due, exc_info=True)
                 return "lock error"
-        prev = job._chain if job.overlap == "queue" and job.running else None
+        prev = job._chain if job.overlap == "queue" and job.running else after
         job.running += 1
         task = asyncio.ensure_future(self._execute(job, due, prev))
+        job._last = task
         if job.overlap == "queue":
             job._chain = task
         self._tasks.add(task)
@@ -289,13 +309,16 @@ class Scheduler:
         times = [j.next_run for j in self.jobs.values() if not j.paused and j.next_run is not None]
         return min(times) if times else None
 
-    async def run_forever(self, *, idle_s: float = 1.0, stop: asyncio.Event | None = None
+    async def run_forever(self, *, idle_s: Duration = 1.0, stop: asyncio.Event | None = None
                           ) -> None:
-        """Loop: run what is due, then sleep until the next due time (at most ``idle_s``)."""
+        """Loop: run what is due, then sleep until the next due time (at most ``idle_s``:
+        seconds, a ``timedelta`` or a string like ``"1s"``)."""
+        idle = seconds(idle_s, param="idle_s", allow_zero=False)
+        assert idle is not None
         while stop is None or not stop.is_set():
             await self.run_pending()
             nxt = self.next_due()
-            wait = idle_s if nxt is None else min(idle_s, max(0.0, nxt - self.clock()))
+            wait = idle if nxt is None else min(idle, max(0.0, nxt - self.clock()))
             await self.sleep(wait)
 
 

@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .._durations import _PART, _UNITS  # the one duration grammar of swfast
 from ..errors import ConfigurationError, ValidationError
 from .jalali import MONTHS_EN, MONTHS_FA, WEEKDAYS_EN, WEEKDAYS_FA, to_jalali
 
@@ -161,13 +162,11 @@ def format_datetime(dt: datetime | date, fmt: str = "%Y-%m-%d %H:%M:%S", *,
     return out
 
 
-_UNITS = {"w": 604800.0, "d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3,
-          "us": 1e-6, "µs": 1e-6}
-_PART = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(ms|us|µs|w|d|h|m|s)\s*", re.I)
-
-
 def parse_duration(value: str | float | int | timedelta) -> timedelta:
     """Parse ``"2h5m"``, ``"1d 3h"``, ``"1.5h"``, ``"250ms"``, seconds or a timedelta.
+
+    The grammar is that of every duration parameter (:func:`swfast._durations.seconds`); unlike
+    parameters, a leading ``-`` gives a negative duration.
 
     Raises:
         ValidationError: not a duration (keyword ``duration``).

@@ -10,7 +10,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
+from fractions import Fraction
 
+from .._durations import Duration, seconds
 from ..errors import ConfigurationError
 from .timeutils import get_zone
 
@@ -33,22 +35,48 @@ class OneOff:
         return self.at if self.at > t else None
 
 
+def _exact(x: float) -> Fraction:
+    """The decimal a float was written as (``3.3`` -> 33/10), exactly."""
+    return Fraction(repr(float(x)))
+
+
 @dataclass(frozen=True)
 class Interval:
-    """Fire every ``every_s`` seconds at ``anchor + k * every_s`` (anchor defaults to epoch 0,
-    so every process agrees on the due times)."""
+    """Fire every ``every_s`` at ``anchor + k * every_s`` (anchor defaults to epoch 0, so every
+    process agrees on the due times).
+
+    ``every_s`` is seconds, a ``timedelta`` or a string like ``"10m"``; ``anchor`` is epoch
+    seconds. Due times are computed exactly (the decimal values of ``every_s`` and ``anchor`` as
+    fractions), then rounded once to the nearest float: every due time lies on the grid, one per
+    slot, however far from the anchor (no accumulated floating-point error).
+    """
 
     every_s: float
     anchor: float = 0.0
 
     def __post_init__(self) -> None:
-        if not self.every_s > 0 or not math.isfinite(self.every_s):
-            raise ConfigurationError("every_s", "must be a positive number of seconds")
+        every = seconds(self.every_s, param="every_s", allow_zero=False)
+        if isinstance(self.anchor, bool) or not isinstance(self.anchor, (int, float)) \
+                or not math.isfinite(self.anchor):
+            raise ConfigurationError("anchor", "must be finite epoch seconds")
+        object.__setattr__(self, "every_s", every)
+        object.__setattr__(self, "anchor", float(self.anchor))
+        object.__setattr__(self, "_step", _exact(every))  # type: ignore[arg-type]
+        object.__setattr__(self, "_origin", _exact(self.anchor))
+
+    def due(self, k: int) -> float:
+        """The ``k``-th grid point, ``anchor + k * every_s``, rounded once to a float."""
+        return float(self._origin + k * self._step)  # type: ignore[attr-defined]
 
     def next_after(self, t: float) -> float:
-        k = math.floor((t - self.anchor) / self.every_s) + 1
-        due = self.anchor + k * self.every_s
-        return due if due > t else due + self.every_s
+        step: Fraction = self._step  # type: ignore[attr-defined]
+        origin: Fraction = self._origin  # type: ignore[attr-defined]
+        k = math.floor((Fraction(t) - origin) / step) + 1
+        due = float(origin + k * step)
+        while due <= t:  # the exact point is after t but rounds onto it: take the next one
+            k += 1
+            due = float(origin + k * step)
+        return due
 
 
 def _parse_field(text: str, index: int) -> frozenset[int]:
@@ -87,8 +115,10 @@ def _parse_field(text: str, index: int) -> frozenset[int]:
 class Cron:
     """A five-field cron expression (minute hour day-of-month month day-of-week) in zone ``tz``.
 
-    Supports ``*``, lists, ranges, steps and names (``mon``, ``jan``). As in Vixie cron, when
-    both day fields are restricted a day matches either. Wall times skipped by a DST change
+    Supports ``*``, lists, ranges, steps and names (``mon``, ``jan``). As in Vixie cron and
+    cronie, when both day fields are restricted a day matches either; a day field that starts
+    with ``*`` (``*``, ``*/2``) counts as unrestricted for this rule, so ``0 0 */2 * mon`` fires
+    on odd-numbered days that are Mondays. Wall times skipped by a DST change
     do not fire; a repeated wall time fires once (the first occurrence).
     """
 
@@ -104,8 +134,10 @@ class Cron:
         object.__setattr__(self, "_fields", fields)
         object.__setattr__(self, "_minutes", tuple(sorted(fields[0])))
         object.__setattr__(self, "_hours", tuple(sorted(fields[1])))
-        object.__setattr__(self, "_dom_any", parts[2] == "*")
-        object.__setattr__(self, "_dow_any", parts[4] == "*")
+        # Vixie cron / cronie DOM_STAR, DOW_STAR: a day field *starting* with "*" ("*", "*/2")
+        # makes the two day fields combine with AND; only when both are restricted do they OR.
+        object.__setattr__(self, "_dom_any", parts[2].startswith("*"))
+        object.__setattr__(self, "_dow_any", parts[4].startswith("*"))
         object.__setattr__(self, "_zone", get_zone(self.tz))
 
     def _day_ok(self, d: datetime) -> bool:

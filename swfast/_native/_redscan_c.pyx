@@ -1,0 +1,423 @@
+# cython: freethreading_compatible = False
+"""Compiled redaction scanner; the pure-Python twin is ``_redscan_py.py`` (same rules, see there)."""
+from cpython.unicode cimport PyUnicode_READ, PyUnicode_KIND, PyUnicode_DATA
+from libc.stdlib cimport malloc, free
+
+cdef extern from "Python.h":
+    Py_ssize_t PyUnicode_GET_LENGTH(object o)
+
+DEF EMAIL = 1
+DEF CARD = 2
+DEF JWT = 3
+DEF BEARER = 4
+DEF AWS_KEY = 5
+DEF SECRET = 6
+DEF URL_CREDENTIALS = 7
+DEF PRIVATE_KEY = 8
+DEF NATIONAL_ID = 9
+DEF IBAN = 10
+DEF PHONE = 11
+
+_AWS_PREFIXES = frozenset({"AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA", "APKA"})
+_NID_CONTEXT = ("ملی", "national", "melli", "nid", "کد")
+
+
+cdef inline int _dv(Py_UCS4 c) noexcept nogil:
+    if 48 <= c <= 57:
+        return <int>c - 48
+    if 0x06F0 <= c <= 0x06F9:
+        return <int>c - 0x06F0
+    if 0x0660 <= c <= 0x0669:
+        return <int>c - 0x0660
+    return -1
+
+
+cdef inline bint _alpha(Py_UCS4 c) noexcept nogil:
+    return (65 <= c <= 90) or (97 <= c <= 122)
+
+
+cdef inline bint _word(Py_UCS4 c) noexcept nogil:
+    return (65 <= c <= 90) or (97 <= c <= 122) or (48 <= c <= 57) or c == 95
+
+
+cdef inline bint _b64url(Py_UCS4 c) noexcept nogil:
+    return _word(c) or c == 45
+
+
+cdef inline bint _local(Py_UCS4 c) noexcept nogil:
+    return _word(c) or c == 46 or c == 37 or c == 43 or c == 45
+
+
+cdef inline bint _label(Py_UCS4 c) noexcept nogil:
+    return (_word(c) and c != 95) or c == 45
+
+
+cdef inline bint _value_end(Py_UCS4 c) noexcept nogil:
+    return (c == 32 or c == 9 or c == 13 or c == 10 or c == 38 or c == 44 or c == 59 or c == 34
+            or c == 39 or c == 125 or c == 41 or c == 93 or c == 60 or c == 62)
+
+
+cdef inline bint _url_end(Py_UCS4 c) noexcept nogil:
+    return (c == 32 or c == 9 or c == 13 or c == 10 or c == 47 or c == 63 or c == 35 or c == 34
+            or c == 39 or c == 60 or c == 62)
+
+
+cdef inline bint _bearer_char(Py_UCS4 c) noexcept nogil:
+    return _word(c) or c == 45 or c == 46 or c == 126 or c == 43 or c == 47
+
+
+cdef bint _luhn(int* d, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
+    cdef int total = 0, v
+    cdef bint odd = False
+    cdef Py_ssize_t k = b - 1
+    while k >= a:
+        v = d[k]
+        if odd:
+            v *= 2
+            if v > 9:
+                v -= 9
+        total += v
+        odd = not odd
+        k -= 1
+    return total % 10 == 0
+
+
+cdef bint _nid_ok(int* d, Py_ssize_t a) noexcept nogil:
+    cdef int s = 0, k, check
+    cdef bint same = True
+    for k in range(10):
+        if d[a + k] != d[a]:
+            same = False
+    if same:
+        return False
+    for k in range(9):
+        s += d[a + k] * (10 - k)
+    s %= 11
+    check = d[a + 9]
+    if s < 2:
+        return check == s
+    return check == 11 - s
+
+
+cdef bint _epoch(int* d, Py_ssize_t a) noexcept nogil:
+    cdef long long value = 0
+    cdef int k
+    for k in range(10):
+        value = value * 10 + d[a + k]
+    return 1000000000 <= value < 2100000000
+
+
+cdef int _classify(int* d, Py_ssize_t a, Py_ssize_t b, Py_ssize_t nseg, bint fours, Py_ssize_t last,
+                   Py_ssize_t l0, Py_ssize_t l1, Py_ssize_t l2, bint plus) noexcept nogil:
+    cdef Py_ssize_t n = b - a
+    cdef bint shape
+    if n == 11 and d[a] == 0 and d[a + 1] == 9:
+        return PHONE
+    if n == 12 and plus and d[a] == 9 and d[a + 1] == 8 and d[a + 2] == 9:
+        return PHONE
+    if n == 14 and d[a] == 0 and d[a + 1] == 0 and d[a + 2] == 9 and d[a + 3] == 8 and d[a + 4] == 9:
+        return PHONE
+    if 13 <= n <= 19 and 2 <= d[a] <= 6:
+        shape = nseg == 1 or (fours and last <= 4) or (l0 == 4 and l1 == 6 and (l2 == 5 or l2 == 4))
+        if shape and _luhn(d, a, b):
+            return CARD
+    if n == 10 and nseg == 1 and _nid_ok(d, a):
+        return NATIONAL_ID
+    return 0
+
+
+cdef class _Out:
+    cdef list spans
+    cdef Py_ssize_t last_end
+    cdef long long enabled
+
+    cdef inline void emit(self, Py_ssize_t s, Py_ssize_t e, int kind):
+        if (self.enabled >> kind) & 1 and s >= self.last_end and e > s:
+            self.spans.append((s, e, kind))
+            self.last_end = e
+
+
+def scan(str text, long long enabled, keys):
+    """Spans ``(start, end, kind)`` of sensitive data in ``text`` and the steps taken."""
+    cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text)
+    cdef int ukind = PyUnicode_KIND(text)
+    cdef void* data = PyUnicode_DATA(text)
+    cdef _Out out = _Out()
+    out.spans = []
+    out.last_end = 0
+    out.enabled = enabled
+    cdef long long steps = 0
+    cdef Py_ssize_t i = 0, j, a, b, s, e, s0, nseg, nd, found_e, start, k, dots, label
+    cdef Py_UCS4 c, prev, ch
+    cdef int found, kind
+    cdef bint plus, fours, tld_alpha
+    cdef int* d = <int*>malloc((n + 1) * sizeof(int))
+    cdef Py_ssize_t* seg_start = <Py_ssize_t*>malloc((n + 1) * sizeof(Py_ssize_t))
+    cdef Py_ssize_t* seg_end = <Py_ssize_t*>malloc((n + 1) * sizeof(Py_ssize_t))
+    cdef Py_ssize_t* seg_pos = <Py_ssize_t*>malloc((n + 2) * sizeof(Py_ssize_t))
+    if d == NULL or seg_start == NULL or seg_end == NULL or seg_pos == NULL:
+        free(d); free(seg_start); free(seg_end); free(seg_pos)
+        raise MemoryError()
+    try:
+        while i < n:
+            steps += 1
+            c = PyUnicode_READ(ukind, data, i)
+            prev = PyUnicode_READ(ukind, data, i - 1) if i else 0
+            if _dv(c) >= 0:
+                if i and (_word(prev) or _dv(prev) >= 0):
+                    i += 1
+                    continue
+                nd = 0
+                nseg = 0
+                seg_pos[0] = 0
+                j = i
+                while True:
+                    s0 = j
+                    while j < n and _dv(PyUnicode_READ(ukind, data, j)) >= 0:
+                        d[nd] = _dv(PyUnicode_READ(ukind, data, j))
+                        nd += 1
+                        j += 1
+                        steps += 1
+                    seg_start[nseg] = s0
+                    seg_end[nseg] = j
+                    nseg += 1
+                    seg_pos[nseg] = nd
+                    if j + 1 < n:
+                        ch = PyUnicode_READ(ukind, data, j)
+                        if (ch == 32 or ch == 45) and _dv(PyUnicode_READ(ukind, data, j + 1)) >= 0:
+                            j += 1
+                            continue
+                    break
+                if j < n and _word(PyUnicode_READ(ukind, data, j)):
+                    nseg -= 1
+                    while j < n and _word(PyUnicode_READ(ukind, data, j)):
+                        j += 1
+                        steps += 1
+                plus = i > 0 and prev == 43
+                s = 0
+                while s < nseg:
+                    found = 0
+                    found_e = -1
+                    fours = True
+                    e = s
+                    while e < nseg:
+                        steps += 1
+                        a = seg_pos[s]
+                        b = seg_pos[e + 1]
+                        if b - a > 19:
+                            break
+                        if e > s and seg_pos[e] - seg_pos[e - 1] != 4:
+                            fours = False
+                        if b - a >= 10:
+                            if e == s or fours or e == s + 2:
+                                steps += b - a
+                            if e == s + 2:
+                                kind = _classify(d, a, b, e - s + 1, fours, seg_pos[e + 1] - seg_pos[e],
+                                                 seg_pos[s + 1] - a, seg_pos[s + 2] - seg_pos[s + 1],
+                                                 b - seg_pos[s + 2], plus and s == 0)
+                            else:
+                                kind = _classify(d, a, b, e - s + 1, fours, seg_pos[e + 1] - seg_pos[e],
+                                                 0, 0, 0, plus and s == 0)
+                            if kind == NATIONAL_ID and _epoch(d, a):
+                                window = text[max(0, seg_start[s] - 24):seg_start[s]].lower()
+                                if not any(w in window for w in _NID_CONTEXT):
+                                    kind = 0
+                            if kind and (enabled >> kind) & 1:
+                                found = kind
+                                found_e = e
+                        e += 1
+                    if found:
+                        start = seg_start[s] - 1 if (s == 0 and plus and found == PHONE) else seg_start[s]
+                        out.emit(start, seg_end[found_e], found)
+                        s = found_e + 1
+                    else:
+                        s += 1
+                i = j
+                continue
+            if _alpha(c) and not (i and (_word(prev) or _dv(prev) >= 0)):
+                i, steps = _scan_word(text, ukind, data, i, n, steps, keys, out)
+                continue
+            if c == 64:
+                a = i
+                while a > 0 and i - a < 64 and _local(PyUnicode_READ(ukind, data, a - 1)):
+                    a -= 1
+                    steps += 1
+                if a < i and a >= out.last_end:
+                    j = i + 1
+                    dots = 0
+                    label = 0
+                    tld_alpha = True
+                    while j < n and j - i <= 255:
+                        steps += 1
+                        ch = PyUnicode_READ(ukind, data, j)
+                        if _label(ch):
+                            if label == 0:
+                                tld_alpha = True
+                            if not _alpha(ch):
+                                tld_alpha = False
+                            label += 1
+                        elif ch == 46 and label and j + 1 < n and _label(PyUnicode_READ(ukind, data, j + 1)):
+                            dots += 1
+                            label = 0
+                        else:
+                            break
+                        j += 1
+                    if dots and label >= 2 and tld_alpha:
+                        out.emit(a, j, EMAIL)
+                        i = j
+                        continue
+                i += 1
+                continue
+            if c == 45 and text.startswith("-----BEGIN ", i):
+                head = text.find("-----", i + 11, i + 100)
+                if head >= 0 and "PRIVATE KEY" in text[i + 11:head]:
+                    end = text.find("-----END", head + 5)
+                    if end < 0:
+                        end = n
+                    else:
+                        close = text.find("-----", end + 8, end + 100)
+                        end = close + 5 if close >= 0 else n
+                    steps += end - i
+                    out.emit(i, end, PRIVATE_KEY)
+                    i = end
+                    continue
+            i += 1
+    finally:
+        free(d); free(seg_start); free(seg_end); free(seg_pos)
+    return out.spans, steps
+
+
+cdef tuple _scan_word(str text, int ukind, void* data, Py_ssize_t i, Py_ssize_t n, long long steps, keys,
+                      _Out out):
+    cdef Py_ssize_t j = i, k, t, v, length, ndig, second
+    cdef Py_UCS4 c0, ch, quote
+    cdef int dv, dots, r, x
+    cdef int digits[24]
+    while j < n:
+        ch = PyUnicode_READ(ukind, data, j)
+        if _word(ch) or (ch == 45 and j + 1 < n and _alpha(PyUnicode_READ(ukind, data, j + 1))):
+            j += 1
+            steps += 1
+        else:
+            break
+    c0 = PyUnicode_READ(ukind, data, i)
+    if (((<int>c0) | 32) == 105 and i + 2 < n and ((<int>PyUnicode_READ(ukind, data, i + 1)) | 32) == 114
+            and _dv(PyUnicode_READ(ukind, data, i + 2)) >= 0):
+        k = i + 2
+        ndig = 0
+        while k < n and ndig < 24:
+            steps += 1
+            ch = PyUnicode_READ(ukind, data, k)
+            dv = _dv(ch)
+            if dv >= 0:
+                digits[ndig] = dv
+                ndig += 1
+                k += 1
+            elif (ch == 32 or ch == 45) and k + 1 < n and _dv(PyUnicode_READ(ukind, data, k + 1)) >= 0:
+                k += 1
+            else:
+                break
+        if ndig == 24 and not (k < n and (_word(PyUnicode_READ(ukind, data, k))
+                                          or _dv(PyUnicode_READ(ukind, data, k)) >= 0)):
+            r = 0
+            for x in range(2, 24):
+                r = (r * 10 + digits[x]) % 97
+            for x in (1, 8, 2, 7):
+                r = (r * 10 + x) % 97
+            r = (r * 10 + digits[0]) % 97
+            r = (r * 10 + digits[1]) % 97
+            if r == 1:
+                out.emit(i, k, IBAN)
+                return k, steps + 26
+    length = j - i
+    if length >= 3 and text.startswith("eyJ", i):
+        k = i
+        dots = 0
+        while k < n:
+            steps += 1
+            ch = PyUnicode_READ(ukind, data, k)
+            if _b64url(ch):
+                k += 1
+            elif ch == 46 and dots < 2:
+                dots += 1
+                k += 1
+            else:
+                break
+        if dots == 2:
+            second = text.find(".", i) + 1
+            if text.startswith("eyJ", second):
+                out.emit(i, k, JWT)
+                return k, steps
+    if length == 20 and text[i:i + 4] in _AWS_PREFIXES:
+        k = i
+        while k < j:
+            ch = PyUnicode_READ(ukind, data, k)
+            if not ((48 <= ch <= 57) or (65 <= ch <= 90)):
+                break
+            k += 1
+        if k == j:
+            out.emit(i, j, AWS_KEY)
+            return j, steps + 20
+    if length == 6 and text[i:j].lower() == "bearer":
+        k = j
+        while k < n and k - j < 8 and PyUnicode_READ(ukind, data, k) == 32:
+            k += 1
+        if k > j:
+            t = k
+            while t < n and _bearer_char(PyUnicode_READ(ukind, data, t)):
+                t += 1
+                steps += 1
+            while t < n and PyUnicode_READ(ukind, data, t) == 61:
+                t += 1
+            if t - k >= 8:
+                out.emit(k, t, BEARER)
+                return t, steps
+    if text.startswith("://", j):
+        k = j + 3
+        t = -1
+        while k < n and k - j < 512 and not _url_end(PyUnicode_READ(ukind, data, k)):
+            steps += 1
+            if PyUnicode_READ(ukind, data, k) == 64:
+                t = k
+            k += 1
+        if t > j + 3:
+            out.emit(j + 3, t, URL_CREDENTIALS)
+            return t + 1, steps
+        return j + 3, steps
+    k = j
+    if k < n and (PyUnicode_READ(ukind, data, k) == 34 or PyUnicode_READ(ukind, data, k) == 39):
+        k += 1
+    while k < n and k - j < 8 and (PyUnicode_READ(ukind, data, k) == 32 or PyUnicode_READ(ukind, data, k) == 9):
+        k += 1
+    if k < n and (PyUnicode_READ(ukind, data, k) == 61 or PyUnicode_READ(ukind, data, k) == 58) and keys(text[i:j]):
+        k += 1
+        while k < n and k - j < 16 and (PyUnicode_READ(ukind, data, k) == 32 or PyUnicode_READ(ukind, data, k) == 9):
+            k += 1
+        quote = 0
+        if k < n and (PyUnicode_READ(ukind, data, k) == 34 or PyUnicode_READ(ukind, data, k) == 39):
+            quote = PyUnicode_READ(ukind, data, k)
+            k += 1
+        v = k
+        while v < n:
+            steps += 1
+            ch = PyUnicode_READ(ukind, data, v)
+            if quote:
+                if ch == quote or ch == 10 or ch == 13:
+                    break
+                if ch == 92 and v + 1 < n:
+                    v += 1
+            elif _value_end(ch):
+                break
+            v += 1
+        if not quote and v > k and text[k:v].lower() in ("bearer", "basic"):
+            t = v
+            while t < n and PyUnicode_READ(ukind, data, t) == 32 and t - v < 8:
+                t += 1
+            while t < n and not _value_end(PyUnicode_READ(ukind, data, t)):
+                t += 1
+                steps += 1
+            v = t
+        if v > k:
+            out.emit(k, v, SECRET)
+            return v, steps
+    return j, steps

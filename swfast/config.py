@@ -1,0 +1,211 @@
+"""The one environment-variable scheme of swfast: every ``SWFAST_*`` variable is read here.
+
+Each variable is a :class:`Variable` in :data:`VARIABLES` (name, default, meaning); the table
+in README.md ("Environment variables") is :func:`markdown_table` and a test keeps the two equal.
+Readers are plain functions evaluated when called (nothing is cached except the one-time
+deprecation notice), so tests and long-running processes see the current environment.
+
+Services that are *configured* and do not answer are errors, never a silent switch to an
+embedded stand-in: see ``KafkaService.connect`` (``BrokerUnavailable``).
+
+Importing this module costs only ``os`` (``import swfast`` reads ``SWFAST_NO_EXTENSIONS``
+through it).
+"""
+from __future__ import annotations
+
+import os
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Mapping
+
+# --- names (import these instead of spelling the strings) -------------------------------------
+REDIS_URL = "SWFAST_REDIS_URL"
+KAFKA_BOOTSTRAP_SERVERS = "SWFAST_KAFKA_BOOTSTRAP_SERVERS"
+#: The old spelling (README and CLI used it): still read, with a DeprecationWarning.
+KAFKA_BOOTSTRAP_DEPRECATED = "SWFAST_KAFKA_BOOTSTRAP"
+NO_EXTENSIONS = "SWFAST_NO_EXTENSIONS"
+NUMBA = "SWFAST_NUMBA"
+NUMBA_CACHE = "SWFAST_NUMBA_CACHE"
+#: Reserved for the logging component (level/format spec); read with :func:`log_spec`.
+LOG = "SWFAST_LOG"
+REQUIRE_SERVICES = "SWFAST_REQUIRE_SERVICES"
+MASTER_KEY = "SWFAST_MASTER_KEY"
+MASTER_KEY_FILE = "SWFAST_MASTER_KEY_FILE"
+
+
+class Variable:
+    """One documented environment variable."""
+
+    __slots__ = ("name", "default", "meaning", "secret")
+
+    def __init__(self, name: str, default: str, meaning: str, *, secret: bool | str = False) -> None:
+        self.name = name
+        self.default = default
+        self.meaning = meaning
+        # True: the value may hold credentials (user-info is masked); "full": the value is one
+        self.secret = secret
+
+    def __repr__(self) -> str:
+        return f"Variable({self.name!r})"
+
+
+#: Every variable swfast reads, in README order.
+VARIABLES: tuple[Variable, ...] = (
+    Variable(REDIS_URL, "(unset)",
+             "Redis URL of the default L2 cache tier (`redis://[:password@]host:port/db`). Unset: "
+             "no L2. Credentials in it never reach logs, metric labels or `swfast info`.", secret=True),
+    Variable(KAFKA_BOOTSTRAP_SERVERS, "(unset)",
+             "Kafka `host:port[,host:port]` for `KafkaService()` without `bootstrap_servers`. Set but "
+             "unreachable: `connect()` raises `BrokerUnavailable`. Unset: the in-process embedded "
+             "transport, announced once at WARNING. `SWFAST_KAFKA_BOOTSTRAP` is the deprecated "
+             "spelling (read, with a `DeprecationWarning`).", secret=True),
+    Variable(NO_EXTENSIONS, "(unset)",
+             "Any value other than empty or `0` forces the pure-Python twins instead of the compiled "
+             "kernels (read once, at `import swfast`)."),
+    Variable(NUMBA, "`1`", "`0` keeps the statistics kernels off Numba even when it is installed."),
+    Variable(NUMBA_CACHE, "`1`", "`0` disables Numba's on-disk compilation cache."),
+    Variable(LOG, "(unset)", "Logging configuration of the logging component (see its section)."),
+    Variable(MASTER_KEY, "(unset)", "Base64 master key of `swfast.security` key management (never shown).",
+             secret="full"),
+    Variable(MASTER_KEY_FILE, "(unset)", "Path of a mode-0600 file holding the master key instead."),
+    Variable(REQUIRE_SERVICES, "(unset)",
+             "Tests only: `1` makes a test that cannot start its Redis/Kafka server fail instead of skip."),
+)
+
+_warned: set[str] = set()
+
+
+def _env(env: Mapping[str, str] | None) -> Mapping[str, str]:
+    return os.environ if env is None else env
+
+
+def get(name: str, env: Mapping[str, str] | None = None) -> str | None:
+    """The value of a documented variable, or None when unset or blank."""
+    if name not in _BY_NAME:
+        raise KeyError(f"{name!r} is not a documented swfast variable; see swfast.config.VARIABLES")
+    value = _env(env).get(name, "").strip()
+    return value or None
+
+
+def redis_url(env: Mapping[str, str] | None = None) -> str | None:
+    """``SWFAST_REDIS_URL``: the default L2's Redis URL, or None."""
+    return get(REDIS_URL, env)
+
+
+def _deprecated(old: str, new: str) -> None:
+    if old in _warned:
+        return
+    _warned.add(old)
+    import logging
+    import warnings
+
+    msg = f"{old} is deprecated; set {new} instead (same value)"
+    warnings.warn(msg, DeprecationWarning, stacklevel=4)
+    logging.getLogger("swfast.config").warning(msg)
+
+
+def kafka_bootstrap(env: Mapping[str, str] | None = None) -> str | None:
+    """``SWFAST_KAFKA_BOOTSTRAP_SERVERS`` (or, deprecated, ``SWFAST_KAFKA_BOOTSTRAP``), or None."""
+    value = get(KAFKA_BOOTSTRAP_SERVERS, env)
+    old = _env(env).get(KAFKA_BOOTSTRAP_DEPRECATED, "").strip()
+    if old:
+        _deprecated(KAFKA_BOOTSTRAP_DEPRECATED, KAFKA_BOOTSTRAP_SERVERS)
+        if value is None:
+            return old
+    return value
+
+
+def kafka_variable(env: Mapping[str, str] | None = None) -> str:
+    """The name the Kafka bootstrap value came from (the deprecated one only when it alone is set)."""
+    e = _env(env)
+    if not e.get(KAFKA_BOOTSTRAP_SERVERS, "").strip() and e.get(KAFKA_BOOTSTRAP_DEPRECATED, "").strip():
+        return KAFKA_BOOTSTRAP_DEPRECATED
+    return KAFKA_BOOTSTRAP_SERVERS
+
+
+def _flag(name: str, default: bool, env: Mapping[str, str] | None) -> bool:
+    value = _env(env).get(name)
+    if value is None:
+        return default
+    return value.strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def no_extensions(env: Mapping[str, str] | None = None) -> bool:
+    """``SWFAST_NO_EXTENSIONS``: True forces the pure-Python twins."""
+    return _flag(NO_EXTENSIONS, False, env)
+
+
+def numba_enabled(env: Mapping[str, str] | None = None) -> bool:
+    """``SWFAST_NUMBA`` (default on)."""
+    return _flag(NUMBA, True, env)
+
+
+def numba_cache(env: Mapping[str, str] | None = None) -> bool:
+    """``SWFAST_NUMBA_CACHE`` (default on)."""
+    return _flag(NUMBA_CACHE, True, env)
+
+
+def log_spec(env: Mapping[str, str] | None = None) -> str | None:
+    """``SWFAST_LOG``, for the logging component."""
+    return get(LOG, env)
+
+
+def master_key(env: Mapping[str, str] | None = None) -> str | None:
+    """``SWFAST_MASTER_KEY`` (base64), for swfast.security."""
+    return get(MASTER_KEY, env)
+
+
+def master_key_file(env: Mapping[str, str] | None = None) -> str | None:
+    """``SWFAST_MASTER_KEY_FILE``, for swfast.security."""
+    return get(MASTER_KEY_FILE, env)
+
+
+def require_services(env: Mapping[str, str] | None = None) -> bool:
+    """``SWFAST_REQUIRE_SERVICES`` (tests)."""
+    return _flag(REQUIRE_SERVICES, False, env)
+
+
+def snapshot(env: Mapping[str, str] | None = None) -> dict[str, str | None]:
+    """Every documented variable's value (None when unset); secrets redacted (user-info masked)."""
+    from ._redact import redact_text
+
+    e = _env(env)
+    out: dict[str, str | None] = {}
+    for var in (*VARIABLES[:2], Variable(KAFKA_BOOTSTRAP_DEPRECATED, "", "", secret=True), *VARIABLES[2:]):
+        value = e.get(var.name)
+        if value is not None and var.secret == "full":
+            value = "***" if value else value
+        elif value is not None and var.secret:
+            value = redact_text(value) if "://" in value else _redact_plain(value)
+        out[var.name] = value
+    return out
+
+
+def _redact_plain(value: str) -> str:
+    """``user:pass@host:port`` without a scheme: drop the user-info of every comma-separated item."""
+    return ",".join(("***@" + item.rpartition("@")[2]) if "@" in item else item for item in value.split(","))
+
+
+def markdown_table() -> str:
+    """The README table of :data:`VARIABLES`."""
+    rows = ["| Variable | Default | Meaning |", "|---|---|---|"]
+    rows += [f"| `{v.name}` | {v.default} | {v.meaning} |" for v in VARIABLES]
+    return "\n".join(rows)
+
+
+_BY_NAME = {v.name: v for v in VARIABLES}
+_BY_NAME[KAFKA_BOOTSTRAP_DEPRECATED] = Variable(KAFKA_BOOTSTRAP_DEPRECATED, "", "", secret=True)
+
+
+def _reset_warnings() -> None:
+    """Forget which deprecation notices were given (tests)."""
+    _warned.clear()
+
+
+__all__ = [
+    "KAFKA_BOOTSTRAP_DEPRECATED", "KAFKA_BOOTSTRAP_SERVERS", "LOG", "MASTER_KEY", "MASTER_KEY_FILE", "NO_EXTENSIONS", "NUMBA", "NUMBA_CACHE",
+    "REDIS_URL", "REQUIRE_SERVICES", "VARIABLES", "Variable", "get", "kafka_bootstrap", "kafka_variable",
+    "log_spec", "markdown_table", "master_key", "master_key_file", "no_extensions", "numba_cache", "numba_enabled", "redis_url",
+    "require_services", "snapshot",
+]

@@ -1,0 +1,165 @@
+"""JSON and text formatters: fields, robustness, injection (RELIABILITY LG-5, LG-6), ECS preset."""
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import io
+import json
+import logging
+import logging.config
+import sys
+import uuid
+
+import pytest
+
+from swfast.logging import JSONLogFormatter, TextLogFormatter
+
+INJECTIONS = ["a\nWARNING:root:User login failed for: 'administrator'", "b\r\nc", "c\rd", "d\u2028e",
+              "e\u2029f", "f\x85g", "g\x00h", "h\x1b[31mred\x1b[0m", "i\x0bj\x0ck"]
+
+
+def _record(msg: object = "hello %s", args: object = ("world",), level: int = logging.INFO,
+            exc_info: object = None, **extra: object) -> logging.LogRecord:
+    rec = logging.LogRecord("app.module", level, "/src/app/mod.py", 42, msg, args, exc_info,  # type: ignore[arg-type]
+                            func="handler")
+    rec.__dict__.update(extra)
+    return rec
+
+
+class BadRepr:
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
+
+    def __str__(self) -> str:
+        raise RuntimeError("no str")
+
+
+def test_json_default_fields_and_every_extra() -> None:
+    out = json.loads(JSONLogFormatter().format(_record(user="alice", request_id=7, nested={"a": [1, 2]})))
+    assert out["message"] == "hello world"
+    assert out["level"] == "INFO" and out["logger"] == "app.module"
+    assert out["timestamp"].endswith("Z") and len(out["timestamp"]) == len("2026-01-01T00:00:00.000Z")
+    assert out["user"] == "alice" and out["request_id"] == 7 and out["nested"] == {"a": [1, 2]}
+
+
+def test_timestamp_is_record_created_in_utc_with_milliseconds() -> None:
+    rec = _record()
+    rec.created = 1_700_000_000.1239
+    out = json.loads(JSONLogFormatter().format(rec))
+    assert out["timestamp"] == "2023-11-14T22:13:20.123Z"
+
+
+def test_reserved_fields_cannot_be_overwritten_by_extras() -> None:
+    rec = _record()
+    rec.__dict__.update(timestamp="forged", level="DEBUG", logger="forged")
+    out = json.loads(JSONLogFormatter().format(rec))
+    assert out["message"] == "hello world" and out["level"] == "INFO" and out["timestamp"] != "forged"
+    assert out["logger"] == "app.module"
+    assert out["extra.timestamp"] == "forged" and out["extra.level"] == "DEBUG" and out["extra.logger"] == "forged"
+
+
+def test_any_object_serialises_and_persian_is_readable() -> None:
+    rec = _record("سلام %s", ("دنیا",), when=dt.datetime(2024, 1, 2, 3, 4, 5), price=decimal.Decimal("1.10"),
+                  raw=b"\xff\x00ab", tags={"x"}, uid=uuid.UUID(int=1), bad=BadRepr(), big=2**80,
+                  keys={1: "a"})
+    line = JSONLogFormatter().format(rec)
+    assert "سلام دنیا" in line  # not \u escaped
+    out = json.loads(line)
+    assert out["when"] == "2024-01-02T03:04:05" and out["price"] == "1.10" and out["tags"] == ["x"]
+    assert out["bad"].startswith("<unrepresentable") and int(out["big"]) == 2**80
+    line.encode("utf-8")  # valid UTF-8
+
+
+def test_cyclic_extra_does_not_raise() -> None:
+    cyc: list[object] = []
+    cyc.append(cyc)
+    out = json.loads(JSONLogFormatter().format(_record(cyc=cyc)))
+    assert out["message"] == "hello world"
+
+
+def test_bad_percent_args_keep_the_record() -> None:
+    out = json.loads(JSONLogFormatter().format(_record("card %s %s", ("only-one",))))
+    assert "card %s %s" in out["message"] and "only-one" in out["message"]
+    out = json.loads(JSONLogFormatter().format(_record(BadRepr(), None)))
+    assert "unrepresentable" in out["message"]
+
+
+def test_exception_is_structured_and_stack_info_kept() -> None:
+    try:
+        raise ValueError("broken")
+    except ValueError:
+        rec = _record(exc_info=sys.exc_info())
+    rec.stack_info = "Stack (most recent call last):\n  here"
+    out = json.loads(JSONLogFormatter().format(rec))
+    assert out["exception"]["type"] == "ValueError" and out["exception"]["message"] == "broken"
+    assert "Traceback" in out["exception"]["traceback"] and "raise ValueError" in out["exception"]["traceback"]
+    assert out["stack_info"].startswith("Stack")
+
+
+@pytest.mark.parametrize("text", INJECTIONS)
+def test_json_one_object_per_line_under_injection(text: str) -> None:
+    fmt = JSONLogFormatter()
+    lines = "\n".join(fmt.format(_record(text, None, extra_field=text)) for _ in range(3)).split("\n")
+    assert len(lines) == 3
+    for line in lines:
+        assert json.loads(line)["message"] == text
+
+
+@pytest.mark.parametrize("text", INJECTIONS)
+def test_text_one_physical_line_under_injection(text: str) -> None:
+    line = TextLogFormatter(colors=False).format(_record(text, None, field=text))
+    assert len(line.splitlines()) == 1 and "\x1b" not in line and "\x00" not in line
+    assert "\nWARNING:root:" not in line
+
+
+def test_text_traceback_on_the_same_line() -> None:
+    try:
+        raise KeyError("k")
+    except KeyError:
+        rec = _record(exc_info=sys.exc_info())
+    line = TextLogFormatter(colors=False).format(rec)
+    assert len(line.splitlines()) == 1 and "Traceback" in line and "\\n" in line
+
+
+def test_text_colours_only_when_asked() -> None:
+    assert "\x1b[" not in TextLogFormatter(colors=False).format(_record())
+    coloured = TextLogFormatter(colors=True).format(_record("x\x1b[2J", None))
+    assert "\x1b[32mINFO\x1b[0m" in coloured and "\x1b[2J" not in coloured
+
+
+def test_rename_map_cannot_break() -> None:
+    out = json.loads(JSONLogFormatter(rename={"timestamp": "@t", "message": "msg"}).format(_record(msg2=1)))
+    assert "@t" in out and out["msg"] == "hello world"
+    from swfast.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError):
+        JSONLogFormatter(rename={"exc_info": "x"})
+    with pytest.raises(ConfigurationError):
+        JSONLogFormatter(preset="logstash")
+
+
+def test_ecs_preset_matches_ecs_logging() -> None:
+    ecs_logging = pytest.importorskip("ecs_logging")
+    try:
+        raise ZeroDivisionError("boom")
+    except ZeroDivisionError:
+        rec = _record("failed %s", ("x",), level=logging.ERROR, exc_info=sys.exc_info())
+    rec.__dict__["http.request.method"] = "get"
+    rec.__dict__["user"] = "u1"
+    ours = json.loads(JSONLogFormatter(preset="ecs").format(rec))
+    theirs = json.loads(ecs_logging.StdlibFormatter().format(rec))
+    assert ours == theirs
+
+
+def test_dictconfig_builds_both_formatters() -> None:
+    stream = io.StringIO()
+    logging.config.dictConfig({
+        "version": 1, "disable_existing_loggers": False,
+        "formatters": {"j": {"()": "swfast.logging.JSONLogFormatter"},
+                       "t": {"()": "swfast.logging.TextLogFormatter", "colors": False}},
+        "handlers": {"h": {"class": "logging.StreamHandler", "formatter": "j", "stream": stream}},
+        "loggers": {"dictcfg.test": {"handlers": ["h"], "level": "INFO", "propagate": False}},
+    })
+    logging.getLogger("dictcfg.test").info("hi %d", 3, extra={"k": "v"})
+    assert json.loads(stream.getvalue())["k"] == "v"
+    logging.getLogger("dictcfg.test").handlers.clear()

@@ -39,3 +39,44 @@ def test_chaos_with_redis_l2_drops_connections_and_loses_nothing(tmp_path, redis
     assert s["cache"]["hits"]["l2"] + s["cache"]["misses"]["l2"] > 0
     assert s["cache"]["errors"]["l2"] >= 1  # a dropped connection fails the read in hand; the request is served
     assert "redis://" in s["config"]["redis"] and "@" not in s["config"]["redis"]
+
+
+def test_run_logs_json_lines_with_credentials_redacted(tmp_path):
+    pytest.importorskip("swfast.logging.formatters")
+    import json
+
+    cfg = DemoConfig(duration=3.0, rate=200.0, workers=2, chaos=True, progress=False, workdir=str(tmp_path),
+                     redis=None)
+    demo = Demo(cfg)
+    import logging
+
+    s = asyncio.run(demo.run())
+    assert s["lost"] == 0
+    lines = [json.loads(x) for x in (tmp_path / "demo.log.jsonl").read_text().splitlines()]
+    messages = [x["message"] for x in lines]
+    assert any(m.startswith("chaos phase: burst_failures") for m in messages)
+    assert any(m.startswith("breaker demo-") and "-> OPEN" in m for m in messages)
+    assert any("rejected: forbidden" in m for m in messages)
+    assert all(x["service"] == "swfast-demo" for x in lines)
+    assert not logging.getLogger("swfast").handlers  # the run's handler was removed afterwards
+
+
+def test_demo_log_handler_redacts_urls_and_tokens(tmp_path):
+    import logging
+
+    from swfast.demo.runner import _log_handler
+
+    h = _log_handler(str(tmp_path / "x.jsonl"))
+    log = logging.getLogger("swfast.demo.test-redact")
+    log.addHandler(h)
+    log.propagate = False
+    try:
+        log.warning("demo starting: redis=%s", "redis://user:hunter2-secret@10.0.0.1:6379/0")
+        log.warning("token %s", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlc2lnbmF0dXJl")
+    finally:
+        log.removeHandler(h)
+        h.close()
+    text = (tmp_path / "x.jsonl").read_text()
+    assert "hunter2-secret" not in text and "demo starting" in text
+    if pytest.importorskip("swfast.logging.redaction"):
+        assert "eyJzdWIiOiJhbGljZSJ9" not in text

@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 from typing import Any, Sequence
 
@@ -24,23 +23,25 @@ def seconds(value: str, *, param: str) -> float:
 
 def add_demo_arguments(p: argparse.ArgumentParser) -> None:
     """The ``demo`` sub-command's options (``swfast.cli`` builds the parser and calls this)."""
-    from ..messaging.kafka_service import ENV_BOOTSTRAP
+    from .. import config
 
     p.add_argument("--duration", default="10s", help="how long producers publish (seconds or '30s', '2m'); default 10s")
     p.add_argument("--rate", type=float, default=200.0, help="requests per second (default 200)")
     p.add_argument("--workers", type=int, default=4, help="consumers in the workers' group, per process (default 4)")
     p.add_argument("--processes", type=int, default=1, help="worker processes (> 1 needs --kafka)")
-    p.add_argument("--redis", default=os.environ.get("SWFAST_REDIS_URL"),
+    p.add_argument("--redis", default=config.redis_url(),
                    help="L2: redis:// URL(s), comma-separated ring nodes, or one node of a Redis Cluster "
-                        "(default $SWFAST_REDIS_URL; none: L1 + L3 only)")
-    p.add_argument("--kafka", default=os.environ.get(ENV_BOOTSTRAP),
-                   help=f"Kafka bootstrap servers (default ${ENV_BOOTSTRAP}; none: the embedded transport)")
+                        f"(default ${config.REDIS_URL}; none: L1 + L3 only)")
+    p.add_argument("--kafka", default=config.kafka_bootstrap(),
+                   help=f"Kafka bootstrap servers (default ${config.KAFKA_BOOTSTRAP_SERVERS}; none: the embedded transport)")
     p.add_argument("--chaos", action="store_true", help="run the chaos drill (slow model, failure bursts, cache fault)")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--kill-after", default=None, help="scale-out drill: SIGKILL one worker process after this long")
     p.add_argument("--consumer-option", action="append", default=[], metavar="KEY=VALUE",
                    help="extra librdkafka consumer property for the workers (repeatable), e.g. session.timeout.ms=6000")
     p.add_argument("--drain-timeout", default="20s", help="how long to wait for the last answers after producing")
+    p.add_argument("--workdir", default=None,
+                   help="keep L3, the JSON log (demo.log.jsonl) and worker logs here (default: a temporary directory)")
     p.add_argument("--no-progress", action="store_true", help="no progress line")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
 
@@ -61,7 +62,7 @@ def _run(args: argparse.Namespace, Demo: Any, DemoConfig: Any, format_summary: A
     cfg = DemoConfig(duration=seconds(args.duration, param="duration"), rate=args.rate, workers=args.workers,
                      processes=args.processes, redis=args.redis or None, kafka=args.kafka or None, chaos=args.chaos,
                      seed=args.seed, progress=not args.no_progress, consumer_overrides=_options(args.consumer_option),
-                     drain_timeout=seconds(args.drain_timeout, param="drain_timeout"),
+                     drain_timeout=seconds(args.drain_timeout, param="drain_timeout"), workdir=args.workdir,
                      kill_after=seconds(args.kill_after, param="kill_after") if args.kill_after else None)
     summary: dict[str, Any] = asyncio.run(Demo(cfg).run())
     if args.json:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextvars
 import hashlib
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,6 +82,7 @@ ROLES: dict[str, tuple[str, ...]] = {
 }
 USERS: dict[str, str] = {"alice": "admin", "bob": "reader-en", "sara": "analyst", "mallory": "guest"}
 
+log = logging.getLogger("swfast.demo")
 _PHASE: contextvars.ContextVar[str] = contextvars.ContextVar("swfast_demo_phase", default="steady")
 _PRIMARY: contextvars.ContextVar[list[bool] | None] = contextvars.ContextVar("swfast_demo_primary", default=None)
 
@@ -199,7 +201,7 @@ class Components:
         self.degradation = DegradationManager("demo")
         self.transitions: list[tuple[float, str, str, str]] = []
         self.levels: list[tuple[float, str]] = [(time.time(), "NORMAL")]
-        self.degradation.add_listener(lambda old, new, why: self.levels.append((time.time(), new.name)))
+        self.degradation.add_listener(self._level_changed)
         self.models: dict[str, SimulatedModel] = {}
         self.breakers: dict[str, Any] = {}
         self.fallbacks: dict[str, Any] = {}
@@ -210,7 +212,7 @@ class Components:
                 f"demo-{name}", failure_rate_threshold=50.0, slow_call_rate_threshold=60.0,
                 slow_call_duration=0.025, window_size=20, minimum_calls=10, wait_duration_open=0.25,
                 half_open_calls=3, record_exceptions=(ModelError,),
-                listeners=[lambda t: self.transitions.append((time.time(), t.name, t.from_state.name, t.to_state.name))])
+                listeners=[self._transition])
             self.degradation.watch(breaker)
             retrying = Retrying(on=ModelError, attempts=3, backoff=ConstantBackoff(0.001), budget=self.budget,
                                 breaker=breaker, reraise=True, name=f"demo-{name}", on_retry=self._count_retry)
@@ -219,6 +221,14 @@ class Components:
             self.fallbacks[name] = Fallback(self._primary(model, breaker, retrying), SimulatedModel.lite,
                                             use_last_good=True, on=(ModelError, RetryError, CircuitOpenError),
                                             degradation=self.degradation, name=f"demo-{name}")
+
+    def _level_changed(self, old: Any, new: Any, why: str) -> None:
+        self.levels.append((time.time(), new.name))
+        log.warning("degradation level %s -> %s (%s)", old.name, new.name, why)
+
+    def _transition(self, t: Any) -> None:
+        self.transitions.append((time.time(), t.name, t.from_state.name, t.to_state.name))
+        log.warning("breaker %s %s -> %s: %s", t.name, t.from_state.name, t.to_state.name, t.reason)
 
     def _count_retry(self, attempt: int, delay: float, error: BaseException) -> None:
         self.retries += 1
@@ -275,6 +285,7 @@ class Worker:
         from ..messaging.message_schemas import create_data_response
 
         self.counts.rejected[reason] = self.counts.rejected.get(reason, 0) + 1
+        log.info("request %s to %s rejected: %s (%s)", rid, model, reason, message)
         resp = create_data_response(rid, model if model in MODELS else "unknown", op or "analyze_data", "error",
                                     error_code=reason, error_message=message, source=self.name,
                                     additional_info={"worker": self.name, "outcome": reason})

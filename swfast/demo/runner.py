@@ -134,17 +134,53 @@ def _log_formatter() -> logging.Formatter:
 
 
 def _log_handler(path: str) -> logging.Handler:
-    """JSON lines with credentials redacted: swfast.logging's handler when present, else a plain one."""
-    try:
-        import importlib
-
-        handler: logging.Handler = importlib.import_module("swfast.logging").json_file_handler(path)
-        return handler
-    except (ImportError, AttributeError):
-        pass
+    """JSON lines with sensitive data redacted: swfast.logging's formatter and filter when
+    present, else the plain redacting formatter above."""
     handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(_log_formatter())
+    try:
+        from ..logging.formatters import JSONLogFormatter
+        from ..logging.redaction import SensitiveDataFilter
+    except ImportError:
+        handler.setFormatter(_log_formatter())
+        return handler
+    handler.setFormatter(JSONLogFormatter(static_fields={"service": "swfast-demo"}))
+    handler.addFilter(SensitiveDataFilter())
     return handler
+
+
+class _Resources:
+    """The resource monitor (swfast.resource_management) sampling this process during the run."""
+
+    def __init__(self, interval_s: float = 0.5) -> None:
+        self.monitor: Any = None
+        self.peak: dict[str, float] = {}
+        self.samples = 0
+        try:
+            from ..resource_management.monitor import ResourceMonitor
+        except ImportError:
+            return
+        self.monitor = ResourceMonitor(interval_s=interval_s)
+        self.monitor.add_listener(self._seen)
+
+    def _seen(self, usage: Any) -> None:
+        self.samples += 1
+        for k, v in usage.as_dict().items():
+            if v == v and v > self.peak.get(k, float("-inf")):
+                self.peak[k] = v
+
+    def start(self) -> None:
+        if self.monitor is not None:
+            self.monitor.start()
+
+    def stop(self) -> dict[str, Any]:
+        if self.monitor is None:
+            return {"available": False}
+        self.monitor.stop()
+        try:
+            anomalies = len(self.monitor.detect_anomalies())
+        except Exception:  # a monitor without enough history has nothing to say
+            anomalies = 0
+        return {"available": True, "samples": self.samples, "peak": dict(self.peak), "anomalies": anomalies}
 
 
 class Demo:
@@ -254,6 +290,7 @@ class Demo:
         if phase != self.phase or not self.phase_log:
             self.phase = phase
             self.phase_log.append((time.time() - self.started, phase))
+            logging.getLogger("swfast.demo").warning("chaos phase: %s (from request %d)", phase, self.produced)
             if self.on_phase is not None:
                 self.on_phase(phase)
 
@@ -300,6 +337,7 @@ class Demo:
         workdir = cfg.workdir or tempfile.mkdtemp(prefix="swfast-demo-")
         own_dir = cfg.workdir is None
         self.workdir = workdir
+        os.makedirs(workdir, exist_ok=True)
         try:
             with _Quiet(os.path.join(workdir, "demo.log.jsonl")):
                 return await self._run(workdir)
@@ -312,11 +350,16 @@ class Demo:
         from ..messaging._embedded import EmbeddedBroker
 
         cfg = self.cfg
+        log = logging.getLogger("swfast.demo")
+        log.info("demo starting: %d requests at %.0f/s, %d process(es) x %d workers, kafka=%s redis=%s chaos=%s",
+                 cfg.total, cfg.rate, cfg.processes, cfg.workers, cfg.kafka or "embedded", cfg.redis or "-", cfg.chaos)
         broker = None if cfg.kafka else EmbeddedBroker()
         cluster = bool(cfg.redis) and _is_cluster(cfg.redis or "")
         parts = Components(os.path.join(workdir, "parent"), redis_url=cfg.redis, cluster=cluster, seed=cfg.seed,
                            chaos=self.schedule, model_rate=max(2000.0, cfg.rate * 4))
         self.started = time.time()
+        resources = _Resources()
+        resources.start()
         tasks: list[asyncio.Task[Any]] = []
         workers: list[Worker] = []
         try:
@@ -364,6 +407,7 @@ class Demo:
                 self.out.write(("\r" if getattr(self.out, "isatty", lambda: False)() else "")
                                + self._line(None if self.procs else parts) + "\n")
             parts.close()
+            self.resources = resources.stop()
         return self._summary(parts, workers, produced_at - self.produce_started, drained_at - self.started)
 
     def _summary(self, parts: Components, workers: list[Worker], produce_s: float, total_s: float) -> dict[str, Any]:
@@ -395,6 +439,7 @@ class Demo:
             "counts": counts, "cache": cache, "breaker": breaker, "retries": retries,
             "rejections": sum(counts.get("rejected", {}).values()), "fallbacks": counts.get("fallbacks", 0),
             "degradation_levels": levels, "phases": [{"at_s": round(t, 3), "phase": p} for t, p in self.phase_log],
+            "resources": getattr(self, "resources", {"available": False}),
             "redis_connections_dropped": self.chaos_drops, "redis_paused_ms": self.redis_paused_ms, "killed_pids": list(self.killed),
             "processes_reported": sorted(self.remote_stats),
             "config": {k: v for k, v in asdict(self.cfg).items() if k not in ("consumer_overrides",)},
@@ -475,6 +520,12 @@ def format_summary(s: dict[str, Any]) -> str:
         mc = s["metrics_check"]
         rows.insert(-1, ("merged metrics", ("add up" if mc["add_up"] else "DO NOT add up") + ": " + ", ".join(
             f"{w} {c['reported']}/{c['seen']}{'' if c['final'] else ' (killed)'}" for w, c in sorted(mc["workers"].items()))))
+    res = s.get("resources") or {}
+    if res.get("available") and res.get("peak"):
+        pk = res["peak"]
+        rows.insert(-1, ("resources", f"peak CPU {pk.get('cpu_percent', 0):.0f}% of one core, peak RSS "
+                                      f"{pk.get('memory_bytes', 0) / 2**20:.0f} MiB, {pk.get('threads', 0):.0f} threads "
+                                      f"({res['samples']} samples, {res['anomalies']} anomalies)"))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
 

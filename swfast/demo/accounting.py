@@ -49,7 +49,7 @@ class Ledger:
             return
         outcome = str(extra.get("outcome") or payload.get("status"))
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
-        phase = str(extra.get("phase", "-"))
+        phase = str(extra.get("phase", "rejected (before the model)"))
         ph = self.by_phase.setdefault(phase, {})
         ph[outcome] = ph.get(outcome, 0) + 1
         self.latencies.append(self.clock() - info[2])

@@ -4,7 +4,7 @@ Commands:
     info   version, which kernels are active, CPU/memory (container limits too), GPU if NVML
            finds one, optional packages installed, configured services and whether they answer.
            Credentials in configured URLs are shown redacted (``redis://***@host:6379/0``).
-    demo   a short L1 workload on embedded defaults, printing hit rate and operations/second.
+    demo   the model-serving pipeline on embedded defaults (swfast.demo); bench: quick benchmarks + HTML report.
 
 ``swfast --version`` prints the version. Output cut short by the reader (``swfast info | head``)
 ends quietly with status 0 (no BrokenPipeError traceback).

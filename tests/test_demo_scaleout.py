@@ -70,3 +70,6 @@ def test_three_processes_survive_a_sigkill(redis_cluster, kafka_bootstrap):
     assert sorted(s["processes_reported"]) == ["p0", "p1", "p2"]
     assert s["cache"]["hits"]["l2"] > 0  # the processes share L2 on the cluster
     assert "@" not in s["config"]["redis"]
+    # the scheduler's once-per-due-time lock across processes, and L1 coherence through invalidation
+    assert s["scheduler"]["due_times"] >= 3 and s["scheduler"]["ran_twice"] == 0
+    assert s["scheduler"]["invalidations_received"] > 0

@@ -430,6 +430,8 @@ class Demo:
             retries = sum(int(x["retries"]) for x in snaps)
             levels = sorted({lv for x in snaps for lv in x["levels"]})
             s["metrics_check"] = self._metrics_check()
+            if self.cfg.redis:
+                s["scheduler"] = self._schedule_check(snaps)
         s.update({
             "duration_s": round(total_s, 3), "produce_s": round(produce_s, 3),
             "requests_per_s": round(s["requests"] / produce_s, 1) if produce_s > 0 else 0.0,
@@ -450,6 +452,21 @@ class Demo:
             s["config"]["redis"] = ",".join(redact_url(u) for u in str(s["config"]["redis"]).split(","))
         return s
 
+
+    def _schedule_check(self, snaps: list[dict[str, Any]]) -> dict[str, Any]:
+        """The 1 s job every worker process schedules: did each due second run exactly once?"""
+        from .worker import redis_client, schedule_key
+
+        assert self.cfg.redis
+        client = redis_client(self.cfg.redis, _is_cluster(self.cfg.redis))
+        try:
+            raw = client.hgetall(schedule_key(self.names))
+        finally:
+            client.close()
+        counts = [int(v) for v in raw.values()]
+        return {"due_times": len(counts), "ran_twice": sum(1 for c in counts if c > 1),
+                "invalidations_received": sum(int(x.get("invalidations_received", 0)) for x in snaps),
+                "runs_reported": sum(int(x.get("scheduled_runs", 0)) for x in snaps if x.get("final"))}
 
     def _metrics_check(self) -> dict[str, Any]:
         """Do the processes' own counters add up to what the ledger saw from each worker?
@@ -516,6 +533,11 @@ def format_summary(s: dict[str, Any]) -> str:
                                               f"nodes paused {s['redis_paused_ms']} ms"))
     if s.get("killed_pids"):
         rows.insert(-1, ("scale-out", f"SIGKILLed worker pid(s) {s['killed_pids']}; reports from {len(s['processes_reported'])} processes"))
+    if "scheduler" in s:
+        sc = s["scheduler"]
+        rows.insert(-1, ("scheduler", f"{sc['due_times']} due times of the 1 s job across the processes, "
+                                      f"{sc['ran_twice']} ran twice (Redis run lock); L1 invalidations received "
+                                      f"{sc['invalidations_received']}"))
     if "metrics_check" in s:
         mc = s["metrics_check"]
         rows.insert(-1, ("merged metrics", ("add up" if mc["add_up"] else "DO NOT add up") + ": " + ", ".join(

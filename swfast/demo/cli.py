@@ -42,6 +42,10 @@ def add_demo_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--drain-timeout", default="20s", help="how long to wait for the last answers after producing")
     p.add_argument("--workdir", default=None,
                    help="keep L3, the JSON log (demo.log.jsonl) and worker logs here (default: a temporary directory)")
+    p.add_argument("--no-dashboard", action="store_true", help="do not serve the live page on 127.0.0.1")
+    p.add_argument("--dashboard-port", type=int, default=0, help="port of the live page (default: any free port)")
+    p.add_argument("--dashboard-html", default="demo-results/dashboard.html",
+                   help="where the final page is written (default demo-results/dashboard.html)")
     p.add_argument("--no-progress", action="store_true", help="no progress line")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
 
@@ -63,6 +67,8 @@ def _run(args: argparse.Namespace, Demo: Any, DemoConfig: Any, format_summary: A
                      processes=args.processes, redis=args.redis or None, kafka=args.kafka or None, chaos=args.chaos,
                      seed=args.seed, progress=not args.no_progress, consumer_overrides=_options(args.consumer_option),
                      drain_timeout=seconds(args.drain_timeout, param="drain_timeout"), workdir=args.workdir,
+                     dashboard=not args.no_dashboard, dashboard_port=args.dashboard_port,
+                     dashboard_html=args.dashboard_html or None,
                      kill_after=seconds(args.kill_after, param="kill_after") if args.kill_after else None)
     summary: dict[str, Any] = asyncio.run(Demo(cfg).run())
     if args.json:

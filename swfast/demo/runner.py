@@ -42,6 +42,9 @@ class DemoConfig:
     partitions: int = 8
     consumer_overrides: dict[str, Any] = field(default_factory=dict)
     kill_after: float | None = None  # scale-out drill: SIGKILL one worker process after this many seconds
+    dashboard: bool = False  # serve the live page on 127.0.0.1 (the CLI turns it on)
+    dashboard_port: int = 0
+    dashboard_html: str | None = None  # write the final page here
 
     def check(self) -> None:
         if not self.duration > 0:
@@ -154,6 +157,7 @@ class _Resources:
     def __init__(self, interval_s: float = 0.5) -> None:
         self.monitor: Any = None
         self.peak: dict[str, float] = {}
+        self.latest: dict[str, float] = {}
         self.samples = 0
         try:
             from ..resource_management.monitor import ResourceMonitor
@@ -164,7 +168,8 @@ class _Resources:
 
     def _seen(self, usage: Any) -> None:
         self.samples += 1
-        for k, v in usage.as_dict().items():
+        self.latest = usage.as_dict()
+        for k, v in self.latest.items():
             if v == v and v > self.peak.get(k, float("-inf")):
                 self.peak[k] = v
 
@@ -208,6 +213,10 @@ class Demo:
         self.redis_paused_ms = 0
         self._services: list[Any] = []
         self.url: str | None = None
+        self.history: list[dict[str, float]] = []
+        self.finished = False
+        self._parts: Components | None = None
+        self._resources: _Resources | None = None
 
     # ---------------------------------------------------------------- set-up
     async def _service(self, broker: Any, **kw: Any) -> Any:
@@ -307,6 +316,43 @@ class Demo:
         except Exception as exc:  # the drill must not stop the run
             logging.getLogger("swfast.demo").warning("chaos: dropping redis connections failed: %s", exc)
 
+    # ---------------------------------------------------------------- live state
+    def state(self) -> dict[str, Any]:
+        """What the dashboard shows, now."""
+        led = self.ledger
+        settled = led.settled
+        parts = self._parts if not self.procs else None
+        st: dict[str, Any] = {
+            "phase": self.phase, "phases": [{"at_s": round(t, 3), "phase": p} for t, p in self.phase_log],
+            "history": list(self.history), "latency_ms": led.latency_ms(), "outcomes": dict(sorted(led.outcomes.items())),
+            "accounting": {"sent": len(led.sent), "answered": len(led.answers), "dead_letters": len(led.dead),
+                           "duplicates": led.duplicates(), "pending": len(led.sent) - settled,
+                           "lost": (len(led.sent) - settled) if self.finished else 0},
+            "resources": dict(self._resources.latest) if self._resources is not None else {},
+            "finished": self.finished,
+        }
+        if parts is not None:
+            st["breakers"] = {m: b.state.name for m, b in parts.breakers.items()}
+            st["level"] = parts.degradation.level.name
+            st["cache"] = parts.cache_stats()
+            st["fallbacks"] = sum(w.counts.fallbacks for w in getattr(self, "_workers", []))
+            st["retries"] = parts.retries
+            st["trips"] = sum(1 for *_, to in parts.transitions if to == "OPEN")
+        return st
+
+    async def _sample(self, every: float = 0.5) -> None:
+        last_t, last_n, last_i = time.time(), 0, 0
+        while True:
+            await asyncio.sleep(every)
+            now = time.time()
+            n = len(self.ledger.answers) + len(self.ledger.dead)
+            lat = self.ledger.latencies[last_i:]
+            last_i += len(lat)
+            p99 = float(sorted(lat)[int(0.99 * (len(lat) - 1))] * 1e3) if lat else 0.0
+            self.history.append({"t": round(now - self.started, 2), "rate": (n - last_n) / max(now - last_t, 1e-6),
+                                 "p99_ms": p99})
+            last_t, last_n = now, n
+
     # ---------------------------------------------------------------- progress
     def _line(self, parts: Components | None) -> str:
         s = self.ledger
@@ -358,10 +404,20 @@ class Demo:
         parts = Components(os.path.join(workdir, "parent"), redis_url=cfg.redis, cluster=cluster, seed=cfg.seed,
                            chaos=self.schedule, model_rate=max(2000.0, cfg.rate * 4))
         self.started = time.time()
-        resources = _Resources()
+        resources = self._resources = _Resources()
         resources.start()
-        tasks: list[asyncio.Task[Any]] = []
+        self._parts = parts
+        tasks: list[asyncio.Task[Any]] = [asyncio.ensure_future(self._sample())]
         workers: list[Worker] = []
+        self._workers = workers
+        dash = None
+        if cfg.dashboard:
+            from .dashboard import Dashboard
+
+            dash = Dashboard(self.state, port=cfg.dashboard_port)
+            self.url = dash.start()
+            self.out.write(f"dashboard: {self.url}\n")
+            self.out.flush()
         try:
             admin = await self._service(broker)
             await self._topics(admin)
@@ -408,6 +464,12 @@ class Demo:
                                + self._line(None if self.procs else parts) + "\n")
             parts.close()
             self.resources = resources.stop()
+            self.finished = True
+            if dash is not None:
+                if cfg.dashboard_html:
+                    os.makedirs(os.path.dirname(os.path.abspath(cfg.dashboard_html)), exist_ok=True)
+                    dash.write(cfg.dashboard_html)
+                dash.stop()
         return self._summary(parts, workers, produced_at - self.produce_started, drained_at - self.started)
 
     def _summary(self, parts: Components, workers: list[Worker], produce_s: float, total_s: float) -> dict[str, Any]:
@@ -442,6 +504,7 @@ class Demo:
             "rejections": sum(counts.get("rejected", {}).values()), "fallbacks": counts.get("fallbacks", 0),
             "degradation_levels": levels, "phases": [{"at_s": round(t, 3), "phase": p} for t, p in self.phase_log],
             "resources": getattr(self, "resources", {"available": False}),
+            "dashboard": {"url": self.url, "html": self.cfg.dashboard_html if self.cfg.dashboard else None},
             "redis_connections_dropped": self.chaos_drops, "redis_paused_ms": self.redis_paused_ms, "killed_pids": list(self.killed),
             "processes_reported": sorted(self.remote_stats),
             "config": {k: v for k, v in asdict(self.cfg).items() if k not in ("consumer_overrides",)},
@@ -533,6 +596,8 @@ def format_summary(s: dict[str, Any]) -> str:
                                               f"nodes paused {s['redis_paused_ms']} ms"))
     if s.get("killed_pids"):
         rows.insert(-1, ("scale-out", f"SIGKILLed worker pid(s) {s['killed_pids']}; reports from {len(s['processes_reported'])} processes"))
+    if (s.get("dashboard") or {}).get("html"):
+        rows.insert(-1, ("dashboard", f"final page written to {s['dashboard']['html']}"))
     if "scheduler" in s:
         sc = s["scheduler"]
         rows.insert(-1, ("scheduler", f"{sc['due_times']} due times of the 1 s job across the processes, "

@@ -177,7 +177,7 @@ def test_config_checks():
 
 def test_cli_demo_json(tmp_path):
     out = subprocess.run([sys.executable, "-m", "swfast", "demo", "--duration", "1", "--rate", "60", "--json",
-                          "--no-progress"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+                          "--no-progress", "--no-dashboard"], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.returncode == 0, out.stderr
     s = json.loads(out.stdout)
     assert s["lost"] == 0 and s["requests"] == 60 and s["transport"] == "embedded"

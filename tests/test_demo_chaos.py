@@ -32,8 +32,9 @@ def test_chaos_drill_opens_breaker_serves_fallbacks_and_loses_nothing(tmp_path):
 
 
 @pytest.mark.redis
-def test_chaos_with_redis_l2_drops_connections_and_loses_nothing(tmp_path, redis_url):
-    demo, s = _chaos(tmp_path, redis=redis_url)
+def test_chaos_with_redis_l2_drops_connections_and_loses_nothing(tmp_path, redis_server, redis_url):
+    demo, s = _chaos(tmp_path, redis=redis_url, pause_pids=[redis_server.pid])
+    assert s["paused_pids"] == [redis_server.pid] and redis_server.alive()
     assert s["lost"] == 0 and s["duplicates"] == 0
     assert s["l2"] == "redis" and s["redis_connections_dropped"] >= 1
     assert s["cache"]["hits"]["l2"] + s["cache"]["misses"]["l2"] > 0

@@ -35,6 +35,8 @@ def add_demo_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--kafka", default=config.kafka_bootstrap(),
                    help=f"Kafka bootstrap servers (default ${config.KAFKA_BOOTSTRAP_SERVERS}; none: the embedded transport)")
     p.add_argument("--chaos", action="store_true", help="run the chaos drill (slow model, failure bursts, cache fault)")
+    p.add_argument("--chaos-pause-pid", type=int, action="append", default=[], metavar="PID",
+                   help="with --chaos: SIGSTOP this server process (a Redis node, the broker) mid-run, then SIGCONT")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--kill-after", default=None, help="scale-out drill: SIGKILL one worker process after this long")
     p.add_argument("--consumer-option", action="append", default=[], metavar="KEY=VALUE",
@@ -65,6 +67,7 @@ def run_from_args(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, Demo: Any, DemoConfig: Any, format_summary: Any) -> int:
     cfg = DemoConfig(duration=seconds(args.duration, param="duration"), rate=args.rate, workers=args.workers,
                      processes=args.processes, redis=args.redis or None, kafka=args.kafka or None, chaos=args.chaos,
+                     pause_pids=list(args.chaos_pause_pid),
                      seed=args.seed, progress=not args.no_progress, consumer_overrides=_options(args.consumer_option),
                      drain_timeout=seconds(args.drain_timeout, param="drain_timeout"), workdir=args.workdir,
                      dashboard=not args.no_dashboard, dashboard_port=args.dashboard_port,

@@ -42,6 +42,7 @@ class DemoConfig:
     partitions: int = 8
     consumer_overrides: dict[str, Any] = field(default_factory=dict)
     kill_after: float | None = None  # scale-out drill: SIGKILL one worker process after this many seconds
+    pause_pids: list[int] = field(default_factory=list)  # chaos: SIGSTOP/SIGCONT these (a Redis node, the broker)
     dashboard: bool = False  # serve the live page on 127.0.0.1 (the CLI turns it on)
     dashboard_port: int = 0
     dashboard_html: str | None = None  # write the final page here
@@ -211,6 +212,7 @@ class Demo:
         self.killed: list[int] = []
         self.chaos_drops = 0
         self.redis_paused_ms = 0
+        self.paused_pids: list[int] = []
         self._services: list[Any] = []
         self.url: str | None = None
         self.history: list[dict[str, float]] = []
@@ -302,6 +304,31 @@ class Demo:
             logging.getLogger("swfast.demo").warning("chaos phase: %s (from request %d)", phase, self.produced)
             if self.on_phase is not None:
                 self.on_phase(phase)
+
+    async def _chaos_pause(self) -> None:
+        """When the cache_fault phase starts: SIGSTOP the given server pids, SIGCONT them after
+        60 % of the phase (always, even if the run is cancelled meanwhile)."""
+        import signal
+
+        while self.phase != "cache_fault":
+            await asyncio.sleep(0.02)
+        stopped = []
+        try:
+            for pid in self.cfg.pause_pids:
+                try:
+                    os.kill(pid, signal.SIGSTOP)
+                    stopped.append(pid)
+                except ProcessLookupError:
+                    logging.getLogger("swfast.demo").warning("chaos: no process %d to pause", pid)
+            logging.getLogger("swfast.demo").warning("chaos: paused pids %s", stopped)
+            await asyncio.sleep(self.cfg.duration * 0.15 * 0.6)
+        finally:
+            for pid in stopped:
+                try:
+                    os.kill(pid, signal.SIGCONT)
+                except ProcessLookupError:
+                    pass
+            self.paused_pids = stopped
 
     async def _chaos_redis(self) -> None:
         """When the cache_fault phase starts: drop L2's connections and stall its nodes."""
@@ -437,6 +464,8 @@ class Demo:
                 tasks.append(asyncio.ensure_future(self._progress(parts if cfg.processes == 1 else None)))
             if cfg.chaos and cfg.redis:
                 tasks.append(asyncio.ensure_future(self._chaos_redis()))
+            if cfg.chaos and cfg.pause_pids:
+                tasks.append(asyncio.ensure_future(self._chaos_pause()))
             if cfg.kill_after is not None and self.procs:
                 from .worker import kill_one_later
 
@@ -505,7 +534,8 @@ class Demo:
             "degradation_levels": levels, "phases": [{"at_s": round(t, 3), "phase": p} for t, p in self.phase_log],
             "resources": getattr(self, "resources", {"available": False}),
             "dashboard": {"url": self.url, "html": self.cfg.dashboard_html if self.cfg.dashboard else None},
-            "redis_connections_dropped": self.chaos_drops, "redis_paused_ms": self.redis_paused_ms, "killed_pids": list(self.killed),
+            "redis_connections_dropped": self.chaos_drops, "redis_paused_ms": self.redis_paused_ms,
+            "paused_pids": list(self.paused_pids), "killed_pids": list(self.killed),
             "processes_reported": sorted(self.remote_stats),
             "config": {k: v for k, v in asdict(self.cfg).items() if k not in ("consumer_overrides",)},
         })

@@ -65,7 +65,7 @@ def render(state: dict[str, Any], *, live: bool) -> str:
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">{refresh}<title>swfast demo</title>
 <style>body{{font-family:sans-serif;margin:1.2em;color:#222;max-width:1000px}} .grid{{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:12px}}
 .card{{border:1px solid #ddd;border-radius:6px;padding:8px 12px}} .pill{{display:inline-block;padding:2px 8px;margin:2px;border-radius:10px;background:#e8f4ea}}
-.pill.open{{background:#f8d7da}} .pill.half_open{{background:#fff3cd}} .big{{font-size:1.6em;font-weight:bold}} .bad{{color:#c00}} .good{{color:#080}}
+.pill.open,.pill.killed{{background:#f8d7da}} .pill.half_open{{background:#fff3cd}} .big{{font-size:1.6em;font-weight:bold}} .bad{{color:#c00}} .good{{color:#080}}
 td{{padding:1px 8px}}</style></head><body>
 <h1>swfast demo {'(live)' if live else '(final)'}</h1>
 <div class="grid">

@@ -365,6 +365,14 @@ class Demo:
             st["fallbacks"] = sum(w.counts.fallbacks for w in getattr(self, "_workers", []))
             st["retries"] = parts.retries
             st["trips"] = sum(1 for *_, to in parts.transitions if to == "OPEN")
+        elif self.remote_stats:  # scale-out: the processes' snapshots merged into one view
+            counts, cache, breaker, retries, levels = self._merged(list(self.remote_stats.values()))
+            st["cache"], st["retries"], st["trips"] = cache, retries, breaker.get("trips", 0)
+            st["fallbacks"] = counts.get("fallbacks", 0)
+            st["level"] = "/".join(levels) or "-"
+            st["breakers"] = {f"process {name}": ("KILLED" if x.get("pid") in self.killed else
+                                                  "STOPPED" if x.get("final") else "SERVING")
+                              for name, x in sorted(self.remote_stats.items())}
         return st
 
     async def _sample(self, every: float = 0.5) -> None:
@@ -511,15 +519,7 @@ class Demo:
             levels = [lv for _, lv in parts.levels]
         else:
             snaps = list(self.remote_stats.values())
-            counts = merge_counts([x["counts"] for x in snaps])
-            cache = merge_counts([{"hits": x["cache"]["hits"], "misses": x["cache"]["misses"],
-                                   "errors": x["cache"]["errors"]} for x in snaps])
-            cache["hit_rate"] = {t: (cache["hits"].get(t, 0) / (cache["hits"].get(t, 0) + cache["misses"].get(t, 0))
-                                     if cache["hits"].get(t, 0) + cache["misses"].get(t, 0) else 0.0)
-                                 for t in ("l1", "l2", "l3")} if snaps else {}
-            breaker = merge_counts([x["breaker"] for x in snaps])
-            retries = sum(int(x["retries"]) for x in snaps)
-            levels = sorted({lv for x in snaps for lv in x["levels"]})
+            counts, cache, breaker, retries, levels = self._merged(snaps)
             s["metrics_check"] = self._metrics_check()
             if self.cfg.redis:
                 s["scheduler"] = self._schedule_check(snaps)
@@ -545,6 +545,20 @@ class Demo:
             s["config"]["redis"] = ",".join(redact_url(u) for u in str(s["config"]["redis"]).split(","))
         return s
 
+
+    @staticmethod
+    def _merged(snaps: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], int, list[str]]:
+        """The worker processes' latest snapshots added up: counts, cache, breaker, retries, levels."""
+        counts = merge_counts([x["counts"] for x in snaps])
+        cache = merge_counts([{"hits": x["cache"]["hits"], "misses": x["cache"]["misses"],
+                               "errors": x["cache"]["errors"]} for x in snaps])
+        h, m = cache.get("hits", {}), cache.get("misses", {})
+        cache["hit_rate"] = {t: (h.get(t, 0) / (h.get(t, 0) + m.get(t, 0)) if h.get(t, 0) + m.get(t, 0) else 0.0)
+                             for t in ("l1", "l2", "l3")}
+        breaker = merge_counts([x["breaker"] for x in snaps])
+        retries = sum(int(x["retries"]) for x in snaps)
+        levels = sorted({lv for x in snaps for lv in x["levels"]})
+        return counts, cache, breaker, retries, levels
 
     def _schedule_check(self, snaps: list[dict[str, Any]]) -> dict[str, Any]:
         """The 1 s job every worker process schedules: did each due second run exactly once?"""

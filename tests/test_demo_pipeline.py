@@ -181,3 +181,16 @@ def test_cli_demo_json(tmp_path):
     assert out.returncode == 0, out.stderr
     s = json.loads(out.stdout)
     assert s["lost"] == 0 and s["requests"] == 60 and s["transport"] == "embedded"
+
+
+def test_rich_progress_panel_shows_live_state(tmp_path):
+    pytest.importorskip("rich")
+    from rich.console import Console
+
+    cfg = DemoConfig(duration=0.5, rate=40.0, workers=1, progress=False, workdir=str(tmp_path))
+    demo = Demo(cfg)
+    asyncio.run(demo.run())
+    buf = io.StringIO()
+    Console(file=buf, width=100).print(demo.rich_panel())
+    text = buf.getvalue()
+    assert "swfast demo - phase steady" in text and "sent / answered / DLQ" in text and "20 / " in text

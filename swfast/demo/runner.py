@@ -403,8 +403,38 @@ class Demo:
                 f"p50 {lat['p50']:6.1f} ms p99 {lat['p99']:7.1f} ms phase {self.phase:<14} breaker {state:<9} "
                 f"level {level}")
 
+    def rich_panel(self) -> Any:
+        """The progress display as a ``rich`` table (used on a TTY when rich is installed)."""
+        from rich.table import Table
+
+        st = self.state()
+        acc, lat = st["accounting"], st["latency_ms"]
+        t = Table(title=f"swfast demo - phase {st['phase']}", show_header=False, expand=False)
+        t.add_column(style="bold")
+        t.add_column()
+        t.add_row("sent / answered / DLQ", f"{acc['sent']:,} / {acc['answered']:,} / {acc['dead_letters']:,}")
+        t.add_row("pending / duplicates", f"{acc['pending']:,} / {acc['duplicates']:,}")
+        t.add_row("latency", f"p50 {lat['p50']:.1f} ms  p99 {lat['p99']:.1f} ms")
+        t.add_row("breakers", " ".join(f"{k}:{v}" for k, v in st.get("breakers", {}).items()) or "-")
+        t.add_row("degradation", str(st.get("level", "-")))
+        if self.url:
+            t.add_row("dashboard", self.url)
+        return t
+
     async def _progress(self, parts: Components | None) -> None:
         tty = getattr(self.out, "isatty", lambda: False)()
+        if tty:
+            try:
+                from rich.console import Console
+                from rich.live import Live
+            except ImportError:
+                pass
+            else:
+                with Live(self.rich_panel(), console=Console(file=self.out), refresh_per_second=4,
+                          transient=True) as live:
+                    while True:
+                        await asyncio.sleep(0.25)
+                        live.update(self.rich_panel())
         every = 0.5 if tty else 2.0
         while True:
             await asyncio.sleep(every)

@@ -81,3 +81,17 @@ def test_demo_log_handler_redacts_urls_and_tokens(tmp_path):
     assert "hunter2-secret" not in text and "demo starting" in text
     if pytest.importorskip("swfast.logging.redaction"):
         assert "eyJzdWIiOiJhbGljZSJ9" not in text
+
+
+def test_chaos_health_and_alerts_through_monitoring(tmp_path):
+    """With swfast.monitoring's health checker and alert store: health turns warn while a breaker
+    is open, each opening fires an alert and closing resolves it."""
+    pytest.importorskip("swfast.monitoring.health")
+    pytest.importorskip("swfast.monitoring.alerts")
+    demo, s = _chaos(tmp_path)
+    obs = s["observability"]
+    assert obs["available"] and s["lost"] == 0
+    statuses = [h["status"] for h in obs["health"]]
+    assert statuses[0] == "pass" and "warn" in statuses
+    assert obs["alerts_fired"] >= 1 and obs["alerts_resolved"] >= 1
+    assert "health" in format_summary(s)

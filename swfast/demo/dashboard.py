@@ -59,6 +59,7 @@ def render(state: dict[str, Any], *, live: bool) -> str:
     rows = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>"
                    for k, v in state.get("outcomes", {}).items())
     res = state.get("resources", {})
+    alerts = "".join(f'<div class="bad">alert: {html.escape(str(a))}</div>' for a in state.get("alerts", [])[:4])
     phase = html.escape(str(state.get("phase", "-")))
     lost_cls = "bad" if acc.get("lost") else "good"
     refresh = '<meta http-equiv="refresh" content="1">' if live else ""
@@ -70,7 +71,8 @@ td{{padding:1px 8px}}</style></head><body>
 <h1>swfast demo {'(live)' if live else '(final)'}</h1>
 <div class="grid">
 <div class="card"><div>phase</div><div class="big" style="background:{PHASE_COLORS.get(str(state.get('phase')), '#fff')}">{phase}</div>
-<div>degradation level <b>{html.escape(str(state.get('level', '-')))}</b></div><div>{breakers}</div></div>
+<div>degradation level <b>{html.escape(str(state.get('level', '-')))}</b>, health <b>{html.escape(str(state.get('health', '-')))}</b></div>
+<div>{breakers}</div>{alerts}</div>
 <div class="card"><div>accounting</div><div class="big {lost_cls}">lost {acc.get('lost', 0)}</div>
 <div>sent {acc.get('sent', 0):,} - answered {acc.get('answered', 0):,} - dead letters {acc.get('dead_letters', 0):,} -
 duplicates {acc.get('duplicates', 0):,}</div></div>

@@ -200,6 +200,7 @@ class Components:
         self.budget = RetryBudget(percent_can_retry=20.0, min_retries_per_second=20.0)
         self.degradation = DegradationManager("demo")
         self.transitions: list[tuple[float, str, str, str]] = []
+        self.transition_hooks: list[Callable[[Any], object]] = []
         self.levels: list[tuple[float, str]] = [(time.time(), "NORMAL")]
         self.degradation.add_listener(self._level_changed)
         self.models: dict[str, SimulatedModel] = {}
@@ -229,6 +230,8 @@ class Components:
     def _transition(self, t: Any) -> None:
         self.transitions.append((time.time(), t.name, t.from_state.name, t.to_state.name))
         log.warning("breaker %s %s -> %s: %s", t.name, t.from_state.name, t.to_state.name, t.reason)
+        for hook in self.transition_hooks:
+            hook(t)
 
     def _count_retry(self, attempt: int, delay: float, error: BaseException) -> None:
         self.retries += 1

@@ -365,6 +365,10 @@ class Demo:
             st["fallbacks"] = sum(w.counts.fallbacks for w in getattr(self, "_workers", []))
             st["retries"] = parts.retries
             st["trips"] = sum(1 for *_, to in parts.transitions if to == "OPEN")
+            obs = getattr(self, "observe", None)
+            if obs is not None and obs.available:
+                st["health"] = obs.statuses[-1][1] if obs.statuses else "-"
+                st["alerts"] = [a["summary"] for a in obs.active_alerts()]
         elif self.remote_stats:  # scale-out: the processes' snapshots merged into one view
             counts, cache, breaker, retries, levels = self._merged(list(self.remote_stats.values()))
             st["cache"], st["retries"], st["trips"] = cache, retries, breaker.get("trips", 0)
@@ -386,6 +390,9 @@ class Demo:
             p99 = float(sorted(lat)[int(0.99 * (len(lat) - 1))] * 1e3) if lat else 0.0
             self.history.append({"t": round(now - self.started, 2), "rate": (n - last_n) / max(now - last_t, 1e-6),
                                  "p99_ms": p99})
+            obs = getattr(self, "observe", None)
+            if obs is not None and obs.available and not self.procs:
+                await asyncio.to_thread(obs.sample)
             last_t, last_n = now, n
 
     # ---------------------------------------------------------------- progress
@@ -472,6 +479,9 @@ class Demo:
         resources = self._resources = _Resources()
         resources.start()
         self._parts = parts
+        from .observe import Observability
+
+        self.observe = Observability(parts)
         tasks: list[asyncio.Task[Any]] = [asyncio.ensure_future(self._sample())]
         workers: list[Worker] = []
         self._workers = workers
@@ -563,6 +573,7 @@ class Demo:
             "rejections": sum(counts.get("rejected", {}).values()), "fallbacks": counts.get("fallbacks", 0),
             "degradation_levels": levels, "phases": [{"at_s": round(t, 3), "phase": p} for t, p in self.phase_log],
             "resources": getattr(self, "resources", {"available": False}),
+            "observability": self.observe.summary(self.started) if getattr(self, "observe", None) else {"available": False},
             "dashboard": {"url": self.url, "html": self.cfg.dashboard_html if self.cfg.dashboard else None},
             "redis_connections_dropped": self.chaos_drops, "redis_paused_ms": self.redis_paused_ms,
             "paused_pids": list(self.paused_pids), "killed_pids": list(self.killed),
@@ -670,6 +681,11 @@ def format_summary(s: dict[str, Any]) -> str:
                                               f"nodes paused {s['redis_paused_ms']} ms"))
     if s.get("killed_pids"):
         rows.insert(-1, ("scale-out", f"SIGKILLed worker pid(s) {s['killed_pids']}; reports from {len(s['processes_reported'])} processes"))
+    obs = s.get("observability") or {}
+    if obs.get("available"):
+        rows.insert(-1, ("health", " -> ".join(f"{h['status']}@{h['at_s']:.1f}s" for h in obs["health"]) or "-"))
+        rows.insert(-1, ("alerts", f"fired {obs['alerts_fired']}, resolved {obs['alerts_resolved']}, "
+                                   f"active at the end {obs['alerts_active_at_end']}"))
     if (s.get("dashboard") or {}).get("html"):
         rows.insert(-1, ("dashboard", f"final page written to {s['dashboard']['html']}"))
     if "scheduler" in s:

@@ -95,3 +95,28 @@ def test_chaos_health_and_alerts_through_monitoring(tmp_path):
     assert statuses[0] == "pass" and "warn" in statuses
     assert obs["alerts_fired"] >= 1 and obs["alerts_resolved"] >= 1
     assert "health" in format_summary(s)
+
+
+@pytest.mark.redis
+def test_env_redis_url_puts_l2_on_a_ring_of_nodes(tmp_path, redis_url):
+    """SWFAST_REDIS_URL is the default of --redis; comma-separated URLs are ring nodes."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    base = redis_url.rsplit("/", 1)[0]
+    ring = f"{base}/3,{base}/4"
+    env = {**os.environ, "SWFAST_REDIS_URL": ring}
+    proc = subprocess.run([sys.executable, "-m", "swfast", "demo", "--duration", "1.5", "--rate", "100", "--json",
+                           "--no-progress", "--no-dashboard", "--workdir", str(tmp_path)],
+                          capture_output=True, text=True, env=env, cwd=Path(__file__).resolve().parents[1], timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    s = json.loads(proc.stdout)
+    assert s["l2"] == "redis" and s["lost"] == 0
+    assert s["cache"]["hits"]["l2"] + s["cache"]["misses"]["l2"] > 0
+    import redis
+
+    sizes = [redis.Redis.from_url(u).dbsize() for u in ring.split(",")]
+    assert all(n > 0 for n in sizes)  # both nodes hold part of the keys

@@ -4,7 +4,7 @@ Commands:
     info   version, which kernels are active, CPU/memory (container limits too), GPU if NVML
            finds one, optional packages installed, configured services and whether they answer.
            Credentials in configured URLs are shown redacted (``redis://***@host:6379/0``).
-    demo   a short L1 workload on embedded defaults, printing hit rate and operations/second.
+    demo   the model-serving pipeline on embedded defaults (swfast.demo); bench: quick benchmarks + HTML report.
 
 ``swfast --version`` prints the version. Output cut short by the reader (``swfast info | head``)
 ends quietly with status 0 (no BrokenPipeError traceback).
@@ -231,11 +231,14 @@ def _main(argv: Sequence[str] | None) -> int:
     from .demo import cli as demo_cli
 
     demo_cli.add_demo_arguments(sub.add_parser("demo", help="the model-serving pipeline on embedded defaults"))
+    demo_cli.add_bench_arguments(sub.add_parser("bench", help="quick benchmarks against peers + HTML report"))
     args = parser.parse_args(argv)
     if args.command == "info":
         data = info()
         print(json.dumps(data, indent=2)) if args.json else _print_info(data)
         return 0
+    if args.command == "bench":
+        return demo_cli.run_bench(args)
     return demo_cli.run_from_args(args)  # demo
 
 

@@ -32,10 +32,91 @@ def test_chaos_drill_opens_breaker_serves_fallbacks_and_loses_nothing(tmp_path):
 
 
 @pytest.mark.redis
-def test_chaos_with_redis_l2_drops_connections_and_loses_nothing(tmp_path, redis_url):
-    demo, s = _chaos(tmp_path, redis=redis_url)
+def test_chaos_with_redis_l2_drops_connections_and_loses_nothing(tmp_path, redis_server, redis_url):
+    demo, s = _chaos(tmp_path, redis=redis_url, pause_pids=[redis_server.pid])
+    assert s["paused_pids"] == [redis_server.pid] and redis_server.alive()
     assert s["lost"] == 0 and s["duplicates"] == 0
     assert s["l2"] == "redis" and s["redis_connections_dropped"] >= 1
     assert s["cache"]["hits"]["l2"] + s["cache"]["misses"]["l2"] > 0
     assert s["cache"]["errors"]["l2"] >= 1  # a dropped connection fails the read in hand; the request is served
     assert "redis://" in s["config"]["redis"] and "@" not in s["config"]["redis"]
+
+
+def test_run_logs_json_lines_with_credentials_redacted(tmp_path):
+    pytest.importorskip("swfast.logging.formatters")
+    import json
+
+    cfg = DemoConfig(duration=3.0, rate=200.0, workers=2, chaos=True, progress=False, workdir=str(tmp_path),
+                     redis=None)
+    demo = Demo(cfg)
+    import logging
+
+    s = asyncio.run(demo.run())
+    assert s["lost"] == 0
+    lines = [json.loads(x) for x in (tmp_path / "demo.log.jsonl").read_text().splitlines()]
+    messages = [x["message"] for x in lines]
+    assert any(m.startswith("chaos phase: burst_failures") for m in messages)
+    assert any(m.startswith("breaker demo-") and "-> OPEN" in m for m in messages)
+    assert any("rejected: forbidden" in m for m in messages)
+    assert all(x["service"] == "swfast-demo" for x in lines)
+    assert not logging.getLogger("swfast").handlers  # the run's handler was removed afterwards
+
+
+def test_demo_log_handler_redacts_urls_and_tokens(tmp_path):
+    import logging
+
+    from swfast.demo.runner import _log_handler
+
+    h = _log_handler(str(tmp_path / "x.jsonl"))
+    log = logging.getLogger("swfast.demo.test-redact")
+    log.addHandler(h)
+    log.propagate = False
+    try:
+        log.warning("demo starting: redis=%s", "redis://user:hunter2-secret@10.0.0.1:6379/0")
+        log.warning("token %s", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlc2lnbmF0dXJl")
+    finally:
+        log.removeHandler(h)
+        h.close()
+    text = (tmp_path / "x.jsonl").read_text()
+    assert "hunter2-secret" not in text and "demo starting" in text
+    if pytest.importorskip("swfast.logging.redaction"):
+        assert "eyJzdWIiOiJhbGljZSJ9" not in text
+
+
+def test_chaos_health_and_alerts_through_monitoring(tmp_path):
+    """With swfast.monitoring's health checker and alert store: health turns warn while a breaker
+    is open, each opening fires an alert and closing resolves it."""
+    pytest.importorskip("swfast.monitoring.health")
+    pytest.importorskip("swfast.monitoring.alerts")
+    demo, s = _chaos(tmp_path)
+    obs = s["observability"]
+    assert obs["available"] and s["lost"] == 0
+    statuses = [h["status"] for h in obs["health"]]
+    assert statuses[0] == "pass" and "warn" in statuses
+    assert obs["alerts_fired"] >= 1 and obs["alerts_resolved"] >= 1
+    assert "health" in format_summary(s)
+
+
+@pytest.mark.redis
+def test_env_redis_url_puts_l2_on_a_ring_of_nodes(tmp_path, redis_url):
+    """SWFAST_REDIS_URL is the default of --redis; comma-separated URLs are ring nodes."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    base = redis_url.rsplit("/", 1)[0]
+    ring = f"{base}/3,{base}/4"
+    env = {**os.environ, "SWFAST_REDIS_URL": ring}
+    proc = subprocess.run([sys.executable, "-m", "swfast", "demo", "--duration", "1.5", "--rate", "100", "--json",
+                           "--no-progress", "--no-dashboard", "--workdir", str(tmp_path)],
+                          capture_output=True, text=True, env=env, cwd=Path(__file__).resolve().parents[1], timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    s = json.loads(proc.stdout)
+    assert s["l2"] == "redis" and s["lost"] == 0
+    assert s["cache"]["hits"]["l2"] + s["cache"]["misses"]["l2"] > 0
+    import redis
+
+    sizes = [redis.Redis.from_url(u).dbsize() for u in ring.split(",")]
+    assert all(n > 0 for n in sizes)  # both nodes hold part of the keys

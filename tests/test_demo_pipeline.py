@@ -137,7 +137,7 @@ def test_worker_rejections_answer_with_an_error_response(tmp_path):
     parts = Components(tmp_path)
     sent: list = []
 
-    async def send(resp):  # type: ignore[no-untyped-def]
+    async def send(resp, topic=None):  # type: ignore[no-untyped-def]
         sent.append(resp)
         return True
 
@@ -177,7 +177,20 @@ def test_config_checks():
 
 def test_cli_demo_json(tmp_path):
     out = subprocess.run([sys.executable, "-m", "swfast", "demo", "--duration", "1", "--rate", "60", "--json",
-                          "--no-progress"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+                          "--no-progress", "--no-dashboard"], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.returncode == 0, out.stderr
     s = json.loads(out.stdout)
     assert s["lost"] == 0 and s["requests"] == 60 and s["transport"] == "embedded"
+
+
+def test_rich_progress_panel_shows_live_state(tmp_path):
+    pytest.importorskip("rich")
+    from rich.console import Console
+
+    cfg = DemoConfig(duration=0.5, rate=40.0, workers=1, progress=False, workdir=str(tmp_path))
+    demo = Demo(cfg)
+    asyncio.run(demo.run())
+    buf = io.StringIO()
+    Console(file=buf, width=100).print(demo.rich_panel())
+    text = buf.getvalue()
+    assert "swfast demo - phase steady" in text and "sent / answered / DLQ" in text and "20 / " in text

@@ -15,9 +15,11 @@ _EXPORTS = {
     "format_summary": "runner",
     "run_demo": "runner",
     "main": "cli",
+    "bench_main": "benchreport",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .benchreport import bench_main as bench_main
     from .cli import main as main
     from .runner import Demo as Demo
     from .runner import DemoConfig as DemoConfig

@@ -49,7 +49,7 @@ class Ledger:
             return
         outcome = str(extra.get("outcome") or payload.get("status"))
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
-        phase = str(extra.get("phase", "-"))
+        phase = str(extra.get("phase", "rejected (before the model)"))
         ph = self.by_phase.setdefault(phase, {})
         ph[outcome] = ph.get(outcome, 0) + 1
         self.latencies.append(self.clock() - info[2])
@@ -89,7 +89,7 @@ class Ledger:
         return {
             "requests": len(self.sent), "responses": sum(self.answers.values()),
             "answered": len(self.answers), "dead_letters": len(self.dead), "settled": self.settled,
-            "lost": len(self.lost_ids()), "duplicates": self.duplicates(), "unknown": self.unknown,
+            "lost": len(self.lost_ids()), "lost_ids": self.lost_ids()[:20], "duplicates": self.duplicates(), "unknown": self.unknown,
             "mismatched": self.mismatched, "outcomes": dict(sorted(self.outcomes.items())),
             "by_worker": dict(sorted(self.by_worker.items())),
             "by_phase": {k: dict(sorted(v.items())) for k, v in self.by_phase.items()},

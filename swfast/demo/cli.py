@@ -4,11 +4,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 from typing import Any, Sequence
 
 from .._durations import seconds as _seconds
+from .benchreport import add_bench_arguments, run_bench
 
 
 def seconds(value: str, *, param: str) -> float:
@@ -23,20 +23,31 @@ def seconds(value: str, *, param: str) -> float:
 
 def add_demo_arguments(p: argparse.ArgumentParser) -> None:
     """The ``demo`` sub-command's options (``swfast.cli`` builds the parser and calls this)."""
-    from ..messaging.kafka_service import ENV_BOOTSTRAP
+    from .. import config
 
     p.add_argument("--duration", default="10s", help="how long producers publish (seconds or '30s', '2m'); default 10s")
     p.add_argument("--rate", type=float, default=200.0, help="requests per second (default 200)")
     p.add_argument("--workers", type=int, default=4, help="consumers in the workers' group, per process (default 4)")
     p.add_argument("--processes", type=int, default=1, help="worker processes (> 1 needs --kafka)")
-    p.add_argument("--redis", default=os.environ.get("SWFAST_REDIS_URL"),
+    p.add_argument("--redis", default=config.redis_url(),
                    help="L2: redis:// URL(s), comma-separated ring nodes, or one node of a Redis Cluster "
-                        "(default $SWFAST_REDIS_URL; none: L1 + L3 only)")
-    p.add_argument("--kafka", default=os.environ.get(ENV_BOOTSTRAP),
-                   help=f"Kafka bootstrap servers (default ${ENV_BOOTSTRAP}; none: the embedded transport)")
+                        f"(default ${config.REDIS_URL}; none: L1 + L3 only)")
+    p.add_argument("--kafka", default=config.kafka_bootstrap(),
+                   help=f"Kafka bootstrap servers (default ${config.KAFKA_BOOTSTRAP_SERVERS}; none: the embedded transport)")
     p.add_argument("--chaos", action="store_true", help="run the chaos drill (slow model, failure bursts, cache fault)")
+    p.add_argument("--chaos-pause-pid", type=int, action="append", default=[], metavar="PID",
+                   help="with --chaos: SIGSTOP this server process (a Redis node, the broker) mid-run, then SIGCONT")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--kill-after", default=None, help="scale-out drill: SIGKILL one worker process after this long")
+    p.add_argument("--consumer-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="extra librdkafka consumer property for the workers (repeatable), e.g. session.timeout.ms=6000")
+    p.add_argument("--drain-timeout", default="20s", help="how long to wait for the last answers after producing")
+    p.add_argument("--workdir", default=None,
+                   help="keep L3, the JSON log (demo.log.jsonl) and worker logs here (default: a temporary directory)")
+    p.add_argument("--no-dashboard", action="store_true", help="do not serve the live page on 127.0.0.1")
+    p.add_argument("--dashboard-port", type=int, default=0, help="port of the live page (default: any free port)")
+    p.add_argument("--dashboard-html", default="demo-results/dashboard.html",
+                   help="where the final page is written (default demo-results/dashboard.html)")
     p.add_argument("--no-progress", action="store_true", help="no progress line")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
 
@@ -56,7 +67,11 @@ def run_from_args(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, Demo: Any, DemoConfig: Any, format_summary: Any) -> int:
     cfg = DemoConfig(duration=seconds(args.duration, param="duration"), rate=args.rate, workers=args.workers,
                      processes=args.processes, redis=args.redis or None, kafka=args.kafka or None, chaos=args.chaos,
-                     seed=args.seed, progress=not args.no_progress,
+                     pause_pids=list(args.chaos_pause_pid),
+                     seed=args.seed, progress=not args.no_progress, consumer_overrides=_options(args.consumer_option),
+                     drain_timeout=seconds(args.drain_timeout, param="drain_timeout"), workdir=args.workdir,
+                     dashboard=not args.no_dashboard, dashboard_port=args.dashboard_port,
+                     dashboard_html=args.dashboard_html or None,
                      kill_after=seconds(args.kill_after, param="kill_after") if args.kill_after else None)
     summary: dict[str, Any] = asyncio.run(Demo(cfg).run())
     if args.json:
@@ -69,6 +84,18 @@ def _run(args: argparse.Namespace, Demo: Any, DemoConfig: Any, format_summary: A
     return 0
 
 
+def _options(items: list[str]) -> dict[str, Any]:
+    from ..errors import ConfigurationError
+
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ConfigurationError("consumer_option", f"expected KEY=VALUE, got {item!r}")
+        out[key.strip()] = int(value) if value.strip().isdigit() else value.strip()
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m swfast.demo``: the demo on its own."""
     parser = argparse.ArgumentParser(prog="swfast demo", description="the model-serving pipeline demo")
@@ -76,4 +103,4 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_from_args(parser.parse_args(argv))
 
 
-__all__ = ["add_demo_arguments", "main", "run_from_args"]
+__all__ = ["add_bench_arguments", "add_demo_arguments", "main", "run_bench", "run_from_args"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextvars
 import hashlib
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,42 @@ from .model import ChaosSchedule, ModelError, SimulatedModel
 MODELS: dict[str, str] = {"sentiment-fa": "fa", "ner-fa": "fa", "sentiment-en": "en"}
 REQUESTS_TOPIC = "swfast.demo.requests"
 WORKER_GROUP = "swfast-demo-workers"
+
+
+@dataclass(frozen=True)
+class Names:
+    """Topic and group names of one run. On a shared broker each run gets its own (``run`` set),
+    so a run never reads an earlier run's messages nor joins its stale groups."""
+
+    run: str = ""
+
+    def _sfx(self, base: str, sep: str = ".") -> str:
+        return f"{base}{sep}{self.run}" if self.run else base
+
+    @property
+    def requests(self) -> str:
+        return self._sfx(REQUESTS_TOPIC)
+
+    @property
+    def dlq(self) -> str:
+        return self.requests + ".dlq"
+
+    @property
+    def stats(self) -> str:
+        return self._sfx("swfast.demo.stats")
+
+    @property
+    def workers(self) -> str:
+        return self._sfx(WORKER_GROUP, "-")
+
+    @property
+    def ledger(self) -> str:
+        return self._sfx("swfast-demo-accounting", "-")
+
+    def responses(self, model: str) -> str:
+        from ..messaging.message_schemas import response_topic_for
+
+        return self._sfx(response_topic_for(model))
 
 #: The request parameters' schema (compiled once; the envelope has its own compiled check).
 PARAMS_SCHEMA: dict[str, Any] = {
@@ -45,6 +82,7 @@ ROLES: dict[str, tuple[str, ...]] = {
 }
 USERS: dict[str, str] = {"alice": "admin", "bob": "reader-en", "sara": "analyst", "mallory": "guest"}
 
+log = logging.getLogger("swfast.demo")
 _PHASE: contextvars.ContextVar[str] = contextvars.ContextVar("swfast_demo_phase", default="steady")
 _PRIMARY: contextvars.ContextVar[list[bool] | None] = contextvars.ContextVar("swfast_demo_primary", default=None)
 
@@ -162,8 +200,9 @@ class Components:
         self.budget = RetryBudget(percent_can_retry=20.0, min_retries_per_second=20.0)
         self.degradation = DegradationManager("demo")
         self.transitions: list[tuple[float, str, str, str]] = []
+        self.transition_hooks: list[Callable[[Any], object]] = []
         self.levels: list[tuple[float, str]] = [(time.time(), "NORMAL")]
-        self.degradation.add_listener(lambda old, new, why: self.levels.append((time.time(), new.name)))
+        self.degradation.add_listener(self._level_changed)
         self.models: dict[str, SimulatedModel] = {}
         self.breakers: dict[str, Any] = {}
         self.fallbacks: dict[str, Any] = {}
@@ -174,7 +213,7 @@ class Components:
                 f"demo-{name}", failure_rate_threshold=50.0, slow_call_rate_threshold=60.0,
                 slow_call_duration=0.025, window_size=20, minimum_calls=10, wait_duration_open=0.25,
                 half_open_calls=3, record_exceptions=(ModelError,),
-                listeners=[lambda t: self.transitions.append((time.time(), t.name, t.from_state.name, t.to_state.name))])
+                listeners=[self._transition])
             self.degradation.watch(breaker)
             retrying = Retrying(on=ModelError, attempts=3, backoff=ConstantBackoff(0.001), budget=self.budget,
                                 breaker=breaker, reraise=True, name=f"demo-{name}", on_retry=self._count_retry)
@@ -183,6 +222,16 @@ class Components:
             self.fallbacks[name] = Fallback(self._primary(model, breaker, retrying), SimulatedModel.lite,
                                             use_last_good=True, on=(ModelError, RetryError, CircuitOpenError),
                                             degradation=self.degradation, name=f"demo-{name}")
+
+    def _level_changed(self, old: Any, new: Any, why: str) -> None:
+        self.levels.append((time.time(), new.name))
+        log.warning("degradation level %s -> %s (%s)", old.name, new.name, why)
+
+    def _transition(self, t: Any) -> None:
+        self.transitions.append((time.time(), t.name, t.from_state.name, t.to_state.name))
+        log.warning("breaker %s %s -> %s: %s", t.name, t.from_state.name, t.to_state.name, t.reason)
+        for hook in self.transition_hooks:
+            hook(t)
 
     def _count_retry(self, attempt: int, delay: float, error: BaseException) -> None:
         self.retries += 1
@@ -228,23 +277,26 @@ class Components:
 class Worker:
     """One consumer in the workers' group: ``handle`` is its subscription handler."""
 
-    def __init__(self, name: str, parts: Components, send: Callable[[Any], Any]) -> None:
+    def __init__(self, name: str, parts: Components, send: Callable[..., Any]) -> None:
         self.name = name
         self.parts = parts
         self.send = send  # async: KafkaService.send_data_response
         self.counts = Counters()
+        self._reply_to: Any = None
 
     async def _reject(self, rid: str, model: str, op: str, reason: str, message: str) -> None:
         from ..messaging.message_schemas import create_data_response
 
         self.counts.rejected[reason] = self.counts.rejected.get(reason, 0) + 1
+        log.info("request %s to %s rejected: %s (%s)", rid, model, reason, message)
         resp = create_data_response(rid, model if model in MODELS else "unknown", op or "analyze_data", "error",
                                     error_code=reason, error_message=message, source=self.name,
                                     additional_info={"worker": self.name, "outcome": reason})
-        await self._send(resp)
+        await self._send(resp, self._reply_to)
 
-    async def _send(self, resp: Any) -> None:
-        if not await self.send(resp):
+    async def _send(self, resp: Any, topic: Any = None) -> None:
+        """Send to the request's ``payload.response_topic`` (the model's topic by default)."""
+        if not await self.send(resp, topic if isinstance(topic, str) and topic else None):
             self.counts.send_failures += 1
             raise ConnectionError(f"{self.name}: response {resp.metadata.request_id} not delivered")
 
@@ -258,6 +310,7 @@ class Worker:
         meta = msg.get("metadata") if type(msg) is dict else None
         payload = msg.get("payload") if type(msg) is dict else None
         rid = meta.get("request_id") if type(meta) is dict else None
+        self._reply_to = payload.get("response_topic") if type(payload) is dict else None
         if not isinstance(rid, str) or type(payload) is not dict:
             raise ValidationError("not a DataRequest (no metadata.request_id)", path="metadata.request_id")
         assert type(meta) is dict
@@ -308,9 +361,9 @@ class Worker:
             rid, model, op, data=result, source=self.name, cached=served == "cache",
             processing_time=time.perf_counter() - t0, priority=int(meta.get("priority") or 3),
             additional_info={"worker": self.name, "outcome": served, "phase": phase})
-        await self._send(resp)
+        await self._send(resp, payload.get("response_topic"))
         self.counts.ok += 1
 
 
-__all__ = ["Components", "Counters", "FaultyTier", "MODELS", "PARAMS_SCHEMA", "REQUESTS_TOPIC", "Worker",
+__all__ = ["Components", "Counters", "FaultyTier", "MODELS", "Names", "PARAMS_SCHEMA", "REQUESTS_TOPIC", "Worker",
            "WORKER_GROUP", "merge_counts"]

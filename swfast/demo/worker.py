@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 from .model import ChaosSchedule
-from .pipeline import REQUESTS_TOPIC, WORKER_GROUP, Components, Worker, merge_counts
+from .pipeline import Components, Names, Worker, merge_counts
 
 READY_TIMEOUT = 90.0
 
@@ -29,7 +29,7 @@ async def spawn_workers(demo: Any, secret: bytes, workdir: str) -> list[subproce
     for i in range(cfg.processes):
         conf = {"index": i, "workers": cfg.workers, "kafka": cfg.kafka, "redis": cfg.redis, "seed": cfg.seed,
                 "secret": secret.hex(), "workdir": os.path.join(workdir, f"p{i}"),
-                "chaos_total": cfg.total if cfg.chaos else 0, "overrides": cfg.consumer_overrides}
+                "chaos_total": cfg.total if cfg.chaos else 0, "run": demo.names.run, "overrides": cfg.consumer_overrides}
         err = open(os.path.join(workdir, f"worker-{i}.stderr"), "wb")
         proc = subprocess.Popen([sys.executable, "-m", "swfast.demo.worker"], stdin=subprocess.PIPE,
                                 stdout=subprocess.DEVNULL, stderr=err)
@@ -77,7 +77,61 @@ async def stop_workers(demo: Any, timeout: float = 30.0) -> None:
         await asyncio.sleep(0.05)
 
 
-def _snapshot(name: str, parts: Components, workers: list[Worker], *, ready: bool, final: bool) -> dict[str, Any]:
+def redis_client(url: str, cluster: bool) -> Any:
+    import redis
+
+    if cluster:
+        return redis.RedisCluster.from_url(url, socket_timeout=2.0)
+    return redis.Redis.from_url(url.split(",")[0].strip(), socket_timeout=2.0)
+
+
+def node_urls(url: str, cluster: bool) -> list[str]:
+    """Every L2 node's URL (a cluster's nodes are discovered)."""
+    if not cluster:
+        return [u.strip() for u in url.split(",") if u.strip()]
+    client = redis_client(url, True)
+    try:
+        return [f"redis://{n.host}:{n.port}/0" for n in client.get_nodes()]
+    finally:
+        client.close()
+
+
+def _received() -> int:
+    from ..cache.invalidation import _RECEIVED
+
+    return int(sum(x.value for x in _RECEIVED.collect().samples))
+
+
+def schedule_key(names: Names) -> str:
+    return f"swfast-demo:{names.run}:sched-runs"
+
+
+async def _scheduled(names: Names, url: str, cluster: bool, stop: asyncio.Event, runs: list[int]) -> None:
+    """Every process schedules the same 1 s job; the Redis run lock lets one run each due time.
+
+    The job counts its run in a Redis hash keyed by the due second, so the parent can check that
+    no due time ran twice across processes.
+    """
+    from ..utils.scheduler import RedisRunLock, Scheduler
+
+    client = redis_client(url, cluster)
+    key = schedule_key(names)
+
+    def job() -> None:
+        client.hincrby(key, str(int(time.time())), 1)
+        client.expire(key, 3600)
+        runs[0] += 1
+
+    sched = Scheduler(lock=RedisRunLock(client, prefix=f"swfast-demo:{names.run}:lock"))
+    sched.schedule_task(job, every_s=1.0, id="demo-model-stats")
+    try:
+        await sched.run_forever(idle_s=0.05, stop=stop)
+    finally:
+        client.close()
+
+
+def _snapshot(name: str, parts: Components, workers: list[Worker], *, ready: bool, final: bool,
+              runs: list[int] | None = None) -> dict[str, Any]:
     from .runner import _breaker_summary
 
     breaker = {k: v for k, v in _breaker_summary(parts).items() if k != "final"}
@@ -86,20 +140,27 @@ def _snapshot(name: str, parts: Components, workers: list[Worker], *, ready: boo
             "counts": merge_counts([w.counts.as_dict() for w in workers]),
             "by_worker": {w.name: w.counts.ok + sum(w.counts.rejected.values()) for w in workers},
             "cache": {"hits": cache["hits"], "misses": cache["misses"], "errors": cache["errors"]},
-            "breaker": breaker, "retries": parts.retries, "levels": [lv for _, lv in parts.levels]}
+            "breaker": breaker, "retries": parts.retries, "levels": [lv for _, lv in parts.levels],
+            "scheduled_runs": runs[0] if runs else 0, "invalidations_received": _received()}
 
 
 async def serve(conf: dict[str, Any]) -> None:
     from ..messaging._runner import ConsumerConfig
     from ..messaging.kafka_service import KafkaService
-    from .runner import STATS_TOPIC, _is_cluster
+    from .runner import _is_cluster
 
     name = f"p{conf['index']}"
+    names = Names(str(conf.get("run") or ""))
     redis_url = conf.get("redis")
     total = int(conf.get("chaos_total") or 0)
-    parts = Components(conf["workdir"], redis_url=redis_url, cluster=bool(redis_url) and _is_cluster(str(redis_url)),
+    cluster = bool(redis_url) and _is_cluster(str(redis_url))
+    parts = Components(conf["workdir"], redis_url=redis_url, cluster=cluster,
                        secret=bytes.fromhex(conf["secret"]), seed=int(conf["seed"]),
                        chaos=ChaosSchedule(total, enabled=total > 0))
+    if redis_url:  # L1 coherence: a write here drops the other processes' L1 copies
+        from ..cache.invalidation import InvalidationBus
+
+        InvalidationBus(parts.cache, node_urls(str(redis_url), cluster), namespace="swfast-demo:")
     wcfg = ConsumerConfig(max_retries=2, retry_delays=[0.005], batch_size=64, poll_timeout=0.05)
     services: list[Any] = []
     workers: list[Worker] = []
@@ -108,6 +169,8 @@ async def serve(conf: dict[str, Any]) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
+    runs = [0]
+    sched_task = asyncio.ensure_future(_scheduled(names, str(redis_url), cluster, stop, runs)) if redis_url else None
     try:
         for j in range(int(conf["workers"])):
             svc = KafkaService(conf["kafka"], consumer_config=wcfg, consumer_overrides=dict(conf.get("overrides") or {}))
@@ -115,16 +178,18 @@ async def serve(conf: dict[str, Any]) -> None:
             services.append(svc)
             w = Worker(f"{name}.w{j}", parts, svc.send_data_response)
             workers.append(w)
-            await svc.subscribe(REQUESTS_TOPIC, WORKER_GROUP, w.handle)
+            await svc.subscribe(names.requests, names.workers, w.handle)
         while not stop.is_set():
-            await stats.send_message(STATS_TOPIC, _snapshot(name, parts, workers, ready=True, final=False), name)
+            await stats.send_message(names.stats, _snapshot(name, parts, workers, ready=True, final=False, runs=runs), name)
             try:
                 await asyncio.wait_for(stop.wait(), 0.5)
             except asyncio.TimeoutError:
                 pass
         for svc in services:
             await svc.disconnect()  # finishes the batch in hand, commits, leaves the group
-        await stats.send_message(STATS_TOPIC, _snapshot(name, parts, workers, ready=True, final=True), name)
+        if sched_task is not None:
+            await asyncio.wait_for(sched_task, 10.0)
+        await stats.send_message(names.stats, _snapshot(name, parts, workers, ready=True, final=True, runs=runs), name)
     finally:
         for svc in services:
             await svc.disconnect()

@@ -194,7 +194,7 @@ def lower_thread_priority() -> str:
 def limit_blas_threads(n: int) -> Iterator[bool]:
     """Cap BLAS/OpenMP threads with ``threadpoolctl`` when installed; yields whether it was applied."""
     try:
-        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+        from threadpoolctl import threadpool_limits
     except ImportError:
         yield False
         return

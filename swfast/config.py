@@ -35,6 +35,7 @@ SERVICE_VERSION = "SWFAST_SERVICE_VERSION"
 REQUIRE_SERVICES = "SWFAST_REQUIRE_SERVICES"
 MASTER_KEY = "SWFAST_MASTER_KEY"
 MASTER_KEY_FILE = "SWFAST_MASTER_KEY_FILE"
+MULTIPROC_DIR = "SWFAST_MULTIPROC_DIR"
 
 
 class Variable:
@@ -82,6 +83,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(MASTER_KEY, "(unset)", "Base64 master key of `swfast.security` key management (never shown).",
              secret="full"),
     Variable(MASTER_KEY_FILE, "(unset)", "Path of a mode-0600 file holding the master key instead."),
+    Variable(MULTIPROC_DIR, "(unset)",
+             "Directory shared by the worker processes of one app for `swfast.monitoring.MultiProcessDir()` "
+             "without a path (one mmap slot per live process plus an archive of dead ones)."),
     Variable(REQUIRE_SERVICES, "(unset)",
              "Tests only: `1` makes a test that cannot start its Redis/Kafka server fail instead of skip."),
 )
@@ -189,6 +193,11 @@ def master_key_file(env: Mapping[str, str] | None = None) -> str | None:
     return get(MASTER_KEY_FILE, env)
 
 
+def multiproc_dir(env: Mapping[str, str] | None = None) -> str | None:
+    """``SWFAST_MULTIPROC_DIR``: the directory of :class:`swfast.monitoring.MultiProcessDir`."""
+    return get(MULTIPROC_DIR, env)
+
+
 def require_services(env: Mapping[str, str] | None = None) -> bool:
     """``SWFAST_REQUIRE_SERVICES`` (tests)."""
     return _flag(REQUIRE_SERVICES, False, env)
@@ -232,8 +241,8 @@ def _reset_warnings() -> None:
 
 
 __all__ = [
-    "KAFKA_BOOTSTRAP_DEPRECATED", "KAFKA_BOOTSTRAP_SERVERS", "LOG", "LOG_PSEUDONYM_KEY", "MASTER_KEY", "MASTER_KEY_FILE", "NO_EXTENSIONS", "NUMBA", "NUMBA_CACHE",
+    "KAFKA_BOOTSTRAP_DEPRECATED", "KAFKA_BOOTSTRAP_SERVERS", "LOG", "LOG_PSEUDONYM_KEY", "MASTER_KEY", "MASTER_KEY_FILE", "MULTIPROC_DIR", "NO_EXTENSIONS", "NUMBA", "NUMBA_CACHE",
     "REDIS_URL", "REQUIRE_SERVICES", "VARIABLES", "Variable", "get", "kafka_bootstrap", "kafka_variable",
-    "log_spec", "markdown_table", "master_key", "master_key_file", "no_extensions", "numba_cache", "numba_enabled", "redis_url",
+    "log_spec", "markdown_table", "master_key", "master_key_file", "multiproc_dir", "no_extensions", "numba_cache", "numba_enabled", "redis_url",
     "require_services", "snapshot",
 ]

@@ -61,3 +61,31 @@ def test_empty_family_does_not_fix_the_label_set() -> None:
                                                    [Sample("swfast_y_total", {"b": "1"}, 1.0)])])
     text = reg.render_text().decode()
     assert text.count("# TYPE swfast_y_total") == 1 and 'swfast_y_total{b="1"} 1.0' in text
+
+
+def test_breaker_rates_are_ratios_without_sentinels() -> None:
+    from swfast.monitoring.metrics import REGISTRY
+    from swfast.resilience import CircuitBreaker
+
+    b = CircuitBreaker("core-fix-ratio", window_size=4, minimum_calls=4, failure_rate_threshold=100)
+
+    def ours(text: str) -> list[str]:
+        return [x for x in text.splitlines() if 'name="core-fix-ratio"' in x and "_calls_total" not in x
+                and "breaker_state" not in x]
+
+    text = REGISTRY.render_text().decode()
+    assert "breaker_failure_rate" not in text and "breaker_slow_call_rate" not in text
+    assert ours(text) == []  # fewer than minimum_calls: no ratio sample at all (never -1)
+
+    def boom() -> None:
+        raise ValueError("down")
+
+    for fn in (boom, lambda: None, lambda: None, lambda: None):
+        try:
+            b.call(fn)
+        except ValueError:
+            pass
+    text = REGISTRY.render_text().decode()
+    assert 'swfast_resilience_breaker_failure_ratio{name="core-fix-ratio"} 0.25' in text
+    assert 'swfast_resilience_breaker_slow_call_ratio{name="core-fix-ratio"} 0.0' in text
+    assert "# TYPE swfast_resilience_breaker_failure_ratio gauge" in text

@@ -158,3 +158,6 @@ def test_configuration_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     with pytest.raises(ValueError, match="amount"):
         mp.counter("c_total").inc(-1)
     assert render_text(mp.collect()) == b""  # nothing recorded yet
+    monkeypatch.setenv("SWFAST_MULTIPROC_DIR", str(tmp_path / "from-env"))
+    from_env = MultiProcessDir()
+    assert from_env.path == tmp_path / "from-env" and not from_env.path.exists()  # no side effect yet

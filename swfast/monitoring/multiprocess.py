@@ -115,7 +115,12 @@ class MultiProcessDir:
 
     def __init__(self, path: str | os.PathLike[str] | None = None, *, slot_bytes: int = 1 << 20,
                  max_slots: int = 1024) -> None:
-        raw = path if path is not None else os.environ.get("SWFAST_MULTIPROC_DIR")
+        if path is None:
+            from ..config import multiproc_dir
+
+            raw: str | os.PathLike[str] | None = multiproc_dir()
+        else:
+            raw = path
         if not raw:
             raise ConfigurationError("path", "give a directory or set SWFAST_MULTIPROC_DIR")
         if int(slot_bytes) < 4096 or int(slot_bytes) % 8:

@@ -163,10 +163,11 @@ class ProcessSampler:
             proc_cpu = float(cpu.user + cpu.system)
             mem = proc.memory_info()  # type: ignore[attr-defined]
             threads = proc.num_threads()  # type: ignore[attr-defined]
+            fds: float | None
             try:
                 fds = float(proc.num_fds())  # type: ignore[attr-defined]
             except (AttributeError, psutil.Error):
-                fds = -1.0
+                fds = None  # not knowable here (no -1 sentinel): the gauge is left out
             created = float(proc.create_time())  # type: ignore[attr-defined]
         st = psutil.cpu_times()
         sys_total = float(sum(st))
@@ -194,7 +195,6 @@ class ProcessSampler:
             "process_cpu_usage_ratio": min(used / wall / cores, 1.0),
             "process_resident_memory_bytes": float(mem.rss),
             "process_virtual_memory_bytes": float(mem.vms),
-            "process_open_fds": fds,
             "process_threads": float(threads),
             "process_start_time_seconds": created,
             "system_cpu_usage_ratio": min(max(sys_ratio, 0.0), 1.0),
@@ -204,6 +204,8 @@ class ProcessSampler:
             "system_memory_usage_ratio": min(float(mem_used or 0.0) / mem_limit, 1.0) if mem_limit else 0.0,
             "sample_timestamp_seconds": now,
         }
+        if fds is not None:
+            out["process_open_fds"] = fds
         pressure = _pressure()
         if pressure is not None:
             out["system_memory_pressure_ratio"] = pressure

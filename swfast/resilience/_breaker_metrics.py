@@ -41,8 +41,12 @@ def collect() -> Iterable[MetricSnapshot]:
         snap = b.metrics()
         lab = {"name": b.name}
         state.append(Sample("swfast_resilience_breaker_state", lab, float(snap["state"])))
-        rate.append(Sample("swfast_resilience_breaker_failure_rate", lab, float(snap["failure_rate"])))
-        slow_rate.append(Sample("swfast_resilience_breaker_slow_call_rate", lab, float(snap["slow_call_rate"])))
+        # ratios 0-1; a rate not yet known (fewer than minimum_calls: -1 in metrics()) has no sample
+        if float(snap["failure_rate"]) >= 0:
+            rate.append(Sample("swfast_resilience_breaker_failure_ratio", lab, float(snap["failure_rate"]) / 100.0))
+        if float(snap["slow_call_rate"]) >= 0:
+            slow_rate.append(Sample("swfast_resilience_breaker_slow_call_ratio", lab,
+                                    float(snap["slow_call_rate"]) / 100.0))
         for outcome in ("successful", "failed", "ignored", "not_permitted"):
             calls.append(Sample("swfast_resilience_breaker_calls_total", {**lab, "outcome": outcome},
                                 float(snap[outcome])))
@@ -50,10 +54,10 @@ def collect() -> Iterable[MetricSnapshot]:
     return [
         MetricSnapshot("swfast_resilience_breaker_state", "gauge",
                        "Breaker state: 0 closed, 1 open, 2 half-open, 3 forced open, 4 disabled.", state),
-        MetricSnapshot("swfast_resilience_breaker_failure_rate", "gauge",
-                       "Failure rate in percent over the window (-1 until minimum_calls).", rate),
-        MetricSnapshot("swfast_resilience_breaker_slow_call_rate", "gauge",
-                       "Slow call rate in percent over the window (-1 until minimum_calls).", slow_rate),
+        MetricSnapshot("swfast_resilience_breaker_failure_ratio", "gauge",
+                       "Failed share of the calls in the window, 0-1 (no sample until minimum_calls).", rate),
+        MetricSnapshot("swfast_resilience_breaker_slow_call_ratio", "gauge",
+                       "Slow share of the calls in the window, 0-1 (no sample until minimum_calls).", slow_rate),
         MetricSnapshot("swfast_resilience_breaker_calls_total", "counter",
                        "Calls through circuit breakers by outcome.", calls),
         MetricSnapshot("swfast_resilience_breaker_slow_calls_total", "counter",

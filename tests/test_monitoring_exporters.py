@@ -21,7 +21,7 @@ from _servers import ServerUnavailable
 from swfast.errors import ConfigurationError
 from swfast.monitoring.aggregator import _bucket_quantile
 from swfast.monitoring.exporters import MetricsExporter, render_openmetrics
-from swfast.monitoring.metrics import REGISTRY, Registry
+from swfast.monitoring.metrics import REGISTRY, MetricSnapshot, Registry
 from swfast.monitoring.multiprocess import MultiProcessDir
 
 REQUIRE_SERVICES = os.environ.get("SWFAST_REQUIRE_SERVICES", "") not in ("", "0")
@@ -299,3 +299,32 @@ def test_real_prometheus_scrapes_two_multiprocess_workers(tmp_path: Path) -> Non
         for pid, w, _ in workers:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
+
+
+def test_exports_render_off_the_caller_thread_and_have_async_forms(reg: Registry, gateway: str) -> None:
+    import threading
+
+    rendered_on: list[str] = []
+
+    def probe() -> list[MetricSnapshot]:
+        rendered_on.append(threading.current_thread().name)
+        return []
+
+    reg.register_collector(probe)
+
+    class FakeService:
+        is_connected = True
+
+        async def send_message(self, topic: str, data: Any) -> bool:
+            return True
+
+    async def main() -> tuple[bool, bool, bool]:
+        with MetricsExporter(registry=reg, timeout=2) as ex:
+            ok = await ex.apush(gateway)
+            pub = await ex.apublish(FakeService())
+            _Gateway.status = 500
+            failed = await ex.apush(gateway)  # counted, never raised
+            return ok, pub, failed
+
+    assert asyncio.run(main()) == (True, True, False)
+    assert len(rendered_on) == 3 and all(n.startswith("swfast-export") for n in rendered_on)

@@ -172,12 +172,12 @@ class MetricsExporter:
         path = "/metrics/job/" + urllib.parse.quote(job, safe="")
         for k, v in (grouping or {}).items():
             path += f"/{urllib.parse.quote(str(k), safe='')}/{urllib.parse.quote(str(v), safe='')}"
-        body = self.export_prometheus()
         timeout = self.timeout
 
-        def send() -> None:
+        def send() -> None:  # rendering too runs on the export worker, off the caller's thread
             import urllib.request
 
+            body = self.export_prometheus()
             req = urllib.request.Request(target.rstrip("/") + path, data=body, method=method,
                                          headers={"Content-Type": CONTENT_TYPE_LATEST})
             try:
@@ -194,11 +194,12 @@ class MetricsExporter:
 
     def publish(self, service: Any = None, topic: str | None = None) -> "Future[bool]":
         """Publish the JSON snapshot to ``BALANCE_METRICS_TOPIC`` through ``swfast.messaging``."""
-        payload = self.export_json()
         timeout = self.timeout
 
         def send() -> None:
             import asyncio
+
+            payload = self.export_json()
 
             from ..messaging.constants import BALANCE_METRICS_TOPIC
             from ..messaging.kafka_service import KafkaService
@@ -214,6 +215,19 @@ class MetricsExporter:
             asyncio.run(go())
 
         return self._submit("kafka", send)
+
+    async def apush(self, url: str | None = None, job: str = "swfast", grouping: Mapping[str, str] | None = None,
+                    method: str = "PUT") -> bool:
+        """:meth:`push` for async code: awaits the export (never raises; False on failure)."""
+        import asyncio
+
+        return await asyncio.wrap_future(self.push(url, job, grouping, method))
+
+    async def apublish(self, service: Any = None, topic: str | None = None) -> bool:
+        """:meth:`publish` for async code: awaits the export (never raises; False on failure)."""
+        import asyncio
+
+        return await asyncio.wrap_future(self.publish(service, topic))
 
     def register_opentelemetry(self, meter: Any = None, prefix: str = "") -> list[Any]:
         """Expose every gauge/counter series as OpenTelemetry observable instruments.

@@ -280,3 +280,59 @@ def test_generate_summaries_dict_and_text(env) -> None:  # type: ignore[no-untyp
     assert isinstance(d, dict) and d["metrics"]["queue_depth"][0]["last"] == 3.0
     text = agg.generate_summaries(as_text=True)
     assert isinstance(text, str) and "queue_depth" in text.splitlines()[2] and text.startswith("metric")
+
+
+def test_collect_metric_hot_path_kernel_matches_the_validating_path(impl) -> None:  # type: ignore[no-untyped-def]
+    """Compiled and twin ``make_collect_metric``: every event lands exactly as the slow path would."""
+    import numpy as np
+
+    make = impl.load("collect").make_collect_metric
+    clock = Clock()
+    store = SeriesStore(clock=clock, capacity=100, max_series=5)
+    c = MetricsCollector(core.Registry(), store)
+    fast = make(store.fast, store.routes, store.clock, c._collect_slow)
+    events: list[tuple[tuple[object, ...], dict[str, object]]] = [
+        (("load", 0.5), {}), (("load", 2), {}), (("load", 0.25), {}),  # unlabelled gauge, float and int
+        (("latency_ms", 250.0), {"model": "m1"}), (("latency_ms", 500), {"model": "m1"}),  # unit factor route
+        (("reqs_total", 1.0, "counter"), {}), (("reqs_total", 2.0, "counter"), {}),  # non-gauge route
+        (("load", True), {}), (("load", np.float64(0.75)), {}),  # bool and numpy go through the slow path
+    ]
+    for args, labels in events:
+        clock.t += 1
+        fast(*args, **labels)
+    assert c.get_metric("load") == [(1001.0, 0.5), (1002.0, 2), (1003.0, 0.25), (1008.0, 1.0), (1009.0, 0.75)]
+    assert c.get_metric("latency_seconds", model="m1") == [(1004.0, 0.25), (1005.0, 0.5)]
+    assert c.get_metric("reqs_total") == [(1006.0, 1.0), (1007.0, 2.0)]
+    for bad in (math.nan, math.inf, -math.inf, "1"):
+        with pytest.raises(ValidationError, match="load"):
+            fast("load", bad)
+        with pytest.raises(ValidationError, match="latency"):
+            fast("latency_ms", bad, model="m1")
+    assert len(c.get_metric("load")) == 5  # refused values are never stored
+
+
+def test_collect_metric_reads_the_wall_clock_when_the_store_uses_time_time(impl) -> None:  # type: ignore[no-untyped-def]
+    make = impl.load("collect").make_collect_metric
+    store = SeriesStore()
+    c = MetricsCollector(core.Registry(), store)
+    fast = make(store.fast, store.routes, store.clock, c._collect_slow)
+    fast("wall_probe", 1.0)
+    before = time.time()
+    fast("wall_probe", 2.0)
+    after = time.time()
+    (ts, value), = c.get_metric("wall_probe", window=1)
+    assert value == 2.0 and before - 1e-3 <= ts <= after + 1e-3
+
+
+def test_collector_binds_the_compiled_hot_path_unless_overridden() -> None:
+    from swfast._native.collect import make_collect_metric
+
+    c = MetricsCollector(core.Registry(), SeriesStore())
+    assert type(c.collect_metric).__name__ == type(make_collect_metric(
+        {}, {}, time.time, c._collect_slow)).__name__ and "collect_metric" in vars(c)
+
+    class Custom(MetricsCollector):
+        def collect_metric(self, name: str, value: object, kind: str = "gauge", **labels: object) -> None:
+            super().collect_metric(name, value, kind, **labels)
+
+    assert "collect_metric" not in vars(Custom(core.Registry(), SeriesStore()))

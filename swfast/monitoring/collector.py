@@ -29,6 +29,7 @@ import time
 from collections import deque
 from typing import Any, Callable, Iterable, Mapping
 
+from .._native.collect import make_collect_metric
 from .._redact import redact_text
 from ..errors import ConfigurationError, MetricNotFound, ValidationError
 from .metrics import REGISTRY, MetricSnapshot, Registry, Sample, _check_name
@@ -281,6 +282,10 @@ class MetricsCollector:
         self._sampler = sampler
         self.label_fields = frozenset(label_fields)
         self._export = export
+        if type(self).collect_metric is MetricsCollector.collect_metric:
+            # the compiled hot path (swfast._native.collect), bound per instance; same behaviour
+            self.__dict__["collect_metric"] = make_collect_metric(self._fast, self._routes, self._clock,
+                                                                  self._collect_slow)
 
     @property
     def store(self) -> SeriesStore:
@@ -307,6 +312,10 @@ class MetricsCollector:
                     series, factor = route
                     series.add(self._clock(), value * factor)
                     return
+        self._collect_slow(name, value, kind, **labels)
+
+    def _collect_slow(self, name: str, value: Any, kind: str = "gauge", **labels: Any) -> None:
+        """The validating path of :meth:`collect_metric` (first sight of a series, mappings, bad values)."""
         points = self.process_data(name, value, labels)
         self.store_metrics(points, kind=kind)
         if len(points) == 1 and not isinstance(value, Mapping) and len(self._routes) < 16 * self._store.max_series:

@@ -180,9 +180,15 @@ cdef class QuantileSketch:
     def mean(self):
         return self._sum / self._count if self._count else NAN
 
-    cdef int _add(self, double x, double w) except -1:
+    cdef inline int _add(self, double x, double w) except -1:
+        cdef int key, idx
         if x > self._min_value:
-            _store_add(&self._pos, <int>ceil(log(x) * self._inv_lg), w, self._limit)
+            key = <int>ceil(log(x) * self._inv_lg)
+            idx = key - self._pos.lo
+            if 0 <= idx < self._pos.n:  # the common case: a bucket inside the current span
+                self._pos.c[idx] += w
+            else:
+                _store_add(&self._pos, key, w, self._limit)
         elif x < -self._min_value:
             _store_add(&self._neg, <int>ceil(log(-x) * self._inv_lg), w, self._limit)
         else:
@@ -197,9 +203,12 @@ cdef class QuantileSketch:
 
     def add(self, double value, double weight=1.0):
         """Add ``value`` (finite) with ``weight`` (> 0)."""
+        if weight == 1.0 and isfinite(value):
+            self._add(value, 1.0)
+            return
         if not isfinite(value):
             raise ValueError(f"value: must be finite, got {value!r}")
-        if weight != 1.0 and not (weight > 0.0 and isfinite(weight)):
+        if not (weight > 0.0 and isfinite(weight)):
             raise ValueError(f"weight: must be finite and > 0, got {weight!r}")
         self._add(value, weight)
 

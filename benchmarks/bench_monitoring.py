@@ -126,3 +126,20 @@ class Dashboard:
 
 if os.environ.get("SWFAST_NO_EXTENSIONS"):
     Sketch.params = ["numpy.percentile"]
+
+
+class Construct:
+    """Every no-argument monitoring constructor (goal <= 50 us each)."""
+
+    params = ["MetricsCollector", "MetricsAggregator", "MetricsExporter", "HealthChecker", "HealthReporter",
+              "DashboardGenerator", "AlertVisualizer"]
+    param_names = ["cls"]
+
+    def setup(self, cls):
+        from swfast import monitoring
+
+        self.cls = getattr(monitoring, cls)
+        self.cls()
+
+    def time_construct(self, cls):
+        self.cls()

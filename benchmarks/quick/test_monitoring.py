@@ -160,3 +160,23 @@ def test_dashboard_json_500_series(benchmark):
         return dash.render_json()
 
     benchmark(cold)
+
+
+CONSTRUCTED = ("MetricsCollector", "MetricsAggregator", "MetricsExporter", "HealthChecker", "HealthReporter",
+               "DashboardGenerator", "AlertVisualizer")
+
+
+@pytest.mark.parametrize("name", CONSTRUCTED)
+def test_constructor_cost(benchmark, name):
+    """Goal: every no-argument constructor <= 50 us (model code builds them dozens of times)."""
+    from swfast import monitoring
+
+    cls = getattr(monitoring, name)
+    cls()
+    _tag(benchmark, "monitoring.constructor", f"swfast {name}()", 100)
+
+    def run():
+        for _ in range(100):
+            cls()
+
+    benchmark(run)

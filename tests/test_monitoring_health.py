@@ -156,3 +156,46 @@ def test_reporter_survives_a_broken_checker_and_dedups_sinks() -> None:
     rep.report_health()
     rep.flush()
     assert got == ["pass", "fail"] and rep.failures == 0 and flaky["n"] == 3
+
+
+def test_memory_check_grades_cgroup_usage_and_psi_pressure() -> None:
+    class FakeSampler:
+        def __init__(self, reading: dict[str, float]) -> None:
+            self.reading = reading
+
+        def sample(self) -> dict[str, float]:
+            return self.reading
+
+    def status(reading: dict[str, float]) -> tuple[str, str]:
+        hc = HealthChecker(ttl=0).add_memory(sampler=FakeSampler(reading), critical=True)
+        entry = hc.check()["checks"]["memory:utilization"][0]
+        return entry["status"], entry.get("output", "")
+
+    assert status({"system_memory_usage_ratio": 0.5}) == ("pass", "")
+    assert status({"system_memory_usage_ratio": 0.5, "system_memory_pressure_ratio": 0.01})[0] == "pass"
+    st, out = status({"system_memory_usage_ratio": 0.5, "system_memory_pressure_ratio": 0.4})
+    assert st == "warn" and "40.00%" in out
+    assert status({"system_memory_usage_ratio": 0.92})[0] == "warn"
+    assert status({"system_memory_usage_ratio": 0.99, "system_memory_pressure_ratio": 0.4})[0] == "fail"
+
+
+def test_kafka_metadata_check_through_the_embedded_transport(monkeypatch: pytest.MonkeyPatch) -> None:
+    from swfast.messaging.kafka_service import KafkaService
+
+    monkeypatch.delenv("SWFAST_KAFKA_BOOTSTRAP_SERVERS", raising=False)
+    monkeypatch.delenv("SWFAST_KAFKA_BOOTSTRAP", raising=False)
+
+    async def main() -> dict[str, Any]:
+        svc = KafkaService()
+        await svc.connect()
+        try:
+            await svc.create_topic("swfast-health-probe")
+            return await HealthChecker(ttl=0, timeout=5).add_kafka(svc).acheck()
+        finally:
+            await svc.disconnect()
+
+    import asyncio
+
+    doc = asyncio.run(main())
+    entry = doc["checks"]["kafka:metadata"][0]
+    assert doc["status"] == "pass" and entry["observedUnit"] == "topics" and entry["observedValue"] >= 1

@@ -188,8 +188,9 @@ class HealthChecker:
         return self.add_check(name, check, component_type="system", **kw)
 
     def add_memory(self, *, warn_ratio: float = 0.9, fail_ratio: float = 0.97, name: str = "memory:utilization",
-                   sampler: Any = None, **kw: Any) -> "HealthChecker":
-        """Memory used against the container limit (cgroup), with PSI pressure in ``output``."""
+                   sampler: Any = None, warn_pressure: float = 0.25, **kw: Any) -> "HealthChecker":
+        """Memory used against the container limit (cgroup); PSI ``some avg10`` at or above
+        ``warn_pressure`` (0-1, where PSI exists) warns too, and is shown in ``output``."""
         def check() -> dict[str, Any]:
             from .system import default_sampler
 
@@ -198,7 +199,10 @@ class HealthChecker:
             status = "fail" if used >= fail_ratio else "warn" if used >= warn_ratio else "pass"
             out: dict[str, Any] = {"status": status, "observedValue": round(used, 4), "observedUnit": "ratio"}
             if "system_memory_pressure_ratio" in s:
-                out["output"] = f"psi some avg10 {s['system_memory_pressure_ratio']:.2%}"
+                pressure = s["system_memory_pressure_ratio"]
+                out["output"] = f"psi some avg10 {pressure:.2%}"
+                if status == "pass" and pressure >= warn_pressure:
+                    out["status"] = "warn"
             return out
 
         kw.setdefault("critical", False)

@@ -187,6 +187,30 @@ def test_opentelemetry_requires_the_api_or_registers_observables(reg: Registry) 
     assert len(ex.register_opentelemetry()) == 2  # the counter and the gauge
 
 
+def test_opentelemetry_observables_report_the_registry_values(reg: Registry) -> None:
+    """Through the real OpenTelemetry SDK: an in-memory reader collects what the registry holds."""
+    from opentelemetry.sdk import metrics as sdk_metrics  # the test extra installs opentelemetry-sdk
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    reader = InMemoryMetricReader()
+    provider = sdk_metrics.MeterProvider(metric_readers=[reader])
+    try:
+        instruments = MetricsExporter(registry=reg).register_opentelemetry(provider.get_meter("swfast-test"))
+        assert len(instruments) == 2
+        reg.gauge("swfast_test_inflight", "in flight").set(5)  # read at collection time, not registration
+        data = reader.get_metrics_data()
+        points: dict[str, list[tuple[dict[str, Any], float]]] = {}
+        for rm in data.resource_metrics:
+            for sm in rm.scope_metrics:
+                for m in sm.metrics:
+                    points[m.name] = [(dict(p.attributes), p.value) for p in m.data.data_points]
+        assert points["swfast_test_inflight"] == [({}, 5.0)]
+        counter = points["swfast_test_requests_total"]
+        assert counter and all(v > 0 for _, v in counter)
+    finally:
+        provider.shutdown()
+
+
 # -- real Prometheus ----------------------------------------------------------------------------
 def _mp_worker(mp: MultiProcessDir, plan: list[tuple[int, list[float]]]) -> tuple[int, int, int]:
     """A forked worker; each byte written to it runs the next (increments, observations) step."""

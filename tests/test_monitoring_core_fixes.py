@@ -89,3 +89,35 @@ def test_breaker_rates_are_ratios_without_sentinels() -> None:
     assert 'swfast_resilience_breaker_failure_ratio{name="core-fix-ratio"} 0.25' in text
     assert 'swfast_resilience_breaker_slow_call_ratio{name="core-fix-ratio"} 0.0' in text
     assert "# TYPE swfast_resilience_breaker_failure_ratio gauge" in text
+
+
+def test_real_tiered_cache_register_metrics_renders_each_family_once() -> None:
+    """The issue's case on the real objects: TieredCache's {tier,op} error counter and
+    register_metrics' {cache,tier} families, plus a second cache registered under the same name."""
+    from swfast.cache import TieredCache
+    from swfast.cache.analytics import register_metrics
+    from swfast.monitoring.metrics import REGISTRY
+
+    class Broken:
+        def get(self, key: object, *a: object, **kw: object) -> object:
+            raise OSError("l2 down")
+
+        def __getattr__(self, name: str) -> object:
+            def fail(*a: object, **kw: object) -> object:
+                raise OSError("l2 down")
+            return fail
+
+    first, second = TieredCache(l2=Broken()), TieredCache()
+    assert first.smart_get("k") is None  # the broken L2 is a miss, counted in the {tier,op} counter
+    collectors = [register_metrics(first, "core-fix-dup"), register_metrics(second, "core-fix-dup")]
+    try:
+        text = REGISTRY.render_text().decode()
+        for family in ("swfast_cache_tier_errors_total", "swfast_cache_tier_hits_total", "swfast_cache_loads_total"):
+            assert text.count(f"# TYPE {family} ") == 1, family
+        lines = [x for x in text.splitlines() if not x.startswith("#")]
+        assert any(x.startswith("swfast_cache_tier_errors_total{") and 'op="' in x for x in lines)
+        assert len(lines) == len(set(x.rsplit(" ", 1)[0] for x in lines))  # never two identical series
+        assert REGISTRY.conflicts.get("swfast_cache_loads_total", 0) >= 1  # the same-name cache is reported
+    finally:
+        for c in collectors:
+            REGISTRY.unregister(c)

@@ -176,6 +176,26 @@ def test_publish_to_kafka_topic_through_messaging(reg: Registry) -> None:
     assert sent[0][0] == BALANCE_METRICS_TOPIC and sent[0][1]["metrics"]
 
 
+def test_publish_through_the_default_kafka_service_reaches_the_topic(reg: Registry,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """No service given: the export worker builds ``KafkaService()`` (here the embedded transport,
+    no bootstrap servers set) and the JSON snapshot lands on ``BALANCE_METRICS_TOPIC``."""
+    from swfast.messaging._embedded import default_broker
+    from swfast.messaging.constants import BALANCE_METRICS_TOPIC
+
+    monkeypatch.delenv("SWFAST_KAFKA_BOOTSTRAP_SERVERS", raising=False)
+    monkeypatch.delenv("SWFAST_KAFKA_BOOTSTRAP", raising=False)
+    broker = default_broker()
+    before = sum(len(p) for p in broker._topics.get(BALANCE_METRICS_TOPIC, []))
+    with MetricsExporter(registry=reg, timeout=5) as ex:
+        assert ex.publish().result(20) is True
+    records = [r for p in broker._topics[BALANCE_METRICS_TOPIC] for r in p]
+    assert len(records) == before + 1
+    body = json.loads(records[-1].value() or b"")
+    names = {m["name"] for m in body["metrics"]}
+    assert {"swfast_test_inflight", "swfast_test_requests_total"} <= names
+
+
 def test_opentelemetry_requires_the_api_or_registers_observables(reg: Registry) -> None:
     ex = MetricsExporter(registry=reg)
     try:

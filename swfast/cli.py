@@ -220,7 +220,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
+def _warnings_to_stderr() -> None:
+    """The CLI is an application: swfast's own warnings (a deprecated variable, an embedded
+    stand-in) go to stderr. The library itself only has a ``NullHandler``, so without this they
+    would vanish; nothing is added when the process already configured logging."""
+    import logging
+
+    log = logging.getLogger("swfast")
+    if logging.getLogger().handlers or any(not isinstance(h, logging.NullHandler) for h in log.handlers):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("swfast: %(levelname)s: %(message)s"))
+    log.addHandler(handler)
+
+
 def _main(argv: Sequence[str] | None) -> int:
+    _warnings_to_stderr()
     from . import __version__
 
     parser = argparse.ArgumentParser(prog="swfast", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

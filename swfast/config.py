@@ -32,10 +32,10 @@ LOG = "SWFAST_LOG"
 LOG_PSEUDONYM_KEY = "SWFAST_LOG_PSEUDONYM_KEY"
 SERVICE_NAME = "SWFAST_SERVICE_NAME"
 SERVICE_VERSION = "SWFAST_SERVICE_VERSION"
+MULTIPROC_DIR = "SWFAST_MULTIPROC_DIR"
 REQUIRE_SERVICES = "SWFAST_REQUIRE_SERVICES"
 MASTER_KEY = "SWFAST_MASTER_KEY"
 MASTER_KEY_FILE = "SWFAST_MASTER_KEY_FILE"
-MULTIPROC_DIR = "SWFAST_MULTIPROC_DIR"
 
 
 class Variable:
@@ -84,8 +84,8 @@ VARIABLES: tuple[Variable, ...] = (
              secret="full"),
     Variable(MASTER_KEY_FILE, "(unset)", "Path of a mode-0600 file holding the master key instead."),
     Variable(MULTIPROC_DIR, "(unset)",
-             "Directory shared by the worker processes of one app for `swfast.monitoring.MultiProcessDir()` "
-             "without a path (one mmap slot per live process plus an archive of dead ones)."),
+             "Directory of `swfast.monitoring.MultiProcessDir` (metrics shared by worker processes) when "
+             "no `path` is given."),
     Variable(REQUIRE_SERVICES, "(unset)",
              "Tests only: `1` makes a test that cannot start its Redis/Kafka server fail instead of skip."),
 )

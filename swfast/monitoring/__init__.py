@@ -40,14 +40,14 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
-    from .aggregator import MetricsAggregator, WindowedSketch, calculate_statistics
-    from .alerts import AlertStore, alert_store
-    from .collector import MetricsCollector, SeriesStore
-    from .dashboard import AlertVisualizer, DashboardGenerator
-    from .exporters import MetricsExporter, render_openmetrics
-    from .health import HealthChecker, HealthReporter
-    from .multiprocess import MultiProcessDir
-    from .system import ProcessSampler, cgroup_limits
+    from .aggregator import MetricsAggregator as MetricsAggregator, WindowedSketch as WindowedSketch, calculate_statistics as calculate_statistics
+    from .alerts import AlertStore as AlertStore, alert_store as alert_store
+    from .collector import MetricsCollector as MetricsCollector, SeriesStore as SeriesStore
+    from .dashboard import AlertVisualizer as AlertVisualizer, DashboardGenerator as DashboardGenerator
+    from .exporters import MetricsExporter as MetricsExporter, render_openmetrics as render_openmetrics
+    from .health import HealthChecker as HealthChecker, HealthReporter as HealthReporter
+    from .multiprocess import MultiProcessDir as MultiProcessDir
+    from .system import ProcessSampler as ProcessSampler, cgroup_limits as cgroup_limits
 
 
 def __getattr__(name: str) -> Any:

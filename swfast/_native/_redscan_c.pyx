@@ -2,6 +2,8 @@
 """Compiled redaction scanner; the pure-Python twin is ``_redscan_py.py`` (same rules, see there)."""
 from cpython.unicode cimport PyUnicode_READ, PyUnicode_KIND, PyUnicode_DATA
 from libc.stdlib cimport malloc, free
+from cpython.dict cimport PyDict_Next, PyDict_GetItem
+from cpython.object cimport PyObject
 
 cdef extern from "Python.h":
     Py_ssize_t PyUnicode_GET_LENGTH(object o)
@@ -442,3 +444,54 @@ cdef Py_ssize_t _scan_word2(str text, int ukind, void* data, Py_ssize_t i, Py_ss
             out.emit(k, v, SECRET)
             return v
     return j
+
+
+cdef extern from "Python.h":
+    long long PyLong_AsLongLongAndOverflow(object o, int* overflow) except? -1
+
+
+def clean_record(dict d, Py_ssize_t skip, str first, reserved, dict key_cache, str message,
+                 long long enabled, keys):
+    """Whether a record needs no redaction at all (the common clean record, in one call).
+
+    ``True`` only when every ``extra=`` key of ``d`` (a record's ``__dict__``; its first ``skip``
+    entries are the standard attributes when its first key is ``first``, otherwise every key is
+    checked against ``reserved``) is cached as not sensitive in ``key_cache``, every extra value is
+    a str, float, bool, None or an int of magnitude < 10**9, and one scan of ``message`` and the str
+    extras joined by newlines finds nothing. ``False`` means: take the general path (a key not yet
+    cached or sensitive, a container, a big int, a detection); nothing is changed either way.
+    """
+    cdef Py_ssize_t pos = 0, i = 0
+    cdef PyObject* k
+    cdef PyObject* v
+    cdef PyObject* hit
+    cdef bint check_all = True
+    cdef list texts = None
+    cdef object key, value
+    cdef int overflow = 0
+    cdef long long iv
+    cdef Py_ssize_t n = len(d)
+    while PyDict_Next(d, &pos, &k, &v):
+        key = <object>k
+        if i == 0:
+            check_all = not (n >= skip and type(key) is str and <str>key == first)
+        i += 1
+        if not check_all and i <= skip:
+            continue
+        if key in reserved:
+            continue
+        hit = PyDict_GetItem(key_cache, key)
+        if hit == NULL or <object>hit is not False:
+            return False
+        value = <object>v
+        if type(value) is str:
+            if texts is None:
+                texts = [message]
+            texts.append(value)
+        elif type(value) is int:
+            iv = PyLong_AsLongLongAndOverflow(value, &overflow)
+            if overflow or not (-1000000000 < iv < 1000000000):
+                return False
+        elif not (type(value) is float or type(value) is bool or value is None):
+            return False
+    return not scan(message if texts is None else "\n".join(texts), enabled, keys)[0]

@@ -20,7 +20,8 @@ spaces or dashes.
 """
 from __future__ import annotations
 
-from typing import Callable
+from itertools import islice
+from typing import Callable, Collection
 
 EMAIL, CARD, JWT, BEARER, AWS_KEY, SECRET, URL_CREDENTIALS, PRIVATE_KEY, NATIONAL_ID, IBAN, PHONE = range(1, 12)
 
@@ -366,3 +367,34 @@ def _scan_word(text: str, cp: list[int], i: int, n: int, steps: int, keys: Calla
             emit(k, v, SECRET)
             return v, steps
     return j, steps
+
+
+def clean_record(d: dict[str, object], skip: int, first: str, reserved: Collection[str], key_cache: dict[str, bool],
+                 message: str, enabled: int, keys: Callable[[str], bool]) -> bool:
+    """Whether a record needs no redaction at all (the common clean record, in one call).
+
+    ``True`` only when every ``extra=`` key of ``d`` (a record's ``__dict__``; its first ``skip``
+    entries are the standard attributes when its first key is ``first``, otherwise every key is
+    checked against ``reserved``) is cached as not sensitive in ``key_cache``, every extra value is
+    a str, float, bool, None or an int of magnitude < 10**9, and one scan of ``message`` and the str
+    extras joined by newlines finds nothing. ``False`` means: take the general path (a key not yet
+    cached or sensitive, a container, a big int, a detection); nothing is changed either way.
+    """
+    items = iter(d.items())
+    if len(d) >= skip and next(iter(d), None) == first:
+        items = islice(items, skip, None)
+    texts = [message]
+    for key, value in items:
+        if key in reserved:
+            continue
+        if key_cache.get(key) is not False:
+            return False
+        t = type(value)
+        if t is str:
+            texts.append(value)  # type: ignore[arg-type]
+        elif t is int:
+            if not -1_000_000_000 < value < 1_000_000_000:  # type: ignore[operator]
+                return False
+        elif not (t is float or t is bool or value is None):
+            return False
+    return not scan("\n".join(texts), enabled, keys)[0]

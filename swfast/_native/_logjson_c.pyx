@@ -11,7 +11,7 @@ with lone surrogates, or an int beyond 64 bits) goes through ``fallback(value) -
 from libc.stdlib cimport malloc, realloc, free
 from libc.string cimport memcpy
 from libc.stdio cimport snprintf
-from cpython.dict cimport PyDict_Next
+from cpython.dict cimport PyDict_Next, PyDict_GetItem
 from cpython.unicode cimport PyUnicode_Check
 from cpython.long cimport PyLong_Check
 from cpython.float cimport PyFloat_Check, PyFloat_AS_DOUBLE
@@ -153,6 +153,96 @@ cdef int _value(Buf* b, object v, object fallback) except -1:
 def render(dict d, Py_ssize_t skip, first, reserved, taken, tuple names, str stamp, str level, str logger,
            str message, fallback):
     """The JSON line of one record (see the module docstring)."""
+    return _render(d, skip, first, reserved, taken, names, stamp, level, logger, message, fallback)
+
+
+cdef list _MS = [f".{i:03d}Z" for i in range(1001)]
+
+
+cdef class RecordRenderer:
+    """``JSONLogFormatter.render`` for the common record, in one call: ``renderer(record)`` is the
+    JSON line, or ``None`` when the record needs the general path (an exception or stack, a
+    non-str ``msg``/``name``/``levelname``, a failing ``msg % args``, a record subclass).
+
+    The timestamp is ``record.created`` in UTC with milliseconds, the per-second prefix cached
+    (``time.strftime`` once a second), exactly as ``swfast.logging._common.UTCStamp``.
+    """
+    cdef Py_ssize_t skip
+    cdef object first, reserved, taken, fallback, gmstrftime, cls
+    cdef tuple names
+    cdef object _sec
+    cdef str _prefix
+
+    def __init__(self, cls, Py_ssize_t skip, first, reserved, taken, tuple names, fallback, gmstrftime):
+        self.cls = cls
+        self.skip = skip
+        self.first = first
+        self.reserved = reserved
+        self.taken = taken
+        self.names = names
+        self.fallback = fallback
+        self.gmstrftime = gmstrftime  # sec -> "YYYY-mm-ddTHH:MM:SS"
+        self._sec = None
+        self._prefix = ""
+
+    def stamp(self, created):
+        sec = int(created)
+        if sec != self._sec:
+            self._prefix = self.gmstrftime(sec)
+            self._sec = sec
+        return self._prefix + _MS[int((created - sec) * 1000)]
+
+    def __call__(self, record):
+        cdef dict d
+        cdef PyObject* v
+        cdef object msg, args, message, level, name
+        if type(record) is not self.cls:
+            return None
+        d = record.__dict__
+        for key in ("exc_info", "exc_text", "stack_info"):
+            v = PyDict_GetItem(d, key)
+            if v == NULL or <object>v is not None:
+                return None
+        if PyDict_GetItem(d, "_swfast_exc") != NULL:
+            return None
+        v = PyDict_GetItem(d, "levelname")
+        if v == NULL or type(<object>v) is not str:
+            return None
+        level = <object>v
+        v = PyDict_GetItem(d, "name")
+        if v == NULL or type(<object>v) is not str:
+            return None
+        name = <object>v
+        v = PyDict_GetItem(d, "msg")
+        if v == NULL or type(<object>v) is not str:
+            return None
+        msg = <object>v
+        v = PyDict_GetItem(d, "_swfast_done")
+        if v != NULL and <object>v:
+            message = msg
+        else:
+            v = PyDict_GetItem(d, "args")
+            if v == NULL:
+                return None
+            args = <object>v
+            if args:
+                try:
+                    message = msg % args
+                except Exception:
+                    return None
+                if type(message) is not str:
+                    return None
+            else:
+                message = msg
+        v = PyDict_GetItem(d, "created")
+        if v == NULL or type(<object>v) is not float:
+            return None
+        return _render(d, self.skip, self.first, self.reserved, self.taken, self.names,
+                       self.stamp(<object>v), level, name, message, self.fallback)
+
+
+cdef object _render(dict d, Py_ssize_t skip, first, reserved, taken, tuple names, str stamp, str level,
+                    str logger, str message, fallback):
     cdef Buf b
     cdef Py_ssize_t pos = 0, i = 0
     cdef PyObject* kp

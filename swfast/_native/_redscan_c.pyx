@@ -450,26 +450,33 @@ cdef extern from "Python.h":
     long long PyLong_AsLongLongAndOverflow(object o, int* overflow) except? -1
 
 
-def clean_record(dict d, Py_ssize_t skip, str first, reserved, dict key_cache, str message,
-                 long long enabled, keys):
-    """Whether a record needs no redaction at all (the common clean record, in one call).
+cdef tuple _SCALAR_TYPES = (str, int, float, bool, type(None))
 
-    ``True`` only when every ``extra=`` key of ``d`` (a record's ``__dict__``; its first ``skip``
-    entries are the standard attributes when its first key is ``first``, otherwise every key is
-    checked against ``reserved``) is cached as not sensitive in ``key_cache``, every extra value is
-    a str, float, bool, None or an int of magnitude < 10**9, and one scan of ``message`` and the str
-    extras joined by newlines finds nothing. ``False`` means: take the general path (a key not yet
-    cached or sensitive, a container, a big int, a detection); nothing is changed either way.
-    """
+
+cdef int _check_value(object value, list texts) except -1:
+    """1 when ``value`` is clean-able (str kept in ``texts``, small scalars), 0 otherwise."""
+    cdef int overflow = 0
+    cdef long long iv
+    if type(value) is str:
+        texts.append(value)
+    elif type(value) is int:
+        iv = PyLong_AsLongLongAndOverflow(value, &overflow)
+        if overflow or not (-1000000000 < iv < 1000000000):
+            return 0
+    elif not (type(value) is float or type(value) is bool or value is None):
+        return 0
+    return 1
+
+
+cdef int _clean(dict d, Py_ssize_t skip, str first, reserved, dict key_cache, str message, dict ctx,
+                long long enabled, keys) except -1:
     cdef Py_ssize_t pos = 0, i = 0
     cdef PyObject* k
     cdef PyObject* v
     cdef PyObject* hit
     cdef bint check_all = True
-    cdef list texts = None
-    cdef object key, value
-    cdef int overflow = 0
-    cdef long long iv
+    cdef list texts = [message]
+    cdef object key
     cdef Py_ssize_t n = len(d)
     while PyDict_Next(d, &pos, &k, &v):
         key = <object>k
@@ -481,17 +488,90 @@ def clean_record(dict d, Py_ssize_t skip, str first, reserved, dict key_cache, s
         if key in reserved:
             continue
         hit = PyDict_GetItem(key_cache, key)
-        if hit == NULL or <object>hit is not False:
-            return False
-        value = <object>v
-        if type(value) is str:
-            if texts is None:
-                texts = [message]
-            texts.append(value)
-        elif type(value) is int:
-            iv = PyLong_AsLongLongAndOverflow(value, &overflow)
-            if overflow or not (-1000000000 < iv < 1000000000):
-                return False
-        elif not (type(value) is float or type(value) is bool or value is None):
-            return False
-    return not scan(message if texts is None else "\n".join(texts), enabled, keys)[0]
+        if hit == NULL or <object>hit is not False or not _check_value(<object>v, texts):
+            return 0
+    if ctx:
+        pos = 0
+        while PyDict_Next(ctx, &pos, &k, &v):
+            key = <object>k
+            if PyDict_GetItem(d, key) != NULL:
+                continue  # setdefault: the record's own value wins
+            hit = PyDict_GetItem(key_cache, key)
+            if hit == NULL or <object>hit is not False or not _check_value(<object>v, texts):
+                return 0
+    return 0 if scan(message if len(texts) == 1 else "\n".join(texts), enabled, keys)[0] else 1
+
+
+def clean_record(dict d, Py_ssize_t skip, str first, reserved, dict key_cache, str message,
+                 long long enabled, keys):
+    """Whether a record needs no redaction at all (the common clean record, in one call).
+
+    ``True`` only when every ``extra=`` key of ``d`` (a record's ``__dict__``; its first ``skip``
+    entries are the standard attributes when its first key is ``first``, otherwise every key is
+    checked against ``reserved``) is cached as not sensitive in ``key_cache``, every extra value is
+    a str, float, bool, None or an int of magnitude < 10**9, and one scan of ``message`` and the str
+    extras joined by newlines finds nothing. ``False`` means: take the general path (a key not yet
+    cached or sensitive, a container, a big int, a detection); nothing is changed either way.
+    """
+    return _clean(d, skip, first, reserved, key_cache, message, None, enabled, keys) == 1
+
+
+def process_clean(record, type cls, dict ctx, tuple fields, Py_ssize_t skip, str first, reserved,
+                  dict key_cache, long long enabled, keys):
+    """``LogProcessor.process_log`` for a clean record of exactly type ``cls``, in one call.
+
+    The record must not be processed yet, carry no exception or stack, have a str ``msg`` and
+    scalar ``args``; its extras and the context fields ``ctx`` it lacks must pass
+    :func:`clean_record`. Then the processed copy is returned: ``msg % args`` applied, ``args``
+    cleared, ``ctx`` added (record values win), marked processed, then ``fields`` ((name, value)
+    pairs: host, pid, service, version) added. ``None`` means: take the general path (nothing
+    was changed).
+    """
+    cdef dict d, nd
+    cdef object msg, args, a, message, new
+    cdef PyObject* v
+    if type(record) is not cls:
+        return None
+    d = record.__dict__
+    if PyDict_GetItem(d, "_swfast_done") != NULL:
+        return None
+    for name in ("exc_info", "exc_text", "stack_info"):
+        v = PyDict_GetItem(d, name)
+        if v == NULL or <object>v is not None:
+            return None
+    v = PyDict_GetItem(d, "msg")
+    if v == NULL or type(<object>v) is not str:
+        return None
+    msg = <object>v
+    v = PyDict_GetItem(d, "args")
+    if v == NULL:
+        return None
+    args = <object>v
+    if args:
+        if type(args) is not tuple:
+            return None
+        for a in <tuple>args:
+            if type(a) not in _SCALAR_TYPES:
+                return None
+        try:
+            message = msg % args
+        except Exception:
+            return None
+        if type(message) is not str:
+            return None
+    else:
+        message = msg
+    if not _clean(d, skip, first, reserved, key_cache, <str>message, ctx, enabled, keys):
+        return None
+    new = cls.__new__(cls)
+    nd = d.copy()  # one table copy, not an insertion per attribute
+    new.__dict__ = nd
+    nd["msg"] = message
+    nd["args"] = None
+    if ctx:
+        for key, value in ctx.items():
+            nd.setdefault(key, value)
+    nd["_swfast_done"] = True
+    for key, value in fields:
+        nd.setdefault(key, value)
+    return new

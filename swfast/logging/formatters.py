@@ -18,9 +18,11 @@ import logging
 import os
 import re
 import sys
+import time
 import traceback
 from typing import Any, Iterable, Mapping
 
+from swfast._native.logjson import RecordRenderer as _RecordRenderer
 from swfast._native.logjson import render as _render_fast
 from swfast.logging._common import _FIRST, _N_STANDARD, RESERVED, UTCStamp, extra_items, json_default, safe_repr
 
@@ -140,6 +142,10 @@ class JSONLogFormatter(logging.Formatter):
         self._stamp = UTCStamp()
         self._fast = preset == "default" and not self.fields and not self.static_fields
         self._fixed = (self._names["timestamp"], self._names["level"], self._names["logger"], self._names["message"])
+        self._renderer = _RecordRenderer(logging.LogRecord, *self._renderer_args()) if self._fast else None
+
+    def _renderer_args(self) -> tuple[Any, ...]:
+        return (_N_STANDARD, _FIRST, RESERVED, self._taken, self._fixed, dumps, _gm_seconds)
 
     def format(self, record: logging.LogRecord) -> str:
         return self.render(record).decode("utf-8", "surrogatepass")
@@ -147,6 +153,11 @@ class JSONLogFormatter(logging.Formatter):
     def render(self, record: logging.LogRecord) -> bytes:
         """The JSON line as UTF-8 bytes without the newline (what byte-writing handlers use)."""
         try:
+            renderer = self._renderer
+            if renderer is not None:  # the common record: one kernel call (None: the paths below)
+                line = renderer(record)
+                if line is not None:
+                    return line
             d = record.__dict__
             if self._fast and not (record.exc_info or record.exc_text or record.stack_info or "_swfast_exc" in d):
                 try:  # the native renderer (or its twin): fixed fields + extras straight to bytes
@@ -202,6 +213,11 @@ class JSONLogFormatter(logging.Formatter):
             for key, value in self.static_fields.items():
                 _nest(out, key, value)
         return out
+
+
+def _gm_seconds(sec: int) -> str:
+    """``YYYY-mm-ddTHH:MM:SS`` of ``sec`` in UTC (the renderer's per-second timestamp prefix)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec))
 
 
 def _nest(out: dict[str, Any], dotted: str, value: Any) -> None:

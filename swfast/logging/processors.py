@@ -22,7 +22,8 @@ import socket
 import sys
 from typing import Any, Callable, Iterable, Iterator, Mapping, MutableMapping
 
-from swfast.logging._common import Counters
+from swfast._native.redscan import process_clean as _process_clean
+from swfast.logging._common import _FIRST, _N_STANDARD, RESERVED, Counters
 from swfast.logging.redaction import SensitiveDataFilter
 
 #: Context fields bound by :func:`bind_context` (trace_id, request_id, session_id, ...).
@@ -58,7 +59,7 @@ def _otel_ids() -> dict[str, str]:
 def copy_record(record: logging.LogRecord) -> logging.LogRecord:
     """A shallow copy of ``record`` (its own ``__dict__``; values are shared until replaced)."""
     new = logging.LogRecord.__new__(type(record))
-    new.__dict__.update(record.__dict__)
+    new.__dict__ = record.__dict__.copy()  # one table copy, not an insertion per attribute
     return new
 
 
@@ -88,6 +89,8 @@ class LogProcessor(logging.Filter):
         self.counters = Counters("processor")
         self._host = ""
         self._pid = -1
+        self._fields: tuple[tuple[str, Any], ...] = ()
+        self._fields_for: tuple[Any, ...] = ()
 
     def enrich_data(self, record: logging.LogRecord) -> logging.LogRecord:
         """Add context fields, ``host``, ``pid``, ``service`` and ``version`` (extras win)."""
@@ -147,9 +150,37 @@ class LogProcessor(logging.Filter):
 
     def process_log(self, record: logging.LogRecord) -> logging.LogRecord | None:
         """A processed copy of ``record`` (``None`` when a step dropped it)."""
+        redactor = self.redactor
+        if (redactor is not None and self.enrich and not self.steps and not redactor.patterns
+                and "opentelemetry.trace" not in sys.modules):
+            # the common clean record: copy, context, redaction check and process fields in one
+            # kernel call (None: anything unusual, which the general path below handles)
+            out = _process_clean(record, logging.LogRecord, log_context.get(), self._process_fields(), _N_STANDARD,
+                                 _FIRST, RESERVED, redactor._key_cache, redactor._mask, redactor._text_key)
+            if out is not None:
+                return out  # type: ignore[no-any-return]
         if record.__dict__.get("_swfast_done"):
             return record
         return self._run(copy_record(record))
+
+    def _process_fields(self) -> tuple[tuple[str, Any], ...]:
+        """``(name, value)`` pairs ``_enrich_process`` adds, re-read after a fork or a change."""
+        pid = os.getpid()
+        key = (pid, self.service, self.version)
+        if key != self._fields_for:
+            if pid != self._pid:
+                self._pid = pid
+                try:
+                    self._host = socket.gethostname()
+                except OSError:
+                    self._host = ""
+            fields: list[tuple[str, Any]] = [("host", self._host), ("pid", pid)]
+            if self.service:
+                fields.append(("service", self.service))
+            if self.version:
+                fields.append(("version", self.version))
+            self._fields, self._fields_for = tuple(fields), key
+        return self._fields
 
     def filter(self, record: logging.LogRecord) -> bool:
         if self.name and not super().filter(record):

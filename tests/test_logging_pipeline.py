@@ -333,3 +333,24 @@ def test_process_log_fast_path_matches_the_general_path(impl, monkeypatch) -> No
         shown = JSONLogFormatter().format(fast)
         assert not [s for s in PROCESS_SECRETS if s in shown], shown
     assert sum(taken) >= 3 and not all(taken)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_process_fields_follow_a_fork() -> None:
+    proc = LogProcessor(service="svc")
+    rec = logging.LogRecord("app", logging.INFO, __file__, 1, "hello", None, None)
+    assert proc.process_log(rec).pid == os.getpid()  # type: ignore[union-attr]
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        try:
+            out = proc.process_log(rec)
+            os.write(write, str(out.pid if out is not None else -1).encode())  # type: ignore[attr-defined]
+        finally:
+            os._exit(0)
+    os.close(write)
+    got = os.read(read, 64).decode()
+    os.close(read)
+    _, status = os.waitpid(child, 0)
+    assert status == 0 and got == str(child)
+    assert proc.process_log(rec).pid == os.getpid()  # type: ignore[union-attr]

@@ -26,6 +26,17 @@ from swfast._native.redscan import process_clean as _process_clean
 from swfast.logging._common import _FIRST, _N_STANDARD, RESERVED, Counters
 from swfast.logging.redaction import SensitiveDataFilter
 
+#: Forks seen by this process (the host/pid fields are re-read in a child).
+_FORKS = [0]
+
+
+def _after_fork() -> None:
+    _FORKS[0] += 1
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
+
 #: Context fields bound by :func:`bind_context` (trace_id, request_id, session_id, ...).
 log_context: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar("swfast_log_context", default={})
 
@@ -165,8 +176,11 @@ class LogProcessor(logging.Filter):
 
     def _process_fields(self) -> tuple[tuple[str, Any], ...]:
         """``(name, value)`` pairs ``_enrich_process`` adds, re-read after a fork or a change."""
+        for_ = self._fields_for
+        if for_ and for_[0] == _FORKS[0] and for_[1] is self.service and for_[2] is self.version:
+            return self._fields
         pid = os.getpid()
-        key = (pid, self.service, self.version)
+        key = (_FORKS[0], self.service, self.version)
         if key != self._fields_for:
             if pid != self._pid:
                 self._pid = pid

@@ -41,6 +41,7 @@ def swfast_json_twin() -> Callable[[], Any]:
     from swfast.logging import formatters
 
     fmt, rec = JSONLogFormatter(), record()
+    fmt._renderer = _logjson_py.RecordRenderer(logging.LogRecord, *fmt._renderer_args())  # type: ignore[attr-defined]
 
     def run() -> Any:
         saved = formatters._render_fast

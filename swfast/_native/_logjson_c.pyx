@@ -170,7 +170,8 @@ cdef class RecordRenderer:
     cdef Py_ssize_t skip
     cdef object first, reserved, taken, fallback, gmstrftime, cls
     cdef tuple names
-    cdef object _sec
+    cdef long long _sec
+    cdef bint _have
     cdef str _prefix
 
     def __init__(self, cls, Py_ssize_t skip, first, reserved, taken, tuple names, fallback, gmstrftime):
@@ -182,15 +183,22 @@ cdef class RecordRenderer:
         self.names = names
         self.fallback = fallback
         self.gmstrftime = gmstrftime  # sec -> "YYYY-mm-ddTHH:MM:SS"
-        self._sec = None
+        self._sec = 0
+        self._have = False
         self._prefix = ""
 
-    def stamp(self, created):
-        sec = int(created)
-        if sec != self._sec:
+    def stamp(self, double created):
+        return self._stamp(created)
+
+    cdef str _stamp(self, double created):
+        cdef long long sec = <long long>created  # truncation toward zero, as int()
+        cdef long long ms
+        if not self._have or sec != self._sec:
             self._prefix = self.gmstrftime(sec)
             self._sec = sec
-        return self._prefix + _MS[int((created - sec) * 1000)]
+            self._have = True
+        ms = <long long>((created - <double>sec) * 1000.0)
+        return self._prefix + <str>_MS[ms]
 
     def __call__(self, record):
         cdef dict d
@@ -238,7 +246,7 @@ cdef class RecordRenderer:
         if v == NULL or type(<object>v) is not float:
             return None
         return _render(d, self.skip, self.first, self.reserved, self.taken, self.names,
-                       self.stamp(<object>v), level, name, message, self.fallback)
+                       self._stamp(<double><object>v), level, name, message, self.fallback)
 
 
 cdef object _render(dict d, Py_ssize_t skip, first, reserved, taken, tuple names, str stamp, str level,

@@ -354,3 +354,49 @@ def test_process_fields_follow_a_fork() -> None:
     _, status = os.waitpid(child, 0)
     assert status == 0 and got == str(child)
     assert proc.process_log(rec).pid == os.getpid()  # type: ignore[union-attr]
+
+
+def test_formatter_with_a_processor_renders_what_the_processed_copy_renders(impl, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """``JSONLogFormatter(processor=…)`` enriches and redacts while rendering; the fused kernel
+    (no copy) gives the same line as rendering the processed copy, and never changes the record."""
+    from swfast._native import _logjson_py
+    from swfast.logging import processors
+
+    if impl.name == "py":
+        monkeypatch.setattr(processors, "_process_render", impl.load("redscan").process_render)
+    taken: list[bool] = []
+    kernel = processors._process_render
+
+    def counting(*a: object) -> object:
+        out = kernel(*a)
+        taken.append(out is not None)
+        return out
+
+    monkeypatch.setattr(processors, "_process_render", counting)
+    proc = LogProcessor(service="svc", version="1.2")
+    fused = JSONLogFormatter(processor=proc)
+    if impl.name == "py":
+        fused._renderer = _logjson_py.RecordRenderer(logging.LogRecord, *fused._renderer_args())  # type: ignore[attr-defined]
+    plain = JSONLogFormatter()
+    for msg, args, extras, ctx in [*PROCESS_CASES, ("ctx reserved name", None, {}, {"message": "x", "msg": "y"})]:
+        rec = logging.LogRecord("app", logging.INFO, __file__, 1, msg, args, None)
+        rec.__dict__.update(extras)
+        before = dict(rec.__dict__)
+        with bind_context(**ctx):
+            fused.render(rec)  # first sight of the keys: they get cached
+            line = fused.render(rec)
+            want = plain.render(proc.process_log(rec))  # type: ignore[arg-type]
+        assert rec.__dict__ == before
+        assert json.loads(line) == json.loads(want) and list(json.loads(line)) == list(json.loads(want)), (msg, ctx)
+        assert not [s for s in PROCESS_SECRETS if s.encode() in line], line
+    assert sum(taken) >= 3 and not all(taken)
+    handler = logging.StreamHandler(io.StringIO())
+    handler.setFormatter(fused)
+    log = logging.Logger("fused")
+    log.addHandler(handler)
+    log.info("paid with %s", "4111 1111 1111 1111")
+    assert "[REDACTED:CARD]" in handler.stream.getvalue()  # type: ignore[attr-defined]
+    with pytest.raises(ConfigurationError, match="processor"):
+        JSONLogFormatter(processor=LogProcessor(steps=[lambda r: r]))
+    with pytest.raises(ConfigurationError, match="processor"):
+        JSONLogFormatter(processor=object())  # type: ignore[arg-type]

@@ -40,7 +40,8 @@ def test_json_format(benchmark: Any, impl: str, make: Callable[[], Callable[[], 
 
 
 @pytest.mark.parametrize("impl,make", [
-    (SWFAST, peers.swfast_pipeline), ("swfast-no-redact", peers.swfast_pipeline_noredact),
+    (SWFAST, peers.swfast_pipeline), ("swfast-formatter-processor", peers.swfast_pipeline_formatter),
+    ("swfast-no-redact", peers.swfast_pipeline_noredact),
     ("structlog+orjson", peers.structlog_orjson),
 ])
 def test_pipeline(benchmark: Any, impl: str, make: Callable[[], Callable[[], Any]]) -> None:

@@ -200,6 +200,30 @@ cdef class RecordRenderer:
         ms = <long long>((created - <double>sec) * 1000.0)
         return self._prefix + <str>_MS[ms]
 
+    def render_with(self, record, str message, dict adds):
+        """The line of ``record`` with ``message`` as its message and the str-keyed fields ``adds``
+        appended after its extras (``None`` when the record needs the general path); what a
+        processed copy (``msg`` replaced, fields added) would render as, without the copy."""
+        cdef dict d
+        cdef PyObject* v
+        cdef object level, name
+        if type(record) is not self.cls:
+            return None
+        d = record.__dict__
+        v = PyDict_GetItem(d, "levelname")
+        if v == NULL or type(<object>v) is not str:
+            return None
+        level = <object>v
+        v = PyDict_GetItem(d, "name")
+        if v == NULL or type(<object>v) is not str:
+            return None
+        name = <object>v
+        v = PyDict_GetItem(d, "created")
+        if v == NULL or type(<object>v) is not float:
+            return None
+        return _render(d, self.skip, self.first, self.reserved, self.taken, self.names,
+                       self._stamp(<double><object>v), level, name, message, self.fallback, adds)
+
     def __call__(self, record):
         cdef dict d
         cdef PyObject* v
@@ -250,7 +274,7 @@ cdef class RecordRenderer:
 
 
 cdef object _render(dict d, Py_ssize_t skip, first, reserved, taken, tuple names, str stamp, str level,
-                    str logger, str message, fallback):
+                    str logger, str message, fallback, dict adds=None):
     cdef Buf b
     cdef Py_ssize_t pos = 0, i = 0
     cdef PyObject* kp
@@ -287,6 +311,17 @@ cdef object _render(dict d, Py_ssize_t skip, first, reserved, taken, tuple names
                 _ustr(&b, key, fallback)
             _putc(&b, 58)
             _value(&b, <object>vp, fallback)
+        if adds:
+            pos = 0
+            while PyDict_Next(adds, &pos, &kp, &vp):
+                key = <object>kp
+                _putc(&b, 44)
+                if PySet_Contains(taken, key):
+                    _ustr(&b, "extra." + key, fallback)
+                else:
+                    _ustr(&b, key, fallback)
+                _putc(&b, 58)
+                _value(&b, <object>vp, fallback)
         _putc(&b, 125)
         return PyBytes_FromStringAndSize(b.p, b.n)
     finally:

@@ -12,14 +12,16 @@ from typing import Any, Callable, Collection, Mapping
 
 def render(d: Mapping[str, Any], skip: int, first: str, reserved: Collection[str], taken: Collection[str],
            names: tuple[str, str, str, str], stamp: str, level: str, logger: str, message: str,
-           fallback: Callable[[Any], bytes]) -> bytes:
-    """The JSON line of one record."""
+           fallback: Callable[[Any], bytes], adds: Mapping[str, Any] | None = None) -> bytes:
+    """The JSON line of one record (``adds``: fields written after its extras)."""
     out: dict[str, Any] = {names[0]: stamp, names[1]: level, names[2]: logger, names[3]: message}
     items = islice(d.items(), skip, None) if next(iter(d), None) == first and len(d) >= skip else d.items()
     for key, value in items:
         key = key if isinstance(key, str) else str(key)
         if key not in reserved:
             out["extra." + key if key in taken else key] = value
+    for key, value in (adds or {}).items():
+        out["extra." + key if key in taken else key] = value
     return fallback(out)
 
 
@@ -49,6 +51,19 @@ class RecordRenderer:
             prefix = self.gmstrftime(sec)
             self._cache = (sec, prefix)
         return prefix + _MS[int((created - sec) * 1000)]
+
+    def render_with(self, record: Any, message: str, adds: Mapping[str, Any]) -> bytes | None:
+        """The line of ``record`` with ``message`` as its message and the str-keyed fields ``adds``
+        appended after its extras (``None`` when the record needs the general path); what a
+        processed copy (``msg`` replaced, fields added) would render as, without the copy."""
+        if type(record) is not self.cls:
+            return None
+        d = record.__dict__
+        level, name, created = d.get("levelname"), d.get("name"), d.get("created")
+        if type(level) is not str or type(name) is not str or type(created) is not float:
+            return None
+        return render(d, self.skip, self.first, self.reserved, self.taken, self.names, self.stamp(created), level,
+                      name, message, self.fallback, adds)
 
     def __call__(self, record: Any) -> bytes | None:
         if type(record) is not self.cls:

@@ -575,3 +575,70 @@ def process_clean(record, type cls, dict ctx, tuple fields, Py_ssize_t skip, str
     for key, value in fields:
         nd.setdefault(key, value)
     return new
+
+
+cdef object _clean_message(record, type cls, dict ctx, Py_ssize_t skip, str first, reserved, dict key_cache,
+                           long long enabled, keys):
+    """The formatted message of a clean record of exactly type ``cls`` (see :func:`process_clean`),
+    or ``None``."""
+    cdef dict d
+    cdef object msg, args, a, message
+    cdef PyObject* v
+    if type(record) is not cls:
+        return None
+    d = record.__dict__
+    if PyDict_GetItem(d, "_swfast_done") != NULL:
+        return None
+    for name in ("exc_info", "exc_text", "stack_info"):
+        v = PyDict_GetItem(d, name)
+        if v == NULL or <object>v is not None:
+            return None
+    v = PyDict_GetItem(d, "msg")
+    if v == NULL or type(<object>v) is not str:
+        return None
+    msg = <object>v
+    v = PyDict_GetItem(d, "args")
+    if v == NULL:
+        return None
+    args = <object>v
+    if args:
+        if type(args) is not tuple:
+            return None
+        for a in <tuple>args:
+            if type(a) not in _SCALAR_TYPES:
+                return None
+        try:
+            message = msg % args
+        except Exception:
+            return None
+        if type(message) is not str:
+            return None
+    else:
+        message = msg
+    if not _clean(d, skip, first, reserved, key_cache, <str>message, ctx, enabled, keys):
+        return None
+    return message
+
+
+def process_render(record, type cls, dict ctx, tuple fields, Py_ssize_t skip, str first, reserved,
+                   dict key_cache, long long enabled, keys, renderer):
+    """The JSON line that ``renderer`` (a ``RecordRenderer``) gives the processed copy of a clean
+    record (:func:`process_clean`), without making the copy: ``renderer.render_with(record,
+    message, adds)`` with the context fields and ``fields`` the record lacks. ``None``: take the
+    general path."""
+    cdef object message = _clean_message(record, cls, ctx, skip, first, reserved, key_cache, enabled, keys)
+    cdef dict d, adds
+    if message is None:
+        return None
+    d = record.__dict__
+    adds = {}
+    if ctx:
+        for key, value in ctx.items():
+            if type(key) is not str:
+                return None
+            if key not in d and key not in reserved:
+                adds[key] = value
+    for key, value in fields:
+        if key not in d and key not in adds and key not in reserved:
+            adds[key] = value
+    return renderer.render_with(record, message, adds)

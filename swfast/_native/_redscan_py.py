@@ -461,3 +461,27 @@ def process_clean(record: Any, cls: type, ctx: Mapping[str, object], fields: tup
     for key, value in fields:
         nd.setdefault(key, value)
     return new
+
+
+def process_render(record: Any, cls: type, ctx: Mapping[str, object], fields: tuple[tuple[str, object], ...],
+                   skip: int, first: str, reserved: Collection[str], key_cache: Mapping[str, bool], enabled: int,
+                   keys: Callable[[str], bool], renderer: Any) -> bytes | None:
+    """The JSON line that ``renderer`` (a ``RecordRenderer``) gives the processed copy of a clean
+    record (:func:`process_clean`), without making the copy: ``renderer.render_with(record,
+    message, adds)`` with the context fields and ``fields`` the record lacks. ``None``: take the
+    general path."""
+    new = process_clean(record, cls, ctx, (), skip, first, reserved, key_cache, enabled, keys)
+    if new is None:
+        return None
+    d = record.__dict__
+    adds: dict[str, object] = {}
+    for key, value in (ctx or {}).items():
+        if type(key) is not str:
+            return None
+        if key not in d and key not in reserved:
+            adds[key] = value
+    for key, value in fields:
+        if key not in d and key not in adds and key not in reserved:
+            adds[key] = value
+    out: bytes | None = renderer.render_with(record, new.msg, adds)
+    return out

@@ -23,6 +23,7 @@ import sys
 from typing import Any, Callable, Iterable, Iterator, Mapping, MutableMapping
 
 from swfast._native.redscan import process_clean as _process_clean
+from swfast._native.redscan import process_render as _process_render
 from swfast.logging._common import _FIRST, _N_STANDARD, RESERVED, Counters
 from swfast.logging.redaction import SensitiveDataFilter
 
@@ -173,6 +174,24 @@ class LogProcessor(logging.Filter):
         if record.__dict__.get("_swfast_done"):
             return record
         return self._run(copy_record(record))
+
+    def render_json(self, record: logging.LogRecord, formatter: Any) -> bytes | None:
+        """``formatter.render_plain(self.process_log(record))`` (``None`` when a step dropped it).
+
+        ``formatter`` is a :class:`~swfast.logging.JSONLogFormatter`; for the clean common record
+        (see :meth:`process_log`) this is one kernel call that renders what the processed copy
+        would render, without making the copy.
+        """
+        renderer = formatter._renderer
+        redactor = self.redactor
+        if (renderer is not None and redactor is not None and self.enrich and not self.steps
+                and not redactor.patterns and "opentelemetry.trace" not in sys.modules):
+            line = _process_render(record, logging.LogRecord, log_context.get(), self._process_fields(), _N_STANDARD,
+                                   _FIRST, RESERVED, redactor._key_cache, redactor._mask, redactor._text_key, renderer)
+            if line is not None:
+                return line
+        processed = self.process_log(record)
+        return None if processed is None else formatter.render_plain(processed)
 
     def _process_fields(self) -> tuple[tuple[str, Any], ...]:
         """``(name, value)`` pairs ``_enrich_process`` adds, re-read after a fork or a change."""

@@ -300,6 +300,7 @@ cdef object _render(dict d, Py_ssize_t skip, first, reserved, taken, tuple names
             if not check_all and i <= skip:
                 continue
             key = <object>kp
+            value = <object>vp  # own references before anything that may run user code
             if not PyUnicode_Check(key):
                 key = str(key)
             if PySet_Contains(reserved, key):
@@ -310,7 +311,7 @@ cdef object _render(dict d, Py_ssize_t skip, first, reserved, taken, tuple names
             else:
                 _ustr(&b, key, fallback)
             _putc(&b, 58)
-            _value(&b, <object>vp, fallback)
+            _value(&b, value, fallback)
         if adds:
             pos = 0
             while PyDict_Next(adds, &pos, &kp, &vp):

@@ -485,6 +485,8 @@ cdef int _clean(dict d, Py_ssize_t skip, str first, reserved, dict key_cache, st
         i += 1
         if not check_all and i <= skip:
             continue
+        if type(key) is not str:
+            return 0  # no user __hash__/__eq__ runs while the dict is walked: exact str keys only
         if key in reserved:
             continue
         hit = PyDict_GetItem(key_cache, key)
@@ -494,6 +496,8 @@ cdef int _clean(dict d, Py_ssize_t skip, str first, reserved, dict key_cache, st
         pos = 0
         while PyDict_Next(ctx, &pos, &k, &v):
             key = <object>k
+            if type(key) is not str:
+                return 0
             if PyDict_GetItem(d, key) != NULL:
                 continue  # setdefault: the record's own value wins
             hit = PyDict_GetItem(key_cache, key)

@@ -391,11 +391,15 @@ def _clean(d: Mapping[str, object], skip: int, first: str, reserved: Collection[
         items = islice(items, skip, None)
     texts = [message]
     for key, value in items:
+        if type(key) is not str:
+            return False
         if key in reserved:
             continue
         if key_cache.get(key) is not False or not _check_value(value, texts):
             return False
     for key, value in (ctx or {}).items():
+        if type(key) is not str:
+            return False
         if key in d:
             continue  # setdefault: the record's own value wins
         if key_cache.get(key) is not False or not _check_value(value, texts):

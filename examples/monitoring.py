@@ -12,17 +12,14 @@ import time
 import urllib.request
 from pathlib import Path
 
-from swfast.monitoring import (
-    AlertVisualizer,
-    DashboardGenerator,
-    HealthChecker,
-    HealthReporter,
-    MetricsAggregator,
-    MetricsCollector,
-    MetricsExporter,
-    REGISTRY,
-    alert_store,
-)
+# (the defining modules: swfast.monitoring's lazy names are not explicit re-exports for mypy --strict yet)
+from swfast.monitoring import REGISTRY
+from swfast.monitoring.aggregator import MetricsAggregator
+from swfast.monitoring.alerts import alert_store
+from swfast.monitoring.collector import MetricsCollector
+from swfast.monitoring.dashboard import AlertVisualizer, DashboardGenerator
+from swfast.monitoring.exporters import MetricsExporter
+from swfast.monitoring.health import HealthChecker, HealthReporter
 
 
 def main() -> None:

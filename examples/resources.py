@@ -69,7 +69,7 @@ async def main() -> None:
     clock[0] = 3600
     alerts.ingest(thresholds.check("system", {"memory_fraction": 0.4}, now=3600))
     await alerts.aflush()
-    sent = [json.loads(r.value())["state"] for r in broker._topics[BALANCE_EVENTS_TOPIC][0]]
+    sent = [json.loads(r.value() or b"{}")["state"] for r in broker._topics[BALANCE_EVENTS_TOPIC][0]]
     print(f"4. 240 checks over an hour -> events on {BALANCE_EVENTS_TOPIC}: {sent}")
     await svc.disconnect()
 

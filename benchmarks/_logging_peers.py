@@ -296,15 +296,7 @@ def enqueue_latency(sink: str, kind: str = "elastic", n: int = 20_000) -> dict[s
 
         handler = KafkaLogHandler("bench-logs", bootstrap, max_queue=5_000, flush_timeout=0.5,
                                   producer_config={"message.timeout.ms": 5_000})
-    log = logging.Logger(f"bench.enqueue.{sink}", logging.INFO)
-    log.addHandler(handler)
-    samples = []
-    clock = time.perf_counter_ns
-    for i in range(n):
-        t0 = clock()
-        log.info("user %s placed order %d", "bob", i)
-        samples.append(clock() - t0)
-    samples.sort()
+    samples = _info_latencies(handler, sink, n)
     handler.close(timeout=0.5)  # type: ignore[call-arg]
     if server is not None:
         server.shutdown()
@@ -313,6 +305,20 @@ def enqueue_latency(sink: str, kind: str = "elastic", n: int = 20_000) -> dict[s
     q = statistics.quantiles(samples, n=100)
     return {"p50_us": q[49] / 1000, "p99_us": q[98] / 1000, "max_us": samples[-1] / 1000,
             "dropped": float(handler.counters.get("dropped"))}  # type: ignore[attr-defined]
+
+
+def _info_latencies(handler: logging.Handler, name: str, n: int) -> list[int]:
+    """Sorted ns of ``n`` ``logger.info`` calls into ``handler``."""
+    log = logging.Logger(f"bench.enqueue.{name}", logging.INFO)
+    log.addHandler(handler)
+    samples = []
+    clock = time.perf_counter_ns
+    for i in range(n):
+        t0 = clock()
+        log.info("user %s placed order %d", "bob", i)
+        samples.append(clock() - t0)
+    samples.sort()
+    return samples
 
 
 def _stdlib_latency(kind: str, n: int) -> dict[str, float]:
@@ -333,15 +339,7 @@ def _stdlib_latency(kind: str, n: int) -> dict[str, float]:
         handler = logging.handlers.QueueHandler(q)
         listener = logging.handlers.QueueListener(q, _HungHandler())
         listener.start()
-    log = logging.Logger(f"bench.enqueue.{kind}", logging.INFO)
-    log.addHandler(handler)
-    samples = []
-    clock = time.perf_counter_ns
-    for i in range(n):
-        t0 = clock()
-        log.info("user %s placed order %d", "bob", i)
-        samples.append(clock() - t0)
-    samples.sort()
+    samples = _info_latencies(handler, kind, n)
     if listener is not None:
         release.set()
         listener.stop()

@@ -204,12 +204,13 @@ cdef class RecordRenderer:
         """The line of ``record`` with ``message`` as its message and the str-keyed fields ``adds``
         appended after its extras (``None`` when the record needs the general path); what a
         processed copy (``msg`` replaced, fields added) would render as, without the copy."""
-        cdef dict d
-        cdef PyObject* v
-        cdef object level, name
         if type(record) is not self.cls:
             return None
-        d = record.__dict__
+        return self._render_with(record.__dict__, message, adds)
+
+    cdef object _render_with(self, dict d, str message, dict adds):
+        cdef PyObject* v
+        cdef object level, name
         v = PyDict_GetItem(d, "levelname")
         if v == NULL or type(<object>v) is not str:
             return None
@@ -227,7 +228,7 @@ cdef class RecordRenderer:
     def __call__(self, record):
         cdef dict d
         cdef PyObject* v
-        cdef object msg, args, message, level, name
+        cdef object msg, args, message
         if type(record) is not self.cls:
             return None
         d = record.__dict__
@@ -237,14 +238,6 @@ cdef class RecordRenderer:
                 return None
         if PyDict_GetItem(d, "_swfast_exc") != NULL:
             return None
-        v = PyDict_GetItem(d, "levelname")
-        if v == NULL or type(<object>v) is not str:
-            return None
-        level = <object>v
-        v = PyDict_GetItem(d, "name")
-        if v == NULL or type(<object>v) is not str:
-            return None
-        name = <object>v
         v = PyDict_GetItem(d, "msg")
         if v == NULL or type(<object>v) is not str:
             return None
@@ -266,11 +259,7 @@ cdef class RecordRenderer:
                     return None
             else:
                 message = msg
-        v = PyDict_GetItem(d, "created")
-        if v == NULL or type(<object>v) is not float:
-            return None
-        return _render(d, self.skip, self.first, self.reserved, self.taken, self.names,
-                       self._stamp(<double><object>v), level, name, message, self.fallback)
+        return self._render_with(d, <str>message, None)
 
 
 cdef object _render(dict d, Py_ssize_t skip, first, reserved, taken, tuple names, str stamp, str level,

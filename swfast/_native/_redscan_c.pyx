@@ -531,42 +531,12 @@ def process_clean(record, type cls, dict ctx, tuple fields, Py_ssize_t skip, str
     pairs: host, pid, service, version) added. ``None`` means: take the general path (nothing
     was changed).
     """
-    cdef dict d, nd
-    cdef object msg, args, a, message, new
-    cdef PyObject* v
-    if type(record) is not cls:
+    cdef dict nd
+    cdef object new
+    cdef object message = _clean_message(record, cls, ctx, skip, first, reserved, key_cache, enabled, keys)
+    if message is None:
         return None
     d = record.__dict__
-    if PyDict_GetItem(d, "_swfast_done") != NULL:
-        return None
-    for name in ("exc_info", "exc_text", "stack_info"):
-        v = PyDict_GetItem(d, name)
-        if v == NULL or <object>v is not None:
-            return None
-    v = PyDict_GetItem(d, "msg")
-    if v == NULL or type(<object>v) is not str:
-        return None
-    msg = <object>v
-    v = PyDict_GetItem(d, "args")
-    if v == NULL:
-        return None
-    args = <object>v
-    if args:
-        if type(args) is not tuple:
-            return None
-        for a in <tuple>args:
-            if type(a) not in _SCALAR_TYPES:
-                return None
-        try:
-            message = msg % args
-        except Exception:
-            return None
-        if type(message) is not str:
-            return None
-    else:
-        message = msg
-    if not _clean(d, skip, first, reserved, key_cache, <str>message, ctx, enabled, keys):
-        return None
     new = cls.__new__(cls)
     nd = d.copy()  # one table copy, not an insertion per attribute
     new.__dict__ = nd

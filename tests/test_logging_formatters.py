@@ -171,7 +171,8 @@ def test_native_renderer_and_twin_agree(impl) -> None:  # type: ignore[no-untype
     from swfast.logging.formatters import dumps
 
     kernel = impl.load("logjson")
-    values: list[object] = ["plain", "سلام\n\"q\"\\\x00\x1f\u2028", "\ud800lone", 0, -1, 2**63 - 1, 2**63, 2**80,
+    values: list[object] = ["plain", "سلام\n\"q\"\\\x00\x1f\u2028", "\ud800lone", 0, -1, 9, 10, -10, 1234567890,
+                            -2**63, -2**63 - 1, 2**63 - 1, 2**63, 2**80,
                             1.5, 1e-05, float("nan"), float("inf"), True, False, None, [1, "a"], {"k": {"n": 1}},
                             b"\xff", {1, 2}, dt.date(2024, 1, 2), BadRepr()]
     names = ("timestamp", "level", "logger", "message")

@@ -10,7 +10,6 @@ with lone surrogates, or an int beyond 64 bits) goes through ``fallback(value) -
 """
 from libc.stdlib cimport malloc, realloc, free
 from libc.string cimport memcpy
-from libc.stdio cimport snprintf
 from cpython.dict cimport PyDict_Next, PyDict_GetItem
 from cpython.unicode cimport PyUnicode_Check
 from cpython.long cimport PyLong_Check
@@ -115,6 +114,22 @@ cdef int _raw(Buf* b, object data) except -1:
     return 0
 
 
+cdef inline int _itoa(char* tmp, long long x) noexcept:
+    """Decimal digits of ``x`` written at the end of ``tmp[32]``; returns their count."""
+    cdef unsigned long long u = <unsigned long long>(-(x + 1)) + 1 if x < 0 else <unsigned long long>x
+    cdef int i = 32
+    while True:
+        i -= 1
+        tmp[i] = <char>(48 + u % 10)
+        u //= 10
+        if u == 0:
+            break
+    if x < 0:
+        i -= 1
+        tmp[i] = 45
+    return 32 - i
+
+
 cdef int _value(Buf* b, object v, object fallback) except -1:
     cdef int overflow = 0
     cdef long long x
@@ -133,8 +148,8 @@ cdef int _value(Buf* b, object v, object fallback) except -1:
     if type(v) is int:
         x = PyLong_AsLongLongAndOverflow(v, &overflow)
         if overflow == 0:
-            k = snprintf(tmp, 32, "%lld", x)
-            return _put(b, tmp, k)
+            k = _itoa(tmp, x)
+            return _put(b, tmp + 32 - k, k)
     elif type(v) is float:
         f = PyFloat_AS_DOUBLE(v)
         if isfinite(f):

@@ -153,13 +153,24 @@ def scan(str text, long long enabled, keys):
     cdef Py_UCS4 c, prev, ch
     cdef int found, kind
     cdef bint plus, fours, tld_alpha
-    cdef int* d = <int*>malloc((n + 1) * sizeof(int))
-    cdef Py_ssize_t* seg_start = <Py_ssize_t*>malloc((n + 1) * sizeof(Py_ssize_t))
-    cdef Py_ssize_t* seg_end = <Py_ssize_t*>malloc((n + 1) * sizeof(Py_ssize_t))
-    cdef Py_ssize_t* seg_pos = <Py_ssize_t*>malloc((n + 2) * sizeof(Py_ssize_t))
-    if d == NULL or seg_start == NULL or seg_end == NULL or seg_pos == NULL:
-        free(d); free(seg_start); free(seg_end); free(seg_pos)
-        raise MemoryError()
+    # short texts (the common log line) use stack buffers: no malloc per scan
+    cdef int d_small[257]
+    cdef Py_ssize_t ss_small[257]
+    cdef Py_ssize_t se_small[257]
+    cdef Py_ssize_t sp_small[258]
+    cdef bint heap = n > 256
+    cdef int* d = d_small
+    cdef Py_ssize_t* seg_start = ss_small
+    cdef Py_ssize_t* seg_end = se_small
+    cdef Py_ssize_t* seg_pos = sp_small
+    if heap:
+        d = <int*>malloc((n + 1) * sizeof(int))
+        seg_start = <Py_ssize_t*>malloc((n + 1) * sizeof(Py_ssize_t))
+        seg_end = <Py_ssize_t*>malloc((n + 1) * sizeof(Py_ssize_t))
+        seg_pos = <Py_ssize_t*>malloc((n + 2) * sizeof(Py_ssize_t))
+        if d == NULL or seg_start == NULL or seg_end == NULL or seg_pos == NULL:
+            free(d); free(seg_start); free(seg_end); free(seg_pos)
+            raise MemoryError()
     try:
         while i < n:
             steps += 1
@@ -285,7 +296,8 @@ def scan(str text, long long enabled, keys):
                     continue
             i += 1
     finally:
-        free(d); free(seg_start); free(seg_end); free(seg_pos)
+        if heap:
+            free(d); free(seg_start); free(seg_end); free(seg_pos)
     return out.spans, steps
 
 

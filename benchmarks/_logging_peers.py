@@ -41,6 +41,7 @@ def swfast_json_twin() -> Callable[[], Any]:
     from swfast.logging import formatters
 
     fmt, rec = JSONLogFormatter(), record()
+    fmt._renderer = _logjson_py.RecordRenderer(logging.LogRecord, *fmt._renderer_args())  # type: ignore[attr-defined]
 
     def run() -> Any:
         saved = formatters._render_fast
@@ -90,6 +91,12 @@ def structlog_orjson() -> Callable[[], Any]:
 def swfast_pipeline() -> Callable[[], Any]:
     proc, fmt, rec = LogProcessor(service="svc"), JSONLogFormatter(), record()
     return lambda: fmt.render(proc.process_log(rec))  # type: ignore[arg-type]
+
+
+def swfast_pipeline_formatter() -> Callable[[], Any]:
+    """The same work through ``JSONLogFormatter(processor=…)``: no processed copy is made."""
+    fmt, rec = JSONLogFormatter(processor=LogProcessor(service="svc")), record()
+    return lambda: fmt.render(rec)
 
 
 def swfast_pipeline_noredact() -> Callable[[], Any]:
@@ -264,6 +271,8 @@ def enqueue_latency(sink: str, kind: str = "elastic", n: int = 20_000) -> dict[s
     """p50/p99/max of ``logger.info`` (µs) with the sink ``up``, ``down`` or ``hung``."""
     server: Any = None
     broker: Any = None
+    if kind in ("stdlib-null", "stdlib-queue"):  # the floor (logger.info itself) and stdlib's QueueHandler
+        return _stdlib_latency(kind, n)
     if kind == "kafka" and sink == "up":  # a real tansu broker (tests/_servers.py)
         sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
         from _servers import start_kafka
@@ -287,15 +296,7 @@ def enqueue_latency(sink: str, kind: str = "elastic", n: int = 20_000) -> dict[s
 
         handler = KafkaLogHandler("bench-logs", bootstrap, max_queue=5_000, flush_timeout=0.5,
                                   producer_config={"message.timeout.ms": 5_000})
-    log = logging.Logger(f"bench.enqueue.{sink}", logging.INFO)
-    log.addHandler(handler)
-    samples = []
-    clock = time.perf_counter_ns
-    for i in range(n):
-        t0 = clock()
-        log.info("user %s placed order %d", "bob", i)
-        samples.append(clock() - t0)
-    samples.sort()
+    samples = _info_latencies(handler, sink, n)
     handler.close(timeout=0.5)  # type: ignore[call-arg]
     if server is not None:
         server.shutdown()
@@ -304,6 +305,46 @@ def enqueue_latency(sink: str, kind: str = "elastic", n: int = 20_000) -> dict[s
     q = statistics.quantiles(samples, n=100)
     return {"p50_us": q[49] / 1000, "p99_us": q[98] / 1000, "max_us": samples[-1] / 1000,
             "dropped": float(handler.counters.get("dropped"))}  # type: ignore[attr-defined]
+
+
+def _info_latencies(handler: logging.Handler, name: str, n: int) -> list[int]:
+    """Sorted ns of ``n`` ``logger.info`` calls into ``handler``."""
+    log = logging.Logger(f"bench.enqueue.{name}", logging.INFO)
+    log.addHandler(handler)
+    samples = []
+    clock = time.perf_counter_ns
+    for i in range(n):
+        t0 = clock()
+        log.info("user %s placed order %d", "bob", i)
+        samples.append(clock() - t0)
+    samples.sort()
+    return samples
+
+
+def _stdlib_latency(kind: str, n: int) -> dict[str, float]:
+    """``logger.info`` into a NullHandler, or into stdlib's QueueHandler whose listener's handler
+    hangs (an unbounded ``queue.Queue``: a bounded one raises ``queue.Full`` into handleError)."""
+    import queue
+
+    listener: Any = None
+    release = threading.Event()
+    if kind == "stdlib-null":
+        handler: logging.Handler = logging.NullHandler()
+    else:
+        class _HungHandler(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                release.wait(30)
+
+        q: queue.Queue[Any] = queue.Queue()
+        handler = logging.handlers.QueueHandler(q)
+        listener = logging.handlers.QueueListener(q, _HungHandler())
+        listener.start()
+    samples = _info_latencies(handler, kind, n)
+    if listener is not None:
+        release.set()
+        listener.stop()
+    q50, q99 = statistics.quantiles(samples, n=100)[49], statistics.quantiles(samples, n=100)[98]
+    return {"p50_us": q50 / 1000, "p99_us": q99 / 1000, "max_us": samples[-1] / 1000, "dropped": 0.0}
 
 
 def stream() -> io.StringIO:

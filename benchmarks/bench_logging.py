@@ -30,11 +30,12 @@ class JSONFormat:
 
 
 class Pipeline:
-    params = ["swfast", "swfast-no-redact", "structlog+orjson"]
+    params = ["swfast", "swfast-formatter-processor", "swfast-no-redact", "structlog+orjson"]
     param_names = ["impl"]
 
     def setup(self, impl: str) -> None:
         self.fn: Callable[[], Any] = {"swfast": peers.swfast_pipeline, "swfast-no-redact": peers.swfast_pipeline_noredact,
+                                      "swfast-formatter-processor": peers.swfast_pipeline_formatter,
                                       "structlog+orjson": peers.structlog_orjson}[impl]()
 
     def time_process_json_1000(self, impl: str) -> None:

@@ -11,7 +11,11 @@ import pytest
 from _mypy_helpers import ROOT, run_mypy
 
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
-COMPONENTS = {"cache_tiers", "resilience", "security", "utils", "messaging"}
+COMPONENTS = {"cache_tiers", "resilience", "security", "utils", "messaging", "logging_example", "resources",
+              "monitoring"}
+#: what examples/logging_example.py logs on purpose; none of it may reach its output unredacted
+LOGGING_SECRETS = ("sara@example.com", "6037-9912-3456-7893", "s3cr3t", "eyJhbGciOi", "tk_live_123",
+                   "912 345 6789", "۶۰۳۷-۹۹۱۲-۳۴۵۶-۷۸۹۳", "0012345679")
 
 
 def test_there_is_an_example_per_component() -> None:
@@ -26,6 +30,10 @@ def test_example_runs(example: Path, tmp_path: Path) -> None:
     assert proc.returncode == 0, f"{example.name} failed:\n{proc.stdout}\n{proc.stderr}"
     assert proc.stdout.strip(), f"{example.name} printed nothing"
     assert "Traceback" not in proc.stderr, proc.stderr
+    if example.stem == "logging_example":
+        leaked = [s for s in LOGGING_SECRETS if s in proc.stdout or s in proc.stderr]
+        assert not leaked, f"logging example printed secrets {leaked}:\n{proc.stdout}"
+        assert "[REDACTED:CARD]" in proc.stdout and "[REDACTED:EMAIL]" in proc.stdout
 
 
 @pytest.mark.build

@@ -163,6 +163,20 @@ def test_unwritable_at_run_time_is_a_counted_drop(tmp_path: Path, capsys: pytest
     handler.close()
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+def test_a_full_disk_is_a_counted_drop_reported_once(capsys: pytest.CaptureFixture[str]) -> None:
+    """/dev/full answers every write with ENOSPC: the application keeps running, every record is
+    a counted drop, and stderr says so once."""
+    handler = FileLogHandler("/dev/full")
+    log = _logger("enospc", handler)
+    for i in range(5):
+        log.info("record %d", i)
+    assert handler.counters.get("dropped") == 5
+    err = capsys.readouterr().err
+    assert err.count("cannot write /dev/full") == 1 and "No space left" in err
+    handler.close()
+
+
 _CHILD = """
 import sys
 from swfast.logging import FileLogHandler

@@ -171,7 +171,8 @@ def test_native_renderer_and_twin_agree(impl) -> None:  # type: ignore[no-untype
     from swfast.logging.formatters import dumps
 
     kernel = impl.load("logjson")
-    values: list[object] = ["plain", "سلام\n\"q\"\\\x00\x1f\u2028", "\ud800lone", 0, -1, 2**63 - 1, 2**63, 2**80,
+    values: list[object] = ["plain", "سلام\n\"q\"\\\x00\x1f\u2028", "\ud800lone", 0, -1, 9, 10, -10, 1234567890,
+                            -2**63, -2**63 - 1, 2**63 - 1, 2**63, 2**80,
                             1.5, 1e-05, float("nan"), float("inf"), True, False, None, [1, "a"], {"k": {"n": 1}},
                             b"\xff", {1, 2}, dt.date(2024, 1, 2), BadRepr()]
     names = ("timestamp", "level", "logger", "message")
@@ -189,3 +190,36 @@ def test_native_renderer_and_twin_agree(impl) -> None:  # type: ignore[no-untype
     args2 = (odd, _N_STANDARD, _FIRST, RESERVED, frozenset(), names, "t", "INFO", "app", "m", dumps)
     assert json.loads(kernel.render(*args2)) == json.loads(_logjson_py.render(*args2))
     assert json.loads(kernel.render(*args2))["extra_k"] == 1
+
+
+def test_record_renderer_matches_the_general_path(impl) -> None:  # type: ignore[no-untyped-def]
+    """The one-call renderer gives the same document as the general path, or declines (None)."""
+    from swfast.logging.formatters import JSONLogFormatter as Fmt
+
+    renderer_cls = impl.load("logjson").RecordRenderer
+    fmt = Fmt()
+    fmt._renderer = renderer_cls(logging.LogRecord, *fmt._renderer_args())  # type: ignore[attr-defined]
+    general = Fmt()
+    general._renderer = None  # type: ignore[attr-defined]
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        info = sys.exc_info()
+    cases = [_record(), _record(k="v", n=3, f=0.25, b=True, z=None, nested={"a": [1]}),
+             logging.LogRecord("app", logging.INFO, __file__, 1, "user %s order %d", ("bob", 7), None),
+             logging.LogRecord("app", logging.INFO, __file__, 1, "bad %d", ("x",), None),
+             logging.LogRecord("app", logging.INFO, __file__, 1, {"dict": "msg"}, None, None),
+             logging.LogRecord("app", logging.ERROR, __file__, 1, "failed", None, info),
+             logging.LogRecord("app", logging.INFO, __file__, 1, "stack", None, None, sinfo="Stack (most recent)"),
+             logging.makeLogRecord({"msg": "int created", "created": 0, "levelname": "INFO"}),
+             _record(message="clash", timestamp="clash", v="سلام\n\"q\"")]
+    for created in (1_700_000_000.0009, 1_700_000_000.999, 1_700_000_001.5):
+        rec = _record(k=1)
+        rec.created = created
+        cases.append(rec)
+    declined = 0
+    for rec in cases:
+        line = fmt._renderer(rec)  # type: ignore[attr-defined]
+        declined += line is None
+        assert json.loads(fmt.render(rec)) == json.loads(general.render(rec)), rec.__dict__
+    assert 0 < declined < len(cases)

@@ -396,3 +396,13 @@ def test_kafka_broker_down_then_recovery_delivers_buffered(tmp_path: Any) -> Non
         rd.setLevel(logging.NOTSET)
     assert sorted(json.loads(v)["seq"] for v in got) == list(range(50))
     assert kafka.counters.get("recursion_refused") >= 1
+
+
+def test_bulk_answer_shortcut_only_for_a_top_level_errors_false() -> None:
+    from swfast.logging.elastic_handler import _all_ok
+
+    assert _all_ok(b'{"took":3,"errors":false,"items":[{"index":{"status":201}}]}')
+    assert _all_ok(b'{"took": 3, "errors" : false, "items": []}')
+    assert not _all_ok(b'{"took":3,"errors":true,"items":[{"index":{"status":429}}]}')
+    assert not _all_ok(b'{"items":[{"index":{"status":400,"error":{"reason":"\\"errors\\":false"}}}],"errors":true}')
+    assert not _all_ok(b'{"errors":falsey}') and not _all_ok(b"not json")

@@ -285,3 +285,118 @@ def test_security_pseudonyms_stable_with_the_shared_key() -> None:
 def test_filter_instances_are_independent() -> None:
     a, b = SensitiveDataFilter(detectors=["email"]), SensitiveDataFilter(detectors=["card"])
     assert a.redact_text("a@b.com") != b.redact_text("a@b.com")
+
+
+PROCESS_CASES: list[tuple[object, tuple[object, ...] | None, dict[str, object], dict[str, object]]] = [
+    ("user %s placed order %d", ("bob", 1234), {"k0": "value-0", "k1": 1, "k2": 2.5}, {}),
+    ("plain", None, {}, {"request_id": "req-1", "trace_id": "4bf92f3577b34da6"}),
+    ("ctx value is secret", None, {}, {"request_id": "a.b@example.com"}),
+    ("ctx key is secret", None, {}, {"token": "abc123abc123"}),
+    ("record wins over ctx", None, {"request_id": "own"}, {"request_id": "a.b@example.com"}),
+    ("card %s", ("4111 1111 1111 1111",), {"k": "v"}, {"request_id": "r"}),
+    ("ok", None, {"password": "hunter2hunter2"}, {}),
+    ("ok", None, {"nested": {"token": "abc123abc123"}}, {}),
+    ("bad %d", ("x",), {}, {}),
+    ({"msg": "not a str"}, None, {}, {}),
+    ("big int", None, {"n": 6037991234567893}, {}),
+]
+PROCESS_SECRETS = ("a.b@example.com", "abc123abc123", "4111 1111 1111 1111", "hunter2hunter2", "6037991234567893")
+
+
+def test_process_log_fast_path_matches_the_general_path(impl, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """One kernel call for the clean common record: the same processed copy (same fields, same
+    order) as the general path, the caller's record untouched, secrets never through."""
+    from swfast.logging import processors
+
+    kernel = impl.load("redscan").process_clean
+    taken: list[bool] = []
+
+    def counting(*a: object) -> object:
+        out = kernel(*a)
+        taken.append(out is not None)
+        return out
+
+    fast_proc, slow_proc = LogProcessor(service="svc", version="1.2"), LogProcessor(service="svc", version="1.2")
+    for msg, args, extras, ctx in PROCESS_CASES:
+        rec = logging.LogRecord("app", logging.INFO, __file__, 1, msg, args, None)
+        rec.__dict__.update(extras)
+        before = dict(rec.__dict__)
+        with bind_context(**ctx):
+            monkeypatch.setattr(processors, "_process_clean", lambda *a: None)
+            slow = slow_proc.process_log(rec)
+            monkeypatch.setattr(processors, "_process_clean", counting)
+            fast_proc.process_log(rec)  # first sight of the keys: they get cached
+            fast = fast_proc.process_log(rec)
+        assert rec.__dict__ == before, "the caller's record must not change"
+        assert fast is not None and slow is not None and fast is not rec
+        assert list(fast.__dict__.items()) == list(slow.__dict__.items()), (msg, extras, ctx)
+        shown = JSONLogFormatter().format(fast)
+        assert not [s for s in PROCESS_SECRETS if s in shown], shown
+    assert sum(taken) >= 3 and not all(taken)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_process_fields_follow_a_fork() -> None:
+    proc = LogProcessor(service="svc")
+    rec = logging.LogRecord("app", logging.INFO, __file__, 1, "hello", None, None)
+    assert proc.process_log(rec).pid == os.getpid()  # type: ignore[union-attr]
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        try:
+            out = proc.process_log(rec)
+            os.write(write, str(out.pid if out is not None else -1).encode())  # type: ignore[attr-defined]
+        finally:
+            os._exit(0)
+    os.close(write)
+    got = os.read(read, 64).decode()
+    os.close(read)
+    _, status = os.waitpid(child, 0)
+    assert status == 0 and got == str(child)
+    assert proc.process_log(rec).pid == os.getpid()  # type: ignore[union-attr]
+
+
+def test_formatter_with_a_processor_renders_what_the_processed_copy_renders(impl, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """``JSONLogFormatter(processor=…)`` enriches and redacts while rendering; the fused kernel
+    (no copy) gives the same line as rendering the processed copy, and never changes the record."""
+    from swfast._native import _logjson_py
+    from swfast.logging import processors
+
+    if impl.name == "py":
+        monkeypatch.setattr(processors, "_process_render", impl.load("redscan").process_render)
+    taken: list[bool] = []
+    kernel = processors._process_render
+
+    def counting(*a: object) -> object:
+        out = kernel(*a)
+        taken.append(out is not None)
+        return out
+
+    monkeypatch.setattr(processors, "_process_render", counting)
+    proc = LogProcessor(service="svc", version="1.2")
+    fused = JSONLogFormatter(processor=proc)
+    if impl.name == "py":
+        fused._renderer = _logjson_py.RecordRenderer(logging.LogRecord, *fused._renderer_args())  # type: ignore[attr-defined]
+    plain = JSONLogFormatter()
+    for msg, args, extras, ctx in [*PROCESS_CASES, ("ctx reserved name", None, {}, {"message": "x", "msg": "y"})]:
+        rec = logging.LogRecord("app", logging.INFO, __file__, 1, msg, args, None)
+        rec.__dict__.update(extras)
+        before = dict(rec.__dict__)
+        with bind_context(**ctx):
+            fused.render(rec)  # first sight of the keys: they get cached
+            line = fused.render(rec)
+            want = plain.render(proc.process_log(rec))  # type: ignore[arg-type]
+        assert rec.__dict__ == before
+        assert json.loads(line) == json.loads(want) and list(json.loads(line)) == list(json.loads(want)), (msg, ctx)
+        assert not [s for s in PROCESS_SECRETS if s.encode() in line], line
+    assert sum(taken) >= 3 and not all(taken)
+    handler = logging.StreamHandler(io.StringIO())
+    handler.setFormatter(fused)
+    log = logging.Logger("fused")
+    log.addHandler(handler)
+    log.info("paid with %s", "4111 1111 1111 1111")
+    assert "[REDACTED:CARD]" in handler.stream.getvalue()  # type: ignore[attr-defined]
+    with pytest.raises(ConfigurationError, match="processor"):
+        JSONLogFormatter(processor=LogProcessor(steps=[lambda r: r]))
+    with pytest.raises(ConfigurationError, match="processor"):
+        JSONLogFormatter(processor=object())  # type: ignore[arg-type]

@@ -308,3 +308,99 @@ def test_pseudonymise_is_stable_across_processes_with_a_key() -> None:
 def test_structlog_event_dict(flt: SensitiveDataFilter) -> None:
     out = flt.redact_event_dict({"event": "login a@b.com", "password": "x", "n": 1})
     assert out == {"event": "login [REDACTED:EMAIL]", "password": "[REDACTED:SECRET]", "n": 1}
+
+
+def _fast_record(msg: object, args: object, extras: dict[str, object]) -> logging.LogRecord:
+    rec = logging.LogRecord("app", logging.INFO, __file__, 1, msg, args, None)  # type: ignore[arg-type]
+    rec.__dict__.update(extras)
+    return rec
+
+
+class _StrKey(str):
+    """A str subclass as an attribute name: the kernels leave such records to the general path."""
+
+    def __hash__(self) -> int:
+        return str.__hash__(self)
+
+
+FAST_CASES: list[tuple[object, object, dict[str, object]]] = [
+    ("user %s placed order %d", ("bob", 1234), {"k0": "value-0", "k1": 1, "k2": 2.5, "k3": None, "k4": True}),
+    ("plain", None, {}),
+    ("مبلغ ۱۲۰۰۰ تومان", None, {"city": "تهران", "n": 7}),
+    ("paid with %s", ("4111 1111 1111 1111",), {"k": "v"}),
+    ("ok", None, {"note": "mail me at a.b@example.com"}),
+    ("ok", None, {"password": "hunter2hunter2"}),
+    ("ok", None, {"apiKey": "plain-looking"}),
+    ("ok", None, {"amount": 6037991234567893}),
+    ("ok", None, {"amount": -10**9}),
+    ("ok", None, {"amount": 10**30}),
+    ("ok", None, {"nested": {"token": "abc123abc"}}),
+    ("ok", None, {"items": ["token=abc123abc"]}),
+    ("ok", None, {"raw": b"password=hunter2"}),
+    ("dict %(who)s", ({"who": "a@b.example"},), {}),
+    ("ids %s", ([1, 2],), {}),
+    ("bad %d", ("x",), {"k": "token=abc123abc"}),
+    ("multi", None, {"a": "first line", "b": "-----BEGIN PRIVATE KEY-----", "c": "MIIE-----END PRIVATE KEY-----"}),
+    ("url https://u:p4ss@h.example/x", None, {"trace": "AKIAIOSFODNN7EXAMPLE"}),
+    ("-----BEGIN RSA PRIVATE KEY----- cut short", None, {"mail": "c.d@example.com", "n": 1}),
+    ("ok", None, {"a": "-----BEGIN PRIVATE KEY-----", "b": "e.f@example.com"}),
+    ("str-subclass key", None, {_StrKey("note"): "mail g.h@example.com"}),
+]
+FAST_SECRETS = ("4111 1111 1111 1111", "a.b@example.com", "hunter2hunter2", "abc123abc", "a@b.example", "p4ss",
+                "AKIAIOSFODNN7EXAMPLE", "6037991234567893", "c.d@example.com", "e.f@example.com", "g.h@example.com")
+
+
+def _processed(flt: SensitiveDataFilter, case: tuple[object, object, dict[str, object]], reorder: bool) -> dict[str, object]:
+    rec = _fast_record(*case)
+    if reorder:  # a record whose dict does not start with the standard attributes
+        rec.__dict__ = dict(reversed(list(rec.__dict__.items())))
+    flt.process(rec)
+    return {k: v for k, v in rec.__dict__.items() if k not in ("created", "msecs", "relativeCreated")}
+
+
+@pytest.mark.parametrize("reorder", [False, True])
+def test_clean_record_fast_path_matches_the_general_path(impl, monkeypatch, reorder: bool) -> None:  # type: ignore[no-untyped-def]
+    """The one-call check for clean records never changes a result: every case gives the same
+    record through the fast path (both kernels) as through the general path alone."""
+    from swfast.logging import redaction
+
+    kernel = impl.load("redscan").clean_record
+    taken: list[bool] = []
+
+    def counting(*a: object) -> bool:
+        taken.append(kernel(*a))
+        return taken[-1]
+
+    fast_flt, slow_flt = SensitiveDataFilter(key=b"k"), SensitiveDataFilter(key=b"k")
+    for case in FAST_CASES:
+        monkeypatch.setattr(redaction, "_clean_record", lambda *a: False)
+        slow = _processed(slow_flt, case, reorder)
+        monkeypatch.setattr(redaction, "_clean_record", counting)
+        _processed(fast_flt, case, reorder)  # first sight of the keys: they get cached
+        fast = _processed(fast_flt, case, reorder)
+        assert fast == slow, case
+        leaked = [secret for secret in FAST_SECRETS if secret in repr(fast)]
+        assert not leaked, (case, leaked)
+    assert sum(taken) >= 3, "the clean cases should take the fast path"
+    assert not all(taken)
+
+
+def test_clean_record_twin_and_kernel_agree(impl) -> None:  # type: ignore[no-untyped-def]
+    from swfast._native import _redscan_py
+    from swfast.logging._common import _FIRST, _N_STANDARD, RESERVED
+
+    kernel = impl.load("redscan").clean_record
+    flt = SensitiveDataFilter()
+    for case in FAST_CASES:
+        for key in case[2]:
+            flt.is_sensitive_key(key)
+        for rec in (_fast_record(*case), _fast_record(*case)):
+            if rec is not None and len(rec.__dict__) % 2:
+                rec.__dict__ = dict(reversed(list(rec.__dict__.items())))
+            try:
+                msg = rec.getMessage()
+            except TypeError:
+                continue
+            args = (rec.__dict__, _N_STANDARD, _FIRST, RESERVED, flt._key_cache, msg, flt._mask, flt._text_key)
+            assert kernel(*args) == _redscan_py.clean_record(*args), case
+    assert not kernel({"k": "v"}, _N_STANDARD, _FIRST, RESERVED, {}, "m", flt._mask, flt._text_key)  # key not cached

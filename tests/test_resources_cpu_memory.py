@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import gc
+import importlib.util
+import os
 import threading
 from typing import Any
 
@@ -131,7 +133,18 @@ def test_manage_priority_background_and_blas() -> None:
     assert cpu.manage_priority(lambda x: x * 2, 21).result(timeout=10) == 42
     assert cpu.manage_priority(lambda: 7, background=True, blas_threads=1).result(timeout=10) == 7
     with limit_blas_threads(1) as applied:
-        assert applied in (True, False)
+        assert applied == (importlib.util.find_spec("threadpoolctl") is not None)
+
+    def policy() -> tuple[int, int]:
+        return os.sched_getscheduler(0), os.nice(0)
+
+    main_before = policy()
+    bg = cpu.manage_priority(policy, background=True).result(timeout=10)
+    fg = cpu.manage_priority(policy).result(timeout=10)
+    # background workers run SCHED_IDLE (or nice 19 where that is refused); normal ones and the
+    # caller's thread keep their policy
+    assert bg[0] == os.SCHED_IDLE or bg[1] == 19, bg
+    assert fg == main_before and policy() == main_before
     cpu.shutdown()
 
 

@@ -40,7 +40,8 @@ def test_json_format(benchmark: Any, impl: str, make: Callable[[], Callable[[], 
 
 
 @pytest.mark.parametrize("impl,make", [
-    (SWFAST, peers.swfast_pipeline), ("swfast-no-redact", peers.swfast_pipeline_noredact),
+    (SWFAST, peers.swfast_pipeline), ("swfast-formatter-processor", peers.swfast_pipeline_formatter),
+    ("swfast-no-redact", peers.swfast_pipeline_noredact),
     ("structlog+orjson", peers.structlog_orjson),
 ])
 def test_pipeline(benchmark: Any, impl: str, make: Callable[[], Callable[[], Any]]) -> None:
@@ -68,10 +69,12 @@ def test_file_handler(benchmark: Any, impl: str) -> None:
 
 
 @pytest.mark.parametrize("sink", ["up", "down", "hung"])
-@pytest.mark.parametrize("kind", ["elastic", "kafka"])
+@pytest.mark.parametrize("kind", ["elastic", "kafka", "stdlib-null", "stdlib-queue"])
 def test_enqueue_latency(kind: str, sink: str, record_property: Any) -> None:
     if kind == "kafka" and sink == "hung":
         pytest.skip("a hung Kafka broker is the 'down' case for librdkafka (it queues locally)")
+    if kind.startswith("stdlib") and sink != "hung":
+        pytest.skip("the stdlib peers (NullHandler floor, QueueHandler with a hung listener) run once")
     stats = peers.enqueue_latency(sink, kind, n=20_000)
     record_property("enqueue", stats)
     print(f"\n{kind} sink {sink}: enqueue p50 {stats['p50_us']:.2f} us, p99 {stats['p99_us']:.2f} us, "

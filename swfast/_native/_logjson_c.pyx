@@ -10,8 +10,7 @@ with lone surrogates, or an int beyond 64 bits) goes through ``fallback(value) -
 """
 from libc.stdlib cimport malloc, realloc, free
 from libc.string cimport memcpy
-from libc.stdio cimport snprintf
-from cpython.dict cimport PyDict_Next
+from cpython.dict cimport PyDict_Next, PyDict_GetItem
 from cpython.unicode cimport PyUnicode_Check
 from cpython.long cimport PyLong_Check
 from cpython.float cimport PyFloat_Check, PyFloat_AS_DOUBLE
@@ -115,6 +114,22 @@ cdef int _raw(Buf* b, object data) except -1:
     return 0
 
 
+cdef inline int _itoa(char* tmp, long long x) noexcept:
+    """Decimal digits of ``x`` written at the end of ``tmp[32]``; returns their count."""
+    cdef unsigned long long u = <unsigned long long>(-(x + 1)) + 1 if x < 0 else <unsigned long long>x
+    cdef int i = 32
+    while True:
+        i -= 1
+        tmp[i] = <char>(48 + u % 10)
+        u //= 10
+        if u == 0:
+            break
+    if x < 0:
+        i -= 1
+        tmp[i] = 45
+    return 32 - i
+
+
 cdef int _value(Buf* b, object v, object fallback) except -1:
     cdef int overflow = 0
     cdef long long x
@@ -133,8 +148,8 @@ cdef int _value(Buf* b, object v, object fallback) except -1:
     if type(v) is int:
         x = PyLong_AsLongLongAndOverflow(v, &overflow)
         if overflow == 0:
-            k = snprintf(tmp, 32, "%lld", x)
-            return _put(b, tmp, k)
+            k = _itoa(tmp, x)
+            return _put(b, tmp + 32 - k, k)
     elif type(v) is float:
         f = PyFloat_AS_DOUBLE(v)
         if isfinite(f):
@@ -153,6 +168,117 @@ cdef int _value(Buf* b, object v, object fallback) except -1:
 def render(dict d, Py_ssize_t skip, first, reserved, taken, tuple names, str stamp, str level, str logger,
            str message, fallback):
     """The JSON line of one record (see the module docstring)."""
+    return _render(d, skip, first, reserved, taken, names, stamp, level, logger, message, fallback)
+
+
+cdef list _MS = [f".{i:03d}Z" for i in range(1001)]
+
+
+cdef class RecordRenderer:
+    """``JSONLogFormatter.render`` for the common record, in one call: ``renderer(record)`` is the
+    JSON line, or ``None`` when the record needs the general path (an exception or stack, a
+    non-str ``msg``/``name``/``levelname``, a failing ``msg % args``, a record subclass).
+
+    The timestamp is ``record.created`` in UTC with milliseconds, the per-second prefix cached
+    (``time.strftime`` once a second), exactly as ``swfast.logging._common.UTCStamp``.
+    """
+    cdef Py_ssize_t skip
+    cdef object first, reserved, taken, fallback, gmstrftime, cls
+    cdef tuple names
+    cdef long long _sec
+    cdef bint _have
+    cdef str _prefix
+
+    def __init__(self, cls, Py_ssize_t skip, first, reserved, taken, tuple names, fallback, gmstrftime):
+        self.cls = cls
+        self.skip = skip
+        self.first = first
+        self.reserved = reserved
+        self.taken = taken
+        self.names = names
+        self.fallback = fallback
+        self.gmstrftime = gmstrftime  # sec -> "YYYY-mm-ddTHH:MM:SS"
+        self._sec = 0
+        self._have = False
+        self._prefix = ""
+
+    def stamp(self, double created):
+        return self._stamp(created)
+
+    cdef str _stamp(self, double created):
+        cdef long long sec = <long long>created  # truncation toward zero, as int()
+        cdef long long ms
+        if not self._have or sec != self._sec:
+            self._prefix = self.gmstrftime(sec)
+            self._sec = sec
+            self._have = True
+        ms = <long long>((created - <double>sec) * 1000.0)
+        return self._prefix + <str>_MS[ms]
+
+    def render_with(self, record, str message, dict adds):
+        """The line of ``record`` with ``message`` as its message and the str-keyed fields ``adds``
+        appended after its extras (``None`` when the record needs the general path); what a
+        processed copy (``msg`` replaced, fields added) would render as, without the copy."""
+        if type(record) is not self.cls:
+            return None
+        return self._render_with(record.__dict__, message, adds)
+
+    cdef object _render_with(self, dict d, str message, dict adds):
+        cdef PyObject* v
+        cdef object level, name
+        v = PyDict_GetItem(d, "levelname")
+        if v == NULL or type(<object>v) is not str:
+            return None
+        level = <object>v
+        v = PyDict_GetItem(d, "name")
+        if v == NULL or type(<object>v) is not str:
+            return None
+        name = <object>v
+        v = PyDict_GetItem(d, "created")
+        if v == NULL or type(<object>v) is not float:
+            return None
+        return _render(d, self.skip, self.first, self.reserved, self.taken, self.names,
+                       self._stamp(<double><object>v), level, name, message, self.fallback, adds)
+
+    def __call__(self, record):
+        cdef dict d
+        cdef PyObject* v
+        cdef object msg, args, message
+        if type(record) is not self.cls:
+            return None
+        d = record.__dict__
+        for key in ("exc_info", "exc_text", "stack_info"):
+            v = PyDict_GetItem(d, key)
+            if v == NULL or <object>v is not None:
+                return None
+        if PyDict_GetItem(d, "_swfast_exc") != NULL:
+            return None
+        v = PyDict_GetItem(d, "msg")
+        if v == NULL or type(<object>v) is not str:
+            return None
+        msg = <object>v
+        v = PyDict_GetItem(d, "_swfast_done")
+        if v != NULL and <object>v:
+            message = msg
+        else:
+            v = PyDict_GetItem(d, "args")
+            if v == NULL:
+                return None
+            args = <object>v
+            if args:
+                try:
+                    message = msg % args
+                except Exception:
+                    return None
+                if type(message) is not str:
+                    return None
+            else:
+                message = msg
+        return self._render_with(d, <str>message, None)
+
+
+cdef object _render(dict d, Py_ssize_t skip, first, reserved, taken, tuple names, str stamp, str level,
+                    str logger, str message, fallback, dict adds=None):
     cdef Buf b
     cdef Py_ssize_t pos = 0, i = 0
     cdef PyObject* kp
@@ -178,6 +304,7 @@ def render(dict d, Py_ssize_t skip, first, reserved, taken, tuple names, str sta
             if not check_all and i <= skip:
                 continue
             key = <object>kp
+            value = <object>vp  # own references before anything that may run user code
             if not PyUnicode_Check(key):
                 key = str(key)
             if PySet_Contains(reserved, key):
@@ -188,7 +315,18 @@ def render(dict d, Py_ssize_t skip, first, reserved, taken, tuple names, str sta
             else:
                 _ustr(&b, key, fallback)
             _putc(&b, 58)
-            _value(&b, <object>vp, fallback)
+            _value(&b, value, fallback)
+        if adds:
+            pos = 0
+            while PyDict_Next(adds, &pos, &kp, &vp):
+                key = <object>kp
+                _putc(&b, 44)
+                if PySet_Contains(taken, key):
+                    _ustr(&b, "extra." + key, fallback)
+                else:
+                    _ustr(&b, key, fallback)
+                _putc(&b, 58)
+                _value(&b, <object>vp, fallback)
         _putc(&b, 125)
         return PyBytes_FromStringAndSize(b.p, b.n)
     finally:

@@ -2,6 +2,8 @@
 """Compiled redaction scanner; the pure-Python twin is ``_redscan_py.py`` (same rules, see there)."""
 from cpython.unicode cimport PyUnicode_READ, PyUnicode_KIND, PyUnicode_DATA
 from libc.stdlib cimport malloc, free
+from cpython.dict cimport PyDict_Next, PyDict_GetItem
+from cpython.object cimport PyObject
 
 cdef extern from "Python.h":
     Py_ssize_t PyUnicode_GET_LENGTH(object o)
@@ -151,13 +153,24 @@ def scan(str text, long long enabled, keys):
     cdef Py_UCS4 c, prev, ch
     cdef int found, kind
     cdef bint plus, fours, tld_alpha
-    cdef int* d = <int*>malloc((n + 1) * sizeof(int))
-    cdef Py_ssize_t* seg_start = <Py_ssize_t*>malloc((n + 1) * sizeof(Py_ssize_t))
-    cdef Py_ssize_t* seg_end = <Py_ssize_t*>malloc((n + 1) * sizeof(Py_ssize_t))
-    cdef Py_ssize_t* seg_pos = <Py_ssize_t*>malloc((n + 2) * sizeof(Py_ssize_t))
-    if d == NULL or seg_start == NULL or seg_end == NULL or seg_pos == NULL:
-        free(d); free(seg_start); free(seg_end); free(seg_pos)
-        raise MemoryError()
+    # short texts (the common log line) use stack buffers: no malloc per scan
+    cdef int d_small[257]
+    cdef Py_ssize_t ss_small[257]
+    cdef Py_ssize_t se_small[257]
+    cdef Py_ssize_t sp_small[258]
+    cdef bint heap = n > 256
+    cdef int* d = d_small
+    cdef Py_ssize_t* seg_start = ss_small
+    cdef Py_ssize_t* seg_end = se_small
+    cdef Py_ssize_t* seg_pos = sp_small
+    if heap:
+        d = <int*>malloc((n + 1) * sizeof(int))
+        seg_start = <Py_ssize_t*>malloc((n + 1) * sizeof(Py_ssize_t))
+        seg_end = <Py_ssize_t*>malloc((n + 1) * sizeof(Py_ssize_t))
+        seg_pos = <Py_ssize_t*>malloc((n + 2) * sizeof(Py_ssize_t))
+        if d == NULL or seg_start == NULL or seg_end == NULL or seg_pos == NULL:
+            free(d); free(seg_start); free(seg_end); free(seg_pos)
+            raise MemoryError()
     try:
         while i < n:
             steps += 1
@@ -283,7 +296,8 @@ def scan(str text, long long enabled, keys):
                     continue
             i += 1
     finally:
-        free(d); free(seg_start); free(seg_end); free(seg_pos)
+        if heap:
+            free(d); free(seg_start); free(seg_end); free(seg_pos)
     return out.spans, steps
 
 
@@ -442,3 +456,175 @@ cdef Py_ssize_t _scan_word2(str text, int ukind, void* data, Py_ssize_t i, Py_ss
             out.emit(k, v, SECRET)
             return v
     return j
+
+
+cdef extern from "Python.h":
+    long long PyLong_AsLongLongAndOverflow(object o, int* overflow) except? -1
+
+
+cdef tuple _SCALAR_TYPES = (str, int, float, bool, type(None))
+
+
+cdef int _check_value(object value, list texts) except -1:
+    """1 when ``value`` is clean-able (str kept in ``texts``, small scalars), 0 otherwise."""
+    cdef int overflow = 0
+    cdef long long iv
+    if type(value) is str:
+        texts.append(value)
+    elif type(value) is int:
+        iv = PyLong_AsLongLongAndOverflow(value, &overflow)
+        if overflow or not (-1000000000 < iv < 1000000000):
+            return 0
+    elif not (type(value) is float or type(value) is bool or value is None):
+        return 0
+    return 1
+
+
+cdef int _clean(dict d, Py_ssize_t skip, str first, reserved, dict key_cache, str message, dict ctx,
+                long long enabled, keys) except -1:
+    cdef Py_ssize_t pos = 0, i = 0
+    cdef PyObject* k
+    cdef PyObject* v
+    cdef PyObject* hit
+    cdef bint check_all = True
+    cdef list texts = [message]
+    cdef object key
+    cdef Py_ssize_t n = len(d)
+    while PyDict_Next(d, &pos, &k, &v):
+        key = <object>k
+        if i == 0:
+            check_all = not (n >= skip and type(key) is str and <str>key == first)
+        i += 1
+        if not check_all and i <= skip:
+            continue
+        if type(key) is not str:
+            return 0  # no user __hash__/__eq__ runs while the dict is walked: exact str keys only
+        if key in reserved:
+            continue
+        hit = PyDict_GetItem(key_cache, key)
+        if hit == NULL or <object>hit is not False or not _check_value(<object>v, texts):
+            return 0
+    if ctx:
+        pos = 0
+        while PyDict_Next(ctx, &pos, &k, &v):
+            key = <object>k
+            if type(key) is not str:
+                return 0
+            if PyDict_GetItem(d, key) != NULL:
+                continue  # setdefault: the record's own value wins
+            hit = PyDict_GetItem(key_cache, key)
+            if hit == NULL or <object>hit is not False or not _check_value(<object>v, texts):
+                return 0
+    return 0 if scan(message if len(texts) == 1 else "\n".join(texts), enabled, keys)[0] else 1
+
+
+def clean_record(dict d, Py_ssize_t skip, str first, reserved, dict key_cache, str message,
+                 long long enabled, keys):
+    """Whether a record needs no redaction at all (the common clean record, in one call).
+
+    ``True`` only when every ``extra=`` key of ``d`` (a record's ``__dict__``; its first ``skip``
+    entries are the standard attributes when its first key is ``first``, otherwise every key is
+    checked against ``reserved``) is cached as not sensitive in ``key_cache``, every extra value is
+    a str, float, bool, None or an int of magnitude < 10**9, and one scan of ``message`` and the str
+    extras joined by newlines finds nothing. ``False`` means: take the general path (a key not yet
+    cached or sensitive, a container, a big int, a detection); nothing is changed either way.
+    """
+    return _clean(d, skip, first, reserved, key_cache, message, None, enabled, keys) == 1
+
+
+def process_clean(record, type cls, dict ctx, tuple fields, Py_ssize_t skip, str first, reserved,
+                  dict key_cache, long long enabled, keys):
+    """``LogProcessor.process_log`` for a clean record of exactly type ``cls``, in one call.
+
+    The record must not be processed yet, carry no exception or stack, have a str ``msg`` and
+    scalar ``args``; its extras and the context fields ``ctx`` it lacks must pass
+    :func:`clean_record`. Then the processed copy is returned: ``msg % args`` applied, ``args``
+    cleared, ``ctx`` added (record values win), marked processed, then ``fields`` ((name, value)
+    pairs: host, pid, service, version) added. ``None`` means: take the general path (nothing
+    was changed).
+    """
+    cdef dict nd
+    cdef object new
+    cdef object message = _clean_message(record, cls, ctx, skip, first, reserved, key_cache, enabled, keys)
+    if message is None:
+        return None
+    d = record.__dict__
+    new = cls.__new__(cls)
+    nd = d.copy()  # one table copy, not an insertion per attribute
+    new.__dict__ = nd
+    nd["msg"] = message
+    nd["args"] = None
+    if ctx:
+        for key, value in ctx.items():
+            nd.setdefault(key, value)
+    nd["_swfast_done"] = True
+    for key, value in fields:
+        nd.setdefault(key, value)
+    return new
+
+
+cdef object _clean_message(record, type cls, dict ctx, Py_ssize_t skip, str first, reserved, dict key_cache,
+                           long long enabled, keys):
+    """The formatted message of a clean record of exactly type ``cls`` (see :func:`process_clean`),
+    or ``None``."""
+    cdef dict d
+    cdef object msg, args, a, message
+    cdef PyObject* v
+    if type(record) is not cls:
+        return None
+    d = record.__dict__
+    if PyDict_GetItem(d, "_swfast_done") != NULL:
+        return None
+    for name in ("exc_info", "exc_text", "stack_info"):
+        v = PyDict_GetItem(d, name)
+        if v == NULL or <object>v is not None:
+            return None
+    v = PyDict_GetItem(d, "msg")
+    if v == NULL or type(<object>v) is not str:
+        return None
+    msg = <object>v
+    v = PyDict_GetItem(d, "args")
+    if v == NULL:
+        return None
+    args = <object>v
+    if args:
+        if type(args) is not tuple:
+            return None
+        for a in <tuple>args:
+            if type(a) not in _SCALAR_TYPES:
+                return None
+        try:
+            message = msg % args
+        except Exception:
+            return None
+        if type(message) is not str:
+            return None
+    else:
+        message = msg
+    if not _clean(d, skip, first, reserved, key_cache, <str>message, ctx, enabled, keys):
+        return None
+    return message
+
+
+def process_render(record, type cls, dict ctx, tuple fields, Py_ssize_t skip, str first, reserved,
+                   dict key_cache, long long enabled, keys, renderer):
+    """The JSON line that ``renderer`` (a ``RecordRenderer``) gives the processed copy of a clean
+    record (:func:`process_clean`), without making the copy: ``renderer.render_with(record,
+    message, adds)`` with the context fields and ``fields`` the record lacks. ``None``: take the
+    general path."""
+    cdef object message = _clean_message(record, cls, ctx, skip, first, reserved, key_cache, enabled, keys)
+    cdef dict d, adds
+    if message is None:
+        return None
+    d = record.__dict__
+    adds = {}
+    if ctx:
+        for key, value in ctx.items():
+            if type(key) is not str:
+                return None
+            if key not in d and key not in reserved:
+                adds[key] = value
+    for key, value in fields:
+        if key not in d and key not in adds and key not in reserved:
+            adds[key] = value
+    return renderer.render_with(record, message, adds)

@@ -20,7 +20,8 @@ spaces or dashes.
 """
 from __future__ import annotations
 
-from typing import Callable
+from itertools import islice
+from typing import Any, Callable, Collection, Iterable, Mapping
 
 EMAIL, CARD, JWT, BEARER, AWS_KEY, SECRET, URL_CREDENTIALS, PRIVATE_KEY, NATIONAL_ID, IBAN, PHONE = range(1, 12)
 
@@ -366,3 +367,125 @@ def _scan_word(text: str, cp: list[int], i: int, n: int, steps: int, keys: Calla
             emit(k, v, SECRET)
             return v, steps
     return j, steps
+
+
+_SCALAR_TYPES = (str, int, float, bool, type(None))
+_MISSING = object()
+
+
+def _check_value(value: object, texts: list[str]) -> bool:
+    t = type(value)
+    if t is str:
+        texts.append(value)  # type: ignore[arg-type]
+    elif t is int:
+        return -1_000_000_000 < value < 1_000_000_000  # type: ignore[operator]
+    elif not (t is float or t is bool or value is None):
+        return False
+    return True
+
+
+def _clean(d: Mapping[str, object], skip: int, first: str, reserved: Collection[str], key_cache: Mapping[str, bool],
+           message: str, ctx: Mapping[str, object] | None, enabled: int, keys: Callable[[str], bool]) -> bool:
+    items: Iterable[tuple[str, object]] = d.items()
+    if len(d) >= skip and next(iter(d), None) == first:
+        items = islice(items, skip, None)
+    texts = [message]
+    for key, value in items:
+        if type(key) is not str:
+            return False
+        if key in reserved:
+            continue
+        if key_cache.get(key) is not False or not _check_value(value, texts):
+            return False
+    for key, value in (ctx or {}).items():
+        if type(key) is not str:
+            return False
+        if key in d:
+            continue  # setdefault: the record's own value wins
+        if key_cache.get(key) is not False or not _check_value(value, texts):
+            return False
+    return not scan("\n".join(texts), enabled, keys)[0]
+
+
+def clean_record(d: Mapping[str, object], skip: int, first: str, reserved: Collection[str],
+                 key_cache: Mapping[str, bool], message: str, enabled: int, keys: Callable[[str], bool]) -> bool:
+    """Whether a record needs no redaction at all (the common clean record, in one call).
+
+    ``True`` only when every ``extra=`` key of ``d`` (a record's ``__dict__``; its first ``skip``
+    entries are the standard attributes when its first key is ``first``, otherwise every key is
+    checked against ``reserved``) is cached as not sensitive in ``key_cache``, every extra value is
+    a str, float, bool, None or an int of magnitude < 10**9, and one scan of ``message`` and the str
+    extras joined by newlines finds nothing. ``False`` means: take the general path (a key not yet
+    cached or sensitive, a container, a big int, a detection); nothing is changed either way.
+    """
+    return _clean(d, skip, first, reserved, key_cache, message, None, enabled, keys)
+
+
+def process_clean(record: Any, cls: type, ctx: Mapping[str, object], fields: tuple[tuple[str, object], ...], skip: int,
+                  first: str, reserved: Collection[str], key_cache: Mapping[str, bool], enabled: int,
+                  keys: Callable[[str], bool]) -> Any:
+    """``LogProcessor.process_log`` for a clean record of exactly type ``cls``, in one call.
+
+    The record must not be processed yet, carry no exception or stack, have a str ``msg`` and
+    scalar ``args``; its extras and the context fields ``ctx`` it lacks must pass
+    :func:`clean_record`. Then the processed copy is returned: ``msg % args`` applied, ``args``
+    cleared, ``ctx`` added (record values win), marked processed, then ``fields`` ((name, value)
+    pairs: host, pid, service, version) added. ``None`` means: take the general path (nothing
+    was changed).
+    """
+    if type(record) is not cls:
+        return None
+    d = record.__dict__
+    if "_swfast_done" in d or any(d.get(name, 0) is not None for name in ("exc_info", "exc_text", "stack_info")):
+        return None
+    msg, args = d.get("msg"), d.get("args", _MISSING)
+    if type(msg) is not str or args is _MISSING:
+        return None
+    if args:
+        if type(args) is not tuple or any(type(a) not in _SCALAR_TYPES for a in args):
+            return None
+        try:
+            message = msg % args
+        except Exception:  # noqa: BLE001 - the general path reports it
+            return None
+        if type(message) is not str:
+            return None
+    else:
+        message = msg
+    if not _clean(d, skip, first, reserved, key_cache, message, ctx, enabled, keys):
+        return None
+    new = object.__new__(cls)
+    nd = dict(d)
+    new.__dict__ = nd
+    nd["msg"] = message
+    nd["args"] = None
+    for key, value in (ctx or {}).items():
+        nd.setdefault(key, value)
+    nd["_swfast_done"] = True
+    for key, value in fields:
+        nd.setdefault(key, value)
+    return new
+
+
+def process_render(record: Any, cls: type, ctx: Mapping[str, object], fields: tuple[tuple[str, object], ...],
+                   skip: int, first: str, reserved: Collection[str], key_cache: Mapping[str, bool], enabled: int,
+                   keys: Callable[[str], bool], renderer: Any) -> bytes | None:
+    """The JSON line that ``renderer`` (a ``RecordRenderer``) gives the processed copy of a clean
+    record (:func:`process_clean`), without making the copy: ``renderer.render_with(record,
+    message, adds)`` with the context fields and ``fields`` the record lacks. ``None``: take the
+    general path."""
+    new = process_clean(record, cls, ctx, (), skip, first, reserved, key_cache, enabled, keys)
+    if new is None:
+        return None
+    d = record.__dict__
+    adds: dict[str, object] = {}
+    for key, value in (ctx or {}).items():
+        if type(key) is not str:
+            return None
+        if key not in d and key not in reserved:
+            adds[key] = value
+    for key, value in fields:
+        if key not in d and key not in adds and key not in reserved:
+            adds[key] = value
+    out: bytes | None = renderer.render_with(record, new.msg, adds)
+    return out

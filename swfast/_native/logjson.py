@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING
 from ._compat import MISSING_HINT, NO_EXTENSIONS
 
 if TYPE_CHECKING or NO_EXTENSIONS:
-    from ._logjson_py import render
+    from ._logjson_py import RecordRenderer, render
 else:
     try:
-        from ._logjson_c import render
+        from ._logjson_c import RecordRenderer, render
     except ImportError as exc:  # pragma: no cover - exercised by a subprocess test
         raise ImportError(MISSING_HINT.format(name="_logjson_c")) from exc
 
-__all__ = ["render"]
+__all__ = ["RecordRenderer", "render"]

@@ -18,11 +18,16 @@ import logging
 import os
 import re
 import sys
+import time
 import traceback
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
+from swfast._native.logjson import RecordRenderer as _RecordRenderer
 from swfast._native.logjson import render as _render_fast
 from swfast.logging._common import _FIRST, _N_STANDARD, RESERVED, UTCStamp, extra_items, json_default, safe_repr
+
+if TYPE_CHECKING:  # pragma: no cover
+    from swfast.logging.processors import LogProcessor
 
 _orjson: Any
 try:  # optional fast encoder (the ``security`` extra); the stdlib encoder is the fallback
@@ -116,8 +121,9 @@ class JSONLogFormatter(logging.Formatter):
     def __init__(self, fmt: str | None = None, datefmt: str | None = None, style: str = "%",
                  validate: bool = True, *, preset: str = "default", fields: Iterable[str] = (),
                  rename: Mapping[str, str] | None = None, static_fields: Mapping[str, Any] | None = None,
-                 defaults: Mapping[str, Any] | None = None) -> None:
+                 defaults: Mapping[str, Any] | None = None, processor: "LogProcessor | None" = None) -> None:
         from swfast.errors import ConfigurationError
+        from swfast.logging.processors import LogProcessor
 
         super().__init__(fmt, datefmt, style, validate)  # type: ignore[arg-type]
         if preset not in ("default", "ecs"):
@@ -140,13 +146,42 @@ class JSONLogFormatter(logging.Formatter):
         self._stamp = UTCStamp()
         self._fast = preset == "default" and not self.fields and not self.static_fields
         self._fixed = (self._names["timestamp"], self._names["level"], self._names["logger"], self._names["message"])
+        self._renderer = _RecordRenderer(logging.LogRecord, *self._renderer_args()) if self._fast else None
+        if processor is not None and not isinstance(processor, LogProcessor):
+            raise ConfigurationError("processor", f"expected a LogProcessor, got {type(processor).__name__}")
+        if processor is not None and processor.steps:
+            raise ConfigurationError("processor", "a formatter cannot drop records: put a processor with steps "
+                                                  "on a ProcessingHandler instead")
+        #: enrich + redact each record while rendering it (no copy for the clean common record)
+        self.processor = processor
+
+    def _renderer_args(self) -> tuple[Any, ...]:
+        return (_N_STANDARD, _FIRST, RESERVED, self._taken, self._fixed, dumps, _gm_seconds)
 
     def format(self, record: logging.LogRecord) -> str:
         return self.render(record).decode("utf-8", "surrogatepass")
 
     def render(self, record: logging.LogRecord) -> bytes:
         """The JSON line as UTF-8 bytes without the newline (what byte-writing handlers use)."""
+        processor = self.processor
+        if processor is not None:
+            try:
+                line = processor.render_json(record, self)
+            except Exception:  # noqa: BLE001 - the formatter never raises (nor leaks: nothing unprocessed)
+                line = None
+            if line is None:
+                return dumps({"message": "[REDACTED:UNPROCESSABLE]", "error": "swfast.logging: record not rendered"})
+            return line
+        return self.render_plain(record)
+
+    def render_plain(self, record: logging.LogRecord) -> bytes:
+        """:meth:`render` without the formatter's own processor (for records already processed)."""
         try:
+            renderer = self._renderer
+            if renderer is not None:  # the common record: one kernel call (None: the paths below)
+                line = renderer(record)
+                if line is not None:
+                    return line
             d = record.__dict__
             if self._fast and not (record.exc_info or record.exc_text or record.stack_info or "_swfast_exc" in d):
                 try:  # the native renderer (or its twin): fixed fields + extras straight to bytes
@@ -202,6 +237,11 @@ class JSONLogFormatter(logging.Formatter):
             for key, value in self.static_fields.items():
                 _nest(out, key, value)
         return out
+
+
+def _gm_seconds(sec: int) -> str:
+    """``YYYY-mm-ddTHH:MM:SS`` of ``sec`` in UTC (the renderer's per-second timestamp prefix)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec))
 
 
 def _nest(out: dict[str, Any], dotted: str, value: Any) -> None:

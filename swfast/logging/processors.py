@@ -22,8 +22,21 @@ import socket
 import sys
 from typing import Any, Callable, Iterable, Iterator, Mapping, MutableMapping
 
-from swfast.logging._common import Counters
+from swfast._native.redscan import process_clean as _process_clean
+from swfast._native.redscan import process_render as _process_render
+from swfast.logging._common import _FIRST, _N_STANDARD, RESERVED, Counters
 from swfast.logging.redaction import SensitiveDataFilter
+
+#: Forks seen by this process (the host/pid fields are re-read in a child).
+_FORKS = [0]
+
+
+def _after_fork() -> None:
+    _FORKS[0] += 1
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
 
 #: Context fields bound by :func:`bind_context` (trace_id, request_id, session_id, ...).
 log_context: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar("swfast_log_context", default={})
@@ -58,7 +71,7 @@ def _otel_ids() -> dict[str, str]:
 def copy_record(record: logging.LogRecord) -> logging.LogRecord:
     """A shallow copy of ``record`` (its own ``__dict__``; values are shared until replaced)."""
     new = logging.LogRecord.__new__(type(record))
-    new.__dict__.update(record.__dict__)
+    new.__dict__ = record.__dict__.copy()  # one table copy, not an insertion per attribute
     return new
 
 
@@ -88,6 +101,8 @@ class LogProcessor(logging.Filter):
         self.counters = Counters("processor")
         self._host = ""
         self._pid = -1
+        self._fields: tuple[tuple[str, Any], ...] = ()
+        self._fields_for: tuple[Any, ...] = ()
 
     def enrich_data(self, record: logging.LogRecord) -> logging.LogRecord:
         """Add context fields, ``host``, ``pid``, ``service`` and ``version`` (extras win)."""
@@ -147,9 +162,58 @@ class LogProcessor(logging.Filter):
 
     def process_log(self, record: logging.LogRecord) -> logging.LogRecord | None:
         """A processed copy of ``record`` (``None`` when a step dropped it)."""
+        redactor = self.redactor
+        if (redactor is not None and self.enrich and not self.steps and not redactor.patterns
+                and "opentelemetry.trace" not in sys.modules):
+            # the common clean record: copy, context, redaction check and process fields in one
+            # kernel call (None: anything unusual, which the general path below handles)
+            out = _process_clean(record, logging.LogRecord, log_context.get(), self._process_fields(), _N_STANDARD,
+                                 _FIRST, RESERVED, redactor._key_cache, redactor._mask, redactor._text_key)
+            if out is not None:
+                return out  # type: ignore[no-any-return]
         if record.__dict__.get("_swfast_done"):
             return record
         return self._run(copy_record(record))
+
+    def render_json(self, record: logging.LogRecord, formatter: Any) -> bytes | None:
+        """``formatter.render_plain(self.process_log(record))`` (``None`` when a step dropped it).
+
+        ``formatter`` is a :class:`~swfast.logging.JSONLogFormatter`; for the clean common record
+        (see :meth:`process_log`) this is one kernel call that renders what the processed copy
+        would render, without making the copy.
+        """
+        renderer = formatter._renderer
+        redactor = self.redactor
+        if (renderer is not None and redactor is not None and self.enrich and not self.steps
+                and not redactor.patterns and "opentelemetry.trace" not in sys.modules):
+            line = _process_render(record, logging.LogRecord, log_context.get(), self._process_fields(), _N_STANDARD,
+                                   _FIRST, RESERVED, redactor._key_cache, redactor._mask, redactor._text_key, renderer)
+            if line is not None:
+                return line
+        processed = self.process_log(record)
+        return None if processed is None else formatter.render_plain(processed)
+
+    def _process_fields(self) -> tuple[tuple[str, Any], ...]:
+        """``(name, value)`` pairs ``_enrich_process`` adds, re-read after a fork or a change."""
+        for_ = self._fields_for
+        if for_ and for_[0] == _FORKS[0] and for_[1] is self.service and for_[2] is self.version:
+            return self._fields
+        pid = os.getpid()
+        key = (_FORKS[0], self.service, self.version)
+        if key != self._fields_for:
+            if pid != self._pid:
+                self._pid = pid
+                try:
+                    self._host = socket.gethostname()
+                except OSError:
+                    self._host = ""
+            fields: list[tuple[str, Any]] = [("host", self._host), ("pid", pid)]
+            if self.service:
+                fields.append(("service", self.service))
+            if self.version:
+                fields.append(("version", self.version))
+            self._fields, self._fields_for = tuple(fields), key
+        return self._fields
 
     def filter(self, record: logging.LogRecord) -> bool:
         if self.name and not super().filter(record):

@@ -34,8 +34,9 @@ import uuid
 from collections.abc import Mapping
 from typing import Any, Callable, Iterable
 
+from swfast._native.redscan import clean_record as _clean_record
 from swfast._native.redscan import scan as _scan
-from swfast.logging._common import Counters, extra_items, safe_repr
+from swfast.logging._common import _FIRST, _N_STANDARD, RESERVED, Counters, extra_items, safe_repr
 
 DETECTORS: dict[str, int] = {"email": 1, "card": 2, "jwt": 3, "bearer": 4, "aws_key": 5, "secret": 6,
                              "url_credentials": 7, "private_key": 8, "national_id": 9, "iban": 10, "phone": 11}
@@ -240,9 +241,23 @@ class SensitiveDataFilter(logging.Filter):
         d = record.__dict__
         if d.get("_swfast_done"):
             return record
+        args = record.args
+        message: str | None
+        if (not self.patterns and not record.exc_info and not record.exc_text and not record.stack_info
+                and (not args or (type(args) is tuple and _SCALARS.issuperset(map(type, args))))):
+            # the common clean record: one kernel call checks every extra key (cached verdicts)
+            # and value type, and scans the message and the str extras at once
+            try:
+                message = record.getMessage()
+            except Exception:  # noqa: BLE001 - the general path below keeps both parts
+                message = None
+            if message is not None and _clean_record(d, _N_STANDARD, _FIRST, RESERVED, self._key_cache, message,
+                                                     self._mask, self._text_key):
+                record.msg = message
+                record.args = None
+                d["_swfast_done"] = True
+                return record
         try:
-            args = record.args
-            message: str | None
             if args and (isinstance(args, Mapping) or not _SCALARS.issuperset(map(type, args))):
                 # containers by key first (``{"password": …}``); scalars are covered by the scan
                 # of the formatted message below

@@ -27,7 +27,8 @@ import inspect
 import logging
 import threading
 import time
-from typing import Any, Awaitable, Callable, Iterable, Sequence
+from datetime import timedelta
+from typing import Any, Awaitable, Callable, Iterable, ParamSpec, Sequence, TypeVar
 
 from .._native.front import TierFront
 from .._durations import seconds
@@ -40,6 +41,8 @@ from .policy import MAX_TTL, InvalidationReport, PlacementPolicy, Priority, pars
 from .analytics import TierStats
 from .manager_async import _MISS, AsyncTierMixin, _Soft
 
+P = ParamSpec("P")
+R = TypeVar("R")
 log = logging.getLogger("swfast.cache.manager")
 _INF = float("inf")
 TIER_ERRORS = REGISTRY.counter("swfast_cache_tier_errors_total", "tier operations that failed (served as misses)",
@@ -561,8 +564,10 @@ class TieredCache(TierFront, AsyncTierMixin):
             except Exception as exc:
                 self._err("l1", "clear", exc)
 
-    def cached(self, key: str | Callable[..., str] | None = None, *, ttl: Any = None) -> Callable[[Any], Any]:
-        """Decorator memoizing a sync or async function through this cache (see :mod:`.memoize`)."""
+    def cached(self, key: str | Callable[..., str] | None = None, *,
+               ttl: float | str | timedelta | None = None) -> Callable[[Callable[P, R]], Callable[P, R]]:
+        """Decorator memoizing a sync or async function through this cache (see :mod:`.memoize`);
+        the wrapper keeps the function's signature (an ``async def`` stays awaitable)."""
         from .memoize import cached_over
 
         return cached_over(self, key=key, ttl=ttl)

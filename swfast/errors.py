@@ -336,3 +336,19 @@ class LoggingError(SwfastError):
 
 class LogFileInUse(LoggingError, OSError):
     """Another process already writes this log file: route its records through one writer instead."""
+
+
+# --- cache serialization (issue 10, defect 9) ---
+class CacheSerializationError(CacheError, TypeError):
+    """A value cannot be stored in L2/L3 so that it reads back unchanged; nothing was written.
+
+    Attributes:
+        where: the offending element inside the value, e.g. ``"[2]['a']: tuple"``.
+    """
+
+    def __init__(self, message: str, *, where: str = "") -> None:
+        super().__init__(message)
+        self.where = where
+
+
+__all__ += ["CacheSerializationError"]

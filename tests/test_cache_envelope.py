@@ -8,7 +8,7 @@ import pickle
 import pytest
 
 from swfast.cache.envelope import REJECT, Codec
-from swfast.errors import CacheValueTooLarge, ConfigurationError
+from swfast.errors import CacheSerializationError, CacheValueTooLarge, ConfigurationError
 
 
 def _env(ser: int, exp_ms: int, payload: bytes) -> bytes:
@@ -161,7 +161,8 @@ def test_codec_roundtrip_compression_and_limits(mac_key) -> None:  # type: ignor
         assert c.decode(blob, b"key", 1.0) == (v, 99.0)
     assert len(c.encode("z" * 5000, None)) < 200  # lz4 above the threshold
     assert c.decode(c.encode("z" * 5000, 99.0, b"key"), b"key", 100.0) is None  # expired
-    assert c.decode(c.encode((1, 2), None), b"", 0.0) == ([1, 2], None)
+    with pytest.raises(CacheSerializationError, match="tuple"):  # issue 10 defect 9: never lossy
+        c.encode((1, 2), None)
     with pytest.raises(CacheValueTooLarge) as info:
         c.encode(os.urandom(20_000), None)
     assert info.value.limit == 10_000

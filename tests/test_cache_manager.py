@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
+import os
 import threading
 import time
 from datetime import timedelta
@@ -12,7 +14,7 @@ import pytest
 
 from _cache_helpers import Clock, dbsize, warm
 
-from _servers import free_port
+from _servers import ServerUnavailable, free_port, start_redis
 
 from swfast.cache.l1 import L1Cache
 from swfast.cache.l2 import DistributedCache
@@ -21,6 +23,8 @@ from swfast.cache.manager import TieredCache
 from swfast.cache.policy import PlacementPolicy, parse_ttl
 from swfast.errors import CacheValueTooLarge, ConfigurationError
 from swfast.monitoring.metrics import REGISTRY
+
+REQUIRE_SERVICES = os.environ.get("SWFAST_REQUIRE_SERVICES", "") not in ("", "0")
 
 
 def _wait_for(cond: Any, timeout: float = 30.0) -> None:
@@ -313,7 +317,31 @@ def test_batch_invalidate_reports_down_node(redis_client, redis_url, tmp_path, c
     l2.close()
 
 
-def test_pattern_invalidate_scan_escaping_at_a_million_keys(redis_client, redis_url, tmp_path, clock) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture
+def own_redis() -> Iterator[tuple[str, Any]]:
+    """``(url, client)`` of a redis-server of this test's own, stopped afterwards.
+
+    A million populated keys on the session server (even flushed asynchronously) keep it busy
+    freeing memory while later tests run with 0.5 s socket timeouts; a throwaway server's
+    memory goes back with its process, so no other test shares the load.
+    """
+    redis = pytest.importorskip("redis") if not REQUIRE_SERVICES else importlib.import_module("redis")
+    try:
+        server = start_redis()
+    except ServerUnavailable as exc:
+        if REQUIRE_SERVICES:
+            pytest.fail(f"redis-server could not start and SWFAST_REQUIRE_SERVICES=1: {exc}")
+        pytest.skip(f"redis-server unavailable: {exc}")
+    client = redis.Redis(host=server.host, port=server.port, socket_timeout=30)
+    try:
+        yield f"redis://{server.address}/0", client
+    finally:
+        client.close()
+        server.stop()
+
+
+def test_pattern_invalidate_scan_escaping_at_a_million_keys(own_redis, tmp_path, clock) -> None:  # type: ignore[no-untyped-def]
+    redis_url, redis_client = own_redis
     l2 = DistributedCache(redis_url, timeout=2.0, clock=clock)
     warm(l2)  # proven repaired first: the populated keys stand for this run's cache entries
     redis_client.execute_command("DEBUG", "POPULATE", 1_000_000, "swfast:bulk:")
@@ -334,9 +362,6 @@ def test_pattern_invalidate_scan_escaping_at_a_million_keys(redis_client, redis_
     assert dbsize(redis_client) == 1_000_000 + 4
     l2.close()
     other.close()
-    # Free the million keys in Redis' background thread: a blocking FLUSHALL in the next
-    # test's fixture stalls the server past that test's 0.5 s socket timeout on a busy host.
-    redis_client.flushall(asynchronous=True)
 
 
 def test_cached_decorator_sync_and_async(tiers, clock) -> None:  # type: ignore[no-untyped-def]

@@ -270,3 +270,35 @@ def test_fallback_mark_stays_until_success_after_breaker_closes(kernel) -> None:
     assert levels.level is DegradationLevel.DEGRADED
     levels.report_success()
     assert levels.level is DegradationLevel.NORMAL
+
+
+# -- design: CircuitBreaker.call is a class attribute, not rebound per instance ---------------
+def test_subclass_call_override_runs_for_call_and_decorator(kernel) -> None:  # type: ignore[no-untyped-def]
+    seen: list[str] = []
+
+    class Audited(CircuitBreaker):
+        def call(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+            seen.append(fn.__name__)
+            return super().call(fn, *args, **kwargs)
+
+    b = Audited("svc", clock=FakeClock())
+
+    def work(x: int) -> int:
+        return x + 1
+
+    assert b.call(work, 1) == 2
+    assert b(work)(2) == 3  # the decorator goes through the override too
+    assert seen == ["work", "work"] and b.metrics()["calls"] == 2
+
+
+def test_mock_patch_of_call_runs_on_class_and_instance(kernel) -> None:  # type: ignore[no-untyped-def]
+    from unittest import mock
+
+    b = _breaker(FakeClock())
+    with mock.patch.object(CircuitBreaker, "call", return_value="patched") as m:
+        assert b.call(int) == "patched" and CircuitBreaker("other").call(int) == "patched"
+    assert m.call_count == 2
+    with mock.patch.object(b, "call", return_value="instance"):
+        assert b.call(int) == "instance"
+        assert b(int)() == "instance"  # decorated while patched: the patch runs
+    assert b.call(lambda: 7) == 7 and b.metrics()["calls"] == 1  # restored: the kernel again

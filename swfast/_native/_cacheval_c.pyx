@@ -12,6 +12,7 @@ from libc.string cimport memcpy
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE, PyBytes_FromStringAndSize
 from cpython.unicode cimport PyUnicode_DecodeUTF8, PyUnicode_AsUTF8AndSize
 from cpython.mem cimport PyMem_Malloc, PyMem_Free
+from libc.math cimport isfinite
 
 DEF VERSION = 0xA5
 DEF HEADER = 10
@@ -489,3 +490,42 @@ def encode_rows(dict items, bytes mac_key, uint64_t exp_ms, Py_ssize_t max_key_b
         rows.append(key)
         rows.append(blob)
     return rows, pending
+
+
+DEF JSON_DEPTH = 200
+
+
+cdef object _inexact(object v, int depth):
+    cdef type t = type(v)
+    cdef Py_ssize_t i
+    if t is str or t is int or t is bool or v is None:
+        return None
+    if t is float:
+        return None if isfinite(<double>v) else f": float {v!r} (JSON has no NaN/inf)"
+    if depth >= JSON_DEPTH:
+        return f": nested deeper than {JSON_DEPTH} levels"
+    if t is list:
+        for i in range(len(<list>v)):
+            r = _inexact((<list>v)[i], depth + 1)
+            if r is not None:
+                return f"[{i}]{r}"
+        return None
+    if t is dict:
+        for k, x in (<dict>v).items():
+            if type(k) is not str:
+                return f": dict key {k!r} of type {type(k).__name__} (JSON keys are str)"
+            r = _inexact(x, depth + 1)
+            if r is not None:
+                return f"[{k!r}]{r}"
+        return None
+    return f": {t.__module__}.{t.__qualname__}" if t.__module__ != "builtins" else f": {t.__qualname__}"
+
+
+def json_inexact(value):
+    """``None`` when ``value`` survives a JSON round trip unchanged, type for type; else where not.
+
+    Exact: ``None``, ``bool``, ``int``, finite ``float``, ``str``, ``list`` and ``dict`` with
+    ``str`` keys, nested at most 200 levels, exact types only (no subclasses, no tuples).
+    The answer names the first offending element, e.g. ``"[2]['a']: tuple"``.
+    """
+    return _inexact(value, 0)

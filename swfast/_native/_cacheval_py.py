@@ -8,6 +8,7 @@ foreign or malformed data :data:`REJECT`.
 from __future__ import annotations
 
 import hmac
+import math
 from typing import Any, Callable, Iterable
 
 VERSION = 0xA5
@@ -246,5 +247,43 @@ def encode_rows(items: dict[Any, Any], mac_key: bytes, exp_ms: int, max_key_byte
     return rows, pending
 
 
-__all__ = ["REJECT", "SLOW", "decode", "decode_mac", "decode_into", "decode_many", "encode_rows", "mac", "open_entry", "open_row",
+_JSON_DEPTH = 200
+
+
+def _inexact(v: Any, depth: int) -> str | None:
+    t = type(v)
+    if t is str or t is int or t is bool or v is None:
+        return None
+    if t is float:
+        return None if math.isfinite(v) else f": float {v!r} (JSON has no NaN/inf)"
+    if depth >= _JSON_DEPTH:
+        return f": nested deeper than {_JSON_DEPTH} levels"
+    if t is list:
+        for i, x in enumerate(v):
+            r = _inexact(x, depth + 1)
+            if r is not None:
+                return f"[{i}]{r}"
+        return None
+    if t is dict:
+        for k, x in v.items():
+            if type(k) is not str:
+                return f": dict key {k!r} of type {type(k).__name__} (JSON keys are str)"
+            r = _inexact(x, depth + 1)
+            if r is not None:
+                return f"[{k!r}]{r}"
+        return None
+    return f": {t.__module__}.{t.__qualname__}" if t.__module__ != "builtins" else f": {t.__qualname__}"
+
+
+def json_inexact(value: Any) -> str | None:
+    """``None`` when ``value`` survives a JSON round trip unchanged, type for type; else where not.
+
+    Exact: ``None``, ``bool``, ``int``, finite ``float``, ``str``, ``list`` and ``dict`` with
+    ``str`` keys, nested at most 200 levels, exact types only (no subclasses, no tuples).
+    The answer names the first offending element, e.g. ``"[2]['a']: tuple"``.
+    """
+    return _inexact(value, 0)
+
+
+__all__ = ["REJECT", "SLOW", "decode", "decode_mac", "decode_into", "decode_many", "encode_rows", "json_inexact", "mac", "open_entry", "open_row",
            "pack", "pack_command", "prefix_keys", "siphash24"]

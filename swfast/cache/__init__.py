@@ -24,6 +24,8 @@ _EXPORTS = {
     "PersistentCache": "l3",
     "PlacementPolicy": "policy",
     "RebalanceReport": "ring",
+    "Serializer": "serializer",
+    "TaggedSerializer": "serializer",
     "TieredCache": "manager",
     "TinyLFUCache": "tinylfu",
     "UsageTracker": "usage",
@@ -52,6 +54,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .policy import parse_ttl as parse_ttl
     from .ring import Distribution as Distribution
     from .ring import RebalanceReport as RebalanceReport
+    from .serializer import Serializer as Serializer
+    from .serializer import TaggedSerializer as TaggedSerializer
     from .tinylfu import TinyLFUCache as TinyLFUCache
     from .usage import UsageTracker as UsageTracker
 

@@ -17,10 +17,32 @@ TYPE_CHECKING = False  # asyncio, inspect and typing load only when a function i
 if TYPE_CHECKING:
     import concurrent.futures
     from datetime import timedelta
-    from typing import Any, Awaitable, Callable, Hashable, ParamSpec, TypeVar, overload
+    from typing import Any, Awaitable, Callable, Hashable, ParamSpec, Protocol, TypeVar, overload
+
+    from .l1 import CacheStats
 
     P = ParamSpec("P")
     R = TypeVar("R")
+    R_co = TypeVar("R_co", covariant=True)
+
+    class CachedFunction(Protocol[P, R_co]):
+        """What :func:`cached` returns: the function, plus its cache's handles.
+
+        For annotations only (import it under ``TYPE_CHECKING``).
+        """
+
+        cache: L1Cache
+
+        def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R_co: ...
+
+        def cache_clear(self) -> None:
+            """Drop every stored result."""
+
+        def cache_info(self) -> CacheStats:
+            """The cache's counters (:meth:`L1Cache.stats`)."""
+
+        def in_flight(self) -> int:
+            """Keys being computed right now."""
 
 _MISSING = object()
 _KWMARK = object()
@@ -80,7 +102,7 @@ class _Singleflight:
 if TYPE_CHECKING:
 
     @overload
-    def cached(func: Callable[P, R], /) -> Callable[P, R]: ...
+    def cached(func: Callable[P, R], /) -> CachedFunction[P, R]: ...
     @overload
     def cached(
         *,
@@ -88,7 +110,7 @@ if TYPE_CHECKING:
         key: Callable[..., Hashable] | None = None,
         ttl: float | timedelta | None = None,
         maxsize: int = 1024,
-    ) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
+    ) -> Callable[[Callable[P, R]], CachedFunction[P, R]]: ...
 
 
 def cached(
@@ -112,7 +134,7 @@ def cached(
     The wrapper has ``cache``, ``cache_clear()`` and ``cache_info()`` attributes.
     """
 
-    def decorate(fn: Callable[P, R]) -> Callable[P, R]:
+    def decorate(fn: Callable[P, R]) -> CachedFunction[P, R]:
         store = cache if cache is not None else L1Cache(maxsize, ttl=ttl, name=f"cached:{fn.__qualname__}")
         keyfn = key or make_key
         flights = _Singleflight()

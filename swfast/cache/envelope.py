@@ -9,9 +9,10 @@ Layout (big-endian)::
     last 16    MAC over len(key) + key + header + payload (only when the codec has a key):
                two SipHash-2-4 tags under the two halves of a 32-byte key, computed in C
 
-Serializers are data-only: raw ``bytes`` (0), ``str`` as UTF-8 (1) and JSON (2, for ``None``,
-bools, numbers, lists and str-keyed dicts; tuples come back as lists). Nothing is ever
-unpickled: bytes without a valid header (or MAC) decode to :data:`REJECT` — a miss the caller
+Serializers are data-only: raw ``bytes`` (0), ``str`` as UTF-8 (1) and JSON (2, only for values
+that read back unchanged: ``None``, bools, ints, finite floats, str, lists and str-keyed dicts;
+anything else raises :class:`~swfast.errors.CacheSerializationError`), or the pluggable
+``serializer`` (ids 3-127, see :mod:`swfast.cache.serializer`) for the values JSON would change. Nothing is ever unpickled: bytes without a valid header (or MAC) decode to :data:`REJECT` — a miss the caller
 logs. Header parsing and batch decoding run in the compiled envelope kernel.
 """
 from __future__ import annotations
@@ -22,7 +23,8 @@ from typing import Any, Final
 
 from .._native import cacheval as _k
 from .._native.cacheval import REJECT, SLOW
-from ..errors import CacheValueTooLarge, ConfigurationError, describe_type
+from ..errors import CacheSerializationError, CacheValueTooLarge, ConfigurationError, describe_type
+from .serializer import Serializer, check_serializer, refuse_inexact
 
 VERSION: Final = 0xA5
 SER_BYTES: Final = 0
@@ -34,13 +36,17 @@ MAC_SIZE: Final = 16
 
 
 def _json_dumps(value: Any) -> bytes:
+    refuse_inexact(value)  # JSON would hand back another value: refuse before anything is written
     try:
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
     except (TypeError, ValueError) as exc:
-        raise TypeError(
+        raise CacheSerializationError(
             f"value: {describe_type(value)} is not cacheable in L2/L3 (store bytes, str or "
             f"JSON-compatible data; swfast never pickles): {exc}"
         ) from None
+
+
+_LOAD_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError)
 
 
 class Codec:
@@ -50,9 +56,11 @@ class Codec:
         mac_key: secret for the BLAKE2b MAC (``None`` = no MAC; L3 always passes one).
         compress_threshold: payloads at least this long are lz4-compressed (``None`` = never).
         max_value_bytes: a larger encoded value raises :class:`CacheValueTooLarge`.
+        serializer: stores values other than ``bytes``/``str`` (see :mod:`swfast.cache.serializer`);
+            ``None`` = exact JSON data only.
     """
 
-    __slots__ = ("mac_key", "compress_threshold", "max_value_bytes", "_sip")
+    __slots__ = ("mac_key", "compress_threshold", "max_value_bytes", "_sip", "serializer")
 
     def __init__(
         self,
@@ -60,6 +68,7 @@ class Codec:
         mac_key: bytes | None = None,
         compress_threshold: int | None = 4096,
         max_value_bytes: int = 1 << 20,
+        serializer: Serializer | None = None,
     ) -> None:
         if mac_key is not None and not (isinstance(mac_key, bytes) and 16 <= len(mac_key) <= 64):
             raise ConfigurationError("mac_key", "must be 16 to 64 bytes (or None for no MAC)")
@@ -72,12 +81,14 @@ class Codec:
             mac_key if len(mac_key) == 32 else hashlib.blake2b(mac_key, digest_size=32).digest())
         self.compress_threshold = compress_threshold
         self.max_value_bytes = max_value_bytes
+        self.serializer = check_serializer(serializer)
 
     def encode(self, value: Any, expires_at: float | None, key: bytes = b"") -> bytes:
         """Envelope for ``value`` expiring at Unix time ``expires_at`` (``None`` = never).
 
         Raises:
-            TypeError: the value is not bytes, str or JSON-compatible.
+            CacheSerializationError: (a ``TypeError``) the value would not read back unchanged
+                (no serializer: not bytes, str or exact JSON data; else the serializer refused).
             CacheValueTooLarge: the encoded value exceeds ``max_value_bytes``; nothing is written.
         """
         t = type(value)
@@ -85,8 +96,12 @@ class Codec:
             ser, payload = SER_BYTES, bytes(value)
         elif t is str:
             ser, payload = SER_STR, value.encode()
-        else:
+        elif self.serializer is None:
             ser, payload = SER_JSON, _json_dumps(value)
+        elif _k.json_inexact(value) is None:  # exact JSON: the kernel's fast path, any reader
+            ser, payload = SER_JSON, _json_dumps(value)
+        else:
+            ser, payload = self.serializer.id, self._dumps(value)
         th = self.compress_threshold
         if th is not None and len(payload) >= th:
             import lz4.block
@@ -147,20 +162,47 @@ class Codec:
                 out[k] = e
         return rejected
 
+    def _dumps(self, value: Any) -> bytes:
+        try:
+            out = self.serializer.dumps(value)
+        except CacheSerializationError:
+            raise
+        except (TypeError, ValueError, OverflowError, RecursionError) as exc:
+            raise CacheSerializationError(
+                f"value: {describe_type(value)} refused by serializer {self.serializer!r}: {exc}",
+                where=describe_type(value)) from None
+        if type(out) is not bytes:
+            raise CacheSerializationError(
+                f"serializer: {self.serializer!r}.dumps returned {type(out).__name__}, not bytes")
+        return out
+
     def _slow(self, data: bytes, now: float) -> Any:
-        """lz4-compressed payloads and unknown serializer ids."""
+        """lz4-compressed payloads and the pluggable serializer's entries."""
+        data = bytes(data)
         end = len(data) - (MAC_SIZE if self.mac_key is not None else 0)
         ser, exp = data[1], int.from_bytes(data[2:10], "big")
-        if not ser & _LZ4:
-            return REJECT
-        import lz4.block
+        payload = data[HEADER_SIZE:end]
+        if ser & _LZ4:
+            import lz4.block
 
+            try:
+                payload = lz4.block.decompress(payload)
+            except (ValueError, RuntimeError, MemoryError):
+                return REJECT
+            ser &= ~_LZ4
+            if ser <= SER_JSON:
+                inner = _k.decode(bytes([VERSION, ser]) + data[2:10] + payload, now, json.loads)
+                return REJECT if inner is SLOW else inner
+        codec = self.serializer
+        if codec is None or ser != codec.id:
+            return REJECT  # another serializer's entry (or foreign data): a logged miss
+        expires = exp / 1000.0
+        if exp and expires <= now:
+            return None
         try:
-            payload = lz4.block.decompress(data[HEADER_SIZE:end])
-        except (ValueError, RuntimeError, MemoryError):
+            return codec.loads(payload), (expires if exp else None)
+        except _LOAD_ERRORS:
             return REJECT
-        inner = _k.decode(bytes([VERSION, ser & ~_LZ4]) + data[2:10] + payload, now, json.loads)
-        return REJECT if inner is SLOW else inner
 
 
 __all__ = ["Codec", "HEADER_SIZE", "MAC_SIZE", "REJECT", "VERSION"]

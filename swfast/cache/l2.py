@@ -27,6 +27,7 @@ from .._native import cacheval as _k
 from ..errors import CacheValueTooLarge, ConfigurationError
 from ..monitoring.metrics import REGISTRY
 from .envelope import REJECT, Codec
+from .serializer import Serializer
 from .gate import FaultGate
 from . import _effects as _fx, wire
 from .pattern import KeyPattern
@@ -124,6 +125,9 @@ class L2Base:
         clock: wall clock in Unix seconds, for expiry stamps in envelopes.
         monotonic: clock for the fault gates.
         cluster: treat ``urls`` as one Redis Cluster entry point.
+        serializer: stores values other than bytes/str/exact JSON data (see
+            :mod:`swfast.cache.serializer`; e.g. :class:`~swfast.cache.TaggedSerializer`).
+            Every process sharing these nodes must use the same one.
     """
 
     _asyncio = False
@@ -143,11 +147,12 @@ class L2Base:
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
         cluster: bool = False,
+        serializer: Serializer | None = None,
     ) -> None:
         self._options = dict(namespace=namespace, timeout=timeout, mac_key=mac_key, max_key_bytes=max_key_bytes,
                              max_value_bytes=max_value_bytes, compress_threshold=compress_threshold,
                              trip_after=trip_after, reset_timeout=reset_timeout, clock=clock,
-                             monotonic=monotonic, cluster=cluster)
+                             monotonic=monotonic, cluster=cluster, serializer=serializer)
         urls = [urls] if isinstance(urls, str) else list(urls)
         if cluster and len(urls) != 1:
             raise ConfigurationError("urls", "with cluster=True give one URL of the cluster")
@@ -157,7 +162,8 @@ class L2Base:
             raise ConfigurationError("timeout", "must be > 0 seconds")
         self.namespace = namespace
         self.timeout = timeout
-        self.codec = Codec(mac_key=mac_key, compress_threshold=compress_threshold, max_value_bytes=max_value_bytes)
+        self.codec = Codec(mac_key=mac_key, compress_threshold=compress_threshold, max_value_bytes=max_value_bytes,
+                           serializer=serializer)
         self.max_key_bytes = max_key_bytes
         self.clock = clock
         self.distribution = Distribution(urls)
@@ -397,7 +403,8 @@ class DistributedCache(L2Base):
 
         Raises:
             CacheValueTooLarge: key or value over the limit; nothing is written.
-            TypeError: the value is not bytes, str or JSON-compatible.
+            CacheSerializationError: (a ``TypeError``) the value would not read back unchanged
+                (see :mod:`swfast.cache.serializer`).
         """
         return not self.set_many({key: value}, ttl)
 

@@ -31,6 +31,7 @@ from .._native.cacheval import SLOW
 from ..errors import CacheValueTooLarge, ConfigurationError
 from ..monitoring.metrics import REGISTRY
 from .envelope import REJECT, Codec
+from .serializer import Serializer, check_serializer
 from .pattern import KeyPattern
 
 log = logging.getLogger("swfast.cache.l3")
@@ -132,6 +133,8 @@ class PersistentCache:
         compress_threshold: values at least this long are lz4-compressed.
         busy_timeout: seconds a writer waits for another process's lock.
         clock: wall clock in Unix seconds (entries outlive the process, so not monotonic).
+        serializer: stores values other than bytes/str/exact JSON data (see
+            :mod:`swfast.cache.serializer`; e.g. :class:`~swfast.cache.TaggedSerializer`).
     """
 
     def __init__(
@@ -145,7 +148,9 @@ class PersistentCache:
         compress_threshold: int | None = 4096,
         busy_timeout: float = 10.0,
         clock: Callable[[], float] = time.time,
+        serializer: Serializer | None = None,
     ) -> None:
+        check_serializer(serializer)
         if max_bytes < 1:
             raise ConfigurationError("max_bytes", "must be >= 1")
         if default_ttl is not None and default_ttl <= 0:
@@ -154,7 +159,7 @@ class PersistentCache:
         _private_dir(self.directory)
         self.codec = Codec(
             mac_key=_load_key(self.directory), compress_threshold=compress_threshold,
-            max_value_bytes=max_value_bytes,
+            max_value_bytes=max_value_bytes, serializer=serializer,
         )
         self.max_bytes = max_bytes
         self.default_ttl = default_ttl
@@ -224,7 +229,7 @@ class PersistentCache:
 
         Raises:
             CacheValueTooLarge: the key or value is over its limit.
-            TypeError: the value cannot be serialised.
+            CacheSerializationError: (a ``TypeError``) the value would not read back unchanged.
         """
         now = self.clock()
         return self.codec.encode(value, self._expiry(ttl, now), self._key(key))
@@ -277,7 +282,8 @@ class PersistentCache:
 
         Raises:
             CacheValueTooLarge: the key or value is over its limit; nothing is written.
-            TypeError: the value is not bytes, str or JSON-compatible.
+            CacheSerializationError: (a ``TypeError``) the value would not read back unchanged
+                (see :mod:`swfast.cache.serializer`).
         """
         now = self.clock()
         exp = self._expiry(ttl, now)

@@ -27,7 +27,8 @@ import inspect
 import logging
 import threading
 import time
-from typing import Any, Awaitable, Callable, Iterable, Sequence
+from datetime import timedelta
+from typing import Any, Awaitable, Callable, Iterable, ParamSpec, Sequence, TypeVar
 
 from .._native.front import TierFront
 from .._durations import seconds
@@ -35,10 +36,13 @@ from ..errors import CacheValueTooLarge, ConfigurationError
 from ..monitoring.metrics import REGISTRY
 from .envelope import _json_dumps
 from .pattern import KeyPattern
+from .serializer import Serializer, check_serializer
 from .policy import MAX_TTL, InvalidationReport, PlacementPolicy, Priority, parse_ttl
 from .analytics import TierStats
 from .manager_async import _MISS, AsyncTierMixin, _Soft
 
+P = ParamSpec("P")
+R = TypeVar("R")
 log = logging.getLogger("swfast.cache.manager")
 _INF = float("inf")
 TIER_ERRORS = REGISTRY.counter("swfast_cache_tier_errors_total", "tier operations that failed (served as misses)",
@@ -61,6 +65,23 @@ def _size(value: Any) -> int:
         return len(_json_dumps(value))
     except TypeError:
         return 0
+
+
+def _apply_serializer(serializer: Serializer | None, tiers: dict[str, Any]) -> None:
+    """Give each lower tier ``serializer``; a tier with a different one is a configuration error."""
+    if serializer is None:
+        return
+    for name, tier in tiers.items():
+        codec = getattr(tier, "codec", None)
+        if codec is None:
+            continue
+        if codec.serializer is not None and codec.serializer != serializer:
+            raise ConfigurationError("serializer", f"{name} already has serializer {codec.serializer!r}; "
+                                                   "give the same one or leave one of them unset")
+    for tier in tiers.values():
+        codec = getattr(tier, "codec", None)
+        if codec is not None:
+            codec.serializer = serializer
 
 
 class TieredCache(TierFront, AsyncTierMixin):
@@ -91,6 +112,11 @@ class TieredCache(TierFront, AsyncTierMixin):
         tracker: a :class:`~swfast.cache.usage.UsageTracker` fed every ``smart_get`` key.
         clock: wall clock (Unix seconds), matching the tiers' expiry stamps.
         monotonic: clock for soft deadlines.
+        serializer: how ``l2``/``l3`` store values other than bytes/str/exact JSON data
+            (e.g. :class:`~swfast.cache.serializer.TaggedSerializer` for tuples, non-str
+            dict keys, sets, datetimes, Decimals, numpy arrays); set on each given lower tier
+            that has none. Without one such values raise
+            :class:`~swfast.errors.CacheSerializationError` at ``smart_set``.
     """
 
     def __init__(
@@ -108,7 +134,9 @@ class TieredCache(TierFront, AsyncTierMixin):
         tracker: Any = None,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
+        serializer: Serializer | None = None,
     ) -> None:
+        _apply_serializer(check_serializer(serializer), {"l2": l2, "l3": l3, "al2": al2})
         if l1 is None:
             from .l1 import L1Cache  # type: ignore[import-not-found, unused-ignore]
 
@@ -367,7 +395,8 @@ class TieredCache(TierFront, AsyncTierMixin):
         Raises:
             CacheValueTooLarge: the value is too large for a chosen tier (``tiers`` given) or
                 for every tier the policy picked; nothing changed.
-            TypeError: a lower tier cannot store the value (see the tier's serializer).
+            CacheSerializationError: (a ``TypeError``) a lower tier cannot store the value so
+                that it reads back unchanged (see :mod:`swfast.cache.serializer`); nothing changed.
         """
         seconds = parse_ttl(ttl) if ttl is not None else self.default_ttl
         chosen = list(tiers) if tiers is not None else list(self.policy.tiers(
@@ -535,8 +564,10 @@ class TieredCache(TierFront, AsyncTierMixin):
             except Exception as exc:
                 self._err("l1", "clear", exc)
 
-    def cached(self, key: str | Callable[..., str] | None = None, *, ttl: Any = None) -> Callable[[Any], Any]:
-        """Decorator memoizing a sync or async function through this cache (see :mod:`.memoize`)."""
+    def cached(self, key: str | Callable[..., str] | None = None, *,
+               ttl: float | str | timedelta | None = None) -> Callable[[Callable[P, R]], Callable[P, R]]:
+        """Decorator memoizing a sync or async function through this cache (see :mod:`.memoize`);
+        the wrapper keeps the function's signature (an ``async def`` stays awaitable)."""
         from .memoize import cached_over
 
         return cached_over(self, key=key, ttl=ttl)

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import functools
 import inspect
-from typing import Any, Callable, TypeVar
+from datetime import timedelta
+from typing import Any, Callable, ParamSpec, TypeVar
 
 from .policy import parse_ttl
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
-def cached_over(manager: Any, *, key: str | Callable[..., str] | None = None, ttl: Any = None) -> Callable[[F], F]:
+def cached_over(manager: Any, *, key: str | Callable[..., str] | None = None,
+                ttl: float | str | timedelta | None = None) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Decorator factory used by :meth:`TieredCache.cached`.
 
     Raises:
@@ -26,7 +29,7 @@ def cached_over(manager: Any, *, key: str | Callable[..., str] | None = None, tt
     """
     seconds = parse_ttl(ttl)
 
-    def decorate(func: F) -> F:
+    def decorate(func: Callable[P, R]) -> Callable[P, R]:
         sig = inspect.signature(func)
         name = f"{func.__module__}.{func.__qualname__}"
 
@@ -53,7 +56,7 @@ def cached_over(manager: Any, *, key: str | Callable[..., str] | None = None, tt
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             return manager.smart_get(make_key(args, kwargs), lambda: func(*args, **kwargs), ttl=seconds)
 
-        return wrapper  # type: ignore[return-value]
+        return wrapper
 
     return decorate
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import operator
 import threading
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterable, Literal, ParamSpec, TypeVar, overload
@@ -130,11 +131,9 @@ class CircuitBreaker:
         self._listeners: list[Listener] = list(listeners)
         self._drain_lock = threading.Lock()
         self._core.set_hooks(self._rejected, self._settle_error, self._drain)
-        # The compiled kernel runs the guarded call itself (one C frame around ``fn``).
-        self.call = self._core.call  # type: ignore[method-assign]
         self.shared_state = shared_state
+        self._call = self._default_call()
         if shared_state is not None:
-            self.call = self._call_shared  # type: ignore[method-assign]
             shared_state.attach(self)
         _breaker_metrics.track(self)
 
@@ -244,26 +243,33 @@ class CircuitBreaker:
         elif self._core.record(start, isinstance(exc, self.record_exceptions)):
             self._drain()
 
-    def call(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
-        """Call ``fn(*args, **kwargs)`` through the breaker.
+    def _default_call(self) -> Callable[..., Any]:
+        # The compiled kernel runs the guarded call itself (one C frame around ``fn``).
+        return self._core.call if self.shared_state is None else self._call_shared
+
+    def _set_call(self, fn: Callable[..., Any]) -> None:  # instance patching (mock.patch.object)
+        self._call = fn
+
+    def _del_call(self) -> None:
+        self._call = self._default_call()
+
+    if TYPE_CHECKING:
+        def call(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+            """Call ``fn(*args, **kwargs)`` through the breaker.
+
+            Raises:
+                CircuitOpenError: the breaker is open; ``fn`` was not called.
+            """
+    else:
+        # A class-level attribute, not one rebound per instance: a subclass's ``call`` and a
+        # ``mock.patch`` of ``CircuitBreaker.call`` (or of one breaker's ``call``) run; the
+        # getter is C (attrgetter), so ``breaker.call(fn)`` still reaches the kernel directly.
+        call = property(operator.attrgetter("_call"), _set_call, _del_call,
+                        doc="""Call ``fn(*args, **kwargs)`` through the breaker.
 
         Raises:
             CircuitOpenError: the breaker is open; ``fn`` was not called.
-        """
-        core = self._core
-        start = core.acquire()
-        if start is None:
-            raise self._rejected()
-        if core.events:
-            self._drain()
-        try:
-            result = fn(*args, **kwargs)
-        except BaseException as exc:
-            self._settle_error(start, exc)
-            raise
-        if core.record(start, False):
-            self._drain()
-        return result
+        """)
 
     def _call_shared(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
         self.shared_state.sync()  # type: ignore[union-attr]
@@ -310,13 +316,11 @@ class CircuitBreaker:
             return async_wrapper
 
         wrapper: Any
-        if self.shared_state is None:
+        if self.shared_state is None and type(self).call is _CALL and self._call == self._core.call:
             wrapper = self._core.wrap(fn)
-        else:
-            call = self.call
-
+        else:  # shared state, a subclass's or a patched ``call``: every call goes through it
             def wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
-                return call(fn, *args, **kwargs)
+                return self.call(fn, *args, **kwargs)
         functools.update_wrapper(wrapper, fn)
         wrapper.breaker = self
         return wrapper  # type: ignore[no-any-return]
@@ -327,6 +331,9 @@ class CircuitBreaker:
 
     def __repr__(self) -> str:
         return f"CircuitBreaker({self.name!r}, state={self.check_state().name})"
+
+
+_CALL = CircuitBreaker.__dict__["call"]
 
 
 class BreakerGuard:

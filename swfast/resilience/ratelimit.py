@@ -19,7 +19,6 @@ Thread safety: all methods may be called from any thread; ``aacquire`` from any 
 """
 from __future__ import annotations
 
-import asyncio
 import functools
 import inspect
 import logging
@@ -30,6 +29,7 @@ from .._native import bucket as _k
 from ..errors import ConfigurationError, RateLimitExceeded
 from ..monitoring.metrics import REGISTRY
 from . import _ratelimit_metrics
+from . import _aio
 from ._validate import positive
 
 P = ParamSpec("P")
@@ -143,7 +143,7 @@ class RateLimiter(_k.TokenBucket, _Waits):
 
     def __init__(self, rate: float, burst: float | None = None, *, name: str = "default",
                  clock: Callable[[], float] | None = None, sleep: Callable[[float], object] = time.sleep,
-                 asleep: Callable[[float], Awaitable[object]] = asyncio.sleep) -> None:
+                 asleep: Callable[[float], Awaitable[object]] = _aio.asleep) -> None:
         r, b = _check(rate, burst)
         super().__init__(r, b, clock)
         self.name = name
@@ -218,7 +218,7 @@ class KeyedRateLimiter(_k.KeyedBuckets, _Waits):
     def __init__(self, rate: float, burst: float | None = None, *, name: str = "default",
                  max_keys: int = 100_000, clock: Callable[[], float] | None = None,
                  sleep: Callable[[float], object] = time.sleep,
-                 asleep: Callable[[float], Awaitable[object]] = asyncio.sleep) -> None:
+                 asleep: Callable[[float], Awaitable[object]] = _aio.asleep) -> None:
         r, b = _check(rate, burst)
         if isinstance(max_keys, bool) or not isinstance(max_keys, int) or max_keys < 0:
             raise ConfigurationError("max_keys", f"must be an int >= 0, got {max_keys!r}")

@@ -23,7 +23,6 @@ The successful path costs one ``try`` and one context-variable write over the ba
 """
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import functools
 import inspect
@@ -35,6 +34,7 @@ from typing import Any, Awaitable, Callable, ParamSpec, TypeVar, Union
 from .. import _testing
 from ..errors import CircuitOpenError, ConfigurationError, RetryError
 from ..monitoring.metrics import REGISTRY
+from . import _aio
 from ._validate import count, non_negative
 from .backoff import BackoffStrategy, FullJitterBackoff
 from .budget import RetryBudget
@@ -48,7 +48,7 @@ log = logging.getLogger("swfast.resilience")
 DEFAULT_OPERATION_TIMEOUT = 30.0
 
 RetryOn = Union[type[BaseException], tuple[type[BaseException], ...], Callable[[BaseException], bool]]
-_NEVER = (asyncio.CancelledError, KeyboardInterrupt, SystemExit, GeneratorExit, CircuitOpenError)
+_NEVER = (KeyboardInterrupt, SystemExit, GeneratorExit, CircuitOpenError)  # and asyncio.CancelledError
 _OPEN = (CircuitState.OPEN, CircuitState.FORCED_OPEN)
 
 _RETRIES = REGISTRY.counter("swfast_resilience_retry_retries_total", "Retries performed.", ("name",))
@@ -218,7 +218,7 @@ class Retrying:
                  budget: RetryBudget | None = None, breaker: Any = None, name: str = "retry",
                  on_retry: Callable[[int, float, BaseException], object] | None = None,
                  sleep: Callable[[float], object] = time.sleep,
-                 asleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+                 asleep: Callable[[float], Awaitable[object]] = _aio.asleep,
                  clock: Callable[[], float] = time.monotonic) -> None:
         if isinstance(on, type) and issubclass(on, BaseException):
             self._types: tuple[type[BaseException], ...] = (on,)
@@ -243,7 +243,7 @@ class Retrying:
 
     def retryable(self, exc: BaseException) -> bool:
         """Whether ``exc`` may be retried under this policy."""
-        if isinstance(exc, _NEVER):
+        if isinstance(exc, _NEVER) or _aio.is_cancelled(exc):
             return False
         if self._pred is not None:
             return bool(self._pred(exc))

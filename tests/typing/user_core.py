@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import swfast
-from swfast.cache import L1Cache, PersistentCache, TieredCache
+from swfast.cache import L1Cache, PersistentCache, TieredCache, cached
 from swfast.errors import ConfigurationError, ValidationError
 from swfast.monitoring import REGISTRY, Counter, Gauge, Histogram
 from swfast.resilience import CircuitBreaker, RateLimiter, Retrying, fallback, retry
@@ -32,8 +32,32 @@ def caches(directory: str) -> TieredCache:
     return TieredCache(l1=l1, l3=PersistentCache(directory))
 
 
+def memoized(cache: TieredCache) -> int:
+    @cache.cached("square:{n}", ttl=60)
+    def square(n: int) -> int:
+        return n * n
+
+    @cache.cached(ttl="1m")
+    async def asquare(n: int) -> int:
+        return n * n
+
+    coro = asquare(3)  # still a coroutine of int
+    coro.close()
+    return square(4)
+
+
+def l1_memo() -> int:
+    @cached
+    def double(n: int) -> int:
+        return 2 * n
+
+    info = double.cache_info()
+    double.cache_clear()
+    return double(2) + info["hits"] + info["misses"] + double.in_flight()
+
+
 enabled: bool = swfast.USE_EXTENSIONS
 version: str = swfast.__version__
 
-__all__ = ["ConfigurationError", "Retrying", "ValidationError", "caches", "enabled", "fallback", "metrics",
+__all__ = ["ConfigurationError", "Retrying", "ValidationError", "caches", "enabled", "fallback", "l1_memo", "memoized", "metrics",
            "resilient", "version"]

@@ -73,8 +73,9 @@ def test_lost_request_fails_the_run(tmp_path, monkeypatch):
 
     parser = __import__("argparse").ArgumentParser()
     cli.add_demo_arguments(parser)
-    args = parser.parse_args(["--duration", "0.5", "--rate", "40", "--no-progress", "--json"])
-    monkeypatch.setattr("swfast.demo.runner.DemoConfig.drain_timeout", 1.0)
+    # the swallowed request is waited for --drain-timeout, then counted lost
+    args = parser.parse_args(["--duration", "0.5", "--rate", "40", "--no-progress", "--no-dashboard", "--json",
+                              "--drain-timeout", "1"])
     out = io.StringIO()
     monkeypatch.setattr(sys, "stdout", out)
     assert cli.run_from_args(args) == 1

@@ -121,3 +121,38 @@ def test_env_redis_url_puts_l2_on_a_ring_of_nodes(tmp_path, redis_url):
 
     sizes = [redis.Redis.from_url(u).dbsize() for u in ring.split(",")]
     assert all(n > 0 for n in sizes)  # both nodes hold part of the keys
+
+
+@pytest.mark.kafka
+@pytest.mark.redis
+def test_env_services_chaos_pauses_broker_and_redis_node(tmp_path, redis_server, redis_url, kafka_server,
+                                                         kafka_bootstrap):
+    """SWFAST_KAFKA_BOOTSTRAP_SERVERS and SWFAST_REDIS_URL put the same demo on Kafka and L2; with
+    --chaos the drill SIGSTOPs the broker and the Redis node mid-run (then SIGCONTs them) and
+    still nothing is lost."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from _servers import KAFKA_FAST_GROUP
+
+    env = {**os.environ, "SWFAST_REDIS_URL": redis_url.rsplit("/", 1)[0] + "/5",
+           "SWFAST_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap}
+    env.pop("SWFAST_KAFKA_BOOTSTRAP", None)
+    opts = [arg for k, v in KAFKA_FAST_GROUP.items() for arg in ("--consumer-option", f"{k}={v}")]
+    proc = subprocess.run([sys.executable, "-m", "swfast", "demo", "--chaos", "--duration", "4", "--rate", "60",
+                           "--workers", "2", "--chaos-pause-pid", str(kafka_server.pid), "--chaos-pause-pid",
+                           str(redis_server.pid), "--drain-timeout", "30", "--json", "--no-progress",
+                           "--no-dashboard", "--workdir", str(tmp_path), *opts],
+                          capture_output=True, text=True, env=env, cwd=Path(__file__).resolve().parents[1], timeout=180)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    s = json.loads(proc.stdout)
+    assert s["transport"] == "kafka" and s["l2"] == "redis"
+    assert s["requests"] == 240 and s["lost"] == 0 and s["unknown"] == 0 and s["settled"] == 240
+    assert sorted(s["paused_pids"]) == sorted([kafka_server.pid, redis_server.pid])
+    assert kafka_server.alive() and redis_server.alive()
+    assert [p["phase"] for p in s["phases"]] == ["warmup", "model_slow", "burst_failures", "cache_fault", "recovery"]
+    assert s["breaker"]["trips"] >= 1 and s["fallbacks"] >= 1
+    assert s["cache"]["hits"]["l2"] + s["cache"]["misses"]["l2"] > 0

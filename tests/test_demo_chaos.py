@@ -27,6 +27,9 @@ def test_chaos_drill_opens_breaker_serves_fallbacks_and_loses_nothing(tmp_path):
     assert s["by_phase"]["burst_failures"].get("fallback", 0) + s["by_phase"]["model_slow"].get("fallback", 0) >= 1
     assert "DEGRADED" in s["degradation_levels"] or "MINIMAL" in s["degradation_levels"]
     assert s["cache"]["errors"]["l3"] >= 1  # the cache-fault phase: L3 failed, requests were served anyway
+    # ... served, not dead-lettered: only poison requests end in the DLQ, whatever the phase
+    assert all(demo.ledger.sent[rid][3] == "poison" for rid in demo.ledger.dead)
+    assert s["by_phase"]["cache_fault"].get("model", 0) + s["by_phase"]["cache_fault"].get("fallback", 0) >= 1
     table = format_summary(s)
     assert "chaos phases" in table and "lost 0" in table
 

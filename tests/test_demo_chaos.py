@@ -27,6 +27,9 @@ def test_chaos_drill_opens_breaker_serves_fallbacks_and_loses_nothing(tmp_path):
     assert s["by_phase"]["burst_failures"].get("fallback", 0) + s["by_phase"]["model_slow"].get("fallback", 0) >= 1
     assert "DEGRADED" in s["degradation_levels"] or "MINIMAL" in s["degradation_levels"]
     assert s["cache"]["errors"]["l3"] >= 1  # the cache-fault phase: L3 failed, requests were served anyway
+    # ... served, not dead-lettered: only poison requests end in the DLQ, whatever the phase
+    assert all(demo.ledger.sent[rid][3] == "poison" for rid in demo.ledger.dead)
+    assert s["by_phase"]["cache_fault"].get("model", 0) + s["by_phase"]["cache_fault"].get("fallback", 0) >= 1
     table = format_summary(s)
     assert "chaos phases" in table and "lost 0" in table
 
@@ -51,6 +54,7 @@ def test_run_logs_json_lines_with_credentials_redacted(tmp_path):
     demo = Demo(cfg)
     import logging
 
+    before = list(logging.getLogger("swfast").handlers)  # swfast's own NullHandler
     s = asyncio.run(demo.run())
     assert s["lost"] == 0
     lines = [json.loads(x) for x in (tmp_path / "demo.log.jsonl").read_text().splitlines()]
@@ -59,7 +63,7 @@ def test_run_logs_json_lines_with_credentials_redacted(tmp_path):
     assert any(m.startswith("breaker demo-") and "-> OPEN" in m for m in messages)
     assert any("rejected: forbidden" in m for m in messages)
     assert all(x["service"] == "swfast-demo" for x in lines)
-    assert not [h for h in logging.getLogger("swfast").handlers if not isinstance(h, logging.NullHandler)]  # the run's handler was removed afterwards
+    assert logging.getLogger("swfast").handlers == before  # the run's handler was removed afterwards
 
 
 def test_demo_log_handler_redacts_urls_and_tokens(tmp_path):
@@ -120,3 +124,38 @@ def test_env_redis_url_puts_l2_on_a_ring_of_nodes(tmp_path, redis_url):
 
     sizes = [redis.Redis.from_url(u).dbsize() for u in ring.split(",")]
     assert all(n > 0 for n in sizes)  # both nodes hold part of the keys
+
+
+@pytest.mark.kafka
+@pytest.mark.redis
+def test_env_services_chaos_pauses_broker_and_redis_node(tmp_path, redis_server, redis_url, kafka_server,
+                                                         kafka_bootstrap):
+    """SWFAST_KAFKA_BOOTSTRAP_SERVERS and SWFAST_REDIS_URL put the same demo on Kafka and L2; with
+    --chaos the drill SIGSTOPs the broker and the Redis node mid-run (then SIGCONTs them) and
+    still nothing is lost."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from _servers import KAFKA_FAST_GROUP
+
+    env = {**os.environ, "SWFAST_REDIS_URL": redis_url.rsplit("/", 1)[0] + "/5",
+           "SWFAST_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap}
+    env.pop("SWFAST_KAFKA_BOOTSTRAP", None)
+    opts = [arg for k, v in KAFKA_FAST_GROUP.items() for arg in ("--consumer-option", f"{k}={v}")]
+    proc = subprocess.run([sys.executable, "-m", "swfast", "demo", "--chaos", "--duration", "4", "--rate", "60",
+                           "--workers", "2", "--chaos-pause-pid", str(kafka_server.pid), "--chaos-pause-pid",
+                           str(redis_server.pid), "--drain-timeout", "30", "--json", "--no-progress",
+                           "--no-dashboard", "--workdir", str(tmp_path), *opts],
+                          capture_output=True, text=True, env=env, cwd=Path(__file__).resolve().parents[1], timeout=180)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    s = json.loads(proc.stdout)
+    assert s["transport"] == "kafka" and s["l2"] == "redis"
+    assert s["requests"] == 240 and s["lost"] == 0 and s["unknown"] == 0 and s["settled"] == 240
+    assert sorted(s["paused_pids"]) == sorted([kafka_server.pid, redis_server.pid])
+    assert kafka_server.alive() and redis_server.alive()
+    assert [p["phase"] for p in s["phases"]] == ["warmup", "model_slow", "burst_failures", "cache_fault", "recovery"]
+    assert s["breaker"]["trips"] >= 1 and s["fallbacks"] >= 1
+    assert s["cache"]["hits"]["l2"] + s["cache"]["misses"]["l2"] > 0

@@ -73,8 +73,9 @@ def test_lost_request_fails_the_run(tmp_path, monkeypatch):
 
     parser = __import__("argparse").ArgumentParser()
     cli.add_demo_arguments(parser)
-    args = parser.parse_args(["--duration", "0.5", "--rate", "40", "--no-progress", "--json"])
-    monkeypatch.setattr("swfast.demo.runner.DemoConfig.drain_timeout", 1.0)
+    # the swallowed request is waited for --drain-timeout, then counted lost
+    args = parser.parse_args(["--duration", "0.5", "--rate", "40", "--no-progress", "--no-dashboard", "--json",
+                              "--drain-timeout", "1"])
     out = io.StringIO()
     monkeypatch.setattr(sys, "stdout", out)
     assert cli.run_from_args(args) == 1
@@ -187,9 +188,12 @@ def test_rich_progress_panel_shows_live_state(tmp_path):
     pytest.importorskip("rich")
     from rich.console import Console
 
-    cfg = DemoConfig(duration=0.5, rate=40.0, workers=1, progress=False, workdir=str(tmp_path))
-    demo = Demo(cfg)
+    cfg = DemoConfig(duration=0.5, rate=40.0, workers=1, progress=True, workdir=str(tmp_path))
+    plain = io.StringIO()  # not a TTY: plain progress lines, the last one at the end of the run
+    demo = Demo(cfg, out=plain)
     asyncio.run(demo.run())
+    last = plain.getvalue().splitlines()[-1]
+    assert "\r" not in plain.getvalue() and last.startswith("[") and "sent     20 answered" in last
     buf = io.StringIO()
     Console(file=buf, width=100).print(demo.rich_panel())
     text = buf.getvalue()

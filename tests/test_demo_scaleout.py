@@ -47,12 +47,12 @@ def test_redis_cluster_fixture_has_three_masters(redis_cluster):
 
 @pytest.mark.kafka
 @pytest.mark.redis
-def test_three_processes_survive_a_sigkill(redis_cluster, kafka_bootstrap):
+def test_three_processes_survive_a_sigkill(redis_cluster, kafka_bootstrap, tmp_path):
     opts = [arg for k, v in KAFKA_FAST_GROUP.items() for arg in ("--consumer-option", f"{k}={v}")]
     proc = subprocess.run(
         [sys.executable, "-m", "swfast", "demo", "--processes", "3", "--workers", "1", "--redis", redis_cluster.url,
          "--kafka", kafka_bootstrap, "--duration", "8", "--rate", "60", "--kill-after", "5", "--drain-timeout", "40",
-         "--no-progress", "--json", *opts],
+         "--no-progress", "--json", "--dashboard-html", str(tmp_path / "dash.html"), *opts],
         capture_output=True, text=True, cwd=ROOT, timeout=280)
     assert proc.returncode == 0, proc.stderr[-3000:]
     s = json.loads(proc.stdout)
@@ -73,3 +73,7 @@ def test_three_processes_survive_a_sigkill(redis_cluster, kafka_bootstrap):
     # the scheduler's once-per-due-time lock across processes, and L1 coherence through invalidation
     assert s["scheduler"]["due_times"] >= 3 and s["scheduler"]["ran_twice"] == 0
     assert s["scheduler"]["invalidations_received"] > 0
+    # the final page: the processes' snapshots merged into one view, the killed one marked
+    page = (tmp_path / "dash.html").read_text()
+    assert page.count(": STOPPED</span>") == 2 and page.count(": KILLED</span>") == 1
+    assert "lost 0" in page and f"sent {s['requests']:,}" in page

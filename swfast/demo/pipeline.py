@@ -91,8 +91,12 @@ class FaultyTier:
     """Wraps a cache tier; while ``faulty`` is set every call raises ``ConnectionError``.
 
     The ``cache_fault`` chaos phase uses it on the embedded path (no Redis to drop): the
-    manager counts the tier's errors and serves on from the other tiers and the model.
+    manager counts the tier's errors and serves on from the other tiers and the model. Only the
+    tier's I/O fails: its I/O-free helpers (the manager's pre-write size check ``encode``, and
+    ``decode``) keep working, as they would with the store gone.
     """
+
+    PURE = frozenset({"encode", "decode", "decode_many", "decode_into"})
 
     def __init__(self, tier: Any) -> None:
         self._tier = tier
@@ -101,7 +105,7 @@ class FaultyTier:
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._tier, name)
-        if not callable(attr):
+        if not callable(attr) or name in self.PURE:
             return attr
 
         def call(*args: Any, **kwargs: Any) -> Any:

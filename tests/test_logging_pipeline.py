@@ -400,3 +400,37 @@ def test_formatter_with_a_processor_renders_what_the_processed_copy_renders(impl
         JSONLogFormatter(processor=LogProcessor(steps=[lambda r: r]))
     with pytest.raises(ConfigurationError, match="processor"):
         JSONLogFormatter(processor=object())  # type: ignore[arg-type]
+
+
+def test_an_active_opentelemetry_span_adds_its_ids_and_no_span_keeps_the_fast_path(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """With the real OTel SDK loaded, a record logged inside a span carries its trace and span ids
+    (the general path); outside any span the fused kernels still run (loading OTel must not
+    turn the fast path off for the whole process)."""
+    trace = pytest.importorskip("opentelemetry.trace")
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from swfast.logging import processors
+
+    calls: list[bool] = []
+    kernel = processors._process_render
+
+    def counting(*a: object) -> object:
+        out = kernel(*a)
+        calls.append(out is not None)
+        return out
+
+    monkeypatch.setattr(processors, "_process_render", counting)
+    proc, fmt = LogProcessor(service="svc"), JSONLogFormatter()
+    fused = JSONLogFormatter(processor=proc)
+    tracer = TracerProvider().get_tracer("swfast-test")
+    with tracer.start_as_current_span("request") as span:
+        ctx = span.get_span_context()
+        inside = json.loads(fused.format(_rec()))
+        processed = proc.process_log(_rec())
+    assert calls == []  # the span's ids need the general path
+    assert inside["trace_id"] == f"{ctx.trace_id:032x}" and inside["span_id"] == f"{ctx.span_id:016x}"
+    assert processed is not None and processed.trace_id == inside["trace_id"]  # type: ignore[attr-defined]
+    outside = json.loads(fused.format(_rec()))
+    assert calls == [True] and "trace_id" not in outside and outside["service"] == "svc"
+    assert "opentelemetry.trace" in sys.modules and trace.get_current_span().get_span_context().is_valid is False
+    assert json.loads(fmt.format(proc.process_log(_rec()))).get("trace_id") is None  # type: ignore[arg-type]

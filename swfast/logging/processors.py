@@ -68,6 +68,11 @@ def _otel_ids() -> dict[str, str]:
         return {}
 
 
+def _no_span() -> bool:
+    """True when no OpenTelemetry span is recording here (the fused kernels add no trace ids)."""
+    return "opentelemetry.trace" not in sys.modules or not _otel_ids()
+
+
 def copy_record(record: logging.LogRecord) -> logging.LogRecord:
     """A shallow copy of ``record`` (its own ``__dict__``; values are shared until replaced)."""
     new = logging.LogRecord.__new__(type(record))
@@ -164,7 +169,7 @@ class LogProcessor(logging.Filter):
         """A processed copy of ``record`` (``None`` when a step dropped it)."""
         redactor = self.redactor
         if (redactor is not None and self.enrich and not self.steps and not redactor.patterns
-                and "opentelemetry.trace" not in sys.modules):
+                and _no_span()):
             # the common clean record: copy, context, redaction check and process fields in one
             # kernel call (None: anything unusual, which the general path below handles)
             out = _process_clean(record, logging.LogRecord, log_context.get(), self._process_fields(), _N_STANDARD,
@@ -185,7 +190,7 @@ class LogProcessor(logging.Filter):
         renderer = formatter._renderer
         redactor = self.redactor
         if (renderer is not None and redactor is not None and self.enrich and not self.steps
-                and not redactor.patterns and "opentelemetry.trace" not in sys.modules):
+                and not redactor.patterns and _no_span()):
             line = _process_render(record, logging.LogRecord, log_context.get(), self._process_fields(), _N_STANDARD,
                                    _FIRST, RESERVED, redactor._key_cache, redactor._mask, redactor._text_key, renderer)
             if line is not None:

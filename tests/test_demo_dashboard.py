@@ -56,7 +56,7 @@ def _chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 
 
-def test_dashboard_during_chaos_screenshot(tmp_path):
+def test_dashboard_during_chaos_screenshot(tmp_path, record_property, capsys):
     """The run serves the page; during the failure burst the test saves the live page and takes a
     headless-Chromium screenshot of it (test-artifacts/dashboard-chaos.png); the final page is
     written at the end."""
@@ -105,4 +105,7 @@ def test_dashboard_during_chaos_screenshot(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert png.is_file() and png.stat().st_size > 5000, proc.stderr[-2000:]
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    print(f"\ndashboard screenshot during the chaos drill: {png}")
+    record_property("screenshot", str(png))  # in the JUnit XML (pytest --junitxml) beside the test
+    line = f"dashboard screenshot during the chaos drill: {png} ({png.stat().st_size:,} bytes)"
+    with capsys.disabled():  # in the test output even when the test passes; the file stays in test-artifacts/
+        print(f"\n{line}")

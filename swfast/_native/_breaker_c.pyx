@@ -1,4 +1,4 @@
-# cython: freethreading_compatible = False
+# cython: freethreading_compatible = False, cdivision = True
 """Compiled circuit-breaker kernel; the pure-Python twin is ``_breaker_py.py`` (read its
 module docstring for the semantics).
 
@@ -8,7 +8,7 @@ and no lock is taken. Not declared free-threading compatible.
 """
 from libc.math cimport floor, INFINITY
 from libc.stdlib cimport calloc, free
-from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
+from swfast._native._clock cimport mono as _mono
 from types import MethodType
 
 CLOSED = 0
@@ -23,12 +23,6 @@ cdef enum:
     C_HALF_OPEN = 2
     C_FORCED_OPEN = 3
     C_DISABLED = 4
-
-
-cdef inline double _mono() noexcept nogil:
-    cdef timespec ts
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return <double>ts.tv_sec + <double>ts.tv_nsec * 1e-9
 
 
 cdef class _Window:

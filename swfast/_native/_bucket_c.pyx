@@ -1,11 +1,11 @@
-# cython: freethreading_compatible = False
+# cython: freethreading_compatible = False, cdivision = True
 """Compiled token-bucket kernel; the pure-Python twin is ``_bucket_py.py``.
 
 The clock is read first (C ``clock_gettime(CLOCK_MONOTONIC)`` unless ``now`` or a ``clock``
 callable is given); the arithmetic after it calls no Python code, so each method is one atomic
 step under the GIL and no lock is needed. Not declared free-threading compatible.
 """
-from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
+from swfast._native._clock cimport mono as _mono
 
 from swfast.errors import ConfigurationError
 
@@ -19,12 +19,6 @@ cdef int _bad_n(double n, double capacity) except -1:
 
 cdef int _bad_refund(double n) except -1:
     raise ConfigurationError("n", f"refund must be >= 0 tokens, got {n!r}")
-
-
-cdef inline double _mono() noexcept nogil:
-    cdef timespec ts
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return <double>ts.tv_sec + <double>ts.tv_nsec * 1e-9
 
 
 cdef class TokenBucket:

@@ -1,4 +1,4 @@
-# cython: freethreading_compatible = False
+# cython: freethreading_compatible = False, cdivision = False
 """Compiled front of the tiered cache: the L1-hit path of ``smart_get``; twin ``_front_py.py``.
 
 The manager (``swfast.cache.manager.TieredCache``) subclasses :class:`TierFront`. An L1 hit is

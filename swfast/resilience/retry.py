@@ -31,7 +31,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, ParamSpec, TypeVar, Union
 
-from .. import _testing
+from .. import _resets
 from ..errors import CircuitOpenError, ConfigurationError, RetryError
 from ..monitoring.metrics import REGISTRY
 from . import _aio
@@ -100,7 +100,7 @@ def is_testing() -> bool:
     return _SWITCH.testing
 
 
-@_testing.register_reset
+@_resets.register_reset
 def _reset() -> None:
     _SWITCH.active, _SWITCH.testing, _SWITCH.testing_attempts = True, False, 1
 

@@ -124,3 +124,136 @@ def test_every_guarded_form_admits_settles_and_syncs_alike(form: str) -> None:
         with pytest.raises(Boom):
             c.call(_fail)
     assert c.check_state() is S.OPEN
+
+
+# -- retry: one sans-I/O core, thin sync/async drivers --------------------------------------
+
+from swfast.resilience import ExponentialBackoff, Retrying, track_attempts  # noqa: E402
+from swfast.resilience import _retry_core as core  # noqa: E402
+from swfast.errors import RetryError  # noqa: E402
+
+
+def _policy(clock: FakeClock, **kw: Any) -> Retrying:
+    opts: dict[str, Any] = dict(on=Boom, attempts=4, timeout=1e9, sleep=clock.sleep, asleep=clock.asleep,
+                                clock=clock, backoff=ExponentialBackoff(initial=1, factor=2, max_delay=40))
+    opts.update(kw)
+    return Retrying(**opts)
+
+
+def test_the_core_is_sans_io_and_yields_its_effects() -> None:
+    clock = FakeClock()
+    p = _policy(clock)
+    steps = core.steps(p, Boom("first"))
+    effect = core.advance(steps, None)
+    assert type(effect) is core.Sleep and effect.delay == 1.0
+    assert core.advance(steps, None) is core.ATTEMPT
+    effect = core.advance(steps, Boom("second"))
+    assert type(effect) is core.Sleep and effect.delay == 2.0
+    assert core.advance(steps, None) is core.ATTEMPT
+    done = core.advance(steps, None)  # the third attempt succeeded
+    assert type(done) is core.Stop and done.error is None
+    assert clock.sleeps == []  # the core slept nowhere: the effects are the driver's job
+    assert track_attempts() == core.AttemptStats(3, 3.0, None)
+
+
+def test_the_core_hands_back_the_error_to_raise() -> None:
+    p = _policy(FakeClock(), attempts=2)
+    steps = core.steps(p, Boom("first"))
+    core.advance(steps, None)
+    core.advance(steps, None)
+    stop = core.advance(steps, Boom("last"))
+    assert type(stop) is core.Stop and isinstance(stop.error, RetryError)
+    assert isinstance(stop.error.__cause__, Boom) and str(stop.error.__cause__) == "last"
+
+
+def _script(failures: list[BaseException]) -> Any:
+    calls = {"n": 0}
+
+    def fn() -> str:
+        calls["n"] += 1
+        if calls["n"] <= len(failures):
+            raise failures[calls["n"] - 1]
+        return "ok"
+
+    async def afn() -> str:
+        return fn()
+
+    return fn, afn, calls
+
+
+def _drive(form: str, p: Retrying, fn: Any, afn: Any) -> Any:
+    if form == "sync":
+        return p.attempt_retry(fn)
+    if form == "decorator":
+        return p(fn)()
+    if form == "async":
+        return asyncio.run(p.aattempt_retry(afn))
+    if form == "context":
+        for attempt in p.context():
+            with attempt:
+                result = fn()
+        return result
+
+    async def acontext() -> Any:
+        async for attempt in p.context():
+            async with attempt:
+                result = fn()
+        return result
+
+    return asyncio.run(acontext())
+
+
+FORMS = ["sync", "decorator", "async", "context", "acontext"]
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_every_driver_sleeps_and_counts_alike(form: str) -> None:
+    clock = FakeClock()
+    fn, afn, calls = _script([Boom("1"), Boom("2")])
+    assert _drive(form, _policy(clock), fn, afn) == "ok"
+    assert clock.sleeps == [1.0, 2.0] and calls["n"] == 3
+    assert track_attempts() == core.AttemptStats(3, 3.0, None)
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_every_driver_gives_up_alike(form: str) -> None:
+    clock = FakeClock()
+    fn, afn, calls = _script([Boom(str(i)) for i in range(10)])
+    with pytest.raises(RetryError) as info:
+        _drive(form, _policy(clock), fn, afn)
+    assert info.value.attempts == 4 and str(info.value.__cause__) == "3"
+    assert clock.sleeps == [1.0, 2.0, 4.0] and calls["n"] == 4
+
+
+@pytest.mark.parametrize("form", ["sync", "decorator"])
+def test_a_stop_iteration_from_a_later_attempt_stays_one(form: str) -> None:
+    """The core hands back the error instead of raising it inside a generator, where PEP 479
+    would turn a ``StopIteration`` into ``RuntimeError``."""
+    fn, afn, _ = _script([Boom("1"), StopIteration("done")])
+    with pytest.raises(StopIteration, match="done"):
+        _drive(form, _policy(FakeClock()), fn, afn)
+    stats = track_attempts()
+    assert stats is not None and stats.attempts == 2 and isinstance(stats.last_error, StopIteration)
+
+
+def test_async_on_retry_hook_is_awaited_by_the_async_drivers_only(caplog: pytest.LogCaptureFixture) -> None:
+    seen: list[int] = []
+
+    async def hook(attempt: int, delay: float, exc: BaseException) -> None:
+        seen.append(attempt)
+
+    for form in ("async", "acontext", "sync"):
+        fn, afn, _ = _script([Boom("1")])
+        assert _drive(form, _policy(FakeClock(), on_retry=hook), fn, afn) == "ok"
+    assert seen == [1, 1]
+    assert "not run" in caplog.text
+
+
+def test_no_import_cycle_between_retry_and_retry_context() -> None:
+    import ast
+    from pathlib import Path
+
+    src = (Path(__file__).resolve().parents[1] / "swfast" / "resilience" / "retry_context.py").read_text()
+    imported = {n.module for n in ast.walk(ast.parse(src)) if isinstance(n, ast.ImportFrom)}
+    imported |= {a.name for n in ast.walk(ast.parse(src)) if isinstance(n, ast.ImportFrom) for a in n.names}
+    assert "retry" not in imported and "_retry_core" in imported

@@ -257,3 +257,180 @@ def test_no_import_cycle_between_retry_and_retry_context() -> None:
     imported = {n.module for n in ast.walk(ast.parse(src)) if isinstance(n, ast.ImportFrom)}
     imported |= {a.name for n in ast.walk(ast.parse(src)) if isinstance(n, ast.ImportFrom) for a in n.names}
     assert "retry" not in imported and "_retry_core" in imported
+
+
+# -- no public class inherits a kernel method it does not validate ---------------------------
+
+import inspect  # noqa: E402
+import math  # noqa: E402
+
+import swfast.resilience as resilience  # noqa: E402
+from swfast.resilience import KeyedRateLimiter, RateLimiter  # noqa: E402
+from swfast.resilience import backoff as backoff_mod  # noqa: E402
+
+#: Every public kernel method with an argument, per kernel, and the test below that checks it.
+AUDITED = {
+    "TokenBucket": {"try_acquire", "reserve", "refund", "available", "set_rate"},
+    "KeyedBuckets": {"try_acquire", "reserve", "refund", "available", "set_rate", "prune"},
+    "BackoffKernel": {"next_delay", "calculate_delay"},
+}
+
+
+def _kernel_base(cls: type) -> type | None:
+    for base in cls.__mro__[1:]:
+        if base.__module__.startswith("swfast._native."):
+            return base
+    return None
+
+
+def test_every_public_resilience_class_on_a_kernel_is_audited() -> None:
+    on_kernels = {}
+    for name in resilience.__all__:
+        obj = getattr(resilience, name)
+        if inspect.isclass(obj) and _kernel_base(obj) is not None:
+            on_kernels[name] = _kernel_base(obj).__name__  # type: ignore[union-attr]
+    assert on_kernels == {
+        "RateLimiter": "TokenBucket", "KeyedRateLimiter": "KeyedBuckets",
+        **{n: "BackoffKernel" for n in ("ConstantBackoff", "LinearBackoff", "ExponentialBackoff", "FullJitterBackoff",
+                                        "EqualJitterBackoff", "DecorrelatedJitterBackoff", "FibonacciBackoff")},
+    }
+    for kernel_name in set(on_kernels.values()):
+        kernel = next(_kernel_base(getattr(resilience, n)) for n, k in on_kernels.items() if k == kernel_name)
+        with_args = set()
+        for attr in dir(kernel):
+            fn = getattr(kernel, attr)
+            if attr.startswith("_") or not callable(fn):
+                continue
+            try:
+                params = [p for p in inspect.signature(fn).parameters if p != "self"]
+            except (TypeError, ValueError):  # pragma: no cover - every kernel method has a signature
+                params = ["?"]
+            if params:
+                with_args.add(attr)
+        assert with_args == AUDITED[kernel_name], kernel_name
+
+
+NOT_FINITE = [math.inf, -math.inf, math.nan]
+
+
+def _bucket_cases(mod: Any, keyed: bool) -> tuple[Any, tuple[Any, ...]]:
+    if keyed:
+        return mod.KeyedBuckets(10.0, 5.0, None, 0), ("k",)
+    return mod.TokenBucket(10.0, 5.0, None), ()
+
+
+@pytest.mark.parametrize("keyed", [False, True])
+def test_bucket_kernels_validate_every_argument(impl, keyed: bool) -> None:  # type: ignore[no-untyped-def]
+    b, key = _bucket_cases(impl.load("bucket"), keyed)
+    t = 100.0
+    assert b.try_acquire(*key, 1, t) and b.available(*key, t) == 4.0
+    for n in (-5, 0, 5.5, math.nan, -math.inf, math.inf):
+        with pytest.raises(ConfigurationError, match="n"):
+            b.try_acquire(*key, n, t)
+        with pytest.raises(ConfigurationError, match="n"):
+            b.reserve(*key, n, 1.0, t)
+    for wait in (-1.0, -math.inf, math.nan):
+        with pytest.raises(ConfigurationError, match="max_wait"):
+            b.reserve(*key, 1, wait, t)
+    for n in (-1.0, math.nan):
+        with pytest.raises(ConfigurationError, match="n"):
+            b.refund(*key, n)
+    for now in NOT_FINITE:
+        with pytest.raises(ConfigurationError, match="now"):
+            b.try_acquire(*key, 1, now)
+        with pytest.raises(ConfigurationError, match="now"):
+            b.reserve(*key, 1, 1.0, now)
+        with pytest.raises(ConfigurationError, match="now"):
+            b.available(*key, now)
+        with pytest.raises(ConfigurationError, match="now"):
+            b.set_rate(5.0, now)
+        if keyed:
+            with pytest.raises(ConfigurationError, match="now"):
+                b.prune(now)
+    with pytest.raises(TypeError):
+        b.try_acquire(*key, 1, "100.5")
+    # nothing above changed the bucket: an inf ``now`` used to pin it full and never refill
+    assert b.available(*key, t) == 4.0
+    assert b.reserve(*key, 1, math.inf, t) == 0.0 and b.reserve(*key, 5, 1.0, t) == pytest.approx(0.2)
+    b.refund(*key, 100.0)
+    assert b.available(*key, t) == 5.0
+
+
+@pytest.mark.parametrize("cls", [RateLimiter, KeyedRateLimiter])
+def test_public_limiters_validate_what_they_add(cls: type) -> None:
+    clock = FakeClock()
+    lim = cls(10.0, 2, clock=clock, sleep=clock.sleep, asleep=clock.asleep)
+    key: tuple[Any, ...] = ("tenant",) if cls is KeyedRateLimiter else ()
+    for rate in (0, -1.0, math.nan):
+        with pytest.raises(ConfigurationError, match="rate"):
+            lim.set_rate(rate)
+    for n in (0, -5, 3):
+        with pytest.raises(ConfigurationError, match="n"):
+            lim.try_acquire(*key, n)
+        with pytest.raises(ConfigurationError, match="n"):
+            lim.acquire(*key, n)
+        with pytest.raises(ConfigurationError, match="n"):
+            asyncio.run(lim.aacquire(*key, n))
+        with pytest.raises(ConfigurationError, match="n"):
+            lim.limit(*key, n=n)
+        with pytest.raises(ConfigurationError, match="n"):
+            lim.hold(*key, n=n)
+    with pytest.raises(ConfigurationError, match="timeout"):
+        lim.acquire(*key, 1, -1.0)
+    # ``RateLimiter(1, 2).try_acquire(-5)`` used to return True and leave 7 tokens in a bucket of 2
+    assert lim.available(*key) == 2.0
+
+
+def test_both_limiters_share_one_policy() -> None:
+    """Waiting, refunds and refusals behave the same with and without a key."""
+    clock = FakeClock()
+    one = RateLimiter(1.0, 1, clock=clock, sleep=clock.sleep, asleep=clock.asleep)
+    keyed = KeyedRateLimiter(1.0, 1, clock=clock, sleep=clock.sleep, asleep=clock.asleep)
+    for acquire in (lambda n, t: one.acquire(n, t), lambda n, t: keyed.acquire("k", n, t)):
+        assert acquire(1, None) is True
+        assert acquire(1, 0.5) is False  # would wait 1 s
+        assert acquire(1, 2.0) is True  # waits 1 s on the fake clock
+    assert clock.sleeps == [1.0, 1.0]
+    one.try_acquire(1)
+    keyed.try_acquire("k", 1)
+    with pytest.raises(resilience_errors.RateLimitExceeded, match="no token"):
+        with one.hold(1, timeout=0):
+            pass
+    with pytest.raises(resilience_errors.RateLimitExceeded, match="no token for 'k'"):
+        with keyed.hold("k", 1, timeout=0):
+            pass
+
+
+import swfast.errors as resilience_errors  # noqa: E402
+
+STRATEGY_CLASSES = list(backoff_mod.STRATEGIES.values())
+
+
+@pytest.mark.parametrize("cls", STRATEGY_CLASSES)
+def test_backoff_strategies_validate_attempts_and_bound_any_prev(cls: type) -> None:
+    b = cls(seed=7) if cls is not backoff_mod.ConstantBackoff else cls(0.5, seed=7)
+    for bad in (0, -1):
+        with pytest.raises(ValueError, match="attempt"):
+            b.next_delay(bad, 0.0)
+        with pytest.raises(ValueError, match="attempt"):
+            b.calculate_delay(bad)
+    for bad in (1.5, "2", True, None):
+        with pytest.raises(TypeError, match="attempt"):
+            b.next_delay(bad, 0.0)
+        with pytest.raises(TypeError, match="attempt"):
+            b.calculate_delay(bad)
+    for prev in (math.nan, math.inf, -math.inf, -3.0, 1e308):
+        d = b.next_delay(3, prev)
+        assert 0.0 <= d <= b.cap
+    with pytest.raises(TypeError):
+        b.next_delay(1, "0.5")
+    with pytest.raises(AttributeError):
+        b.cap = -1.0  # read-only in both implementations
+
+
+def test_backoff_kernel_fields_are_read_only_in_both(impl) -> None:  # type: ignore[no-untyped-def]
+    mod = impl.load("backoff")
+    k = mod.BackoffKernel(mod.EXPONENTIAL, 0.1, 5.0, 2.0, 0.0, 0.0, 1)
+    for field in ("kind", "base", "cap", "factor", "step", "jitter"):
+        with pytest.raises(AttributeError):
+            setattr(k, field, 1.0)

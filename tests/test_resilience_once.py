@@ -434,3 +434,115 @@ def test_backoff_kernel_fields_are_read_only_in_both(impl) -> None:  # type: ign
     for field in ("kind", "base", "cap", "factor", "step", "jitter"):
         with pytest.raises(AttributeError):
             setattr(k, field, 1.0)
+
+
+# -- fallback and distributed: one chain, one request ----------------------------------------
+
+from swfast.resilience import Fallback, RedisRateLimiter  # noqa: E402
+
+
+def _chain_forms(chain: Any, *args: Any) -> Any:
+    return chain.call(*args), asyncio.run(chain.acall(*args))
+
+
+@pytest.mark.parametrize("case", ["fallback", "second", "default", "error", "primary_error", "last_good"])
+def test_call_and_acall_run_the_same_chain(case: str) -> None:
+    def bad(x: int) -> int:
+        raise Boom(f"fallback {x}")
+
+    def good(x: int) -> int:
+        return x * 10
+
+    def run(sync: bool) -> Any:
+        state = {"down": case != "last_good"}
+
+        def primary(x: int) -> int:
+            if state["down"]:
+                raise Boom("primary")
+            return x
+
+        async def aprimary(x: int) -> int:
+            return primary(x)
+
+        fbs: dict[str, tuple[Any, ...]] = {"fallback": (good,), "second": (bad, good), "default": (bad,),
+                                           "error": (bad,), "primary_error": (), "last_good": (bad,)}
+        opts: dict[str, Any] = {"default": "dflt"} if case == "default" else {}
+        chain: Fallback[Any] = Fallback(primary if sync else aprimary, *fbs[case], **opts)
+        if case == "last_good":
+            assert (chain.call(4) if sync else asyncio.run(chain.acall(4))) == 4
+            state["down"] = True
+        try:
+            return chain.call(4) if sync else asyncio.run(chain.acall(4))
+        except Boom as exc:
+            return ("raised", str(exc), str(exc.__cause__) if exc.__cause__ else None)
+
+    sync, asy = run(True), run(False)
+    assert sync == asy
+    assert sync == {"fallback": 40, "second": 40, "default": "dflt", "error": ("raised", "fallback 4", "primary"),
+                    "primary_error": ("raised", "primary", None), "last_good": 4}[case]
+
+
+def test_acall_awaits_async_fallbacks() -> None:
+    async def aprimary() -> int:
+        raise Boom("down")
+
+    async def afb() -> str:
+        return "async fallback"
+
+    assert asyncio.run(Fallback(aprimary, afb).acall()) == "async fallback"
+
+
+class _DownScript:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+        self.requests: list[dict[str, Any]] = []
+
+    def __call__(self, **request: Any) -> Any:
+        self.requests.append(request)
+        raise self.exc
+
+
+class _Client:
+    def __init__(self, script: Any) -> None:
+        self.script = script
+
+    def register_script(self, lua: str) -> Any:
+        return self.script
+
+
+class _AsyncScript:
+    def __init__(self, reply: Any) -> None:
+        self.reply = reply
+        self.requests: list[dict[str, Any]] = []
+
+    async def __call__(self, **request: Any) -> Any:
+        self.requests.append(request)
+        return self.reply
+
+
+class _SyncScript(_AsyncScript):
+    def __call__(self, **request: Any) -> Any:  # type: ignore[override]
+        self.requests.append(request)
+        return self.reply
+
+
+def test_distributed_sync_and_async_send_one_request() -> None:
+    sync_script = _SyncScript([1, "4"])
+    rl = RedisRateLimiter(_Client(sync_script), "api", 2.0, 5)
+    arl = RedisRateLimiter(_Client(a := _AsyncScript([0, "0.5"])), "api", 2.0, 5)
+    assert rl.try_acquire(1, key="t", now=10.0) is True
+    assert asyncio.run(arl.atry_acquire(1, key="t", now=10.0)) is False
+    assert sync_script.requests == a.requests == [{"keys": ["swfast:rl:api:t"], "args": ["2.0", "5.0", "1.0", "10.0"]}]
+    for now in (math.nan, math.inf, -1.0):
+        with pytest.raises(ConfigurationError, match="now"):
+            rl.try_acquire(1, now=now)
+    with pytest.raises(ConfigurationError, match="n"):
+        rl.try_acquire(0)
+
+
+@pytest.mark.parametrize("on_error", ["local", "allow", "deny"])
+def test_distributed_available_during_an_outage_answers_minus_one(on_error: str) -> None:
+    """``available()`` asked the local fallback bucket for 0 tokens, which raised under "local"."""
+    rl = RedisRateLimiter(_Client(_DownScript(ConnectionError("down"))), "api", 2.0, 5, on_error=on_error)  # type: ignore[arg-type]
+    assert rl.available() == -1.0
+    assert rl.try_acquire(1) is (on_error != "deny")

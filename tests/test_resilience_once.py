@@ -546,3 +546,67 @@ def test_distributed_available_during_an_outage_answers_minus_one(on_error: str)
     rl = RedisRateLimiter(_Client(_DownScript(ConnectionError("down"))), "api", 2.0, 5, on_error=on_error)  # type: ignore[arg-type]
     assert rl.available() == -1.0
     assert rl.try_acquire(1) is (on_error != "deny")
+
+
+# -- the compiled first attempt --------------------------------------------------------------
+
+import contextvars  # noqa: E402
+
+
+def test_first_attempt_kernel_and_twin_agree(impl) -> None:  # type: ignore[no-untyped-def]
+    mod = impl.load("attempt")
+    var: contextvars.ContextVar[object] = contextvars.ContextVar("t", default=None)
+    first = object()
+    failures: list[tuple[Any, ...]] = []
+
+    def fn(x: int, *, y: int = 0) -> int:
+        if x < 0:
+            raise Boom(str(x))
+        return x + y
+
+    def on_failure(exc: BaseException, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+        failures.append((type(exc), args, kwargs))
+        return "handled"
+
+    w = mod.FirstAttempt(fn, on_failure, var, first)
+    assert w.fn is fn
+    assert w(2, y=3) == 5 and var.get() is first
+    other = object()
+    var.set(other)
+    assert w(1) == 1 and var.get() is first  # written back when it differed
+    assert w(-1, y=2) == "handled" and failures == [(Boom, (-1,), {"y": 2})]
+    with pytest.raises(TypeError):
+        mod.FirstAttempt(1, on_failure, var, first)
+
+    class Host:
+        method = w
+
+    assert Host().method(4) == "handled"  # bound: ``self`` is the first argument (fn(Host(), 4) fails)
+    assert failures[-1][0] is TypeError and isinstance(failures[-1][1][0], Host)
+    assert Host.method is w
+
+
+def test_decorated_function_keeps_metadata_and_binds_as_a_method() -> None:
+    clock = FakeClock()
+    p = _policy(clock)
+
+    class Service:
+        def __init__(self) -> None:
+            self.calls = 0
+
+        @p
+        def fetch(self, x: int) -> int:
+            """Fetch x."""
+            self.calls += 1
+            if self.calls < 3:
+                raise Boom("flaky")
+            return x
+
+    s = Service()
+    assert s.fetch(9) == 9 and s.calls == 3 and clock.sleeps == [1.0, 2.0]
+    assert track_attempts() == core.AttemptStats(3, 3.0, None)
+    assert s.fetch(1) == 1 and track_attempts() is core.FIRST_TRY  # the next success resets it
+    f = Service.fetch
+    assert f.__name__ == "fetch" and f.__doc__ == "Fetch x." and f.__wrapped__.__name__ == "fetch"  # type: ignore[attr-defined]
+    assert f.retry_policy is p and f.track_attempts is track_attempts  # type: ignore[attr-defined]
+    assert list(inspect.signature(f).parameters) == ["self", "x"]

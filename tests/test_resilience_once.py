@@ -610,3 +610,40 @@ def test_decorated_function_keeps_metadata_and_binds_as_a_method() -> None:
     assert f.__name__ == "fetch" and f.__doc__ == "Fetch x." and f.__wrapped__.__name__ == "fetch"  # type: ignore[attr-defined]
     assert f.retry_policy is p and f.track_attempts is track_attempts  # type: ignore[attr-defined]
     assert list(inspect.signature(f).parameters) == ["self", "x"]
+
+
+# -- metrics(): ratios 0-1 beside the older percentages ---------------------------------------
+
+def _exported(name: str, breaker: str) -> float | None:
+    from swfast.monitoring.metrics import REGISTRY
+
+    for line in REGISTRY.render_text().decode().splitlines():
+        if line.startswith(f'{name}{{name="{breaker}"}}'):
+            return float(line.split()[-1])
+    return None
+
+
+def test_metrics_ratios_are_0_to_1_and_none_while_unknown() -> None:
+    b = CircuitBreaker("ratios", window_size=4, minimum_calls=4, failure_rate_threshold=100.0,
+                       slow_call_duration=0.5, clock=(clock := FakeClock()))
+    m = b.metrics()
+    assert m["failure_ratio"] is None and m["slow_call_ratio"] is None
+    assert m["failure_rate"] == -1.0 and m["slow_call_rate"] == -1.0  # kept for compatibility
+    assert _exported("swfast_resilience_breaker_failure_ratio", "ratios") is None
+
+    def slow_ok() -> int:
+        clock.advance(1.0)
+        return 1
+
+    b.call(slow_ok)
+    for _ in range(2):
+        with pytest.raises(Boom):
+            b.call(_fail)
+    assert b.metrics()["failure_ratio"] is None  # 3 of minimum_calls=4
+    b.call(lambda: 1)
+    m = b.metrics()
+    assert m["failure_ratio"] == 0.5 and m["slow_call_ratio"] == 0.25
+    assert m["failure_rate"] == 50.0 and m["slow_call_rate"] == 25.0
+    assert _exported("swfast_resilience_breaker_failure_ratio", "ratios") == 0.5
+    assert _exported("swfast_resilience_breaker_slow_call_ratio", "ratios") == 0.25
+    assert b.check_state() is S.CLOSED

@@ -32,7 +32,7 @@ import logging
 import operator
 import threading
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterable, Literal, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterable, Literal, ParamSpec, TypedDict, TypeVar, overload
 
 
 from .._native import breaker as _k
@@ -50,6 +50,34 @@ Listener = Callable[[Transition], object]
 
 log = logging.getLogger("swfast.resilience")
 _INF = float("inf")
+
+
+class BreakerMetrics(TypedDict):
+    """What :meth:`CircuitBreaker.metrics` returns.
+
+    ``failure_ratio``/``slow_call_ratio`` are the shares of the window's calls, ``0``-``1``, and
+    ``None`` while unknown (fewer than ``minimum_calls`` outcomes, or the half-open probes not
+    all back) — the same numbers the monitoring exposition exports as
+    ``swfast_resilience_breaker_failure_ratio``/``..._slow_call_ratio`` (no sample while
+    unknown). ``failure_rate``/``slow_call_rate`` are the older percentages, ``-1`` while
+    unknown, kept for compatibility.
+    """
+
+    state: int
+    calls: int
+    failed_calls: int
+    slow_calls: int
+    failure_ratio: float | None
+    slow_call_ratio: float | None
+    failure_rate: float
+    slow_call_rate: float
+    permits: int
+    successful: int
+    failed: int
+    slow: int
+    ignored: int
+    not_permitted: int
+    entered: float
 
 
 class CircuitBreaker:
@@ -197,10 +225,16 @@ class CircuitBreaker:
         """Stop calling ``listener``."""
         self._listeners.remove(listener)
 
-    def metrics(self) -> dict[str, float]:
-        """Window totals, rates (``-1`` before ``minimum_calls``), permits and lifetime counters."""
-        snap: dict[str, float] = self._core.snapshot()
-        return snap
+    def metrics(self) -> BreakerMetrics:
+        """Window totals, ratios (``None`` while unknown), the older percentages (``-1`` while
+        unknown), permits and lifetime counters: see :class:`BreakerMetrics`."""
+        snap: Any = self._core.snapshot()
+        calls = snap["calls"]
+        known = snap["failure_rate"] >= 0
+        snap["failure_ratio"] = snap["failed_calls"] / calls if known else None
+        snap["slow_call_ratio"] = snap["slow_calls"] / calls if known else None
+        result: BreakerMetrics = snap
+        return result
 
     def remaining_wait(self) -> float:
         """Seconds until an OPEN breaker admits a probe (0 in other states)."""
@@ -388,4 +422,4 @@ class BreakerGuard:
         self.__exit__(et, exc, tb)
 
 
-__all__ = ["BreakerGuard", "CircuitBreaker", "Listener"]
+__all__ = ["BreakerGuard", "BreakerMetrics", "CircuitBreaker", "Listener"]

@@ -138,7 +138,7 @@ def test_twins_have_no_public_names_the_kernel_lacks(kernel: str) -> None:
     public = {n for n in public if not n.startswith("_")}
     compiled = importlib.import_module(f"swfast._native._{kernel}_c")
     extras = {n for n in public if not hasattr(compiled, n)}
-    assert extras == PENDING.get(kernel, set())
+    assert extras <= PENDING.get(kernel, set()), f"twin-only public names: {sorted(extras)}; make them private"
 
 
 def test_reset_hooks_module_is_not_named_for_tests() -> None:

@@ -209,7 +209,7 @@ cdef class BreakerCore:
         """Half-open permits still available (0 outside HALF_OPEN)."""
         return self._permits if self._state == C_HALF_OPEN else 0
 
-    cdef void _move(self, int to, double now, str reason):
+    cdef void _move(self, int to, double now, str reason, str origin="local"):
         cdef int frm = self._state
         self._state = to
         self._entered = now
@@ -220,7 +220,7 @@ cdef class BreakerCore:
             self._ho_done = self._ho_failed = self._ho_slow = 0
         elif to == C_CLOSED:
             self._window._reset()
-        self.events.append((frm, to, now, reason))
+        self.events.append((frm, to, now, reason, origin))
 
     cdef bint _acquire(self, double* start) except -1:
         cdef double now = self._now()
@@ -335,14 +335,15 @@ cdef class BreakerCore:
         if self._state == C_HALF_OPEN and start >= self._entered and self._permits < self._ho_calls:
             self._permits += 1
 
-    def transition(self, int to, str reason):
-        """Force the state ``to``; False (and no event) when already in it."""
+    def transition(self, int to, str reason, str origin="local"):
+        """Force the state ``to``; False (and no event) when already in it. ``origin`` travels
+        with the event (``"local"``, or ``"shared"`` for a state adopted from shared state)."""
         if to < C_CLOSED or to > C_DISABLED:
             raise ValueError(f"to: unknown state {to}")
         cdef double now = self._now()
         if to == self._state:
             return False
-        self._move(to, now, reason)
+        self._move(to, now, reason, origin)
         return True
 
     def remaining(self):

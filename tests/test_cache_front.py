@@ -63,7 +63,7 @@ def test_import_is_light() -> None:
         "import sys\n"
         "import swfast.cache.manager, swfast.cache.l2, swfast.cache.l2_async, swfast.cache.l3, "
         "swfast.cache.ring, swfast.cache.invalidation, swfast.cache.analytics, swfast.cache.usage, "
-        "swfast.cache.tinylfu, swfast.cache.memoize, swfast.cache.gate\n"
+        "swfast.cache.tinylfu, swfast.cache.memoize, swfast.cache._effects\n"
         "bad = [m for m in ('redis', 'numba', 'cupy', 'confluent_kafka', 'cryptography', 'lz4.block') if m in sys.modules]\n"
         "print(bad)\n"
     )

@@ -30,12 +30,13 @@ def _front(impl, l1: DictL1, tracker: Any = None):  # type: ignore[no-untyped-de
             self.tracker = tracker
             self.l1_hits = 0
             self.calls: list[tuple[Any, ...]] = []
+            self._on_soft, self._on_miss = self.soft, self.miss  # passed explicitly, not looked up by name
 
-        def _soft_hit(self, key: Any, v: Any, loader: Any, ttl: Any) -> Any:
+        def soft(self, key: Any, v: Any, loader: Any, ttl: Any) -> Any:
             self.calls.append(("soft", key))
             return v.value
 
-        def _miss_path(self, key: Any, loader: Any, ttl: Any, default: Any, failed: bool) -> Any:
+        def miss(self, key: Any, loader: Any, ttl: Any, default: Any, failed: bool) -> Any:
             self.calls.append(("miss", key, ttl, default, failed))
             return default
 

@@ -168,6 +168,7 @@ class TieredCache(TierFront, AsyncTierMixin):
         self._refreshing: set[Any] = set()
         self._tasks: set[asyncio.Future[Any]] = set()
         self._l1_get = l1.fast_get
+        self._on_soft, self._on_miss = self._soft_hit, self._miss_path  # the compiled front's slow paths
 
     # -- tier helpers (every tier failure is a counted miss) -------------------------------
     def _err(self, tier: str, op: str, exc: BaseException) -> None:
@@ -293,7 +294,8 @@ class TieredCache(TierFront, AsyncTierMixin):
         return report
 
     # -- reads -----------------------------------------------------------------------------
-    # smart_get itself is TierFront.smart_get (compiled): it serves L1 hits and calls these.
+    # smart_get itself is TierFront.smart_get (compiled): it serves L1 hits and calls these two
+    # through the callbacks set in __init__.
     def _soft_hit(self, key: Any, v: _Soft, loader: Callable[[], Any] | None, ttl: Any) -> Any:
         if loader is not None and v.soft <= self.monotonic():
             self._refresh_in_background(key, loader, ttl)

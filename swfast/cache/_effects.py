@@ -14,6 +14,7 @@ every policy is written once. Exceptions outside ``Exception`` (cancellation,
 """
 from __future__ import annotations
 
+from asyncio import get_running_loop
 from typing import Any, Awaitable, Callable, Generator, TypeVar
 
 T = TypeVar("T")
@@ -59,14 +60,14 @@ def run(step: Step[T]) -> T:
 
 async def arun(step: Step[T]) -> T:
     """Drive ``step`` with each node's ``redis.asyncio`` client (opened on first use)."""
-    send = step.send
+    send, loop = step.send, get_running_loop()
     try:
         node, op, args, kwargs = next(step)
         while True:
             try:
                 client = node.aclient
-                if client is None:
-                    client = node.open(True)
+                if client is None or (node.aloop is not loop and node.aloop is not None):
+                    client = node.open(True)  # asyncio connections belong to the loop that made them
                 if op.__class__ is str:
                     value = await node.breaker.acall(getattr(client, op), *args, **kwargs)
                 else:

@@ -29,9 +29,10 @@ dirty sets are plain sets updated under the GIL.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
 
 from .._native import cacheval as _k
 from .._redact import node_name
@@ -53,6 +54,7 @@ REJECTED = REGISTRY.counter("swfast_cache_l2_rejected_total", "L2 values without
 SKIPPED = REGISTRY.counter("swfast_cache_l2_skipped_total", "L2 calls skipped by an open node breaker", ("node",))
 GATE_OPEN = REGISTRY.gauge("swfast_cache_l2_gate_open", "1 while a node's breaker is not closed", ("node",))
 
+_S = TypeVar("_S", bound="L2Base")
 _REPAIR = b"\x00swfast-repaired:"  # outside every printable namespace, so never scanned as a cache key
 _OPEN = (CircuitState.OPEN, CircuitState.FORCED_OPEN, CircuitState.HALF_OPEN)
 
@@ -151,17 +153,19 @@ def _client(url: str, timeout: float, asyncio: bool = False, cluster: bool = Fal
 class _Cluster:
     """The two redis-py cluster clients of a Redis Cluster entry URL (one per shell, lazily)."""
 
-    __slots__ = ("url", "timeout", "client", "aclient")
+    __slots__ = ("url", "timeout", "client", "aclient", "aloop")
 
     def __init__(self, url: str, timeout: float) -> None:
         self.url, self.timeout = url, timeout
         self.client: Any = None
         self.aclient: Any = None
+        self.aloop: Any = None
 
     def open(self, aio: bool) -> Any:
         if aio:
-            if self.aclient is None:
-                self.aclient = _client(self.url, self.timeout, True, True)
+            loop = asyncio.get_running_loop()
+            if self.aclient is None or self.aloop is not loop:
+                self.aclient, self.aloop = _client(self.url, self.timeout, True, True), loop
             return self.aclient
         if self.client is None:
             self.client = _client(self.url, self.timeout, False, True)
@@ -179,13 +183,14 @@ class _Node:
     """
 
     __slots__ = ("name", "url", "timeout", "cluster", "breaker", "dirty", "packed", "verified", "connects",
-                 "run_id", "client", "aclient")
+                 "run_id", "client", "aclient", "aloop")
 
     def __init__(self, name: str, url: str, timeout: float, breaker: CircuitBreaker,
                  cluster: _Cluster | None = None) -> None:
         self.name, self.url, self.timeout, self.cluster, self.breaker = name, url, timeout, cluster, breaker
         self.client: Any = None   # sync redis-py client, opened on first use
-        self.aclient: Any = None  # redis.asyncio client, opened on first use
+        self.aclient: Any = None  # redis.asyncio client, opened on first use in each event loop
+        self.aloop: Any = None    # the loop that opened it (asyncio connections are loop-bound)
         self.dirty: set[bytes] = set()
         self.packed = False
         self.verified = cluster is not None
@@ -199,7 +204,7 @@ class _Node:
         else:
             client = _client(self.url, self.timeout, aio, False, self._hook(aio))
         if aio:
-            self.aclient = client
+            self.aclient, self.aloop = client, asyncio.get_running_loop()
         else:
             self.client = client
             self.packed = wire.can_pack(client)  # MGET packed in the kernel (sync, pooled clients)
@@ -363,6 +368,13 @@ class L2Base:
             theirs.cluster.client = theirs.cluster.client or mine.cluster.client
             theirs.cluster.aclient = theirs.cluster.aclient or mine.cluster.aclient
         self._topo = theirs
+
+    def shell(self, cls: type[_S]) -> _S:
+        """This L2 seen through another shell class (``DistributedCache`` or
+        ``AsyncDistributedCache``): the same codec, options and per-node state."""
+        shell = cls.__new__(cls)
+        shell.__dict__.update(self.__dict__)
+        return shell
 
     def _urls(self) -> list[str]:
         """The URLs this L2 is over (a cluster: its entry URL)."""
@@ -798,9 +810,7 @@ class DistributedCache(L2Base):
         """The asyncio shell of this L2: same nodes and options, shared per-node state."""
         from .l2_async import AsyncDistributedCache
 
-        shell = AsyncDistributedCache.__new__(AsyncDistributedCache)
-        shell.__dict__.update(self.__dict__)  # one L2: same codec, options and node state
-        return shell
+        return self.shell(AsyncDistributedCache)
 
     def close(self) -> None:
         """Close this shell's connection pools (the asyncio shell closes its own)."""

@@ -141,6 +141,10 @@ cdef class _Out:
 
 def scan(str text, long long enabled, keys):
     """Spans ``(start, end, kind)`` of sensitive data in ``text`` and the steps taken."""
+    return _scan(text, enabled, keys)
+
+
+cdef tuple _scan(str text, long long enabled, keys):
     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text)
     cdef int ukind = PyUnicode_KIND(text)
     cdef void* data = PyUnicode_DATA(text)
@@ -465,12 +469,12 @@ cdef extern from "Python.h":
 cdef tuple _SCALAR_TYPES = (str, int, float, bool, type(None))
 
 
-cdef int _check_value(object value, list texts) except -1:
-    """1 when ``value`` is clean-able (str kept in ``texts``, small scalars), 0 otherwise."""
+cdef int _check_value(object value) except -1:
+    """2 for a str (it is scanned), 1 for another clean-able value (small scalars), 0 otherwise."""
     cdef int overflow = 0
     cdef long long iv
     if type(value) is str:
-        texts.append(value)
+        return 2
     elif type(value) is int:
         iv = PyLong_AsLongLongAndOverflow(value, &overflow)
         if overflow or not (-1000000000 < iv < 1000000000):
@@ -480,20 +484,100 @@ cdef int _check_value(object value, list texts) except -1:
     return 1
 
 
+cdef Py_ssize_t _after_standard(dict d, Py_ssize_t skip) noexcept:
+    """``skip`` when the ``PyDict_Next`` positions before ``skip`` hold exactly the first ``skip``
+    entries of ``d`` (no deleted slot among them; always so for a split table), else -1: the
+    walk may then start at ``skip`` instead of stepping over the standard attributes."""
+    cdef Py_ssize_t pos = skip, m = 0
+    cdef PyObject* k
+    cdef PyObject* v
+    while PyDict_Next(d, &pos, &k, &v):
+        m += 1
+    return skip if skip + m == PyDict_Size(d) else -1
+
+
+DEF NPARTS = 32
+
+cimport cython
+
+
+@cython.freelist(4)
+cdef class _Texts:
+    """The message and the str values to scan, joined by newlines (borrowed references: the
+    dicts they come from are not changed while a record is checked)."""
+    cdef PyObject* parts[NPARTS]
+    cdef Py_ssize_t n
+    cdef list more
+
+    cdef inline int add(self, object text) except -1:
+        if self.n < NPARTS:
+            self.parts[self.n] = <PyObject*>text
+            self.n += 1
+        else:
+            if self.more is None:
+                self.more = []
+            self.more.append(text)
+        return 0
+
+    cdef str joined(self):
+        cdef Py_ssize_t i, total, off = 0, length
+        cdef Py_UCS4 maxchar = 127, mc
+        cdef object part
+        if self.more is not None:
+            return "\n".join([<object>self.parts[i] for i in range(self.n)] + self.more)
+        if self.n == 1:
+            return <str>self.parts[0]
+        total = self.n - 1
+        for i in range(self.n):
+            part = <object>self.parts[i]
+            total += PyUnicode_GET_LENGTH(part)
+            mc = PyUnicode_MAX_CHAR_VALUE(part)
+            if mc > maxchar:
+                maxchar = mc
+        out = PyUnicode_New(total, maxchar)
+        for i in range(self.n):
+            part = <object>self.parts[i]
+            length = PyUnicode_GET_LENGTH(part)
+            if i:
+                PyUnicode_WriteChar(out, off, 10)
+                off += 1
+            PyUnicode_CopyCharacters(out, off, part, 0, length)
+            off += length
+        return <str>out
+
+
+cdef extern from "Python.h":
+    Py_UCS4 PyUnicode_MAX_CHAR_VALUE(object o)
+    object PyUnicode_New(Py_ssize_t size, Py_UCS4 maxchar)
+    int PyUnicode_WriteChar(object u, Py_ssize_t index, Py_UCS4 c) except -1
+    Py_ssize_t PyUnicode_CopyCharacters(object to, Py_ssize_t to_start, object frm, Py_ssize_t from_start,
+                                        Py_ssize_t how_many) except -1
+    Py_ssize_t PyDict_Size(object d)
+
+
 cdef int _clean(dict d, Py_ssize_t skip, str first, reserved, dict key_cache, str message, dict ctx,
                 long long enabled, keys) except -1:
-    cdef Py_ssize_t pos = 0, i = 0
+    cdef Py_ssize_t pos = 0, i = 0, start
     cdef PyObject* k
     cdef PyObject* v
     cdef PyObject* hit
     cdef bint check_all = True
-    cdef list texts = [message]
+    cdef _Texts texts = _Texts.__new__(_Texts)
     cdef object key
+    cdef int verdict
     cdef Py_ssize_t n = len(d)
+    texts.add(message)
+    if PyDict_Next(d, &pos, &k, &v):
+        key = <object>k
+        check_all = not (n >= skip and type(key) is str and <str>key == first)
+    pos = 0
+    if not check_all:
+        start = _after_standard(d, skip)
+        if start >= 0:  # step over the standard attributes in one move
+            pos = start
+            i = skip
     while PyDict_Next(d, &pos, &k, &v):
         key = <object>k
-        if i == 0:
-            check_all = not (n >= skip and type(key) is str and <str>key == first)
         i += 1
         if not check_all and i <= skip:
             continue
@@ -502,8 +586,13 @@ cdef int _clean(dict d, Py_ssize_t skip, str first, reserved, dict key_cache, st
         if key in reserved:
             continue
         hit = PyDict_GetItem(key_cache, key)
-        if hit == NULL or <object>hit is not False or not _check_value(<object>v, texts):
+        if hit == NULL or <object>hit is not False:
             return 0
+        verdict = _check_value(<object>v)
+        if verdict == 0:
+            return 0
+        if verdict == 2:
+            texts.add(<object>v)
     if ctx:
         pos = 0
         while PyDict_Next(ctx, &pos, &k, &v):
@@ -513,9 +602,14 @@ cdef int _clean(dict d, Py_ssize_t skip, str first, reserved, dict key_cache, st
             if PyDict_GetItem(d, key) != NULL:
                 continue  # setdefault: the record's own value wins
             hit = PyDict_GetItem(key_cache, key)
-            if hit == NULL or <object>hit is not False or not _check_value(<object>v, texts):
+            if hit == NULL or <object>hit is not False:
                 return 0
-    return 0 if scan(message if len(texts) == 1 else "\n".join(texts), enabled, keys)[0] else 1
+            verdict = _check_value(<object>v)
+            if verdict == 0:
+                return 0
+            if verdict == 2:
+                texts.add(<object>v)
+    return 0 if _scan(texts.joined(), enabled, keys)[0] else 1
 
 
 def clean_record(dict d, Py_ssize_t skip, str first, reserved, dict key_cache, str message,
@@ -609,22 +703,85 @@ cdef object _clean_message(record, type cls, dict ctx, Py_ssize_t skip, str firs
 def process_render(record, type cls, dict ctx, tuple fields, Py_ssize_t skip, str first, reserved,
                    dict key_cache, long long enabled, keys, renderer):
     """The JSON line that ``renderer`` (a ``RecordRenderer``) gives the processed copy of a clean
-    record (:func:`process_clean`), without making the copy: ``renderer.render_with(record,
-    message, adds)`` with the context fields and ``fields`` the record lacks. ``None``: take the
-    general path."""
+    record (:func:`process_clean`), without making the copy: ``renderer.render_processed(record,
+    message, ctx, fields)`` (the context fields and ``fields`` the record lacks, after its extras).
+    ``None``: take the general path."""
     cdef object message = _clean_message(record, cls, ctx, skip, first, reserved, key_cache, enabled, keys)
-    cdef dict d, adds
     if message is None:
         return None
-    d = record.__dict__
-    adds = {}
-    if ctx:
-        for key, value in ctx.items():
-            if type(key) is not str:
+    return renderer.render_processed(record, message, ctx, fields)
+
+
+from cpython.contextvars cimport get_value as _ctx_value
+
+
+cdef class FusedJSON:
+    """``JSONLogFormatter(processor=p).render(record)`` for the clean common record in one call:
+    ``fused.render(record, as_str)`` is :func:`process_render`'s line (str when ``as_str``), with the
+    processor's state read on every call; ``False`` when the record is not a clean common
+    record (:func:`process_clean` declines: the processor's general path, without the fused
+    kernels), ``None`` when the fused kernels do not apply here (``p`` has steps, custom
+    patterns, no redactor or no enrichment; ``opentelemetry.trace`` is in ``modules``; the
+    context value is not a dict) or the renderer declines.
+
+    ``forks`` is the processor module's fork counter (a one-item list): the host/pid fields are
+    taken from ``p._process_fields()`` again after a fork or when ``p.service``/``p.version``
+    change. The redactor's key cache, detector mask and text-key test are taken once per
+    redactor object (they are fixed when it is made).
+    """
+    cdef object processor, renderer, ctxvar, reserved, red, key_cache, text_key, f_fork, f_service, f_version
+    cdef dict modules
+    cdef list forks
+    cdef type cls
+    cdef Py_ssize_t skip
+    cdef str first
+    cdef long long mask
+    cdef tuple fields
+
+    def __init__(self, processor, renderer, ctxvar, dict modules, list forks, type cls, Py_ssize_t skip,
+                 str first, reserved):
+        self.processor = processor
+        self.renderer = renderer
+        self.ctxvar = ctxvar
+        self.modules = modules
+        self.forks = forks
+        self.cls = cls
+        self.skip = skip
+        self.first = first
+        self.reserved = reserved
+        self.red = None
+        self.fields = None
+
+    def render(self, record, bint as_str=False):
+        cdef object p = self.processor
+        cdef object red = p.redactor
+        cdef object ctx, message, fork, service, version
+        if red is None or not p.enrich or p.steps or red.patterns:
+            return None
+        if PyDict_GetItem(self.modules, "opentelemetry.trace") != NULL:
+            return None  # a span may be active: LogProcessor.render_json decides
+        if red is not self.red:
+            self.key_cache = red._key_cache
+            self.mask = red._mask
+            self.text_key = red._text_key
+            self.red = red
+        fork = self.forks[0]
+        service = p.service
+        version = p.version
+        if self.fields is None or not (fork == self.f_fork and service is self.f_service
+                                       and version is self.f_version):
+            fields = p._process_fields()
+            if type(fields) is not tuple:
                 return None
-            if key not in d and key not in reserved:
-                adds[key] = value
-    for key, value in fields:
-        if key not in d and key not in adds and key not in reserved:
-            adds[key] = value
-    return renderer.render_with(record, message, adds)
+            self.fields = fields
+            self.f_fork = fork
+            self.f_service = service
+            self.f_version = version
+        ctx = _ctx_value(self.ctxvar)
+        if type(ctx) is not dict:
+            return None
+        message = _clean_message(record, self.cls, <dict>ctx, self.skip, self.first, self.reserved,
+                                 self.key_cache, self.mask, self.text_key)
+        if message is None:
+            return False
+        return self.renderer.render_processed(record, message, ctx, self.fields, as_str)

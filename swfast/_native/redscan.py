@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING
 from ._compat import MISSING_HINT, NO_EXTENSIONS
 
 if TYPE_CHECKING or NO_EXTENSIONS:
-    from ._redscan_py import clean_record, process_clean, process_render, scan
+    from ._redscan_py import FusedJSON, clean_record, process_clean, process_render, scan
 else:
     try:
-        from ._redscan_c import clean_record, process_clean, process_render, scan
+        from ._redscan_c import FusedJSON, clean_record, process_clean, process_render, scan
     except ImportError as exc:  # pragma: no cover - exercised by a subprocess test
         raise ImportError(MISSING_HINT.format(name="_redscan_c")) from exc
 
-__all__ = ["clean_record", "process_clean", "process_render", "scan"]
+__all__ = ["FusedJSON", "clean_record", "process_clean", "process_render", "scan"]

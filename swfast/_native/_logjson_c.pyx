@@ -237,6 +237,7 @@ cdef class RecordRenderer:
     cdef str _prefix
     cdef bytes _open  # b'{"timestamp":"2026-01-02T03:04:05' for the cached second (None: not encodable)
     cdef bytes _k_level, _k_logger, _k_message  # b',"level":' ...
+    cdef dict _keys  # extra name -> b',"name":' (b',"extra.name":' when taken), None when reserved
 
     def __init__(self, cls, Py_ssize_t skip, first, reserved, taken, tuple names, fallback, gmstrftime):
         self.cls = cls
@@ -251,6 +252,7 @@ cdef class RecordRenderer:
         self._have = False
         self._prefix = ""
         self._open = None
+        self._keys = {}
         self._k_level = b"," + _json_str(names[1], fallback) + b":"
         self._k_logger = b"," + _json_str(names[2], fallback) + b":"
         self._k_message = b"," + _json_str(names[3], fallback) + b":"
@@ -338,7 +340,7 @@ cdef class RecordRenderer:
             _raw(&b, self._k_level); _ustr(&b, level, self.fallback)
             _raw(&b, self._k_logger); _ustr(&b, name, self.fallback)
             _raw(&b, self._k_message); _ustr(&b, message, self.fallback)
-            _extras(&b, d, self.skip, self.first, self.reserved, self.taken, self.fallback)
+            _extras(&b, d, self.skip, self.first, self.reserved, self.taken, self.fallback, self._keys)
             if adds:
                 while PyDict_Next(adds, &pos, &kp, &vp):
                     _field(&b, <object>kp, <object>vp, self.taken, self.fallback)
@@ -348,13 +350,18 @@ cdef class RecordRenderer:
                     key = <object>kp
                     if type(key) is not str:
                         return None
-                    if PyDict_GetItem(d, key) == NULL and not PySet_Contains(self.reserved, key):
-                        _field(&b, key, <object>vp, self.taken, self.fallback)
+                    if PyDict_GetItem(d, key) == NULL:
+                        entry = _key_entry(self._keys, key, self.reserved, self.taken, self.fallback)
+                        if entry is not None:  # not reserved
+                            _raw(&b, entry)
+                            _value(&b, <object>vp, self.fallback)
             if fields:
                 for key, value in fields:
-                    if (PyDict_GetItem(d, key) == NULL and not PySet_Contains(self.reserved, key)
-                            and (ctx is None or PyDict_GetItem(ctx, key) == NULL)):
-                        _field(&b, key, value, self.taken, self.fallback)
+                    if PyDict_GetItem(d, key) == NULL and (ctx is None or PyDict_GetItem(ctx, key) == NULL):
+                        entry = _key_entry(self._keys, key, self.reserved, self.taken, self.fallback)
+                        if entry is not None:
+                            _raw(&b, entry)
+                            _value(&b, value, self.fallback)
             _putc(&b, 125)
             return _finish(&b, as_str)
         finally:
@@ -420,8 +427,37 @@ cdef Py_ssize_t _after_standard(dict d, Py_ssize_t skip) noexcept:
     return skip if skip + m == len(d) else -1
 
 
-cdef int _extras(Buf* b, dict d, Py_ssize_t skip, first, reserved, taken, fallback) except -1:
-    """Every extra of ``d`` (see the module docstring), each as ``,"key":value``."""
+DEF MAX_KEYS = 4096
+
+
+cdef object _key_entry(dict cache, object key, reserved, taken, fallback):
+    """``,"key":`` as bytes (``extra.key`` for a taken name), ``None`` for a reserved name;
+    remembered in ``cache`` for exact str keys (at most MAX_KEYS of them)."""
+    cdef PyObject* hit
+    cdef Buf b
+    cdef char stack[STACK]
+    cdef bint exact = type(key) is str
+    if exact:
+        hit = PyDict_GetItem(cache, key)
+        if hit != NULL:
+            return <object>hit
+    if PySet_Contains(reserved, key):
+        entry = None
+    else:
+        _start(&b, stack)
+        try:
+            _field(&b, key, None, taken, fallback)
+            entry = PyBytes_FromStringAndSize(b.p, b.n - 4)  # without the "null"
+        finally:
+            _release(&b)
+    if exact and len(cache) < MAX_KEYS:
+        cache[key] = entry
+    return entry
+
+
+cdef int _extras(Buf* b, dict d, Py_ssize_t skip, first, reserved, taken, fallback, dict keys=None) except -1:
+    """Every extra of ``d`` (see the module docstring), each as ``,"key":value`` (the names'
+    encodings remembered in ``keys`` when given)."""
     cdef Py_ssize_t pos = 0, i = 0
     cdef PyObject* kp
     cdef PyObject* vp
@@ -440,6 +476,12 @@ cdef int _extras(Buf* b, dict d, Py_ssize_t skip, first, reserved, taken, fallba
         value = <object>vp  # own references before anything that may run user code
         if not PyUnicode_Check(key):
             key = str(key)
+        if keys is not None:
+            entry = _key_entry(keys, key, reserved, taken, fallback)
+            if entry is not None:
+                _raw(b, entry)
+                _value(b, value, fallback)
+            continue
         if PySet_Contains(reserved, key):
             continue
         _field(b, key, value, taken, fallback)

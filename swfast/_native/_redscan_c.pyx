@@ -128,29 +128,47 @@ cdef int _classify(int* d, Py_ssize_t a, Py_ssize_t b, Py_ssize_t nseg, bint fou
     return 0
 
 
+cimport cython
+
+
+@cython.freelist(4)
 cdef class _Out:
-    cdef list spans
+    cdef list spans  # None: only count what is found
     cdef Py_ssize_t last_end
+    cdef Py_ssize_t found
     cdef long long enabled
 
     cdef inline void emit(self, Py_ssize_t s, Py_ssize_t e, int kind):
         if (self.enabled >> kind) & 1 and s >= self.last_end and e > s:
-            self.spans.append((s, e, kind))
+            if self.spans is not None:
+                self.spans.append((s, e, kind))
+            self.found += 1
             self.last_end = e
 
 
 def scan(str text, long long enabled, keys):
     """Spans ``(start, end, kind)`` of sensitive data in ``text`` and the steps taken."""
-    return _scan(text, enabled, keys)
+    cdef long long steps = 0
+    cdef _Out out = _Out.__new__(_Out)
+    out.spans = []
+    _scan(text, enabled, keys, out, &steps)
+    return out.spans, steps
 
 
-cdef tuple _scan(str text, long long enabled, keys):
+cdef bint _finds(str text, long long enabled, keys) except -1:
+    """Whether :func:`scan` finds anything in ``text``."""
+    cdef long long steps = 0
+    cdef _Out out = _Out.__new__(_Out)
+    _scan(text, enabled, keys, out, &steps)
+    return out.found > 0
+
+
+cdef int _scan(str text, long long enabled, keys, _Out out, long long* stepsp) except -1:
     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text)
     cdef int ukind = PyUnicode_KIND(text)
     cdef void* data = PyUnicode_DATA(text)
-    cdef _Out out = _Out()
-    out.spans = []
     out.last_end = 0
+    out.found = 0
     out.enabled = enabled
     cdef long long steps = 0
     cdef Py_ssize_t i = 0, j, a, b, s, e, s0, nseg, nd, found_e, start, k, dots, label
@@ -285,7 +303,7 @@ cdef tuple _scan(str text, long long enabled, keys):
                         continue
                 i += 1
                 continue
-            if c == 45 and text.startswith("-----BEGIN ", i):
+            if c == 45 and i + 1 < n and PyUnicode_READ(ukind, data, i + 1) == 45 and text.startswith("-----BEGIN ", i):
                 head = text.find("-----", i + 11, i + 100)
                 if head >= 0 and "PRIVATE KEY" in text[i + 11:head]:
                     end = text.find("-----END", head + 5)
@@ -302,7 +320,8 @@ cdef tuple _scan(str text, long long enabled, keys):
     finally:
         if heap:
             free(d); free(seg_start); free(seg_end); free(seg_pos)
-    return out.spans, steps
+        stepsp[0] = steps
+    return 0
 
 
 cdef inline bint _at(int ukind, void* data, Py_ssize_t n, Py_ssize_t k, Py_UCS4 a, Py_UCS4 b, Py_UCS4 c) noexcept:
@@ -498,7 +517,7 @@ cdef Py_ssize_t _after_standard(dict d, Py_ssize_t skip) noexcept:
 
 DEF NPARTS = 32
 
-cimport cython
+from libc.string cimport memcpy
 
 
 @cython.freelist(4)
@@ -522,6 +541,7 @@ cdef class _Texts:
     cdef str joined(self):
         cdef Py_ssize_t i, total, off = 0, length
         cdef Py_UCS4 maxchar = 127, mc
+        cdef char* dest
         cdef object part
         if self.more is not None:
             return "\n".join([<object>self.parts[i] for i in range(self.n)] + self.more)
@@ -535,6 +555,17 @@ cdef class _Texts:
             if mc > maxchar:
                 maxchar = mc
         out = PyUnicode_New(total, maxchar)
+        if maxchar == 127:  # all ASCII: one byte per character in every part
+            dest = <char*>PyUnicode_DATA(out)
+            for i in range(self.n):
+                part = <object>self.parts[i]
+                length = PyUnicode_GET_LENGTH(part)
+                if i:
+                    dest[off] = 10
+                    off += 1
+                memcpy(dest + off, PyUnicode_DATA(part), length)
+                off += length
+            return <str>out
         for i in range(self.n):
             part = <object>self.parts[i]
             length = PyUnicode_GET_LENGTH(part)
@@ -609,7 +640,7 @@ cdef int _clean(dict d, Py_ssize_t skip, str first, reserved, dict key_cache, st
                 return 0
             if verdict == 2:
                 texts.add(<object>v)
-    return 0 if _scan(texts.joined(), enabled, keys)[0] else 1
+    return 0 if _finds(texts.joined(), enabled, keys) else 1
 
 
 def clean_record(dict d, Py_ssize_t skip, str first, reserved, dict key_cache, str message,

@@ -238,6 +238,7 @@ cdef class RecordRenderer:
     cdef bytes _open  # b'{"timestamp":"2026-01-02T03:04:05' for the cached second (None: not encodable)
     cdef bytes _k_level, _k_logger, _k_message  # b',"level":' ...
     cdef dict _keys  # extra name -> b',"name":' (b',"extra.name":' when taken), None when reserved
+    cdef tuple _fields_src, _fields_enc  # the last ``fields`` seen and its names' encodings
 
     def __init__(self, cls, Py_ssize_t skip, first, reserved, taken, tuple names, fallback, gmstrftime):
         self.cls = cls
@@ -292,6 +293,11 @@ cdef class RecordRenderer:
         if type(record) is not self.cls:
             return None
         return self._line(record.__dict__, message, adds, None, None, False)
+
+    @property
+    def _c_render(self):
+        """A capsule of :func:`_render_processed_c` (the fused kernel calls it directly)."""
+        return _C_RENDER
 
     def render_processed(self, record, str message, dict ctx, tuple fields, bint as_str=False):
         """``render_with(record, message, adds)`` where ``adds`` are the entries of ``ctx`` (str
@@ -356,12 +362,15 @@ cdef class RecordRenderer:
                             _raw(&b, entry)
                             _value(&b, <object>vp, self.fallback)
             if fields:
-                for key, value in fields:
-                    if PyDict_GetItem(d, key) == NULL and (ctx is None or PyDict_GetItem(ctx, key) == NULL):
-                        entry = _key_entry(self._keys, key, self.reserved, self.taken, self.fallback)
-                        if entry is not None:
-                            _raw(&b, entry)
-                            _value(&b, value, self.fallback)
+                if fields is not self._fields_src:  # (name, encoded name or None, value), once per tuple
+                    self._fields_enc = tuple([(key, _key_entry(self._keys, key, self.reserved, self.taken,
+                                                               self.fallback), value) for key, value in fields])
+                    self._fields_src = fields
+                for key, entry, value in self._fields_enc:
+                    if (entry is not None and PyDict_GetItem(d, key) == NULL
+                            and (not ctx or PyDict_GetItem(ctx, key) == NULL)):
+                        _raw(&b, <bytes>entry)
+                        _value(&b, value, self.fallback)
             _putc(&b, 125)
             return _finish(&b, as_str)
         finally:
@@ -504,3 +513,18 @@ cdef object _render(dict d, Py_ssize_t skip, first, reserved, taken, tuple names
         return PyBytes_FromStringAndSize(b.p, b.n)
     finally:
         _release(&b)
+
+
+cdef object _render_processed_c(object renderer, object record, dict d, str message, dict ctx, tuple fields,
+                                bint as_str):
+    """``renderer.render_processed(record, message, ctx, fields, as_str)`` with ``d`` the record's
+    ``__dict__``, for callers in C (through the ``_c_render`` capsule)."""
+    cdef RecordRenderer r = <RecordRenderer?>renderer
+    if type(record) is not r.cls:
+        return None
+    return r._line(d, message, None, ctx, fields, as_str)
+
+
+from cpython.pycapsule cimport PyCapsule_New
+
+cdef object _C_RENDER = PyCapsule_New(<void*>_render_processed_c, b"swfast._native._logjson_c.render_processed", NULL)

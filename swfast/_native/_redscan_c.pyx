@@ -692,12 +692,16 @@ cdef object _clean_message(record, type cls, dict ctx, Py_ssize_t skip, str firs
                            long long enabled, keys):
     """The formatted message of a clean record of exactly type ``cls`` (see :func:`process_clean`),
     or ``None``."""
-    cdef dict d
-    cdef object msg, args, a, message
-    cdef PyObject* v
     if type(record) is not cls:
         return None
-    d = record.__dict__
+    return _clean_message_of(record.__dict__, ctx, skip, first, reserved, key_cache, enabled, keys)
+
+
+cdef object _clean_message_of(dict d, dict ctx, Py_ssize_t skip, str first, reserved, dict key_cache,
+                              long long enabled, keys):
+    """:func:`_clean_message` for the record whose ``__dict__`` is ``d``."""
+    cdef object msg, args, a, message
+    cdef PyObject* v
     if PyDict_GetItem(d, "_swfast_done") != NULL:
         return None
     for name in ("exc_info", "exc_text", "stack_info"):
@@ -744,6 +748,10 @@ def process_render(record, type cls, dict ctx, tuple fields, Py_ssize_t skip, st
 
 
 from cpython.contextvars cimport get_value as _ctx_value
+from cpython.pycapsule cimport PyCapsule_IsValid, PyCapsule_GetPointer
+
+ctypedef object (*_render_fn)(object renderer, object record, dict d, str message, dict ctx, tuple fields,
+                              bint as_str)
 
 
 cdef class FusedJSON:
@@ -768,6 +776,7 @@ cdef class FusedJSON:
     cdef str first
     cdef long long mask
     cdef tuple fields
+    cdef _render_fn direct  # the compiled renderer's own entry point (NULL: call render_processed)
 
     def __init__(self, processor, renderer, ctxvar, dict modules, list forks, type cls, Py_ssize_t skip,
                  str first, reserved):
@@ -782,6 +791,10 @@ cdef class FusedJSON:
         self.reserved = reserved
         self.red = None
         self.fields = None
+        self.direct = NULL
+        capsule = getattr(renderer, "_c_render", None)
+        if capsule is not None and PyCapsule_IsValid(capsule, b"swfast._native._logjson_c.render_processed"):
+            self.direct = <_render_fn>PyCapsule_GetPointer(capsule, b"swfast._native._logjson_c.render_processed")
 
     def render(self, record, bint as_str=False):
         cdef object p = self.processor
@@ -811,8 +824,13 @@ cdef class FusedJSON:
         ctx = _ctx_value(self.ctxvar)
         if type(ctx) is not dict:
             return None
-        message = _clean_message(record, self.cls, <dict>ctx, self.skip, self.first, self.reserved,
-                                 self.key_cache, self.mask, self.text_key)
+        if type(record) is not self.cls:
+            return False
+        d = record.__dict__
+        message = _clean_message_of(d, <dict>ctx, self.skip, self.first, self.reserved, self.key_cache, self.mask,
+                                    self.text_key)
         if message is None:
             return False
+        if self.direct != NULL:
+            return self.direct(self.renderer, record, d, <str>message, <dict>ctx, self.fields, as_str)
         return self.renderer.render_processed(record, message, ctx, self.fields, as_str)

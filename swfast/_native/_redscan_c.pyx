@@ -697,6 +697,128 @@ cdef object _clean_message(record, type cls, dict ctx, Py_ssize_t skip, str firs
     return _clean_message_of(record.__dict__, ctx, skip, first, reserved, key_cache, enabled, keys)
 
 
+DEF MAX_SPECS = 16
+
+
+cdef object _percent(str msg, tuple args):
+    """``msg % args`` when every conversion in ``msg`` is ``%s`` of a str, ``%d``/``%i`` of an int
+    within 64 bits (exact types, no flags, width or mapping key) or ``%%``, and the conversions
+    use every argument; ``None`` otherwise (the caller applies ``%``, which gives the same str in
+    these cases)."""
+    cdef Py_ssize_t n = PyUnicode_GET_LENGTH(msg), nargs = len(args)
+    cdef int kind = PyUnicode_KIND(msg)
+    cdef void* data = PyUnicode_DATA(msg)
+    cdef Py_ssize_t i = 0, k = 0, total = n, pos = 0, o = 0, length, nspec = 0, sp
+    cdef Py_UCS4 c, maxchar = PyUnicode_MAX_CHAR_VALUE(msg), mc
+    cdef Py_ssize_t at[MAX_SPECS]
+    cdef Py_UCS4 conv[MAX_SPECS]
+    cdef char digits[MAX_SPECS][24]
+    cdef int ndig[MAX_SPECS]
+    cdef int overflow = 0
+    cdef long long iv
+    cdef unsigned long long u
+    cdef int nd, t
+    cdef char* dest
+    cdef object a
+    while i < n:
+        if PyUnicode_READ(kind, data, i) != 37:
+            i += 1
+            continue
+        if i + 1 >= n or nspec == MAX_SPECS:
+            return None
+        c = PyUnicode_READ(kind, data, i + 1)
+        if c == 115 or c == 100 or c == 105:  # s, d, i
+            if k >= nargs:
+                return None
+            a = args[k]
+            if c == 115:
+                if type(a) is not str:
+                    return None
+                total += PyUnicode_GET_LENGTH(a) - 2
+                mc = PyUnicode_MAX_CHAR_VALUE(a)
+                if mc > maxchar:
+                    maxchar = mc
+            else:
+                if type(a) is not int:
+                    return None
+                iv = PyLong_AsLongLongAndOverflow(a, &overflow)
+                if overflow:
+                    return None
+                u = <unsigned long long>(-(iv + 1)) + 1 if iv < 0 else <unsigned long long>iv
+                nd = 0
+                while True:
+                    digits[nspec][23 - nd] = <char>(48 + u % 10)
+                    nd += 1
+                    u //= 10
+                    if u == 0:
+                        break
+                if iv < 0:
+                    digits[nspec][23 - nd] = 45
+                    nd += 1
+                ndig[nspec] = nd
+                total += nd - 2
+            k += 1
+        elif c == 37:
+            total -= 1
+        else:
+            return None
+        at[nspec] = i
+        conv[nspec] = c
+        nspec += 1
+        i += 2
+    if k != nargs:
+        return None
+    out = PyUnicode_New(total, maxchar)
+    k = 0
+    if maxchar == 127:  # ASCII: one byte per character everywhere
+        dest = <char*>PyUnicode_DATA(out)
+        for sp in range(nspec + 1):
+            length = (at[sp] if sp < nspec else n) - pos
+            memcpy(dest + o, <char*>data + pos, length)
+            o += length
+            if sp == nspec:
+                break
+            c = conv[sp]
+            if c == 115:
+                a = args[k]
+                k += 1
+                length = PyUnicode_GET_LENGTH(a)
+                memcpy(dest + o, PyUnicode_DATA(a), length)
+                o += length
+            elif c == 37:
+                dest[o] = 37
+                o += 1
+            else:
+                k += 1
+                memcpy(dest + o, &digits[sp][24 - ndig[sp]], ndig[sp])
+                o += ndig[sp]
+            pos = at[sp] + 2
+        return out
+    for sp in range(nspec + 1):
+        length = (at[sp] if sp < nspec else n) - pos
+        PyUnicode_CopyCharacters(out, o, msg, pos, length)
+        o += length
+        if sp == nspec:
+            break
+        c = conv[sp]
+        if c == 115:
+            a = args[k]
+            k += 1
+            length = PyUnicode_GET_LENGTH(a)
+            PyUnicode_CopyCharacters(out, o, a, 0, length)
+            o += length
+        elif c == 37:
+            PyUnicode_WriteChar(out, o, 37)
+            o += 1
+        else:
+            k += 1
+            for t in range(ndig[sp]):
+                PyUnicode_WriteChar(out, o, <Py_UCS4>digits[sp][24 - ndig[sp] + t])
+                o += 1
+        pos = at[sp] + 2
+    return out
+
+
 cdef object _clean_message_of(dict d, dict ctx, Py_ssize_t skip, str first, reserved, dict key_cache,
                               long long enabled, keys):
     """:func:`_clean_message` for the record whose ``__dict__`` is ``d``."""
@@ -722,12 +844,14 @@ cdef object _clean_message_of(dict d, dict ctx, Py_ssize_t skip, str first, rese
         for a in <tuple>args:
             if type(a) not in _SCALAR_TYPES:
                 return None
-        try:
-            message = msg % args
-        except Exception:
-            return None
-        if type(message) is not str:
-            return None
+        message = _percent(<str>msg, <tuple>args)
+        if message is None:
+            try:
+                message = msg % args
+            except Exception:
+                return None
+            if type(message) is not str:
+                return None
     else:
         message = msg
     if not _clean(d, skip, first, reserved, key_cache, <str>message, ctx, enabled, keys):

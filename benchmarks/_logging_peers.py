@@ -99,6 +99,12 @@ def swfast_pipeline_formatter() -> Callable[[], Any]:
     return lambda: fmt.render(rec)
 
 
+def swfast_pipeline_format() -> Callable[[], Any]:
+    """As :func:`swfast_pipeline_formatter`, through ``format`` (the str a stdlib handler writes)."""
+    fmt, rec = JSONLogFormatter(processor=LogProcessor(service="svc")), record()
+    return lambda: fmt.format(rec)
+
+
 def swfast_pipeline_noredact() -> Callable[[], Any]:
     proc, fmt, rec = LogProcessor(service="svc", redact=False), JSONLogFormatter(), record()
     return lambda: fmt.render(proc.process_log(rec))  # type: ignore[arg-type]

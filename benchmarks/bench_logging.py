@@ -30,12 +30,14 @@ class JSONFormat:
 
 
 class Pipeline:
-    params = ["swfast", "swfast-formatter-processor", "swfast-no-redact", "structlog+orjson"]
+    params = ["swfast", "swfast-formatter-processor", "swfast-formatter-processor-str", "swfast-no-redact",
+              "structlog+orjson"]
     param_names = ["impl"]
 
     def setup(self, impl: str) -> None:
         self.fn: Callable[[], Any] = {"swfast": peers.swfast_pipeline, "swfast-no-redact": peers.swfast_pipeline_noredact,
                                       "swfast-formatter-processor": peers.swfast_pipeline_formatter,
+                                      "swfast-formatter-processor-str": peers.swfast_pipeline_format,
                                       "structlog+orjson": peers.structlog_orjson}[impl]()
 
     def time_process_json_1000(self, impl: str) -> None:

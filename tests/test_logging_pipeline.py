@@ -9,6 +9,7 @@ import logging.config
 import os
 import subprocess
 import sys
+import types
 from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import parse_qs, urlparse
@@ -356,27 +357,36 @@ def test_process_fields_follow_a_fork() -> None:
     assert proc.process_log(rec).pid == os.getpid()  # type: ignore[union-attr]
 
 
-def test_formatter_with_a_processor_renders_what_the_processed_copy_renders(impl, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """``JSONLogFormatter(processor=…)`` enriches and redacts while rendering; the fused kernel
-    (no copy) gives the same line as rendering the processed copy, and never changes the record."""
+def _fused_formatter(impl: Any, proc: LogProcessor) -> tuple[JSONLogFormatter, list[bool]]:
+    """``JSONLogFormatter(processor=proc)`` running ``impl``'s fused kernel and renderer, and the
+    list of its outcomes (True: the fused line, False: declined to the general path)."""
     from swfast._native import _logjson_py
     from swfast.logging import processors
+    from swfast.logging._common import _FIRST, _N_STANDARD, RESERVED
 
+    fmt = JSONLogFormatter(processor=proc)
     if impl.name == "py":
-        monkeypatch.setattr(processors, "_process_render", impl.load("redscan").process_render)
+        fmt._renderer = _logjson_py.RecordRenderer(logging.LogRecord, *fmt._renderer_args())  # type: ignore[attr-defined]
+    fused = impl.load("redscan").FusedJSON(proc, fmt._renderer, processors.log_context, sys.modules,  # type: ignore[attr-defined]
+                                           processors._FORKS, logging.LogRecord, _N_STANDARD, _FIRST, RESERVED)
     taken: list[bool] = []
-    kernel = processors._process_render
 
-    def counting(*a: object) -> object:
-        out = kernel(*a)
-        taken.append(out is not None)
+    def counting(record: logging.LogRecord, as_str: bool = False) -> object:
+        out = fused.render(record, as_str)
+        if out is not None:
+            taken.append(out is not False)
         return out
 
-    monkeypatch.setattr(processors, "_process_render", counting)
+    fmt._fused = counting  # type: ignore[attr-defined]
+    return fmt, taken
+
+
+def test_formatter_with_a_processor_renders_what_the_processed_copy_renders(impl, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """``JSONLogFormatter(processor=…)`` enriches and redacts while rendering; the fused kernel
+    (no copy) gives the same line as rendering the processed copy, as bytes (``render``) and as
+    str (``format``), and never changes the record."""
     proc = LogProcessor(service="svc", version="1.2")
-    fused = JSONLogFormatter(processor=proc)
-    if impl.name == "py":
-        fused._renderer = _logjson_py.RecordRenderer(logging.LogRecord, *fused._renderer_args())  # type: ignore[attr-defined]
+    fused, taken = _fused_formatter(impl, proc)
     plain = JSONLogFormatter()
     for msg, args, extras, ctx in [*PROCESS_CASES, ("ctx reserved name", None, {}, {"message": "x", "msg": "y"})]:
         rec = logging.LogRecord("app", logging.INFO, __file__, 1, msg, args, None)
@@ -385,8 +395,10 @@ def test_formatter_with_a_processor_renders_what_the_processed_copy_renders(impl
         with bind_context(**ctx):
             fused.render(rec)  # first sight of the keys: they get cached
             line = fused.render(rec)
+            text = fused.format(rec)
             want = plain.render(proc.process_log(rec))  # type: ignore[arg-type]
         assert rec.__dict__ == before
+        assert type(text) is str and text.encode() == line
         assert json.loads(line) == json.loads(want) and list(json.loads(line)) == list(json.loads(want)), (msg, ctx)
         assert not [s for s in PROCESS_SECRETS if s.encode() in line], line
     assert sum(taken) >= 3 and not all(taken)
@@ -400,6 +412,69 @@ def test_formatter_with_a_processor_renders_what_the_processed_copy_renders(impl
         JSONLogFormatter(processor=LogProcessor(steps=[lambda r: r]))
     with pytest.raises(ConfigurationError, match="processor"):
         JSONLogFormatter(processor=object())  # type: ignore[arg-type]
+
+
+def test_fused_formatter_edge_records_match_the_processed_copy(impl) -> None:  # type: ignore[no-untyped-def]
+    """The fused kernel's own branches give the processed copy's line: a dict with a deleted
+    slot among the standard attributes (no shortcut over them), more str values than its fixed
+    text table holds, the cached timestamp second crossing a boundary (the clock injected as
+    ``record.created``), a ``created`` out of range, a processor changed after the formatter
+    was made (steps, service, redactor), and a context value that is not a dict."""
+    from swfast.logging import processors
+
+    proc = LogProcessor(service="svc", version="1.2")
+    fused, taken = _fused_formatter(impl, proc)
+    plain = JSONLogFormatter()
+
+    def same(rec: logging.LogRecord) -> None:
+        before = dict(rec.__dict__)
+        fused.render(rec)
+        line, text = fused.render(rec), fused.format(rec)
+        want = plain.render(proc.process_log(rec))  # type: ignore[arg-type]
+        assert rec.__dict__ == before and text.encode() == line
+        assert json.loads(line) == json.loads(want) and list(json.loads(line)) == list(json.loads(want)), rec.__dict__
+
+    holed = _rec("holed %s", ("x",), k="v")
+    del holed.__dict__["funcName"]  # a deleted slot before the extras (or a shorter split table)
+    holed.__dict__["late"] = "value"
+    same(holed)
+    many = _rec("many", None, **{f"s{i}": f"text {i}" for i in range(40)}, last="a.b@example.com")
+    same(many)
+    assert b"a.b@example.com" not in fused.render(many)
+    many_clean = _rec("many", None, **{f"s{i}": f"text {i}" for i in range(40)})
+    taken.clear()
+    same(many_clean)
+    assert taken[-1] is True
+    lines = []
+    for created in (1_700_000_000.999, 1_700_000_001.0, 1_700_000_001.0004, 1_699_999_999.5, 1_700_000_001.25):
+        rec = _rec("tick", None, k=1)
+        rec.created = created
+        same(rec)
+        lines.append(json.loads(fused.render(rec))["timestamp"])
+    assert lines == ["2023-11-14T22:13:20.999Z", "2023-11-14T22:13:21.000Z", "2023-11-14T22:13:21.000Z",
+                     "2023-11-14T22:13:19.500Z", "2023-11-14T22:13:21.250Z"]
+    for created in (-1.5, float("nan"), 1e18):
+        rec = _rec("odd clock", None)
+        rec.created = created
+        taken.clear()
+        same(rec)
+        assert not any(taken)
+    rec = _rec("changed", None, k="v")
+    proc.service = "other"
+    assert json.loads(fused.render(rec))["service"] == "other"
+    proc.redactor = SensitiveDataFilter(patterns={"ORDER": r"order-\d+"})
+    assert b"[REDACTED:ORDER]" in fused.render(_rec("order-42", None))
+    proc.redactor = SensitiveDataFilter()
+    proc.steps.append(lambda r: None)  # a step added later: the general path (which may drop)
+    assert b"UNPROCESSABLE" in fused.render(rec)
+    proc.steps.clear()
+    token = processors.log_context.set(types.MappingProxyType({"request_id": "r"}))
+    try:
+        taken.clear()
+        got = json.loads(fused.render(_rec("not a dict", None)))
+        assert got["message"] == "not a dict" and got["request_id"] == "r" and taken == []
+    finally:
+        processors.log_context.reset(token)
 
 
 def test_an_active_opentelemetry_span_adds_its_ids_and_no_span_keeps_the_fast_path(monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -434,3 +509,38 @@ def test_an_active_opentelemetry_span_adds_its_ids_and_no_span_keeps_the_fast_pa
     assert calls == [True] and "trace_id" not in outside and outside["service"] == "svc"
     assert "opentelemetry.trace" in sys.modules and trace.get_current_span().get_span_context().is_valid is False
     assert json.loads(fmt.format(proc.process_log(_rec()))).get("trace_id") is None  # type: ignore[arg-type]
+
+
+PERCENT_CASES: list[tuple[str, tuple[object, ...]]] = [
+    ("user %s placed order %d", ("bob", 1234)), ("%s", ("",)), ("%d%%", (-9223372036854775808,)),
+    ("%i items", (0,)), ("%d", (9223372036854775807,)), ("%d", (2**64,)), ("%d", (True,)), ("%s", (3,)),
+    ("%s", (1.5,)), ("%d", (2.5,)), ("سلام %s و %d", ("دنیا", 7)), ("%s ✓", ("ascii",)), ("ascii %s", ("😀",)),
+    ("%5d", (1,)), ("%-s", ("a",)), ("%r", ("a",)), ("%(k)s", ("a",)), ("100%", ("a",)), ("%s %s", ("a",)),
+    ("no conversion", ("a",)), ("%%s %s", ("a",)), ("%s" * 20, tuple("abcdefghijklmnopqrst")),
+    ("%s%d%s", ("a", -1, "\u2028")), ("%ld", (5,)), ("%s", (None,)),
+]
+
+
+def test_message_formatting_in_the_kernel_is_msg_percent_args(impl) -> None:  # type: ignore[no-untyped-def]
+    """The clean-record kernels format ``msg % args`` themselves for plain %s/%d/%%; the message
+    is exactly what ``%`` gives, and every other form (or a failing one) is ``%``'s business."""
+    from swfast.logging._common import _FIRST, _N_STANDARD, RESERVED
+
+    kernel = impl.load("redscan").process_clean
+    red = SensitiveDataFilter()
+    fmt, taken = _fused_formatter(impl, LogProcessor(service="svc"))
+    for msg, args in PERCENT_CASES:
+        rec = logging.LogRecord("app", logging.INFO, __file__, 1, msg, args, None)
+        try:
+            want: str | None = msg % args
+        except (TypeError, ValueError):
+            want = None
+        out = kernel(rec, logging.LogRecord, {}, (), _N_STANDARD, _FIRST, RESERVED, red._key_cache, red._mask,
+                     red._text_key)
+        if out is not None:
+            assert want is not None and out.msg == want and type(out.msg) is str, (msg, args)
+        else:
+            assert want is None, (msg, args)
+        line = json.loads(fmt.format(rec))
+        assert want is None or line["message"] == want, (msg, args)
+    assert taken.count(True) >= 15

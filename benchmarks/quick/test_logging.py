@@ -41,8 +41,8 @@ def test_json_format(benchmark: Any, impl: str, make: Callable[[], Callable[[], 
 
 @pytest.mark.parametrize("impl,make", [
     (SWFAST, peers.swfast_pipeline), ("swfast-formatter-processor", peers.swfast_pipeline_formatter),
-    ("swfast-no-redact", peers.swfast_pipeline_noredact),
-    ("structlog+orjson", peers.structlog_orjson),
+    ("swfast-formatter-processor-str", peers.swfast_pipeline_format), ("swfast-no-redact", peers.swfast_pipeline_noredact),
+    ("structlog+orjson", peers.structlog_orjson), ("python-json-logger", peers.pjl_json),
 ])
 def test_pipeline(benchmark: Any, impl: str, make: Callable[[], Callable[[], Any]]) -> None:
     _bench(benchmark, "pipeline.process_json", impl, make())

@@ -30,6 +30,7 @@ cdef struct Buf:
     char* p
     Py_ssize_t n
     Py_ssize_t cap
+    bint heap  # p was malloc'ed (it starts on the caller's stack)
 
 cdef const char* HEX = b"0123456789abcdef"
 
@@ -42,12 +43,43 @@ cdef int _grow(Buf* b, Py_ssize_t extra) except -1:
     cap = b.cap * 2
     while cap < b.n + extra:
         cap *= 2
-    q = <char*>realloc(b.p, cap)
+    if b.heap:
+        q = <char*>realloc(b.p, cap)
+    else:
+        q = <char*>malloc(cap)
+        if q != NULL:
+            memcpy(q, b.p, b.n)
     if q == NULL:
         raise MemoryError()
     b.p = q
     b.cap = cap
+    b.heap = True
     return 0
+
+
+DEF STACK = 1024
+
+cdef extern from "Python.h":
+    object PyUnicode_DecodeUTF8(const char* s, Py_ssize_t size, const char* errors)
+
+
+cdef inline void _start(Buf* b, char* stack) noexcept:
+    b.p = stack
+    b.n = 0
+    b.cap = STACK
+    b.heap = False
+
+
+cdef inline void _release(Buf* b) noexcept:
+    if b.heap:
+        free(b.p)
+
+
+cdef object _finish(Buf* b, bint as_str):
+    """The buffer as bytes, or as str (what ``bytes.decode("utf-8", "surrogatepass")`` gives)."""
+    if as_str:
+        return PyUnicode_DecodeUTF8(b.p, b.n, "surrogatepass")
+    return PyBytes_FromStringAndSize(b.p, b.n)
 
 
 cdef inline int _put(Buf* b, const char* s, Py_ssize_t n) except -1:
@@ -172,15 +204,30 @@ def render(dict d, Py_ssize_t skip, first, reserved, taken, tuple names, str sta
 
 
 cdef list _MS = [f".{i:03d}Z" for i in range(1001)]
+cdef list _MS_END = [f".{i:03d}Z\"".encode() for i in range(1001)]  # the same, closing the JSON string
+
+
+cdef bytes _json_str(object text, object fallback):
+    """``text`` as a JSON string (what ``_ustr`` writes)."""
+    cdef Buf b
+    cdef char stack[STACK]
+    _start(&b, stack)
+    try:
+        _ustr(&b, text, fallback)
+        return PyBytes_FromStringAndSize(b.p, b.n)
+    finally:
+        _release(&b)
 
 
 cdef class RecordRenderer:
     """``JSONLogFormatter.render`` for the common record, in one call: ``renderer(record)`` is the
     JSON line, or ``None`` when the record needs the general path (an exception or stack, a
-    non-str ``msg``/``name``/``levelname``, a failing ``msg % args``, a record subclass).
+    non-str ``msg``/``name``/``levelname``, a failing ``msg % args``, a record subclass, a
+    ``created`` that is not a float in [0, 1e17)).
 
     The timestamp is ``record.created`` in UTC with milliseconds, the per-second prefix cached
-    (``time.strftime`` once a second), exactly as ``swfast.logging._common.UTCStamp``.
+    (``time.strftime`` once a second), exactly as ``swfast.logging._common.UTCStamp``; the fixed
+    field names are encoded once, and the cached prefix is kept as the bytes that open the line.
     """
     cdef Py_ssize_t skip
     cdef object first, reserved, taken, fallback, gmstrftime, cls
@@ -188,6 +235,10 @@ cdef class RecordRenderer:
     cdef long long _sec
     cdef bint _have
     cdef str _prefix
+    cdef bytes _open  # b'{"timestamp":"2026-01-02T03:04:05' for the cached second (None: not encodable)
+    cdef bytes _k_level, _k_logger, _k_message  # b',"level":' ...
+    cdef dict _keys  # extra name -> b',"name":' (b',"extra.name":' when taken), None when reserved
+    cdef tuple _fields_src, _fields_enc  # the last ``fields`` seen and its names' encodings
 
     def __init__(self, cls, Py_ssize_t skip, first, reserved, taken, tuple names, fallback, gmstrftime):
         self.cls = cls
@@ -201,17 +252,37 @@ cdef class RecordRenderer:
         self._sec = 0
         self._have = False
         self._prefix = ""
+        self._open = None
+        self._keys = {}
+        self._k_level = b"," + _json_str(names[1], fallback) + b":"
+        self._k_logger = b"," + _json_str(names[2], fallback) + b":"
+        self._k_message = b"," + _json_str(names[3], fallback) + b":"
 
     def stamp(self, double created):
         return self._stamp(created)
 
+    cdef int _second(self, long long sec) except -1:
+        """Make ``sec`` the cached second (prefix str and the opening bytes)."""
+        cdef bytes head
+        cdef object prefix
+        if self._have and sec == self._sec:
+            return 0
+        prefix = self.gmstrftime(sec)
+        head = _json_str(prefix, self.fallback)
+        # the opening bytes only when the prefix encodes as itself (no fallback, no escapes)
+        opening = None
+        if type(prefix) is str and head == b'"' + (<str>prefix).encode("utf-8", "surrogatepass") + b'"':
+            opening = b"{" + _json_str(self.names[0], self.fallback) + b":" + head[:len(head) - 1]
+        self._prefix = prefix
+        self._open = opening
+        self._sec = sec
+        self._have = True
+        return 0
+
     cdef str _stamp(self, double created):
         cdef long long sec = <long long>created  # truncation toward zero, as int()
         cdef long long ms
-        if not self._have or sec != self._sec:
-            self._prefix = self.gmstrftime(sec)
-            self._sec = sec
-            self._have = True
+        self._second(sec)
         ms = <long long>((created - <double>sec) * 1000.0)
         return self._prefix + <str>_MS[ms]
 
@@ -221,11 +292,31 @@ cdef class RecordRenderer:
         processed copy (``msg`` replaced, fields added) would render as, without the copy."""
         if type(record) is not self.cls:
             return None
-        return self._render_with(record.__dict__, message, adds)
+        return self._line(record.__dict__, message, adds, None, None, False)
 
-    cdef object _render_with(self, dict d, str message, dict adds):
+    @property
+    def _c_render(self):
+        """A capsule of :func:`_render_processed_c` (the fused kernel calls it directly)."""
+        return _C_RENDER
+
+    def render_processed(self, record, str message, dict ctx, tuple fields, bint as_str=False):
+        """``render_with(record, message, adds)`` where ``adds`` are the entries of ``ctx`` (str
+        keys) and then the ``(name, value)`` pairs ``fields`` whose names are neither in the
+        record, nor reserved, nor (for ``fields``) in ``ctx``; as str when ``as_str``."""
+        if type(record) is not self.cls:
+            return None
+        return self._line(record.__dict__, message, None, ctx, fields, as_str)
+
+    cdef object _line(self, dict d, str message, dict adds, dict ctx, tuple fields, bint as_str):
         cdef PyObject* v
         cdef object level, name
+        cdef double created
+        cdef long long sec, ms
+        cdef Buf b
+        cdef char stack[STACK]
+        cdef Py_ssize_t pos = 0
+        cdef PyObject* kp
+        cdef PyObject* vp
         v = PyDict_GetItem(d, "levelname")
         if v == NULL or type(<object>v) is not str:
             return None
@@ -237,8 +328,53 @@ cdef class RecordRenderer:
         v = PyDict_GetItem(d, "created")
         if v == NULL or type(<object>v) is not float:
             return None
-        return _render(d, self.skip, self.first, self.reserved, self.taken, self.names,
-                       self._stamp(<double><object>v), level, name, message, self.fallback, adds)
+        created = PyFloat_AS_DOUBLE(<object>v)
+        if not (0.0 <= created < 1e17):  # negative, NaN, huge: the general path
+            return None
+        sec = <long long>created
+        self._second(sec)
+        ms = <long long>((created - <double>sec) * 1000.0)
+        _start(&b, stack)
+        try:
+            if self._open is not None:
+                _raw(&b, self._open)
+                _raw(&b, <bytes>_MS_END[ms])
+            else:
+                _putc(&b, 123)
+                _ustr(&b, self.names[0], self.fallback); _putc(&b, 58)
+                _ustr(&b, self._prefix + <str>_MS[ms], self.fallback)
+            _raw(&b, self._k_level); _ustr(&b, level, self.fallback)
+            _raw(&b, self._k_logger); _ustr(&b, name, self.fallback)
+            _raw(&b, self._k_message); _ustr(&b, message, self.fallback)
+            _extras(&b, d, self.skip, self.first, self.reserved, self.taken, self.fallback, self._keys)
+            if adds:
+                while PyDict_Next(adds, &pos, &kp, &vp):
+                    _field(&b, <object>kp, <object>vp, self.taken, self.fallback)
+            if ctx:
+                pos = 0
+                while PyDict_Next(ctx, &pos, &kp, &vp):
+                    key = <object>kp
+                    if type(key) is not str:
+                        return None
+                    if PyDict_GetItem(d, key) == NULL:
+                        entry = _key_entry(self._keys, key, self.reserved, self.taken, self.fallback)
+                        if entry is not None:  # not reserved
+                            _raw(&b, entry)
+                            _value(&b, <object>vp, self.fallback)
+            if fields:
+                if fields is not self._fields_src:  # (name, encoded name or None, value), once per tuple
+                    self._fields_enc = tuple([(key, _key_entry(self._keys, key, self.reserved, self.taken,
+                                                               self.fallback), value) for key, value in fields])
+                    self._fields_src = fields
+                for key, entry, value in self._fields_enc:
+                    if (entry is not None and PyDict_GetItem(d, key) == NULL
+                            and (not ctx or PyDict_GetItem(ctx, key) == NULL)):
+                        _raw(&b, <bytes>entry)
+                        _value(&b, value, self.fallback)
+            _putc(&b, 125)
+            return _finish(&b, as_str)
+        finally:
+            _release(&b)
 
     def __call__(self, record):
         cdef dict d
@@ -274,60 +410,121 @@ cdef class RecordRenderer:
                     return None
             else:
                 message = msg
-        return self._render_with(d, <str>message, None)
+        return self._line(d, <str>message, None, None, None, False)
 
 
-cdef object _render(dict d, Py_ssize_t skip, first, reserved, taken, tuple names, str stamp, str level,
-                    str logger, str message, fallback, dict adds=None):
+cdef int _field(Buf* b, object key, object value, taken, fallback) except -1:
+    """``,"key":value`` (``extra.key`` for a taken name); ``key`` is a str."""
+    _putc(b, 44)
+    if PySet_Contains(taken, key):
+        _ustr(b, "extra." + key, fallback)
+    else:
+        _ustr(b, key, fallback)
+    _putc(b, 58)
+    _value(b, value, fallback)
+    return 0
+
+
+cdef Py_ssize_t _after_standard(dict d, Py_ssize_t skip) noexcept:
+    """``skip`` when the ``PyDict_Next`` positions before ``skip`` hold exactly the first ``skip``
+    entries of ``d`` (no deleted slot among them; always so for a split table), else -1."""
+    cdef Py_ssize_t pos = skip, m = 0
+    cdef PyObject* k
+    cdef PyObject* v
+    while PyDict_Next(d, &pos, &k, &v):
+        m += 1
+    return skip if skip + m == len(d) else -1
+
+
+DEF MAX_KEYS = 4096
+
+
+cdef object _key_entry(dict cache, object key, reserved, taken, fallback):
+    """``,"key":`` as bytes (``extra.key`` for a taken name), ``None`` for a reserved name;
+    remembered in ``cache`` for exact str keys (at most MAX_KEYS of them)."""
+    cdef PyObject* hit
     cdef Buf b
+    cdef char stack[STACK]
+    cdef bint exact = type(key) is str
+    if exact:
+        hit = PyDict_GetItem(cache, key)
+        if hit != NULL:
+            return <object>hit
+    if PySet_Contains(reserved, key):
+        entry = None
+    else:
+        _start(&b, stack)
+        try:
+            _field(&b, key, None, taken, fallback)
+            entry = PyBytes_FromStringAndSize(b.p, b.n - 4)  # without the "null"
+        finally:
+            _release(&b)
+    if exact and len(cache) < MAX_KEYS:
+        cache[key] = entry
+    return entry
+
+
+cdef int _extras(Buf* b, dict d, Py_ssize_t skip, first, reserved, taken, fallback, dict keys=None) except -1:
+    """Every extra of ``d`` (see the module docstring), each as ``,"key":value`` (the names'
+    encodings remembered in ``keys`` when given)."""
     cdef Py_ssize_t pos = 0, i = 0
     cdef PyObject* kp
     cdef PyObject* vp
-    cdef bint check_all
-    b.cap = 512
-    b.n = 0
-    b.p = <char*>malloc(b.cap)
-    if b.p == NULL:
-        raise MemoryError()
+    cdef bint check_all = True
+    if PyDict_Next(d, &pos, &kp, &vp):
+        check_all = not (<object>kp == first and len(d) >= skip)
+        pos = 0
+    if not check_all and _after_standard(d, skip) >= 0:  # step over the standard attributes in one move
+        pos = skip
+        i = skip
+    while PyDict_Next(d, &pos, &kp, &vp):
+        i += 1
+        if not check_all and i <= skip:
+            continue
+        key = <object>kp
+        value = <object>vp  # own references before anything that may run user code
+        if not PyUnicode_Check(key):
+            key = str(key)
+        if keys is not None:
+            entry = _key_entry(keys, key, reserved, taken, fallback)
+            if entry is not None:
+                _raw(b, entry)
+                _value(b, value, fallback)
+            continue
+        if PySet_Contains(reserved, key):
+            continue
+        _field(b, key, value, taken, fallback)
+    return 0
+
+
+cdef object _render(dict d, Py_ssize_t skip, first, reserved, taken, tuple names, str stamp, str level,
+                    str logger, str message, fallback):
+    cdef Buf b
+    cdef char stack[STACK]
+    _start(&b, stack)
     try:
         _putc(&b, 123)
         _ustr(&b, names[0], fallback); _putc(&b, 58); _ustr(&b, stamp, fallback); _putc(&b, 44)
         _ustr(&b, names[1], fallback); _putc(&b, 58); _ustr(&b, level, fallback); _putc(&b, 44)
         _ustr(&b, names[2], fallback); _putc(&b, 58); _ustr(&b, logger, fallback); _putc(&b, 44)
         _ustr(&b, names[3], fallback); _putc(&b, 58); _ustr(&b, message, fallback)
-        check_all = True
-        if PyDict_Next(d, &pos, &kp, &vp):
-            check_all = not (<object>kp == first and len(d) >= skip)
-            pos = 0
-        while PyDict_Next(d, &pos, &kp, &vp):
-            i += 1
-            if not check_all and i <= skip:
-                continue
-            key = <object>kp
-            value = <object>vp  # own references before anything that may run user code
-            if not PyUnicode_Check(key):
-                key = str(key)
-            if PySet_Contains(reserved, key):
-                continue
-            _putc(&b, 44)
-            if PySet_Contains(taken, key):
-                _ustr(&b, "extra." + key, fallback)
-            else:
-                _ustr(&b, key, fallback)
-            _putc(&b, 58)
-            _value(&b, value, fallback)
-        if adds:
-            pos = 0
-            while PyDict_Next(adds, &pos, &kp, &vp):
-                key = <object>kp
-                _putc(&b, 44)
-                if PySet_Contains(taken, key):
-                    _ustr(&b, "extra." + key, fallback)
-                else:
-                    _ustr(&b, key, fallback)
-                _putc(&b, 58)
-                _value(&b, <object>vp, fallback)
+        _extras(&b, d, skip, first, reserved, taken, fallback)
         _putc(&b, 125)
         return PyBytes_FromStringAndSize(b.p, b.n)
     finally:
-        free(b.p)
+        _release(&b)
+
+
+cdef object _render_processed_c(object renderer, object record, dict d, str message, dict ctx, tuple fields,
+                                bint as_str):
+    """``renderer.render_processed(record, message, ctx, fields, as_str)`` with ``d`` the record's
+    ``__dict__``, for callers in C (through the ``_c_render`` capsule)."""
+    cdef RecordRenderer r = <RecordRenderer?>renderer
+    if type(record) is not r.cls:
+        return None
+    return r._line(d, message, None, ctx, fields, as_str)
+
+
+from cpython.pycapsule cimport PyCapsule_New
+
+cdef object _C_RENDER = PyCapsule_New(<void*>_render_processed_c, b"swfast._native._logjson_c.render_processed", NULL)

@@ -31,7 +31,8 @@ _MS = [f".{i:03d}Z" for i in range(1001)]
 class RecordRenderer:
     """``JSONLogFormatter.render`` for the common record, in one call: ``renderer(record)`` is the
     JSON line, or ``None`` when the record needs the general path (an exception or stack, a
-    non-str ``msg``/``name``/``levelname``, a failing ``msg % args``, a record subclass).
+    non-str ``msg``/``name``/``levelname``, a failing ``msg % args``, a record subclass, a
+    ``created`` that is not a float in [0, 1e17)).
 
     The timestamp is ``record.created`` in UTC with milliseconds, the per-second prefix cached
     (``time.strftime`` once a second), exactly as ``swfast.logging._common.UTCStamp``.
@@ -58,9 +59,33 @@ class RecordRenderer:
         processed copy (``msg`` replaced, fields added) would render as, without the copy."""
         if type(record) is not self.cls:
             return None
+        return self._line(record.__dict__, message, adds)
+
+    def render_processed(self, record: Any, message: str, ctx: Mapping[str, Any],
+                         fields: tuple[tuple[str, Any], ...], as_str: bool = False) -> bytes | str | None:
+        """``render_with(record, message, adds)`` where ``adds`` are the entries of ``ctx`` (str
+        keys) and then the ``(name, value)`` pairs ``fields`` whose names are neither in the
+        record, nor reserved, nor (for ``fields``) in ``ctx``; as str when ``as_str``."""
+        if type(record) is not self.cls:
+            return None
         d = record.__dict__
+        adds: dict[str, Any] = {}
+        for key, value in ctx.items():
+            if type(key) is not str:
+                return None
+            if key not in d and key not in self.reserved:
+                adds[key] = value
+        for key, value in fields:
+            if key not in d and key not in self.reserved and key not in ctx:
+                adds[key] = value
+        line = self._line(d, message, adds)
+        return line.decode("utf-8", "surrogatepass") if as_str and line is not None else line
+
+    def _line(self, d: Mapping[str, Any], message: str, adds: Mapping[str, Any] | None) -> bytes | None:
         level, name, created = d.get("levelname"), d.get("name"), d.get("created")
         if type(level) is not str or type(name) is not str or type(created) is not float:
+            return None
+        if not 0.0 <= created < 1e17:  # negative, NaN, huge: the general path
             return None
         return render(d, self.skip, self.first, self.reserved, self.taken, self.names, self.stamp(created), level,
                       name, message, self.fallback, adds)
@@ -89,8 +114,4 @@ class RecordRenderer:
                     return None
             else:
                 message = msg
-        created = d.get("created")
-        if type(created) is not float:
-            return None
-        return render(d, self.skip, self.first, self.reserved, self.taken, self.names, self.stamp(created), level,
-                      name, message, self.fallback)
+        return self._line(d, message, None)

@@ -128,25 +128,47 @@ cdef int _classify(int* d, Py_ssize_t a, Py_ssize_t b, Py_ssize_t nseg, bint fou
     return 0
 
 
+cimport cython
+
+
+@cython.freelist(4)
 cdef class _Out:
-    cdef list spans
+    cdef list spans  # None: only count what is found
     cdef Py_ssize_t last_end
+    cdef Py_ssize_t found
     cdef long long enabled
 
     cdef inline void emit(self, Py_ssize_t s, Py_ssize_t e, int kind):
         if (self.enabled >> kind) & 1 and s >= self.last_end and e > s:
-            self.spans.append((s, e, kind))
+            if self.spans is not None:
+                self.spans.append((s, e, kind))
+            self.found += 1
             self.last_end = e
 
 
 def scan(str text, long long enabled, keys):
     """Spans ``(start, end, kind)`` of sensitive data in ``text`` and the steps taken."""
+    cdef long long steps = 0
+    cdef _Out out = _Out.__new__(_Out)
+    out.spans = []
+    _scan(text, enabled, keys, out, &steps)
+    return out.spans, steps
+
+
+cdef bint _finds(str text, long long enabled, keys) except -1:
+    """Whether :func:`scan` finds anything in ``text``."""
+    cdef long long steps = 0
+    cdef _Out out = _Out.__new__(_Out)
+    _scan(text, enabled, keys, out, &steps)
+    return out.found > 0
+
+
+cdef int _scan(str text, long long enabled, keys, _Out out, long long* stepsp) except -1:
     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text)
     cdef int ukind = PyUnicode_KIND(text)
     cdef void* data = PyUnicode_DATA(text)
-    cdef _Out out = _Out()
-    out.spans = []
     out.last_end = 0
+    out.found = 0
     out.enabled = enabled
     cdef long long steps = 0
     cdef Py_ssize_t i = 0, j, a, b, s, e, s0, nseg, nd, found_e, start, k, dots, label
@@ -281,7 +303,7 @@ def scan(str text, long long enabled, keys):
                         continue
                 i += 1
                 continue
-            if c == 45 and text.startswith("-----BEGIN ", i):
+            if c == 45 and i + 1 < n and PyUnicode_READ(ukind, data, i + 1) == 45 and text.startswith("-----BEGIN ", i):
                 head = text.find("-----", i + 11, i + 100)
                 if head >= 0 and "PRIVATE KEY" in text[i + 11:head]:
                     end = text.find("-----END", head + 5)
@@ -298,7 +320,8 @@ def scan(str text, long long enabled, keys):
     finally:
         if heap:
             free(d); free(seg_start); free(seg_end); free(seg_pos)
-    return out.spans, steps
+        stepsp[0] = steps
+    return 0
 
 
 cdef inline bint _at(int ukind, void* data, Py_ssize_t n, Py_ssize_t k, Py_UCS4 a, Py_UCS4 b, Py_UCS4 c) noexcept:
@@ -465,12 +488,12 @@ cdef extern from "Python.h":
 cdef tuple _SCALAR_TYPES = (str, int, float, bool, type(None))
 
 
-cdef int _check_value(object value, list texts) except -1:
-    """1 when ``value`` is clean-able (str kept in ``texts``, small scalars), 0 otherwise."""
+cdef int _check_value(object value) except -1:
+    """2 for a str (it is scanned), 1 for another clean-able value (small scalars), 0 otherwise."""
     cdef int overflow = 0
     cdef long long iv
     if type(value) is str:
-        texts.append(value)
+        return 2
     elif type(value) is int:
         iv = PyLong_AsLongLongAndOverflow(value, &overflow)
         if overflow or not (-1000000000 < iv < 1000000000):
@@ -480,20 +503,112 @@ cdef int _check_value(object value, list texts) except -1:
     return 1
 
 
+cdef Py_ssize_t _after_standard(dict d, Py_ssize_t skip) noexcept:
+    """``skip`` when the ``PyDict_Next`` positions before ``skip`` hold exactly the first ``skip``
+    entries of ``d`` (no deleted slot among them; always so for a split table), else -1: the
+    walk may then start at ``skip`` instead of stepping over the standard attributes."""
+    cdef Py_ssize_t pos = skip, m = 0
+    cdef PyObject* k
+    cdef PyObject* v
+    while PyDict_Next(d, &pos, &k, &v):
+        m += 1
+    return skip if skip + m == PyDict_Size(d) else -1
+
+
+DEF NPARTS = 32
+
+from libc.string cimport memcpy
+
+
+@cython.freelist(4)
+cdef class _Texts:
+    """The message and the str values to scan, joined by newlines (borrowed references: the
+    dicts they come from are not changed while a record is checked)."""
+    cdef PyObject* parts[NPARTS]
+    cdef Py_ssize_t n
+    cdef list more
+
+    cdef inline int add(self, object text) except -1:
+        if self.n < NPARTS:
+            self.parts[self.n] = <PyObject*>text
+            self.n += 1
+        else:
+            if self.more is None:
+                self.more = []
+            self.more.append(text)
+        return 0
+
+    cdef str joined(self):
+        cdef Py_ssize_t i, total, off = 0, length
+        cdef Py_UCS4 maxchar = 127, mc
+        cdef char* dest
+        cdef object part
+        if self.more is not None:
+            return "\n".join([<object>self.parts[i] for i in range(self.n)] + self.more)
+        if self.n == 1:
+            return <str>self.parts[0]
+        total = self.n - 1
+        for i in range(self.n):
+            part = <object>self.parts[i]
+            total += PyUnicode_GET_LENGTH(part)
+            mc = PyUnicode_MAX_CHAR_VALUE(part)
+            if mc > maxchar:
+                maxchar = mc
+        out = PyUnicode_New(total, maxchar)
+        if maxchar == 127:  # all ASCII: one byte per character in every part
+            dest = <char*>PyUnicode_DATA(out)
+            for i in range(self.n):
+                part = <object>self.parts[i]
+                length = PyUnicode_GET_LENGTH(part)
+                if i:
+                    dest[off] = 10
+                    off += 1
+                memcpy(dest + off, PyUnicode_DATA(part), length)
+                off += length
+            return <str>out
+        for i in range(self.n):
+            part = <object>self.parts[i]
+            length = PyUnicode_GET_LENGTH(part)
+            if i:
+                PyUnicode_WriteChar(out, off, 10)
+                off += 1
+            PyUnicode_CopyCharacters(out, off, part, 0, length)
+            off += length
+        return <str>out
+
+
+cdef extern from "Python.h":
+    Py_UCS4 PyUnicode_MAX_CHAR_VALUE(object o)
+    object PyUnicode_New(Py_ssize_t size, Py_UCS4 maxchar)
+    int PyUnicode_WriteChar(object u, Py_ssize_t index, Py_UCS4 c) except -1
+    Py_ssize_t PyUnicode_CopyCharacters(object to, Py_ssize_t to_start, object frm, Py_ssize_t from_start,
+                                        Py_ssize_t how_many) except -1
+    Py_ssize_t PyDict_Size(object d)
+
+
 cdef int _clean(dict d, Py_ssize_t skip, str first, reserved, dict key_cache, str message, dict ctx,
                 long long enabled, keys) except -1:
-    cdef Py_ssize_t pos = 0, i = 0
+    cdef Py_ssize_t pos = 0, i = 0, start
     cdef PyObject* k
     cdef PyObject* v
     cdef PyObject* hit
     cdef bint check_all = True
-    cdef list texts = [message]
+    cdef _Texts texts = _Texts.__new__(_Texts)
     cdef object key
+    cdef int verdict
     cdef Py_ssize_t n = len(d)
+    texts.add(message)
+    if PyDict_Next(d, &pos, &k, &v):
+        key = <object>k
+        check_all = not (n >= skip and type(key) is str and <str>key == first)
+    pos = 0
+    if not check_all:
+        start = _after_standard(d, skip)
+        if start >= 0:  # step over the standard attributes in one move
+            pos = start
+            i = skip
     while PyDict_Next(d, &pos, &k, &v):
         key = <object>k
-        if i == 0:
-            check_all = not (n >= skip and type(key) is str and <str>key == first)
         i += 1
         if not check_all and i <= skip:
             continue
@@ -502,8 +617,13 @@ cdef int _clean(dict d, Py_ssize_t skip, str first, reserved, dict key_cache, st
         if key in reserved:
             continue
         hit = PyDict_GetItem(key_cache, key)
-        if hit == NULL or <object>hit is not False or not _check_value(<object>v, texts):
+        if hit == NULL or <object>hit is not False:
             return 0
+        verdict = _check_value(<object>v)
+        if verdict == 0:
+            return 0
+        if verdict == 2:
+            texts.add(<object>v)
     if ctx:
         pos = 0
         while PyDict_Next(ctx, &pos, &k, &v):
@@ -513,9 +633,14 @@ cdef int _clean(dict d, Py_ssize_t skip, str first, reserved, dict key_cache, st
             if PyDict_GetItem(d, key) != NULL:
                 continue  # setdefault: the record's own value wins
             hit = PyDict_GetItem(key_cache, key)
-            if hit == NULL or <object>hit is not False or not _check_value(<object>v, texts):
+            if hit == NULL or <object>hit is not False:
                 return 0
-    return 0 if scan(message if len(texts) == 1 else "\n".join(texts), enabled, keys)[0] else 1
+            verdict = _check_value(<object>v)
+            if verdict == 0:
+                return 0
+            if verdict == 2:
+                texts.add(<object>v)
+    return 0 if _finds(texts.joined(), enabled, keys) else 1
 
 
 def clean_record(dict d, Py_ssize_t skip, str first, reserved, dict key_cache, str message,
@@ -567,12 +692,138 @@ cdef object _clean_message(record, type cls, dict ctx, Py_ssize_t skip, str firs
                            long long enabled, keys):
     """The formatted message of a clean record of exactly type ``cls`` (see :func:`process_clean`),
     or ``None``."""
-    cdef dict d
-    cdef object msg, args, a, message
-    cdef PyObject* v
     if type(record) is not cls:
         return None
-    d = record.__dict__
+    return _clean_message_of(record.__dict__, ctx, skip, first, reserved, key_cache, enabled, keys)
+
+
+DEF MAX_SPECS = 16
+
+
+cdef object _percent(str msg, tuple args):
+    """``msg % args`` when every conversion in ``msg`` is ``%s`` of a str, ``%d``/``%i`` of an int
+    within 64 bits (exact types, no flags, width or mapping key) or ``%%``, and the conversions
+    use every argument; ``None`` otherwise (the caller applies ``%``, which gives the same str in
+    these cases)."""
+    cdef Py_ssize_t n = PyUnicode_GET_LENGTH(msg), nargs = len(args)
+    cdef int kind = PyUnicode_KIND(msg)
+    cdef void* data = PyUnicode_DATA(msg)
+    cdef Py_ssize_t i = 0, k = 0, total = n, pos = 0, o = 0, length, nspec = 0, sp
+    cdef Py_UCS4 c, maxchar = PyUnicode_MAX_CHAR_VALUE(msg), mc
+    cdef Py_ssize_t at[MAX_SPECS]
+    cdef Py_UCS4 conv[MAX_SPECS]
+    cdef char digits[MAX_SPECS][24]
+    cdef int ndig[MAX_SPECS]
+    cdef int overflow = 0
+    cdef long long iv
+    cdef unsigned long long u
+    cdef int nd, t
+    cdef char* dest
+    cdef object a
+    while i < n:
+        if PyUnicode_READ(kind, data, i) != 37:
+            i += 1
+            continue
+        if i + 1 >= n or nspec == MAX_SPECS:
+            return None
+        c = PyUnicode_READ(kind, data, i + 1)
+        if c == 115 or c == 100 or c == 105:  # s, d, i
+            if k >= nargs:
+                return None
+            a = args[k]
+            if c == 115:
+                if type(a) is not str:
+                    return None
+                total += PyUnicode_GET_LENGTH(a) - 2
+                mc = PyUnicode_MAX_CHAR_VALUE(a)
+                if mc > maxchar:
+                    maxchar = mc
+            else:
+                if type(a) is not int:
+                    return None
+                iv = PyLong_AsLongLongAndOverflow(a, &overflow)
+                if overflow:
+                    return None
+                u = <unsigned long long>(-(iv + 1)) + 1 if iv < 0 else <unsigned long long>iv
+                nd = 0
+                while True:
+                    digits[nspec][23 - nd] = <char>(48 + u % 10)
+                    nd += 1
+                    u //= 10
+                    if u == 0:
+                        break
+                if iv < 0:
+                    digits[nspec][23 - nd] = 45
+                    nd += 1
+                ndig[nspec] = nd
+                total += nd - 2
+            k += 1
+        elif c == 37:
+            total -= 1
+        else:
+            return None
+        at[nspec] = i
+        conv[nspec] = c
+        nspec += 1
+        i += 2
+    if k != nargs:
+        return None
+    out = PyUnicode_New(total, maxchar)
+    k = 0
+    if maxchar == 127:  # ASCII: one byte per character everywhere
+        dest = <char*>PyUnicode_DATA(out)
+        for sp in range(nspec + 1):
+            length = (at[sp] if sp < nspec else n) - pos
+            memcpy(dest + o, <char*>data + pos, length)
+            o += length
+            if sp == nspec:
+                break
+            c = conv[sp]
+            if c == 115:
+                a = args[k]
+                k += 1
+                length = PyUnicode_GET_LENGTH(a)
+                memcpy(dest + o, PyUnicode_DATA(a), length)
+                o += length
+            elif c == 37:
+                dest[o] = 37
+                o += 1
+            else:
+                k += 1
+                memcpy(dest + o, &digits[sp][24 - ndig[sp]], ndig[sp])
+                o += ndig[sp]
+            pos = at[sp] + 2
+        return out
+    for sp in range(nspec + 1):
+        length = (at[sp] if sp < nspec else n) - pos
+        PyUnicode_CopyCharacters(out, o, msg, pos, length)
+        o += length
+        if sp == nspec:
+            break
+        c = conv[sp]
+        if c == 115:
+            a = args[k]
+            k += 1
+            length = PyUnicode_GET_LENGTH(a)
+            PyUnicode_CopyCharacters(out, o, a, 0, length)
+            o += length
+        elif c == 37:
+            PyUnicode_WriteChar(out, o, 37)
+            o += 1
+        else:
+            k += 1
+            for t in range(ndig[sp]):
+                PyUnicode_WriteChar(out, o, <Py_UCS4>digits[sp][24 - ndig[sp] + t])
+                o += 1
+        pos = at[sp] + 2
+    return out
+
+
+cdef object _clean_message_of(dict d, dict ctx, Py_ssize_t skip, str first, reserved, dict key_cache,
+                              long long enabled, keys):
+    """:func:`_clean_message` for the record whose ``__dict__`` is ``d``."""
+    cdef object msg, args, a, message
+    cdef PyObject* v
     if PyDict_GetItem(d, "_swfast_done") != NULL:
         return None
     for name in ("exc_info", "exc_text", "stack_info"):
@@ -593,12 +844,14 @@ cdef object _clean_message(record, type cls, dict ctx, Py_ssize_t skip, str firs
         for a in <tuple>args:
             if type(a) not in _SCALAR_TYPES:
                 return None
-        try:
-            message = msg % args
-        except Exception:
-            return None
-        if type(message) is not str:
-            return None
+        message = _percent(<str>msg, <tuple>args)
+        if message is None:
+            try:
+                message = msg % args
+            except Exception:
+                return None
+            if type(message) is not str:
+                return None
     else:
         message = msg
     if not _clean(d, skip, first, reserved, key_cache, <str>message, ctx, enabled, keys):
@@ -609,22 +862,99 @@ cdef object _clean_message(record, type cls, dict ctx, Py_ssize_t skip, str firs
 def process_render(record, type cls, dict ctx, tuple fields, Py_ssize_t skip, str first, reserved,
                    dict key_cache, long long enabled, keys, renderer):
     """The JSON line that ``renderer`` (a ``RecordRenderer``) gives the processed copy of a clean
-    record (:func:`process_clean`), without making the copy: ``renderer.render_with(record,
-    message, adds)`` with the context fields and ``fields`` the record lacks. ``None``: take the
-    general path."""
+    record (:func:`process_clean`), without making the copy: ``renderer.render_processed(record,
+    message, ctx, fields)`` (the context fields and ``fields`` the record lacks, after its extras).
+    ``None``: take the general path."""
     cdef object message = _clean_message(record, cls, ctx, skip, first, reserved, key_cache, enabled, keys)
-    cdef dict d, adds
     if message is None:
         return None
-    d = record.__dict__
-    adds = {}
-    if ctx:
-        for key, value in ctx.items():
-            if type(key) is not str:
+    return renderer.render_processed(record, message, ctx, fields)
+
+
+from cpython.contextvars cimport get_value as _ctx_value
+from cpython.pycapsule cimport PyCapsule_IsValid, PyCapsule_GetPointer
+
+ctypedef object (*_render_fn)(object renderer, object record, dict d, str message, dict ctx, tuple fields,
+                              bint as_str)
+
+
+cdef class FusedJSON:
+    """``JSONLogFormatter(processor=p).render(record)`` for the clean common record in one call:
+    ``fused.render(record, as_str)`` is :func:`process_render`'s line (str when ``as_str``), with the
+    processor's state read on every call; ``False`` when the record is not a clean common
+    record (:func:`process_clean` declines: the processor's general path, without the fused
+    kernels), ``None`` when the fused kernels do not apply here (``p`` has steps, custom
+    patterns, no redactor or no enrichment; ``opentelemetry.trace`` is in ``modules``; the
+    context value is not a dict) or the renderer declines.
+
+    ``forks`` is the processor module's fork counter (a one-item list): the host/pid fields are
+    taken from ``p._process_fields()`` again after a fork or when ``p.service``/``p.version``
+    change. The redactor's key cache, detector mask and text-key test are taken once per
+    redactor object (they are fixed when it is made).
+    """
+    cdef object processor, renderer, ctxvar, reserved, red, key_cache, text_key, f_fork, f_service, f_version
+    cdef dict modules
+    cdef list forks
+    cdef type cls
+    cdef Py_ssize_t skip
+    cdef str first
+    cdef long long mask
+    cdef tuple fields
+    cdef _render_fn direct  # the compiled renderer's own entry point (NULL: call render_processed)
+
+    def __init__(self, processor, renderer, ctxvar, dict modules, list forks, type cls, Py_ssize_t skip,
+                 str first, reserved):
+        self.processor = processor
+        self.renderer = renderer
+        self.ctxvar = ctxvar
+        self.modules = modules
+        self.forks = forks
+        self.cls = cls
+        self.skip = skip
+        self.first = first
+        self.reserved = reserved
+        self.red = None
+        self.fields = None
+        self.direct = NULL
+        capsule = getattr(renderer, "_c_render", None)
+        if capsule is not None and PyCapsule_IsValid(capsule, b"swfast._native._logjson_c.render_processed"):
+            self.direct = <_render_fn>PyCapsule_GetPointer(capsule, b"swfast._native._logjson_c.render_processed")
+
+    def render(self, record, bint as_str=False):
+        cdef object p = self.processor
+        cdef object red = p.redactor
+        cdef object ctx, message, fork, service, version
+        if red is None or not p.enrich or p.steps or red.patterns:
+            return None
+        if PyDict_GetItem(self.modules, "opentelemetry.trace") != NULL:
+            return None  # a span may be active: LogProcessor.render_json decides
+        if red is not self.red:
+            self.key_cache = red._key_cache
+            self.mask = red._mask
+            self.text_key = red._text_key
+            self.red = red
+        fork = self.forks[0]
+        service = p.service
+        version = p.version
+        if self.fields is None or not (fork == self.f_fork and service is self.f_service
+                                       and version is self.f_version):
+            fields = p._process_fields()
+            if type(fields) is not tuple:
                 return None
-            if key not in d and key not in reserved:
-                adds[key] = value
-    for key, value in fields:
-        if key not in d and key not in adds and key not in reserved:
-            adds[key] = value
-    return renderer.render_with(record, message, adds)
+            self.fields = fields
+            self.f_fork = fork
+            self.f_service = service
+            self.f_version = version
+        ctx = _ctx_value(self.ctxvar)
+        if type(ctx) is not dict:
+            return None
+        if type(record) is not self.cls:
+            return False
+        d = record.__dict__
+        message = _clean_message_of(d, <dict>ctx, self.skip, self.first, self.reserved, self.key_cache, self.mask,
+                                    self.text_key)
+        if message is None:
+            return False
+        if self.direct != NULL:
+            return self.direct(self.renderer, record, d, <str>message, <dict>ctx, self.fields, as_str)
+        return self.renderer.render_processed(record, message, ctx, self.fields, as_str)

@@ -471,21 +471,48 @@ def process_render(record: Any, cls: type, ctx: Mapping[str, object], fields: tu
                    skip: int, first: str, reserved: Collection[str], key_cache: Mapping[str, bool], enabled: int,
                    keys: Callable[[str], bool], renderer: Any) -> bytes | None:
     """The JSON line that ``renderer`` (a ``RecordRenderer``) gives the processed copy of a clean
-    record (:func:`process_clean`), without making the copy: ``renderer.render_with(record,
-    message, adds)`` with the context fields and ``fields`` the record lacks. ``None``: take the
-    general path."""
+    record (:func:`process_clean`), without making the copy: ``renderer.render_processed(record,
+    message, ctx, fields)`` (the context fields and ``fields`` the record lacks, after its extras).
+    ``None``: take the general path."""
     new = process_clean(record, cls, ctx, (), skip, first, reserved, key_cache, enabled, keys)
     if new is None:
         return None
-    d = record.__dict__
-    adds: dict[str, object] = {}
-    for key, value in (ctx or {}).items():
-        if type(key) is not str:
-            return None
-        if key not in d and key not in reserved:
-            adds[key] = value
-    for key, value in fields:
-        if key not in d and key not in adds and key not in reserved:
-            adds[key] = value
-    out: bytes | None = renderer.render_with(record, new.msg, adds)
+    out: bytes | None = renderer.render_processed(record, new.msg, ctx, fields)
     return out
+
+
+class FusedJSON:
+    """``JSONLogFormatter(processor=p).render(record)`` for the clean common record in one call:
+    ``fused.render(record, as_str)`` is :func:`process_render`'s line (str when ``as_str``), with the
+    processor's state read on every call; ``False`` when the record is not a clean common
+    record (:func:`process_clean` declines: the processor's general path, without the fused
+    kernels), ``None`` when the fused kernels do not apply here (``p`` has steps, custom
+    patterns, no redactor or no enrichment; ``opentelemetry.trace`` is in ``modules``; the
+    context value is not a dict) or the renderer declines.
+
+    ``forks`` is the processor module's fork counter (a one-item list): the host/pid fields are
+    taken from ``p._process_fields()`` again after a fork or when ``p.service``/``p.version``
+    change. The redactor's key cache, detector mask and text-key test are taken once per
+    redactor object (they are fixed when it is made).
+    """
+
+    def __init__(self, processor: Any, renderer: Any, ctxvar: Any, modules: Mapping[str, object], forks: list[int],
+                 cls: type, skip: int, first: str, reserved: Collection[str]) -> None:
+        self.processor, self.renderer, self.ctxvar, self.modules, self.forks = processor, renderer, ctxvar, modules, forks
+        self.cls, self.skip, self.first, self.reserved = cls, skip, first, reserved
+
+    def render(self, record: Any, as_str: bool = False) -> bytes | str | bool | None:
+        p = self.processor
+        red = p.redactor
+        if red is None or not p.enrich or p.steps or red.patterns or "opentelemetry.trace" in self.modules:
+            return None
+        fields = p._process_fields()
+        ctx = self.ctxvar.get()
+        if type(fields) is not tuple or type(ctx) is not dict:
+            return None
+        new = process_clean(record, self.cls, ctx, (), self.skip, self.first, self.reserved, red._key_cache,
+                            red._mask, red._text_key)
+        if new is None:
+            return False
+        out: bytes | str | None = self.renderer.render_processed(record, new.msg, ctx, fields, as_str)
+        return out

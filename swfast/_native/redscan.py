@@ -7,16 +7,16 @@ TYPE_CHECKING = False  # typing stays off the import path; mypy reads the twin's
 
 if TYPE_CHECKING or NO_EXTENSIONS:
     from ._redscan_py import (
-        clean_record, process_clean, process_render, scan,
+        FusedJSON, clean_record, process_clean, process_render, scan,
     )
 else:
     try:
         from ._redscan_c import (
-            clean_record, process_clean, process_render, scan,
+            FusedJSON, clean_record, process_clean, process_render, scan,
         )
     except ImportError as exc:  # pragma: no cover - exercised by a subprocess test
         raise ImportError(MISSING_HINT.format(name="_redscan_c")) from exc
 
 __all__ = [
-    "clean_record", "process_clean", "process_render", "scan",
+    "FusedJSON", "clean_record", "process_clean", "process_render", "scan",
 ]

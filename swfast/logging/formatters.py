@@ -123,7 +123,6 @@ class JSONLogFormatter(logging.Formatter):
                  rename: Mapping[str, str] | None = None, static_fields: Mapping[str, Any] | None = None,
                  defaults: Mapping[str, Any] | None = None, processor: "LogProcessor | None" = None) -> None:
         from swfast.errors import ConfigurationError
-        from swfast.logging.processors import LogProcessor
 
         super().__init__(fmt, datefmt, style, validate)  # type: ignore[arg-type]
         if preset not in ("default", "ecs"):
@@ -147,32 +146,70 @@ class JSONLogFormatter(logging.Formatter):
         self._fast = preset == "default" and not self.fields and not self.static_fields
         self._fixed = (self._names["timestamp"], self._names["level"], self._names["logger"], self._names["message"])
         self._renderer = _RecordRenderer(logging.LogRecord, *self._renderer_args()) if self._fast else None
+        self._fused: Any = None
+        self._processor: LogProcessor | None = None
+        self.processor = processor
+
+    @property
+    def processor(self) -> "LogProcessor | None":
+        """Enrich + redact each record while rendering it (no copy for the clean common record)."""
+        return self._processor
+
+    @processor.setter
+    def processor(self, processor: "LogProcessor | None") -> None:
+        from swfast.errors import ConfigurationError
+        from swfast.logging.processors import LogProcessor
+
         if processor is not None and not isinstance(processor, LogProcessor):
             raise ConfigurationError("processor", f"expected a LogProcessor, got {type(processor).__name__}")
         if processor is not None and processor.steps:
             raise ConfigurationError("processor", "a formatter cannot drop records: put a processor with steps "
                                                   "on a ProcessingHandler instead")
-        #: enrich + redact each record while rendering it (no copy for the clean common record)
-        self.processor = processor
+        self._processor = processor
+        # the clean common record in one kernel call (processor state is read on each call)
+        self._fused = (processor.fused_json(self._renderer).render
+                       if processor is not None and self._renderer is not None else None)
 
     def _renderer_args(self) -> tuple[Any, ...]:
         return (_N_STANDARD, _FIRST, RESERVED, self._taken, self._fixed, dumps, _gm_seconds)
 
     def format(self, record: logging.LogRecord) -> str:
+        fused = self._fused
+        if fused is not None:
+            try:
+                line = fused(record, True)
+            except Exception:  # noqa: BLE001 - the formatter never raises (nor leaks: nothing unprocessed)
+                line = _UNPROCESSABLE
+            if line is not None:
+                if line is False:
+                    line = self._render_general(record)
+                return line if type(line) is str else line.decode("utf-8", "surrogatepass")
         return self.render(record).decode("utf-8", "surrogatepass")
 
     def render(self, record: logging.LogRecord) -> bytes:
         """The JSON line as UTF-8 bytes without the newline (what byte-writing handlers use)."""
-        processor = self.processor
-        if processor is not None:
-            try:
-                line = processor.render_json(record, self)
-            except Exception:  # noqa: BLE001 - the formatter never raises (nor leaks: nothing unprocessed)
-                line = None
+        processor = self._processor
+        if processor is None:
+            return self.render_plain(record)
+        try:
+            fused = self._fused
+            line = fused(record, False) if fused is not None else None
+            if line is False:
+                return self._render_general(record)
             if line is None:
-                return dumps({"message": "[REDACTED:UNPROCESSABLE]", "error": "swfast.logging: record not rendered"})
-            return line
-        return self.render_plain(record)
+                line = processor.render_json(record, self)
+        except Exception:  # noqa: BLE001 - the formatter never raises (nor leaks: nothing unprocessed)
+            line = None
+        return _UNPROCESSABLE if line is None else line
+
+    def _render_general(self, record: logging.LogRecord) -> bytes:
+        """The line of the processor's general path (for a record its fused kernel declined)."""
+        processor = self._processor
+        try:
+            processed = processor._process_general(record) if processor is not None else None
+        except Exception:  # noqa: BLE001
+            processed = None
+        return _UNPROCESSABLE if processed is None else self.render_plain(processed)
 
     def render_plain(self, record: logging.LogRecord) -> bytes:
         """:meth:`render` without the formatter's own processor (for records already processed)."""
@@ -237,6 +274,9 @@ class JSONLogFormatter(logging.Formatter):
             for key, value in self.static_fields.items():
                 _nest(out, key, value)
         return out
+
+
+_UNPROCESSABLE = dumps({"message": "[REDACTED:UNPROCESSABLE]", "error": "swfast.logging: record not rendered"})
 
 
 def _gm_seconds(sec: int) -> str:

@@ -22,6 +22,7 @@ import socket
 import sys
 from typing import Any, Callable, Iterable, Iterator, Mapping, MutableMapping
 
+from swfast._native.redscan import FusedJSON as _FusedJSON
 from swfast._native.redscan import process_clean as _process_clean
 from swfast._native.redscan import process_render as _process_render
 from swfast.logging._common import _FIRST, _N_STANDARD, RESERVED, Counters
@@ -168,14 +169,19 @@ class LogProcessor(logging.Filter):
     def process_log(self, record: logging.LogRecord) -> logging.LogRecord | None:
         """A processed copy of ``record`` (``None`` when a step dropped it)."""
         redactor = self.redactor
+        ctx = log_context.get()
         if (redactor is not None and self.enrich and not self.steps and not redactor.patterns
-                and _no_span()):
+                and type(ctx) is dict and _no_span()):
             # the common clean record: copy, context, redaction check and process fields in one
             # kernel call (None: anything unusual, which the general path below handles)
-            out = _process_clean(record, logging.LogRecord, log_context.get(), self._process_fields(), _N_STANDARD,
+            out = _process_clean(record, logging.LogRecord, ctx, self._process_fields(), _N_STANDARD,
                                  _FIRST, RESERVED, redactor._key_cache, redactor._mask, redactor._text_key)
             if out is not None:
                 return out  # type: ignore[no-any-return]
+        return self._process_general(record)
+
+    def _process_general(self, record: logging.LogRecord) -> logging.LogRecord | None:
+        """:meth:`process_log` without its fused kernel (for a record it declined)."""
         if record.__dict__.get("_swfast_done"):
             return record
         return self._run(copy_record(record))
@@ -189,14 +195,24 @@ class LogProcessor(logging.Filter):
         """
         renderer = formatter._renderer
         redactor = self.redactor
+        ctx = log_context.get()
         if (renderer is not None and redactor is not None and self.enrich and not self.steps
-                and not redactor.patterns and _no_span()):
-            line = _process_render(record, logging.LogRecord, log_context.get(), self._process_fields(), _N_STANDARD,
+                and not redactor.patterns and type(ctx) is dict and _no_span()):
+            line = _process_render(record, logging.LogRecord, ctx, self._process_fields(), _N_STANDARD,
                                    _FIRST, RESERVED, redactor._key_cache, redactor._mask, redactor._text_key, renderer)
             if line is not None:
                 return line
         processed = self.process_log(record)
         return None if processed is None else formatter.render_plain(processed)
+
+    def fused_json(self, renderer: Any) -> Any:
+        """:meth:`render_json` for ``renderer``'s formatter as one kernel object:
+        ``fused.render(record, as_str)`` is the line of a clean common record with no span active (str
+        when ``as_str``), ``False`` for any other record (:meth:`_process_general` then gives the
+        processed copy to render) or ``None`` (then :meth:`render_json` decides). It reads this
+        processor's steps, redactor, enrichment, service and version on every call."""
+        return _FusedJSON(self, renderer, log_context, sys.modules, _FORKS, logging.LogRecord, _N_STANDARD, _FIRST,
+                          RESERVED)
 
     def _process_fields(self) -> tuple[tuple[str, Any], ...]:
         """``(name, value)`` pairs ``_enrich_process`` adds, re-read after a fork or a change."""

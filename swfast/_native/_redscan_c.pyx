@@ -884,7 +884,8 @@ cdef class FusedJSON:
     processor's state read on every call; ``False`` when the record is not a clean common
     record (:func:`process_clean` declines: the processor's general path, without the fused
     kernels), ``None`` when the fused kernels do not apply here (``p`` has steps, custom
-    patterns, no redactor or no enrichment; ``opentelemetry.trace`` is in ``modules``; the
+    patterns, no redactor or no enrichment; an OpenTelemetry span is active (``p._span_active()``, asked
+    only when ``opentelemetry.trace`` is in ``modules``); the
     context value is not a dict) or the renderer declines.
 
     ``forks`` is the processor module's fork counter (a one-item list): the host/pid fields are
@@ -926,8 +927,8 @@ cdef class FusedJSON:
         cdef object ctx, message, fork, service, version
         if red is None or not p.enrich or p.steps or red.patterns:
             return None
-        if PyDict_GetItem(self.modules, "opentelemetry.trace") != NULL:
-            return None  # a span may be active: LogProcessor.render_json decides
+        if PyDict_GetItem(self.modules, "opentelemetry.trace") != NULL and p._span_active():
+            return None  # an active span adds its ids: LogProcessor.render_json decides
         if red is not self.red:
             self.key_cache = red._key_cache
             self.mask = red._mask

@@ -487,7 +487,8 @@ class FusedJSON:
     processor's state read on every call; ``False`` when the record is not a clean common
     record (:func:`process_clean` declines: the processor's general path, without the fused
     kernels), ``None`` when the fused kernels do not apply here (``p`` has steps, custom
-    patterns, no redactor or no enrichment; ``opentelemetry.trace`` is in ``modules``; the
+    patterns, no redactor or no enrichment; an OpenTelemetry span is active (``p._span_active()``, asked
+    only when ``opentelemetry.trace`` is in ``modules``); the
     context value is not a dict) or the renderer declines.
 
     ``forks`` is the processor module's fork counter (a one-item list): the host/pid fields are
@@ -504,8 +505,10 @@ class FusedJSON:
     def render(self, record: Any, as_str: bool = False) -> bytes | str | bool | None:
         p = self.processor
         red = p.redactor
-        if red is None or not p.enrich or p.steps or red.patterns or "opentelemetry.trace" in self.modules:
+        if red is None or not p.enrich or p.steps or red.patterns:
             return None
+        if "opentelemetry.trace" in self.modules and p._span_active():
+            return None  # an active span adds its ids: LogProcessor.render_json decides
         fields = p._process_fields()
         ctx = self.ctxvar.get()
         if type(fields) is not tuple or type(ctx) is not dict:

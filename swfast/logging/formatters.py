@@ -180,10 +180,15 @@ class JSONLogFormatter(logging.Formatter):
                 line = fused(record, True)
             except Exception:  # noqa: BLE001 - the formatter never raises (nor leaks: nothing unprocessed)
                 line = _UNPROCESSABLE
-            if line is not None:
-                if line is False:
-                    line = self._render_general(record)
-                return line if type(line) is str else line.decode("utf-8", "surrogatepass")
+            if line is None:  # the fused kernel does not apply here: the processor decides (once)
+                try:
+                    line = self._processor.render_json(record, self)  # type: ignore[union-attr]
+                except Exception:  # noqa: BLE001
+                    line = None
+                line = _UNPROCESSABLE if line is None else line
+            elif line is False:
+                line = self._render_general(record)
+            return line if type(line) is str else line.decode("utf-8", "surrogatepass")
         return self.render(record).decode("utf-8", "surrogatepass")
 
     def render(self, record: logging.LogRecord) -> bytes:

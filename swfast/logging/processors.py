@@ -214,6 +214,12 @@ class LogProcessor(logging.Filter):
         return _FusedJSON(self, renderer, log_context, sys.modules, _FORKS, logging.LogRecord, _N_STANDARD, _FIRST,
                           RESERVED)
 
+    @staticmethod
+    def _span_active() -> bool:
+        """True when an OpenTelemetry span is current (its ids need the general path); asked by
+        the fused kernel only when ``opentelemetry.trace`` is loaded."""
+        return not _no_span()
+
     def _process_fields(self) -> tuple[tuple[str, Any], ...]:
         """``(name, value)`` pairs ``_enrich_process`` adds, re-read after a fork or a change."""
         for_ = self._fields_for

@@ -61,6 +61,10 @@ DEF STACK = 1024
 
 cdef extern from "Python.h":
     object PyUnicode_DecodeUTF8(const char* s, Py_ssize_t size, const char* errors)
+    bint PyUnicode_IS_ASCII(object o)
+    void* PyUnicode_DATA(object o)
+    Py_ssize_t PyUnicode_GET_LENGTH(object o)
+    object PyUnicode_New(Py_ssize_t size, Py_UCS4 maxchar)
 
 
 cdef inline void _start(Buf* b, char* stack) noexcept:
@@ -75,9 +79,28 @@ cdef inline void _release(Buf* b) noexcept:
         free(b.p)
 
 
+cdef bint _is_ascii(const char* p, Py_ssize_t n) noexcept:
+    cdef Py_ssize_t i = 0
+    cdef unsigned long long w
+    while i + 8 <= n:
+        memcpy(&w, p + i, 8)
+        if w & 0x8080808080808080ULL:
+            return False
+        i += 8
+    while i < n:
+        if <unsigned char>p[i] >= 0x80:
+            return False
+        i += 1
+    return True
+
+
 cdef object _finish(Buf* b, bint as_str):
     """The buffer as bytes, or as str (what ``bytes.decode("utf-8", "surrogatepass")`` gives)."""
     if as_str:
+        if _is_ascii(b.p, b.n):
+            out = PyUnicode_New(b.n, 127)
+            memcpy(PyUnicode_DATA(out), b.p, b.n)
+            return out
         return PyUnicode_DecodeUTF8(b.p, b.n, "surrogatepass")
     return PyBytes_FromStringAndSize(b.p, b.n)
 
@@ -132,6 +155,9 @@ cdef int _str(Buf* b, const char* s, Py_ssize_t n) except -1:
 cdef int _ustr(Buf* b, object text, object fallback) except -1:
     cdef Py_ssize_t n
     cdef const char* s
+    if PyUnicode_IS_ASCII(text):  # its characters are its UTF-8
+        _str(b, <const char*>PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text))
+        return 0
     try:
         s = PyUnicode_AsUTF8AndSize(text, &n)
     except UnicodeEncodeError:  # lone surrogates

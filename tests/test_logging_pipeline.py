@@ -438,6 +438,14 @@ def test_fused_formatter_edge_records_match_the_processed_copy(impl) -> None:  #
     del holed.__dict__["funcName"]  # a deleted slot before the extras (or a shorter split table)
     holed.__dict__["late"] = "value"
     same(holed)
+    shuffled = _rec("shuffled %d", (5,), k="v")
+    shuffled.__dict__ = dict(reversed(list(shuffled.__dict__.items())))  # no standard layout: looked up by name
+    same(shuffled)
+    made = logging.makeLogRecord({"msg": "made %s", "args": ("x",), "k": "v", "levelname": "INFO"})
+    same(made)
+    odd_level = _rec("odd level", None)
+    odd_level.levelname = 20  # type: ignore[assignment]
+    same(odd_level)
     many = _rec("many", None, **{f"s{i}": f"text {i}" for i in range(40)}, last="a.b@example.com")
     same(many)
     assert b"a.b@example.com" not in fused.render(many)

@@ -334,8 +334,17 @@ cdef class RecordRenderer:
         return self._line(record.__dict__, message, None, ctx, fields, as_str)
 
     cdef object _line(self, dict d, str message, dict adds, dict ctx, tuple fields, bint as_str):
-        cdef PyObject* v
-        cdef object level, name
+        cdef PyObject* lv = PyDict_GetItem(d, "levelname")
+        cdef PyObject* nv = PyDict_GetItem(d, "name")
+        cdef PyObject* cv = PyDict_GetItem(d, "created")
+        if lv == NULL or nv == NULL or cv == NULL:
+            return None
+        return self._emit(d, <object>lv, <object>nv, <object>cv, message, adds, ctx, fields, as_str, -1)
+
+    cdef object _emit(self, dict d, object level, object name, object created_obj, str message, dict adds,
+                      dict ctx, tuple fields, bint as_str, Py_ssize_t start):
+        """The line, given the record's ``levelname``, ``name`` and ``created`` (``start``: where
+        its extras begin, -1: find out)."""
         cdef double created
         cdef long long sec, ms
         cdef Buf b
@@ -343,18 +352,9 @@ cdef class RecordRenderer:
         cdef Py_ssize_t pos = 0
         cdef PyObject* kp
         cdef PyObject* vp
-        v = PyDict_GetItem(d, "levelname")
-        if v == NULL or type(<object>v) is not str:
+        if type(level) is not str or type(name) is not str or type(created_obj) is not float:
             return None
-        level = <object>v
-        v = PyDict_GetItem(d, "name")
-        if v == NULL or type(<object>v) is not str:
-            return None
-        name = <object>v
-        v = PyDict_GetItem(d, "created")
-        if v == NULL or type(<object>v) is not float:
-            return None
-        created = PyFloat_AS_DOUBLE(<object>v)
+        created = PyFloat_AS_DOUBLE(created_obj)
         if not (0.0 <= created < 1e17):  # negative, NaN, huge: the general path
             return None
         sec = <long long>created
@@ -372,7 +372,7 @@ cdef class RecordRenderer:
             _raw(&b, self._k_level); _ustr(&b, level, self.fallback)
             _raw(&b, self._k_logger); _ustr(&b, name, self.fallback)
             _raw(&b, self._k_message); _ustr(&b, message, self.fallback)
-            _extras(&b, d, self.skip, self.first, self.reserved, self.taken, self.fallback, self._keys)
+            _extras(&b, d, self.skip, self.first, self.reserved, self.taken, self.fallback, self._keys, start)
             if adds:
                 while PyDict_Next(adds, &pos, &kp, &vp):
                     _field(&b, <object>kp, <object>vp, self.taken, self.fallback)
@@ -490,19 +490,25 @@ cdef object _key_entry(dict cache, object key, reserved, taken, fallback):
     return entry
 
 
-cdef int _extras(Buf* b, dict d, Py_ssize_t skip, first, reserved, taken, fallback, dict keys=None) except -1:
+cdef int _extras(Buf* b, dict d, Py_ssize_t skip, first, reserved, taken, fallback, dict keys=None,
+                 Py_ssize_t known=-1) except -1:
     """Every extra of ``d`` (see the module docstring), each as ``,"key":value`` (the names'
     encodings remembered in ``keys`` when given)."""
     cdef Py_ssize_t pos = 0, i = 0
     cdef PyObject* kp
     cdef PyObject* vp
     cdef bint check_all = True
-    if PyDict_Next(d, &pos, &kp, &vp):
-        check_all = not (<object>kp == first and len(d) >= skip)
-        pos = 0
-    if not check_all and _after_standard(d, skip) >= 0:  # step over the standard attributes in one move
-        pos = skip
+    if known >= 0:  # the caller walked the standard attributes: the extras start at ``known``
+        check_all = False
+        pos = known
         i = skip
+    else:
+        if PyDict_Next(d, &pos, &kp, &vp):
+            check_all = not (<object>kp == first and len(d) >= skip)
+            pos = 0
+        if not check_all and _after_standard(d, skip) >= 0:  # step over the standard attributes in one move
+            pos = skip
+            i = skip
     while PyDict_Next(d, &pos, &kp, &vp):
         i += 1
         if not check_all and i <= skip:
@@ -542,12 +548,16 @@ cdef object _render(dict d, Py_ssize_t skip, first, reserved, taken, tuple names
 
 
 cdef object _render_processed_c(object renderer, object record, dict d, str message, dict ctx, tuple fields,
-                                bint as_str):
+                                bint as_str, object level, object name, object created, Py_ssize_t start):
     """``renderer.render_processed(record, message, ctx, fields, as_str)`` with ``d`` the record's
-    ``__dict__``, for callers in C (through the ``_c_render`` capsule)."""
+    ``__dict__``, for callers in C (through the ``_c_render`` capsule). With ``start >= 0`` the
+    caller has walked the standard attributes: ``level``, ``name``, ``created`` are their values
+    and the extras begin at ``PyDict_Next`` position ``start``."""
     cdef RecordRenderer r = <RecordRenderer?>renderer
     if type(record) is not r.cls:
         return None
+    if start >= 0:
+        return r._emit(d, level, name, created, message, None, ctx, fields, as_str, start)
     return r._line(d, message, None, ctx, fields, as_str)
 
 

@@ -587,7 +587,7 @@ cdef extern from "Python.h":
 
 
 cdef int _clean(dict d, Py_ssize_t skip, str first, reserved, dict key_cache, str message, dict ctx,
-                long long enabled, keys) except -1:
+                long long enabled, keys, Py_ssize_t known=-1) except -1:
     cdef Py_ssize_t pos = 0, i = 0, start
     cdef PyObject* k
     cdef PyObject* v
@@ -598,15 +598,20 @@ cdef int _clean(dict d, Py_ssize_t skip, str first, reserved, dict key_cache, st
     cdef int verdict
     cdef Py_ssize_t n = len(d)
     texts.add(message)
-    if PyDict_Next(d, &pos, &k, &v):
-        key = <object>k
-        check_all = not (n >= skip and type(key) is str and <str>key == first)
-    pos = 0
-    if not check_all:
-        start = _after_standard(d, skip)
-        if start >= 0:  # step over the standard attributes in one move
-            pos = start
-            i = skip
+    if known >= 0:  # the caller walked the standard attributes: the extras start at ``known``
+        check_all = False
+        pos = known
+        i = skip
+    else:
+        if PyDict_Next(d, &pos, &k, &v):
+            key = <object>k
+            check_all = not (n >= skip and type(key) is str and <str>key == first)
+        pos = 0
+        if not check_all:
+            start = _after_standard(d, skip)
+            if start >= 0:  # step over the standard attributes in one move
+                pos = start
+                i = skip
     while PyDict_Next(d, &pos, &k, &v):
         key = <object>k
         i += 1
@@ -822,22 +827,29 @@ cdef object _percent(str msg, tuple args):
 cdef object _clean_message_of(dict d, dict ctx, Py_ssize_t skip, str first, reserved, dict key_cache,
                               long long enabled, keys):
     """:func:`_clean_message` for the record whose ``__dict__`` is ``d``."""
-    cdef object msg, args, a, message
     cdef PyObject* v
-    if PyDict_GetItem(d, "_swfast_done") != NULL:
-        return None
+    cdef PyObject* m
+    cdef PyObject* a
     for name in ("exc_info", "exc_text", "stack_info"):
         v = PyDict_GetItem(d, name)
         if v == NULL or <object>v is not None:
             return None
-    v = PyDict_GetItem(d, "msg")
-    if v == NULL or type(<object>v) is not str:
+    m = PyDict_GetItem(d, "msg")
+    a = PyDict_GetItem(d, "args")
+    if m == NULL or a == NULL:
         return None
-    msg = <object>v
-    v = PyDict_GetItem(d, "args")
-    if v == NULL:
+    return _clean_message_from(d, <object>m, <object>a, -1, ctx, skip, first, reserved, key_cache, enabled, keys)
+
+
+cdef object _clean_message_from(dict d, object msg, object args, Py_ssize_t start, dict ctx, Py_ssize_t skip,
+                                str first, reserved, dict key_cache, long long enabled, keys):
+    """The rest of :func:`_clean_message` once ``msg`` and ``args`` are read (and the exception
+    fields found None); ``start``: where the extras begin in ``d`` (-1: find out)."""
+    cdef object a, message
+    if PyDict_GetItem(d, "_swfast_done") != NULL:
         return None
-    args = <object>v
+    if type(msg) is not str:
+        return None
     if args:
         if type(args) is not tuple:
             return None
@@ -854,9 +866,27 @@ cdef object _clean_message_of(dict d, dict ctx, Py_ssize_t skip, str first, rese
                 return None
     else:
         message = msg
-    if not _clean(d, skip, first, reserved, key_cache, <str>message, ctx, enabled, keys):
+    if not _clean(d, skip, first, reserved, key_cache, <str>message, ctx, enabled, keys, start):
         return None
     return message
+
+
+from cpython.tuple cimport PyTuple_GET_ITEM
+
+
+cdef Py_ssize_t _standard_walk(dict d, tuple names, PyObject** vals) noexcept:
+    """The ``PyDict_Next`` position after the first ``len(names)`` entries of ``d`` when they are
+    exactly ``names`` (the same objects, in order: a record made by ``LogRecord.__init__``),
+    their values in ``vals`` (borrowed); -1 otherwise."""
+    cdef Py_ssize_t pos = 0, i = 0, n = len(names)
+    cdef PyObject* k
+    cdef PyObject* v
+    while i < n:
+        if not PyDict_Next(d, &pos, &k, &v) or k != PyTuple_GET_ITEM(names, i):
+            return -1
+        vals[i] = v
+        i += 1
+    return pos
 
 
 def process_render(record, type cls, dict ctx, tuple fields, Py_ssize_t skip, str first, reserved,
@@ -875,7 +905,9 @@ from cpython.contextvars cimport get_value as _ctx_value
 from cpython.pycapsule cimport PyCapsule_IsValid, PyCapsule_GetPointer
 
 ctypedef object (*_render_fn)(object renderer, object record, dict d, str message, dict ctx, tuple fields,
-                              bint as_str)
+                              bint as_str, object level, object name, object created, Py_ssize_t start)
+
+DEF MAX_STANDARD = 64
 
 
 cdef class FusedJSON:
@@ -901,6 +933,8 @@ cdef class FusedJSON:
     cdef long long mask
     cdef tuple fields
     cdef _render_fn direct  # the compiled renderer's own entry point (NULL: call render_processed)
+    cdef tuple standard  # LogRecord.__init__'s attribute names, in order (None: look values up by name)
+    cdef Py_ssize_t i_msg, i_args, i_exc_info, i_exc_text, i_stack_info, i_level, i_name, i_created
 
     def __init__(self, processor, renderer, ctxvar, dict modules, list forks, type cls, Py_ssize_t skip,
                  str first, reserved):
@@ -919,11 +953,24 @@ cdef class FusedJSON:
         capsule = getattr(renderer, "_c_render", None)
         if capsule is not None and PyCapsule_IsValid(capsule, b"swfast._native._logjson_c.render_processed"):
             self.direct = <_render_fn>PyCapsule_GetPointer(capsule, b"swfast._native._logjson_c.render_processed")
+        self.standard = None
+        try:
+            names = tuple(vars(cls("", 0, "", 0, "", None, None)))
+        except Exception:  # an odd record class: values are looked up by name
+            names = ()
+        wanted = ("msg", "args", "exc_info", "exc_text", "stack_info", "levelname", "name", "created")
+        if 0 < len(names) == skip <= MAX_STANDARD and names[0] == first and all(w in names for w in wanted):
+            self.standard = names
+            self.i_msg, self.i_args, self.i_exc_info, self.i_exc_text, self.i_stack_info, self.i_level, \
+                self.i_name, self.i_created = [names.index(w) for w in wanted]
 
     def render(self, record, bint as_str=False):
         cdef object p = self.processor
         cdef object red = p.redactor
-        cdef object ctx, message, fork, service, version
+        cdef object ctx, message, fork, service, version, level = None, name = None, created = None
+        cdef PyObject* vals[MAX_STANDARD]
+        cdef Py_ssize_t start
+        cdef dict d
         if red is None or not p.enrich or p.steps or red.patterns:
             return None
         if PyDict_GetItem(self.modules, "opentelemetry.trace") != NULL:
@@ -951,10 +998,28 @@ cdef class FusedJSON:
         if type(record) is not self.cls:
             return False
         d = record.__dict__
-        message = _clean_message_of(d, <dict>ctx, self.skip, self.first, self.reserved, self.key_cache, self.mask,
-                                    self.text_key)
+        start = -1
+        if self.standard is not None and len(d) >= self.skip:
+            start = _standard_walk(d, self.standard, vals)
+        if start >= 0:  # one walk gave the standard values and where the extras start
+            if (<object>vals[self.i_exc_info] is not None or <object>vals[self.i_exc_text] is not None
+                    or <object>vals[self.i_stack_info] is not None):
+                return False
+            level = <object>vals[self.i_level]  # own references: the scan below runs Python code
+            name = <object>vals[self.i_name]
+            created = <object>vals[self.i_created]
+            message = _clean_message_from(d, <object>vals[self.i_msg], <object>vals[self.i_args], start, <dict>ctx,
+                                          self.skip, self.first, self.reserved, self.key_cache, self.mask,
+                                          self.text_key)
+        else:
+            message = _clean_message_of(d, <dict>ctx, self.skip, self.first, self.reserved, self.key_cache,
+                                        self.mask, self.text_key)
         if message is None:
             return False
         if self.direct != NULL:
-            return self.direct(self.renderer, record, d, <str>message, <dict>ctx, self.fields, as_str)
+            if start >= 0:
+                return self.direct(self.renderer, record, d, <str>message, <dict>ctx, self.fields, as_str, level,
+                                   name, created, start)
+            return self.direct(self.renderer, record, d, <str>message, <dict>ctx, self.fields, as_str, None, None,
+                               None, -1)
         return self.renderer.render_processed(record, message, ctx, self.fields, as_str)

@@ -967,7 +967,7 @@ cdef class FusedJSON:
     def render(self, record, bint as_str=False):
         cdef object p = self.processor
         cdef object red = p.redactor
-        cdef object ctx, message, fork, service, version, level = None, name = None, created = None
+        cdef object ctx, message, fork, service, version, level = None, name = None, created = None, msg, args
         cdef PyObject* vals[MAX_STANDARD]
         cdef Py_ssize_t start
         cdef dict d
@@ -1008,9 +1008,10 @@ cdef class FusedJSON:
             level = <object>vals[self.i_level]  # own references: the scan below runs Python code
             name = <object>vals[self.i_name]
             created = <object>vals[self.i_created]
-            message = _clean_message_from(d, <object>vals[self.i_msg], <object>vals[self.i_args], start, <dict>ctx,
-                                          self.skip, self.first, self.reserved, self.key_cache, self.mask,
-                                          self.text_key)
+            msg = <object>vals[self.i_msg]
+            args = <object>vals[self.i_args]
+            message = _clean_message_from(d, msg, args, start, <dict>ctx, self.skip, self.first, self.reserved,
+                                          self.key_cache, self.mask, self.text_key)
         else:
             message = _clean_message_of(d, <dict>ctx, self.skip, self.first, self.reserved, self.key_cache,
                                         self.mask, self.text_key)

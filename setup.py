@@ -104,10 +104,11 @@ class BuildExt(build_ext):
             nthreads=self.parallel if int(self.parallel) > 1 else 0,
             force=bool(self.force),
             quiet=True,
+            # ``cdivision`` is not global: each kernel's first line says whether its C division
+            # follows C (no zero check, truncating ``%``) or Python (its twin's) semantics.
             compiler_directives={
                 "boundscheck": False,
                 "wraparound": False,
-                "cdivision": True,
                 "embedsignature": True,
             },
         )
@@ -147,8 +148,10 @@ def _strip(path: str) -> None:
         subprocess.run([strip, "--strip-unneeded", path], check=False, capture_output=True)
 
 
-def _extensions() -> list[Extension]:
-    if _config().no_extensions():
+def _extensions(environ: dict[str, str] | None = None) -> list[Extension]:
+    """One extension per kernel, or none when ``SWFAST_NO_EXTENSIONS`` (in ``environ``, default
+    the process environment) asks for the twins: :func:`swfast.config.no_extensions` decides."""
+    if _config().no_extensions(environ):
         print("swfast: SWFAST_NO_EXTENSIONS is set, installing the pure-Python twins only", file=sys.stderr)
         return []
     return [
@@ -162,4 +165,5 @@ def _extensions() -> list[Extension]:
     ]
 
 
-setup(ext_modules=_extensions(), cmdclass={"build_ext": BuildExt})
+if __name__ == "__main__":  # setuptools' build backend runs this file as __main__ too
+    setup(ext_modules=_extensions(), cmdclass={"build_ext": BuildExt})

@@ -246,3 +246,10 @@ __all__ = [
     "log_spec", "markdown_table", "master_key", "master_key_file", "multiproc_dir", "no_extensions", "numba_cache", "numba_enabled", "redis_url",
     "require_services", "snapshot",
 ]
+
+
+# Default bound on one network operation of the cache and resilience layers, in SECONDS (a
+# float: 0.05 = 50 ms): each connect and each reply of an L2 (Redis) call waits at most this long,
+# with no retries, so a refused or hung server costs at most this per call.
+DEFAULT_OPERATION_TIMEOUT: float = 0.05
+__all__ += ["DEFAULT_OPERATION_TIMEOUT"]

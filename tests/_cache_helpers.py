@@ -191,8 +191,11 @@ def _cluster_port() -> int:
     raise RuntimeError("no free port pair for a cluster node")
 
 
-def start_cluster(n: int = 3, timeout: float = 20.0) -> list[Any]:
-    """Start ``n`` redis-servers in cluster mode and join them into one cluster (slots split evenly)."""
+def start_cluster(n: int = 3, timeout: float = 20.0, full_coverage: bool = True) -> list[Any]:
+    """Start ``n`` redis-servers in cluster mode and join them into one cluster (slots split evenly).
+
+    ``full_coverage=False``: the masters keep serving their slots while another master is down
+    (``cluster-require-full-coverage no``)."""
     import redis
     from _servers import start_redis
 
@@ -200,7 +203,9 @@ def start_cluster(n: int = 3, timeout: float = 20.0) -> list[Any]:
     try:
         for _ in range(n):
             servers.append(start_redis(_cluster_port(),
-                                       extra_args=("--cluster-enabled", "yes", "--cluster-node-timeout", "2000")))
+                                       extra_args=("--cluster-enabled", "yes", "--cluster-node-timeout", "2000",
+                                                   "--cluster-require-full-coverage",
+                                                   "yes" if full_coverage else "no")))
         clients = [redis.Redis(port=s.port) for s in servers]
         per = 16384 // n
         for i, c in enumerate(clients):

@@ -117,6 +117,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def _reset_swfast_globals() -> Iterator[None]:
     """Reset global configuration between tests (features register their resets here)."""
     yield
-    from swfast import _testing
+    from swfast import _resets
 
-    _testing.reset_all()
+    _resets.reset_all()

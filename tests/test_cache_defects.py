@@ -258,7 +258,8 @@ def test_failed_sync_write_hides_the_node_copy_from_async_reads(redis_url, tiers
     l1, l2, _ = tiers
     assert l2.asyncio().nodes[redis_url].dirty is l2.nodes[redis_url].dirty
     al2 = AsyncDistributedCache(redis_url, timeout=2.0, clock=clock)  # configured separately
-    m = TieredCache(l1=l1, l2=l2, al2=al2, clock=clock, monotonic=clock)
+    with pytest.warns(DeprecationWarning, match="al2"):
+        m = TieredCache(l1=l1, l2=l2, al2=al2, clock=clock, monotonic=clock)
     m.smart_set("k", "old", ttl=60)
     node = l2.nodes[redis_url]
     real, node.client = node.client, _WritesFail(node.client)
@@ -283,9 +284,45 @@ def test_share_state_refuses_other_nodes(redis_url, tiers) -> None:  # type: ign
     from swfast.cache.l2_async import AsyncDistributedCache
 
     other = AsyncDistributedCache(redis_url, namespace="other:")
-    with pytest.raises(ConfigurationError) as err:
+    with pytest.raises(ConfigurationError) as err, pytest.warns(DeprecationWarning):
         TieredCache(l2=tiers[1], al2=other)
     assert err.value.param == "al2"
+
+
+@pytest.mark.parametrize("given", ["sync", "asyncio"])
+def test_one_l2_serves_sync_and_async_methods(redis_url, tiers, clock, given, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from swfast.cache import l2_async
+
+    l1, l2, _ = tiers
+    m = TieredCache(l1=l1, l2=l2 if given == "sync" else l2.asyncio(), clock=clock, monotonic=clock)
+    assert m.l2.nodes[redis_url] is l2.nodes[redis_url] and m.al2.nodes[redis_url] is l2.nodes[redis_url]
+    m.smart_set("k", "old", ttl=60)
+    node = l2.nodes[redis_url]
+    real, node.client = node.client, _WritesFail(node.client)
+    try:
+        assert m.smart_set("k", "new", ttl=60) == ("l1",)  # the sync write failed: k is dirty
+    finally:
+        node.client = real
+    m.clear_local()
+    driven: list[str] = []
+    real_arun = l2_async.arun
+
+    async def spy(step: Any) -> Any:
+        driven.append(step.__name__)
+        return await real_arun(step)
+
+    async def read() -> Any:
+        try:
+            return await m.asmart_get("k", default="miss")
+        finally:
+            await m.al2.close()
+
+    monkeypatch.setattr(l2_async, "arun", spy)
+    assert asyncio.run(read()) == "miss"  # the async read skips the node's stale copy
+    assert driven == ["_get_entry"]  # on the asyncio shell, not the sync one in a thread
+    assert m.smart_get("k", default="miss") == "miss"
 
 
 # -- 5: a Redis node restarted from its RDB file does not serve overwritten values -------------

@@ -30,12 +30,13 @@ def _front(impl, l1: DictL1, tracker: Any = None):  # type: ignore[no-untyped-de
             self.tracker = tracker
             self.l1_hits = 0
             self.calls: list[tuple[Any, ...]] = []
+            self._on_soft, self._on_miss = self.soft, self.miss  # passed explicitly, not looked up by name
 
-        def _soft_hit(self, key: Any, v: Any, loader: Any, ttl: Any) -> Any:
+        def soft(self, key: Any, v: Any, loader: Any, ttl: Any) -> Any:
             self.calls.append(("soft", key))
             return v.value
 
-        def _miss_path(self, key: Any, loader: Any, ttl: Any, default: Any, failed: bool) -> Any:
+        def miss(self, key: Any, loader: Any, ttl: Any, default: Any, failed: bool) -> Any:
             self.calls.append(("miss", key, ttl, default, failed))
             return default
 
@@ -63,7 +64,7 @@ def test_import_is_light() -> None:
         "import sys\n"
         "import swfast.cache.manager, swfast.cache.l2, swfast.cache.l2_async, swfast.cache.l3, "
         "swfast.cache.ring, swfast.cache.invalidation, swfast.cache.analytics, swfast.cache.usage, "
-        "swfast.cache.tinylfu, swfast.cache.memoize, swfast.cache.gate\n"
+        "swfast.cache.tinylfu, swfast.cache.memoize, swfast.cache._effects\n"
         "bad = [m for m in ('redis', 'numba', 'cupy', 'confluent_kafka', 'cryptography', 'lz4.block') if m in sys.modules]\n"
         "print(bad)\n"
     )

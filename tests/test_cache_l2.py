@@ -11,11 +11,12 @@ import pytest
 from _cache_helpers import BlockingProxy, HungServer, dbsize, warm
 from _servers import Server, free_port, start_redis
 
-from swfast.cache.l2 import DistributedCache, FaultGate
+from swfast.cache.l2 import DistributedCache
 from swfast.cache.l2_async import AsyncDistributedCache
 from swfast.cache.pattern import KeyPattern
-from swfast.errors import CacheValueTooLarge
+from swfast.errors import CacheValueTooLarge, CircuitOpenError
 from swfast.monitoring.metrics import REGISTRY
+from swfast.resilience.history import CircuitState
 
 
 @pytest.fixture(scope="module")
@@ -196,37 +197,48 @@ def test_fault_bounded_then_gate_skips_then_probe(fault) -> None:  # type: ignor
             assert out == "MISS"
             assert dt < 0.5  # redis-py defaults: 3.8 s refused, 60 s hung
         node = next(iter(c.nodes.values()))
-        assert node.gate.state == "open"
+        assert node.breaker.state is CircuitState.OPEN
         assert c.distributed_set("k", 1) is False  # skipped: remembered as dirty
+        assert node.dirty == {b"swfast:k"}
         calls = []
-        node.client.get = lambda *a: calls.append(a)  # an open gate never reaches the client
+        node.client.get = lambda *a: calls.append(a)  # an open breaker never reaches the client
         node.verified = True  # (a node proven repaired: the probe is the read itself)
+        skipped = REGISTRY.get("swfast_cache_l2_skipped_total").labels(node.name).get()  # type: ignore[union-attr]
         assert c.distributed_get("k", "MISS") == "MISS" and calls == []
+        assert REGISTRY.get("swfast_cache_l2_skipped_total").labels(node.name).get() == skipped + 1  # type: ignore[union-attr]
+        assert REGISTRY.get("swfast_cache_l2_gate_open").labels(node.name).get() == 1  # type: ignore[union-attr]
         mono.t += 1.0
-        assert node.gate.state == "half-open"
         assert c.distributed_get("k", "MISS") == "MISS" and len(calls) == 1  # the probe
-        assert node.gate.state == "closed"
+        assert node.breaker.state is CircuitState.CLOSED
+        assert REGISTRY.get("swfast_cache_l2_gate_open").labels(node.name).get() == 0  # type: ignore[union-attr]
     finally:
         c.close()
         if hung:
             hung.close()
 
 
-def test_gate_probe_failure_reopens() -> None:
+def test_node_breaker_probe_failure_reopens() -> None:
     mono = FakeClock()
-    g = FaultGate("n", trip_after=2, reset_timeout=5, clock=mono)
-    g.failure()
-    assert g.allow()
-    g.failure()
-    assert not g.allow()
+    c = DistributedCache(f"redis://127.0.0.1:{free_port()}/0", trip_after=2, reset_timeout=5, monotonic=mono)
+    b = next(iter(c.nodes.values())).breaker
+
+    def boom() -> None:
+        raise ConnectionError("down")
+
+    for _ in range(2):
+        with pytest.raises(ConnectionError):
+            b.call(boom)
+    with pytest.raises(CircuitOpenError):
+        b.call(lambda: None)
     mono.t += 5
-    assert g.allow() and not g.allow()  # one probe only
-    g.failure()
-    assert g.state == "open" and not g.allow()
+    with pytest.raises(ConnectionError):
+        b.call(boom)  # the one probe fails: open for another period
+    assert b.state is CircuitState.OPEN
+    with pytest.raises(CircuitOpenError):
+        b.call(lambda: None)
     mono.t += 5
-    assert g.allow()
-    g.success()
-    assert g.state == "closed" and g.allow()
+    assert b.call(lambda: 1) == 1 and b.state is CircuitState.CLOSED
+    c.close()
 
 
 def test_outage_then_recovery_never_serves_stale(redis_client, redis_server) -> None:  # type: ignore[no-untyped-def]
@@ -253,8 +265,8 @@ def test_packed_mget_timeout_never_leaks_a_late_reply(redis_client, redis_server
     c = DistributedCache(f"redis://127.0.0.1:{proxy.port}/0", timeout=0.05, trip_after=100)
     try:
         node = next(iter(c.nodes.values()))
-        assert node.packed  # the kernel-packed MGET path is the one under test
         assert c.set_many({f"a{i}": f"A{i}" for i in range(50)} | {f"b{i}": f"B{i}" for i in range(50)}) == []
+        assert node.packed  # the kernel-packed MGET path is the one under test (client opened by the write)
         before = REGISTRY.get("swfast_cache_l2_errors_total").labels(node.name, "get").get()  # type: ignore[union-attr]
         proxy.blocked = True
         t = time.perf_counter()
@@ -328,7 +340,7 @@ async def test_cancelled_read_never_crosses_talk(redis_client, redis_server, sin
     c = AsyncDistributedCache(f"redis://127.0.0.1:{port}/0", timeout=1.0)
     node = next(iter(c.nodes.values()))
     if single:
-        node.client = aredis.Redis(port=port, single_connection_client=True, socket_timeout=1.0)
+        node.aclient = aredis.Redis(port=port, single_connection_client=True, socket_timeout=1.0)
     crosstalk = 0
     try:
         for i in range(1000):

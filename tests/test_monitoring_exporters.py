@@ -196,6 +196,46 @@ def test_publish_through_the_default_kafka_service_reaches_the_topic(reg: Regist
     assert {"swfast_test_inflight", "swfast_test_requests_total"} <= names
 
 
+def test_publish_reaches_a_real_kafka_broker_read_by_confluent_kafka(reg: Registry, kafka_bootstrap: str,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the documented variable set, the export worker's own ``KafkaService()`` sends the
+    snapshot to the real broker (tansu), where a third-party consumer reads it; the service
+    it built is disconnected afterwards (one producer per publish would leak sockets)."""
+    import uuid
+
+    from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+
+    from swfast.messaging.kafka_service import KafkaService
+
+    monkeypatch.setenv("SWFAST_KAFKA_BOOTSTRAP_SERVERS", kafka_bootstrap)
+    topic = f"metrics-{uuid.uuid4().hex[:8]}"
+    disconnected: list[bool] = []
+    real_disconnect = KafkaService.disconnect
+
+    async def counting_disconnect(self: KafkaService) -> bool:
+        disconnected.append(self.is_embedded)
+        return await real_disconnect(self)
+
+    monkeypatch.setattr(KafkaService, "disconnect", counting_disconnect)
+    with MetricsExporter(registry=reg, timeout=20) as ex:
+        assert ex.publish(topic=topic).result(60) is True
+    assert disconnected == [False]  # the real transport, closed once
+    consumer = Consumer({"bootstrap.servers": kafka_bootstrap, "group.id": f"g-{uuid.uuid4().hex}",
+                         "enable.auto.commit": False})
+    got: list[bytes] = []
+    try:
+        parts = consumer.list_topics(topic, 10).topics[topic].partitions
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in parts])
+        deadline = time.monotonic() + 60
+        while not got and time.monotonic() < deadline:
+            got += [m.value() for m in consumer.consume(10, 0.5) if m.error() is None]
+    finally:
+        consumer.close()
+    assert len(got) == 1
+    names = {m["name"] for m in json.loads(got[0])["metrics"]}
+    assert {"swfast_test_inflight", "swfast_test_requests_total"} <= names
+
+
 def test_opentelemetry_requires_the_api_or_registers_observables(reg: Registry) -> None:
     ex = MetricsExporter(registry=reg)
     try:

@@ -1,4 +1,4 @@
-# cython: language_level=3, freethreading_compatible = False, boundscheck = False, wraparound = False, cdivision = True
+# cython: freethreading_compatible = False, cdivision = True
 """Compiled streaming anomaly scores; the pure-Python twin is ``_anomaly_py.py`` (same results).
 
 The median/MAD window is kept sorted (binary search + memmove per point) and the MAD is the

@@ -1,4 +1,4 @@
-# cython: freethreading_compatible = False
+# cython: freethreading_compatible = False, cdivision = True
 """Compiled backoff kernel; the pure-Python twin is ``_backoff_py.py`` (same numbers).
 
 Attempts are 1-based and clamped to ``2**63 - 1`` through ``PyLong_AsLongLongAndOverflow``

@@ -33,6 +33,13 @@ def _clamp_attempt(attempt: int) -> int:
     return attempt if attempt < _LLONG_MAX else _LLONG_MAX
 
 
+def _real(value: object) -> float:
+    """``value`` as the kernel's ``double`` argument takes it: a real number, else TypeError."""
+    if isinstance(value, (str, bytes, bytearray)) or not hasattr(value, "__float__"):
+        raise TypeError(f"prev: must be a real number, not {type(value).__name__}")
+    return float(value)
+
+
 class BackoffKernel:
     """Delay arithmetic for one strategy.
 
@@ -47,23 +54,53 @@ class BackoffKernel:
         seed: seed of the jitter generator; ``None`` draws one from :mod:`random`.
     """
 
-    __slots__ = ("kind", "base", "cap", "factor", "step", "jitter", "_state", "_prev", "_log_ratio", "_log_factor",
+    __slots__ = ("_kind", "_base", "_cap", "_factor", "_step", "_jitter", "_state", "_prev", "_log_ratio", "_log_factor",
                  "_log_base")
 
     def __init__(self, kind: int, base: float, cap: float, factor: float = 2.0, step: float = 0.0,
                  jitter: float = 0.0, seed: int | None = None) -> None:
-        self.kind = int(kind)
-        self.base = float(base)
-        self.cap = float(cap)
-        self.factor = float(factor)
-        self.step = float(step)
-        self.jitter = float(jitter)
+        self._kind = int(kind)
+        self._base = float(base)
+        self._cap = float(cap)
+        self._factor = float(factor)
+        self._step = float(step)
+        self._jitter = float(jitter)
         self._state = (random.getrandbits(64) if seed is None else int(seed)) & _M64
         self._prev = 0.0
-        self._log_factor = math.log(self.factor) if self.factor > 0 else 0.0
-        positive = self.base > 0 and self.cap > 0
-        self._log_base = math.log(self.base) if positive else 0.0
-        self._log_ratio = math.log(self.cap) - self._log_base if positive else math.inf
+        self._log_factor = math.log(self._factor) if self._factor > 0 else 0.0
+        positive = self._base > 0 and self._cap > 0
+        self._log_base = math.log(self._base) if positive else 0.0
+        self._log_ratio = math.log(self._cap) - self._log_base if positive else math.inf
+
+    @property
+    def kind(self) -> int:
+        """Read-only, as the kernel's ``kind``."""
+        return self._kind
+
+    @property
+    def base(self) -> float:
+        """Read-only, as the kernel's ``base``."""
+        return self._base
+
+    @property
+    def cap(self) -> float:
+        """Read-only, as the kernel's ``cap``."""
+        return self._cap
+
+    @property
+    def factor(self) -> float:
+        """Read-only, as the kernel's ``factor``."""
+        return self._factor
+
+    @property
+    def step(self) -> float:
+        """Read-only, as the kernel's ``step``."""
+        return self._step
+
+    @property
+    def jitter(self) -> float:
+        """Read-only, as the kernel's ``jitter``."""
+        return self._jitter
 
     def random(self) -> float:
         """Next uniform sample in ``[0, 1)`` of the splitmix64 stream."""
@@ -76,42 +113,44 @@ class BackoffKernel:
     def _exp(self, k: int) -> float:
         # base * factor**(k-1), capped; the power is skipped once it would reach the cap.
         # Past exp(700) the power alone could overflow (tiny bases): go through logarithms.
-        if self.base <= 0.0:
+        if self._base <= 0.0:
             return 0.0
-        if self.cap <= self.base:
-            return self.cap
+        if self._cap <= self._base:
+            return self._cap
         e = float(k - 1)
         x = e * self._log_factor
         if x >= self._log_ratio:
-            return self.cap
-        d = self.base * math.pow(self.factor, e) if x < 700.0 else math.exp(self._log_base + x)
-        return d if d < self.cap else self.cap
+            return self._cap
+        d = self._base * math.pow(self._factor, e) if x < 700.0 else math.exp(self._log_base + x)
+        return d if d < self._cap else self._cap
 
     def _fib(self, k: int) -> float:
         # base * F(k) with F = 1, 2, 3, 5, 8, ...; stops as soon as the cap is reached.
-        if self.base <= 0.0:
+        if self._base <= 0.0:
             return 0.0
         a, b = 1.0, 2.0
         i = 1
         while i < k:
-            if a * self.base >= self.cap:
-                return self.cap
+            if a * self._base >= self._cap:
+                return self._cap
             a, b = b, a + b
             i += 1
-        d = a * self.base
-        return d if d < self.cap else self.cap
+        d = a * self._base
+        return d if d < self._cap else self._cap
 
     def _proportional(self, d: float) -> float:
-        if self.jitter > 0.0:
-            d = d * (1.0 - self.jitter + 2.0 * self.jitter * self.random())
-            if d > self.cap:
-                d = self.cap
+        if self._jitter > 0.0:
+            d = d * (1.0 - self._jitter + 2.0 * self._jitter * self.random())
+            if d > self._cap:
+                d = self._cap
         return d
 
     def next_delay(self, attempt: int, prev: float) -> float:
         """Delay before retry ``attempt`` given the previous delay (used by decorrelated jitter)."""
         k = _clamp_attempt(attempt)
-        kind = self.kind
+        if not isinstance(prev, (int, float)):
+            prev = _real(prev)
+        kind = self._kind
         if kind == EXPONENTIAL:
             return self._proportional(self._exp(k))
         if kind == FULL_JITTER:
@@ -120,17 +159,17 @@ class BackoffKernel:
             half = self._exp(k) * 0.5
             return half + half * self.random()
         if kind == CONSTANT:
-            return self._proportional(self.base if self.base < self.cap else self.cap)
+            return self._proportional(self._base if self._base < self._cap else self._cap)
         if kind == LINEAR:
-            if self.step > 0.0 and float(k - 1) >= (self.cap - self.base) / self.step:
-                return self._proportional(self.cap)
-            d = self.base + self.step * float(k - 1)
-            return self._proportional(d if d < self.cap else self.cap)
+            if self._step > 0.0 and float(k - 1) >= (self._cap - self._base) / self._step:
+                return self._proportional(self._cap)
+            d = self._base + self._step * float(k - 1)
+            return self._proportional(d if d < self._cap else self._cap)
         if kind == DECORRELATED_JITTER:
-            hi = prev * 3.0 if prev > self.base else self.base * 3.0
-            if hi > self.cap:
-                hi = self.cap
-            lo = self.base if self.base < hi else hi
+            hi = prev * 3.0 if prev > self._base else self._base * 3.0
+            if hi > self._cap:
+                hi = self._cap
+            lo = self._base if self._base < hi else hi
             return lo + (hi - lo) * self.random()
         if kind == FIBONACCI:
             return self._proportional(self._fib(k))

@@ -1,9 +1,9 @@
-# cython: language_level=3, freethreading_compatible = False, boundscheck = False, wraparound = False, cdivision = True
+# cython: freethreading_compatible = False, cdivision = True
 """Compiled power-of-two-choices picker; the pure-Python twin is ``_balance_py.py`` (same picks
 for the same seed). Thread safety: runs under the GIL. Not free-threading safe."""
 from libc.stdint cimport uint64_t
 from libc.stdlib cimport realloc, free
-from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
+from swfast._native._clock cimport mono as _mono
 
 
 cdef class P2C:
@@ -38,11 +38,9 @@ cdef class P2C:
         free(self._live)
 
     cdef inline double _now(self) noexcept:
-        cdef timespec ts
         if self._fixed_now >= 0:
             return self._fixed_now
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return ts.tv_sec + ts.tv_nsec * 1e-9
+        return _mono()
 
     def set_time(self, now):
         self._fixed_now = -1.0 if now is None else float(now)

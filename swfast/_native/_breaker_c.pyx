@@ -1,4 +1,4 @@
-# cython: freethreading_compatible = False
+# cython: freethreading_compatible = False, cdivision = True
 """Compiled circuit-breaker kernel; the pure-Python twin is ``_breaker_py.py`` (read its
 module docstring for the semantics).
 
@@ -8,7 +8,7 @@ and no lock is taken. Not declared free-threading compatible.
 """
 from libc.math cimport floor, INFINITY
 from libc.stdlib cimport calloc, free
-from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
+from swfast._native._clock cimport mono as _mono
 from types import MethodType
 
 CLOSED = 0
@@ -23,12 +23,6 @@ cdef enum:
     C_HALF_OPEN = 2
     C_FORCED_OPEN = 3
     C_DISABLED = 4
-
-
-cdef inline double _mono() noexcept nogil:
-    cdef timespec ts
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return <double>ts.tv_sec + <double>ts.tv_nsec * 1e-9
 
 
 cdef class _Window:
@@ -215,7 +209,7 @@ cdef class BreakerCore:
         """Half-open permits still available (0 outside HALF_OPEN)."""
         return self._permits if self._state == C_HALF_OPEN else 0
 
-    cdef void _move(self, int to, double now, str reason):
+    cdef void _move(self, int to, double now, str reason, str origin="local"):
         cdef int frm = self._state
         self._state = to
         self._entered = now
@@ -226,7 +220,7 @@ cdef class BreakerCore:
             self._ho_done = self._ho_failed = self._ho_slow = 0
         elif to == C_CLOSED:
             self._window._reset()
-        self.events.append((frm, to, now, reason))
+        self.events.append((frm, to, now, reason, origin))
 
     cdef bint _acquire(self, double* start) except -1:
         cdef double now = self._now()
@@ -341,14 +335,15 @@ cdef class BreakerCore:
         if self._state == C_HALF_OPEN and start >= self._entered and self._permits < self._ho_calls:
             self._permits += 1
 
-    def transition(self, int to, str reason):
-        """Force the state ``to``; False (and no event) when already in it."""
+    def transition(self, int to, str reason, str origin="local"):
+        """Force the state ``to``; False (and no event) when already in it. ``origin`` travels
+        with the event (``"local"``, or ``"shared"`` for a state adopted from shared state)."""
         if to < C_CLOSED or to > C_DISABLED:
             raise ValueError(f"to: unknown state {to}")
         cdef double now = self._now()
         if to == self._state:
             return False
-        self._move(to, now, reason)
+        self._move(to, now, reason, origin)
         return True
 
     def remaining(self):

@@ -9,7 +9,7 @@ A permitted call gets its start time from :meth:`BreakerCore.acquire` and hands 
 :meth:`BreakerCore.record` or :meth:`BreakerCore.release`; an outcome whose start precedes the
 current state's entry time belongs to an earlier state and changes nothing, so a late closed
 call cannot decide a half-open verdict and a stuck probe cannot wedge the breaker. Transitions
-are appended to ``events`` as ``(from, to, at, reason)`` exactly once each. Thread-safe: a lock
+are appended to ``events`` as ``(from, to, at, reason, origin)`` exactly once each. Thread-safe: a lock
 is held for the arithmetic only, never across the guarded call.
 """
 from __future__ import annotations
@@ -164,7 +164,7 @@ class BreakerCore:
         self._permits = 0
         self._ho_done = self._ho_failed = self._ho_slow = 0
         self.successful = self.failed = self.slow = self.ignored = self.not_permitted = 0
-        self.events: list[tuple[int, int, float, str]] = []
+        self.events: list[tuple[int, int, float, str, str]] = []
         self._on_reject: Callable[[], BaseException] = lambda: RuntimeError("breaker rejected the call")
         self._on_error: Callable[[float, BaseException], object] = lambda start, exc: self.record(start, True)
         self._on_events: Callable[[], object] = lambda: None
@@ -210,7 +210,7 @@ class BreakerCore:
         """Half-open permits still available (0 outside HALF_OPEN)."""
         return self._permits if self._state == HALF_OPEN else 0
 
-    def _move(self, to: int, now: float, reason: str) -> None:
+    def _move(self, to: int, now: float, reason: str, origin: str = "local") -> None:
         frm = self._state
         self._state = to
         self._entered = now
@@ -221,7 +221,7 @@ class BreakerCore:
             self._ho_done = self._ho_failed = self._ho_slow = 0
         elif to == CLOSED:
             self._window.reset()
-        self.events.append((frm, to, now, reason))
+        self.events.append((frm, to, now, reason, origin))
 
     def acquire(self) -> float | None:
         """Ask to run one call: its start time when permitted, ``None`` when rejected."""
@@ -292,15 +292,16 @@ class BreakerCore:
             if self._state == HALF_OPEN and start >= self._entered and self._permits < self._ho_calls:
                 self._permits += 1
 
-    def transition(self, to: int, reason: str) -> bool:
-        """Force the state ``to``; False (and no event) when already in it."""
+    def transition(self, to: int, reason: str, origin: str = "local") -> bool:
+        """Force the state ``to``; False (and no event) when already in it. ``origin`` travels
+        with the event (``"local"``, or ``"shared"`` for a state adopted from shared state)."""
         if to not in (CLOSED, OPEN, HALF_OPEN, FORCED_OPEN, DISABLED):
             raise ValueError(f"to: unknown state {to}")
         now = self._now()
         with self._lock:
             if to == self._state:
                 return False
-            self._move(to, now, reason)
+            self._move(to, now, reason, origin)
             return True
 
     def remaining(self) -> float:

@@ -1,11 +1,12 @@
-# cython: freethreading_compatible = False
+# cython: freethreading_compatible = False, cdivision = True
 """Compiled token-bucket kernel; the pure-Python twin is ``_bucket_py.py``.
 
 The clock is read first (C ``clock_gettime(CLOCK_MONOTONIC)`` unless ``now`` or a ``clock``
 callable is given); the arithmetic after it calls no Python code, so each method is one atomic
 step under the GIL and no lock is needed. Not declared free-threading compatible.
 """
-from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
+from libc.math cimport isfinite
+from swfast._native._clock cimport mono as _mono
 
 from swfast.errors import ConfigurationError
 
@@ -21,10 +22,15 @@ cdef int _bad_refund(double n) except -1:
     raise ConfigurationError("n", f"refund must be >= 0 tokens, got {n!r}")
 
 
-cdef inline double _mono() noexcept nogil:
-    cdef timespec ts
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return <double>ts.tv_sec + <double>ts.tv_nsec * 1e-9
+cdef int _bad_wait(double max_wait) except -1:
+    raise ConfigurationError("max_wait", f"must be >= 0 seconds (inf waits for ever), got {max_wait!r}")
+
+
+cdef double _given_now(object now) except? -1.0:
+    cdef double t = <double>now
+    if not isfinite(t):
+        raise ConfigurationError("now", f"must be a finite time in seconds, got {now!r}")
+    return t
 
 
 cdef class TokenBucket:
@@ -52,7 +58,7 @@ cdef class TokenBucket:
 
     cdef inline double _now(self, object now) except? -1.0:
         if now is not None:
-            return <double>now
+            return _given_now(now)
         if self._clock is not None:
             return <double>self._clock()
         return _mono()
@@ -81,6 +87,8 @@ cdef class TokenBucket:
         """Take ``n`` tokens on credit if available within ``max_wait`` s; wait or ``-1.0``."""
         if not (n > 0.0 and n <= self._capacity):
             _bad_n(n, self._capacity)
+        if not max_wait >= 0.0:
+            _bad_wait(max_wait)
         cdef double t = self._now(now)
         cdef double deficit, wait
         self._refill(t)
@@ -146,7 +154,7 @@ cdef class KeyedBuckets:
 
     cdef inline double _now(self, object now) except? -1.0:
         if now is not None:
-            return <double>now
+            return _given_now(now)
         if self._clock is not None:
             return <double>self._clock()
         return _mono()
@@ -188,6 +196,8 @@ cdef class KeyedBuckets:
         """As ``TokenBucket.reserve``, for ``key``'s bucket."""
         if not (n > 0.0 and n <= self._capacity):
             _bad_n(n, self._capacity)
+        if not max_wait >= 0.0:
+            _bad_wait(max_wait)
         cdef double t = self._now(now)
         cdef _Slot slot = self._slot(key, t)
         cdef double deficit = n - slot.tokens

@@ -9,6 +9,7 @@ scrape-time metrics). Thread-safe: one lock per structure, held only for the ari
 """
 from __future__ import annotations
 
+import math
 import threading
 import time
 from typing import Callable, Hashable
@@ -23,6 +24,20 @@ def _bad_n(n: float, capacity: float) -> None:
         raise ConfigurationError("n", f"{n:g} tokens can never be available with burst {capacity:g}; "
                                       "raise burst or split the request")
     raise ConfigurationError("n", f"must be > 0, got {n!r}")
+
+
+def _check_wait(max_wait: float) -> None:
+    if not max_wait >= 0.0:
+        raise ConfigurationError("max_wait", f"must be >= 0 seconds (inf waits for ever), got {max_wait!r}")
+
+
+def _given_now(now: float) -> float:
+    if isinstance(now, (str, bytes, bytearray)):  # float() would parse them; the kernel refuses
+        raise TypeError(f"now: must be a real number, not {type(now).__name__}")
+    t = float(now)
+    if not math.isfinite(t):
+        raise ConfigurationError("now", f"must be a finite time in seconds, got {now!r}")
+    return t
 
 
 def _check_refund(n: float) -> None:
@@ -62,7 +77,7 @@ class TokenBucket:
 
     def _now(self, now: float | None) -> float:
         if now is not None:
-            return float(now)
+            return _given_now(now)
         return self._clock() if self._clock is not None else _monotonic()
 
     def _refill(self, now: float) -> None:
@@ -93,6 +108,7 @@ class TokenBucket:
         """
         if not 0.0 < n <= self._capacity:
             _bad_n(n, self._capacity)
+        _check_wait(max_wait)
         t = self._now(now)
         with self._lock:
             self._refill(t)
@@ -164,7 +180,7 @@ class KeyedBuckets:
 
     def _now(self, now: float | None) -> float:
         if now is not None:
-            return float(now)
+            return _given_now(now)
         return self._clock() if self._clock is not None else _monotonic()
 
     def _slot(self, key: Hashable, now: float) -> list[float]:
@@ -198,6 +214,7 @@ class KeyedBuckets:
         """As :meth:`TokenBucket.reserve`, for ``key``'s bucket."""
         if not 0.0 < n <= self._capacity:
             _bad_n(n, self._capacity)
+        _check_wait(max_wait)
         t = self._now(now)
         with self._lock:
             slot = self._slot(key, t)

@@ -1,4 +1,4 @@
-# cython: freethreading_compatible = False
+# cython: freethreading_compatible = False, cdivision = True
 """Compiled cache value-envelope kernel: header parsing and batch decode; twin is ``_cacheval_py.py``.
 
 Layout (see ``swfast.cache.envelope``): byte 0 version ``0xA5``, byte 1 serializer id with bit 7

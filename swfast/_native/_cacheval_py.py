@@ -11,9 +11,9 @@ import hmac
 import math
 from typing import Any, Callable, Iterable
 
-VERSION = 0xA5
-HEADER = 10
-MAC_SIZE = 16
+_VERSION = 0xA5
+_HEADER = 10
+_MAC_SIZE = 16
 _M64 = 0xFFFFFFFFFFFFFFFF
 
 
@@ -65,7 +65,7 @@ def pack(ser: int, exp_ms: int, payload: bytes, mac_key: bytes | None, key: byte
     """Header + payload (+ 16-byte MAC when ``mac_key`` is a 32-byte key), in one allocation."""
     if mac_key is not None and len(mac_key) != 32:
         raise ValueError("mac_key: must be 32 bytes")
-    body = bytes([VERSION, ser & 0xFF]) + exp_ms.to_bytes(8, "big") + payload
+    body = bytes([_VERSION, ser & 0xFF]) + exp_ms.to_bytes(8, "big") + payload
     return body if mac_key is None else body + mac(mac_key, key, body)
 
 
@@ -74,11 +74,11 @@ def decode_mac(data: bytes | None, mac_key: bytes, key: bytes, now: float, json_
     if data is None:
         return None
     data = bytes(data)
-    if len(data) < HEADER + MAC_SIZE or len(mac_key) != 32:
+    if len(data) < _HEADER + _MAC_SIZE or len(mac_key) != 32:
         return REJECT
-    if not hmac.compare_digest(mac(mac_key, key, data[:-MAC_SIZE]), data[-MAC_SIZE:]):
+    if not hmac.compare_digest(mac(mac_key, key, data[:-_MAC_SIZE]), data[-_MAC_SIZE:]):
         return REJECT
-    return _decode(data, len(data) - MAC_SIZE, now, json_loads)
+    return _decode(data, len(data) - _MAC_SIZE, now, json_loads)
 
 
 class _Marker:
@@ -96,14 +96,14 @@ SLOW = _Marker("SLOW")
 
 
 def _decode(data: bytes, end: int, now: float, json_loads: Callable[[bytes], Any]) -> Any:
-    if end < HEADER or data[0] != VERSION:
+    if end < _HEADER or data[0] != _VERSION:
         return REJECT
     ser = data[1]
     exp = int.from_bytes(data[2:10], "big")
     expires = exp / 1000.0
     if exp and expires <= now:
         return None
-    payload = data[HEADER:end]
+    payload = data[_HEADER:end]
     if ser == 1:
         try:
             value: Any = payload.decode()
@@ -239,7 +239,7 @@ def encode_rows(items: dict[Any, Any], mac_key: bytes, exp_ms: int, max_key_byte
         if raw is None or payload is None or len(raw) > max_key_bytes:
             pending.append((key, value))
             continue
-        total = HEADER + len(payload) + MAC_SIZE
+        total = _HEADER + len(payload) + _MAC_SIZE
         if (compress_at >= 0 and len(payload) >= compress_at) or total > max_value_bytes:
             pending.append((key, value))
             continue

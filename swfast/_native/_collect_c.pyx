@@ -1,4 +1,4 @@
-# cython: freethreading_compatible = False
+# cython: freethreading_compatible = False, cdivision = False
 """Compiled hot path of ``MetricsCollector.collect_metric`` (twin: ``_collect_py.py``).
 
 ``make_collect_metric(fast, routes, clock, slow)`` returns ``collect_metric(name, value,
@@ -11,15 +11,9 @@ is ``time.time``, else ``clock()`` is called. Behaviour is identical to the twin
 """
 from cpython.float cimport PyFloat_AS_DOUBLE
 from libc.math cimport isfinite
-from posix.time cimport clock_gettime, timespec, CLOCK_REALTIME
+from swfast._native._clock cimport wall as _wall
 
 import time as _time
-
-
-cdef inline double _wall():
-    cdef timespec t
-    clock_gettime(CLOCK_REALTIME, &t)
-    return <double>t.tv_sec + <double>t.tv_nsec * 1e-9
 
 
 def make_collect_metric(dict fast, dict routes, clock, slow):

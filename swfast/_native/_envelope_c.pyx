@@ -1,4 +1,4 @@
-# cython: language_level=3, freethreading_compatible = False
+# cython: freethreading_compatible = False, cdivision = False
 """Compiled AEAD envelope kernel; the pure-Python twin is ``_envelope_py.py``.
 
 Same layout and behaviour. The nonce (entry's 8-byte random field + 4-byte big-endian counter)

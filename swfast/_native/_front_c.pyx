@@ -1,17 +1,21 @@
-# cython: freethreading_compatible = False
+# cython: freethreading_compatible = False, cdivision = False
 """Compiled front of the tiered cache: the L1-hit path of ``smart_get``; twin ``_front_py.py``.
 
 The manager (``swfast.cache.manager.TieredCache``) subclasses :class:`TierFront`. An L1 hit is
-served here without entering Python bytecode; everything else (soft-TTL hits, misses, usage
-tracking, L1 failures) calls back into the manager's ``_soft_hit`` and ``_miss_path``.
+served here without entering Python bytecode; everything else calls one of the two callbacks
+the owner sets explicitly (no method looked up by name): ``_on_soft(key, value, loader, ttl)``
+for a soft-TTL hit and ``_on_miss(key, loader, ttl, default, l1_failed)`` for misses, usage
+tracking and L1 failures.
 """
 
 cdef object _MISS = object()
 
 
 cdef class TierFront:
-    """Holds the L1 getter and the hit counter; subclasses provide the slow paths."""
+    """Holds the L1 getter, the hit counter and the two slow-path callbacks."""
     cdef public object _l1_get
+    cdef public object _on_soft
+    cdef public object _on_miss
     cdef public object _soft_type
     cdef public object tracker
     cdef public Py_ssize_t l1_hits
@@ -31,10 +35,10 @@ cdef class TierFront:
             try:
                 v = self._l1_get(key, _MISS)
             except Exception:
-                return self._miss_path(key, loader, ttl, default, True)
+                return self._on_miss(key, loader, ttl, default, True)
             if v is not _MISS:
                 if type(v) is self._soft_type:
-                    return self._soft_hit(key, v, loader, ttl)
+                    return self._on_soft(key, v, loader, ttl)
                 self.l1_hits += 1
                 return v
-        return self._miss_path(key, loader, ttl, default, False)
+        return self._on_miss(key, loader, ttl, default, False)

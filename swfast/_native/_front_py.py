@@ -1,7 +1,8 @@
 """Pure-Python twin of the tiered-cache front (``_front_c.pyx``): the L1-hit path of ``smart_get``.
 
-The manager subclasses :class:`TierFront`; soft-TTL hits, misses, usage tracking and L1
-failures call back into its ``_soft_hit`` and ``_miss_path``.
+The manager subclasses :class:`TierFront` and sets the two slow-path callbacks explicitly:
+``_on_soft(key, value, loader, ttl)`` (soft-TTL hits) and ``_on_miss(key, loader, ttl, default,
+l1_failed)`` (misses, usage tracking, L1 failures).
 """
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ _MISS = object()
 
 
 class TierFront:
-    """Holds the L1 getter and the hit counter; subclasses provide the slow paths."""
+    """Holds the L1 getter, the hit counter and the two slow-path callbacks."""
 
     _l1_get: Callable[[Any, Any], Any]
+    _on_soft: Callable[[Any, Any, Any, Any], Any]
+    _on_miss: Callable[[Any, Any, Any, Any, bool], Any]
     _soft_type: type
     tracker: Any
     l1_hits: int
@@ -33,13 +36,13 @@ class TierFront:
             try:
                 v = self._l1_get(key, _MISS)
             except Exception:
-                return self._miss_path(key, loader, ttl, default, True)  # type: ignore[attr-defined]
+                return self._on_miss(key, loader, ttl, default, True)
             if v is not _MISS:
                 if type(v) is self._soft_type:
-                    return self._soft_hit(key, v, loader, ttl)  # type: ignore[attr-defined]
+                    return self._on_soft(key, v, loader, ttl)
                 self.l1_hits += 1
                 return v
-        return self._miss_path(key, loader, ttl, default, False)  # type: ignore[attr-defined]
+        return self._on_miss(key, loader, ttl, default, False)
 
 
 __all__ = ["TierFront"]

@@ -1,4 +1,4 @@
-# cython: freethreading_compatible = False
+# cython: freethreading_compatible = False, cdivision = False
 """Compiled JSON-Schema evaluation kernel; the pure-Python twin is ``_jsonschema_py.py``.
 
 Nodes are built by ``swfast.utils._schema_compile`` (no source code is generated from a schema).

@@ -18,17 +18,17 @@ import math
 from fractions import Fraction
 from typing import Any
 
-T_NULL = 1
-T_BOOL = 2
-T_INT = 4
-T_NUM = 8
-T_STR = 16
-T_ARR = 32
-T_OBJ = 64
+_T_NULL = 1
+_T_BOOL = 2
+_T_INT = 4
+_T_NUM = 8
+_T_STR = 16
+_T_ARR = 32
+_T_OBJ = 64
 
 TYPE_NAMES = {
-    "null": T_NULL, "boolean": T_BOOL, "integer": T_INT, "number": T_NUM,
-    "string": T_STR, "array": T_ARR, "object": T_OBJ,
+    "null": _T_NULL, "boolean": _T_BOOL, "integer": _T_INT, "number": _T_NUM,
+    "string": _T_STR, "array": _T_ARR, "object": _T_OBJ,
 }
 
 
@@ -36,31 +36,31 @@ def type_bits(x: Any) -> int:
     """Return the JSON type bits of ``x`` (an integral float is also an integer)."""
     t = type(x)
     if t is str:
-        return T_STR
+        return _T_STR
     if t is int:
-        return T_INT | T_NUM
+        return _T_INT | _T_NUM
     if t is float:
-        return (T_INT | T_NUM) if x.is_integer() else T_NUM
+        return (_T_INT | _T_NUM) if x.is_integer() else _T_NUM
     if t is bool:
-        return T_BOOL
+        return _T_BOOL
     if x is None:
-        return T_NULL
+        return _T_NULL
     if t is dict:
-        return T_OBJ
+        return _T_OBJ
     if t is list:
-        return T_ARR
+        return _T_ARR
     if isinstance(x, bool):
-        return T_BOOL
+        return _T_BOOL
     if isinstance(x, str):
-        return T_STR
+        return _T_STR
     if isinstance(x, int):
-        return T_INT | T_NUM
+        return _T_INT | _T_NUM
     if isinstance(x, float):
-        return (T_INT | T_NUM) if float(x).is_integer() else T_NUM
+        return (_T_INT | _T_NUM) if float(x).is_integer() else _T_NUM
     if isinstance(x, dict):
-        return T_OBJ
+        return _T_OBJ
     if isinstance(x, list):
-        return T_ARR
+        return _T_ARR
     return 0
 
 
@@ -70,18 +70,18 @@ def json_equal(a: Any, b: Any) -> bool:
         return True
     ta = type_bits(a)
     tb = type_bits(b)
-    if ta & T_NUM and tb & T_NUM:
+    if ta & _T_NUM and tb & _T_NUM:
         return bool(a == b)
     if ta != tb:
         return False
-    if ta == T_ARR:
+    if ta == _T_ARR:
         if len(a) != len(b):
             return False
         for i in range(len(a)):
             if not json_equal(a[i], b[i]):
                 return False
         return True
-    if ta == T_OBJ:
+    if ta == _T_OBJ:
         if len(a) != len(b):
             return False
         for k, v in a.items():
@@ -96,17 +96,17 @@ def _freeze(x: Any, depth: int) -> Any:
     if depth <= 0:
         raise RecursionError("uniqueItems: array items are nested too deeply to compare")
     bits = type_bits(x)
-    if bits & T_NUM:
+    if bits & _T_NUM:
         return (1, x)
-    if bits == T_STR:
+    if bits == _T_STR:
         return (3, x)
-    if bits == T_BOOL:
+    if bits == _T_BOOL:
         return (2, bool(x))
-    if bits == T_NULL:
+    if bits == _T_NULL:
         return (0,)
-    if bits == T_ARR:
+    if bits == _T_ARR:
         return (4, tuple([_freeze(v, depth - 1) for v in x]))
-    if bits == T_OBJ:
+    if bits == _T_OBJ:
         return (5, frozenset([(k, _freeze(v, depth - 1)) for k, v in x.items()]))
     return (6, id(x))
 
@@ -222,7 +222,7 @@ class Node:
         bits = type_bits(x)
         if self.types and not (self.types & bits):
             return False
-        if bits & T_NUM and type(x) is float and self.finite and (self.types or self.has_num) \
+        if bits & _T_NUM and type(x) is float and self.finite and (self.types or self.has_num) \
                 and not math.isfinite(x):
             return False
         if self.enum is not None:
@@ -233,14 +233,14 @@ class Node:
                 return False
         if self.has_const and not json_equal(x, self.const):
             return False
-        if self.has_num and bits & T_NUM and not self._num_ok(x):
+        if self.has_num and bits & _T_NUM and not self._num_ok(x):
             return False
-        if self.has_str and bits == T_STR and not self._str_ok(x):
+        if self.has_str and bits == _T_STR and not self._str_ok(x):
             return False
         d = depth - 1
-        if self.has_arr and bits == T_ARR and not self._arr_ok(x, d):
+        if self.has_arr and bits == _T_ARR and not self._arr_ok(x, d):
             return False
-        if self.has_obj and bits == T_OBJ and not self._obj_ok(x, d):
+        if self.has_obj and bits == _T_OBJ and not self._obj_ok(x, d):
             return False
         if self.has_logic and not self._logic_ok(x, d):
             return False
@@ -395,7 +395,7 @@ class Node:
         if self.types and not (self.types & bits):
             out.append((path, "type", "%r is not of type %s" % (x, _describe_types(self.types))))
             return False
-        if bits & T_NUM and type(x) is float and self.finite and (self.types or self.has_num) \
+        if bits & _T_NUM and type(x) is float and self.finite and (self.types or self.has_num) \
                 and not math.isfinite(x):
             out.append((path, "finite", "%r is not a finite number (NaN and Infinity are "
                                         "not JSON)" % (x,)))
@@ -408,18 +408,18 @@ class Node:
             out.append((path, "const", "%r was expected" % (self.const,)))
             if fail_fast:
                 return False
-        if self.has_num and bits & T_NUM:
+        if self.has_num and bits & _T_NUM:
             self._num_errors(x, path, out)
-        if self.has_str and bits == T_STR:
+        if self.has_str and bits == _T_STR:
             self._str_errors(x, path, out)
         if fail_fast and len(out) > n0:
             return False
         d = depth - 1
-        if self.has_arr and bits == T_ARR:
+        if self.has_arr and bits == _T_ARR:
             self._arr_errors(x, path, out, fail_fast, d)
         if fail_fast and len(out) > n0:
             return False
-        if self.has_obj and bits == T_OBJ:
+        if self.has_obj and bits == _T_OBJ:
             self._obj_errors(x, path, out, fail_fast, d)
         if fail_fast and len(out) > n0:
             return False

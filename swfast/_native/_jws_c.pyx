@@ -1,4 +1,4 @@
-# cython: language_level=3, boundscheck=False, wraparound=False, freethreading_compatible = False
+# cython: freethreading_compatible = False, cdivision = True
 """Compiled JWS codec kernel; the pure-Python twin is ``_jws_py.py``.
 
 Unpadded base64url encode/decode in one C pass each (no translate/strip copies), strict on

@@ -1,4 +1,4 @@
-# cython: language_level=3, freethreading_compatible = False
+# cython: freethreading_compatible = False, cdivision = False
 """Compiled budget and leases; the pure-Python twin is ``_lease_py.py`` (same names, same behaviour).
 
 Thread safety: every method runs under the GIL without releasing it. Not free-threading safe.

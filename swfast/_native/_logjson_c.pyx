@@ -1,4 +1,4 @@
-# cython: freethreading_compatible = False
+# cython: freethreading_compatible = False, cdivision = True
 """Compiled JSON line renderer for log records; the pure-Python twin is ``_logjson_py.py``.
 
 ``render(d, skip, first, reserved, taken, names, stamp, level, logger, message, fallback)`` writes

@@ -1,3 +1,4 @@
+# cython: freethreading_compatible = False, cdivision = True
 """Compiled LRU+TTL kernel behind :class:`swfast.cache.L1Cache`; twin: ``_lru_py.py``.
 
 Layout: one open-addressing table (linear probing, backward-shift deletion, load <= 1/2)
@@ -19,7 +20,7 @@ from cpython.exc cimport PyErr_Clear
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
 from libc.stdlib cimport free
 from libc.math cimport INFINITY, isnan
-from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
+from swfast._native._clock cimport mono as _mono
 
 import sys
 
@@ -56,12 +57,6 @@ cdef enum:
 
 cdef inline uint8_t _tag(Py_hash_t h) noexcept nogil:
     return <uint8_t>(((<uint64_t>h * 0x9E3779B97F4A7C15ULL) >> 57) | 0x80)
-
-
-cdef inline double _mono() noexcept nogil:
-    cdef timespec ts
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return <double>ts.tv_sec + <double>ts.tv_nsec * 1e-9
 
 
 # --------------------------------------------------------------------------- fast clock bound

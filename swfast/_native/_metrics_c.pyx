@@ -1,4 +1,4 @@
-# cython: freethreading_compatible = False
+# cython: freethreading_compatible = False, cdivision = False
 """Compiled metrics kernel; the pure-Python twin is ``_metrics_py.py``.
 
 Every update is one C operation under the GIL (no Python call in between), so it is atomic

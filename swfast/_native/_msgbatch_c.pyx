@@ -1,4 +1,4 @@
-# cython: freethreading_compatible = False
+# cython: freethreading_compatible = False, cdivision = False
 """Compiled consumer batch kernel; the pure-Python twin is ``_msgbatch_py.py`` (the contract).
 
 One C loop per fetched batch: the record methods are called through cached method names,

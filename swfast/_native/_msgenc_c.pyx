@@ -1,4 +1,4 @@
-# cython: freethreading_compatible = False
+# cython: freethreading_compatible = False, cdivision = True
 """Compiled message JSON encoder; the pure-Python twin is ``_msgenc_py.py``.
 
 Reads the slots of two fixed classes directly (member offsets resolved once) and writes

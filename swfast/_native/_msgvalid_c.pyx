@@ -1,4 +1,4 @@
-# cython: freethreading_compatible = False
+# cython: freethreading_compatible = False, cdivision = True
 """Compiled message validation kernel; the pure-Python twin is ``_msgvalid_py.py``.
 
 Table-driven checks of decoded JSON dicts (see the twin's docstring for the contract). Strings

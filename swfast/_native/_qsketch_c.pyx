@@ -1,4 +1,4 @@
-# cython: freethreading_compatible = False
+# cython: freethreading_compatible = False, cdivision = False
 """Compiled DDSketch-style mergeable quantile sketch (twin: ``_qsketch_py.py``).
 
 A value ``x > 0`` goes to bucket ``k = ceil(log(x) / log(gamma))``, ``gamma = (1 + a) / (1 - a)``;
@@ -139,6 +139,9 @@ cdef class QuantileSketch:
             raise ValueError(f"min_value: must be > 0, got {min_value!r}")
         self._alpha = relative_accuracy
         self._gamma = (1.0 + relative_accuracy) / (1.0 - relative_accuracy)
+        if not self._gamma > 1.0:
+            raise ValueError(f"relative_accuracy: {relative_accuracy!r} is too small, "
+                             "(1 + a) / (1 - a) rounds to 1; use at least 1e-15")
         self._inv_lg = 1.0 / log(self._gamma)
         self._limit = bin_limit
         self._min_value = min_value

@@ -86,6 +86,9 @@ class QuantileSketch:
             raise ValueError(f"min_value: must be > 0, got {min_value!r}")
         self._alpha = a
         self._gamma = (1.0 + a) / (1.0 - a)
+        if not self._gamma > 1.0:
+            raise ValueError(f"relative_accuracy: {relative_accuracy!r} is too small, "
+                             "(1 + a) / (1 - a) rounds to 1; use at least 1e-15")
         self._inv_lg = 1.0 / math.log(self._gamma)
         self._limit = int(bin_limit)
         self._min_value = float(min_value)

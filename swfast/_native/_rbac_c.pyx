@@ -1,4 +1,4 @@
-# cython: language_level=3, freethreading_compatible = False
+# cython: freethreading_compatible = False, cdivision = False
 """Compiled RBAC permission index; the pure-Python twin is ``_rbac_py.py``.
 
 ``check`` is one dict lookup plus one set lookup done with C-API calls (no Python frames).

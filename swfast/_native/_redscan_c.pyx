@@ -1,4 +1,4 @@
-# cython: freethreading_compatible = False
+# cython: freethreading_compatible = False, cdivision = True
 """Compiled redaction scanner; the pure-Python twin is ``_redscan_py.py`` (same rules, see there)."""
 from cpython.unicode cimport PyUnicode_READ, PyUnicode_KIND, PyUnicode_DATA
 from libc.stdlib cimport malloc, free

@@ -1,4 +1,4 @@
-# cython: freethreading_compatible = False
+# cython: freethreading_compatible = False, cdivision = True
 """Compiled consistent-hash ring; the pure-Python twin is ``_ring_py.py``.
 
 Keys and virtual-node labels are hashed with MurmurHash3 x86_32 (the algorithm of

@@ -1,4 +1,4 @@
-# cython: freethreading_compatible = False
+# cython: freethreading_compatible = False, cdivision = True
 """Compiled frequency sketch and the W-TinyLFU cache built on it.
 
 The pure-Python twin is ``_sketch_py.py``. The sketch is count-min with 8-bit saturating counters
@@ -13,7 +13,7 @@ Thread safety: each call runs under the GIL without releasing it. Not free-threa
 from libc.stdint cimport uint8_t, uint64_t, int32_t
 from libc.stdlib cimport calloc, malloc, free
 from libc.string cimport memset
-from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
+from swfast._native._clock cimport mono as _mono
 from cpython.dict cimport PyDict_GetItem
 from cpython.object cimport PyObject
 
@@ -120,12 +120,6 @@ DEF PROBATION = 1
 DEF PROTECTED = 2
 
 _MISSING = object()
-
-
-cdef inline double _mono() noexcept nogil:
-    cdef timespec ts
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return ts.tv_sec + ts.tv_nsec * 1e-9
 
 
 cdef class WTinyLFU:

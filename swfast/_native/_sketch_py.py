@@ -10,8 +10,8 @@ import time
 from typing import Any, Callable, Iterable, Iterator
 
 _M64 = 0xFFFFFFFFFFFFFFFF
-DEPTH = 4
-MAXC = 15
+_DEPTH = 4
+_MAXC = 15
 
 
 def _mix(h: int) -> int:
@@ -45,7 +45,7 @@ class FrequencySketch:
         if self.sample_size < 1:
             raise ValueError(f"sample_size: must be >= 1, got {sample_size}")
         self.additions = 0
-        self._table = bytearray(DEPTH * w)
+        self._table = bytearray(_DEPTH * w)
 
     def hash_of(self, key: Any) -> int:
         """The sketch's 64-bit hash of ``key``."""
@@ -53,7 +53,7 @@ class FrequencySketch:
 
     def _slots_h(self, h: int) -> list[int]:
         h1, h2 = h & 0xFFFFFFFF, (h >> 32) | 1
-        return [i * self.width + ((h1 + i * h2) & self._mask) for i in range(DEPTH)]
+        return [i * self.width + ((h1 + i * h2) & self._mask) for i in range(_DEPTH)]
 
     def increment(self, key: Any) -> None:
         """Count one occurrence of ``key``."""
@@ -64,7 +64,7 @@ class FrequencySketch:
         t = self._table
         slots = self._slots_h(h)
         m = min(t[s] for s in slots)
-        if m < MAXC:
+        if m < _MAXC:
             for s in slots:  # conservative update: raise only the minimal counters
                 if t[s] == m:
                     t[s] = m + 1

@@ -1,4 +1,4 @@
-# cython: freethreading_compatible = False
+# cython: freethreading_compatible = False, cdivision = False
 """Compiled text kernel; the pure-Python twin is ``_text_py.py`` (same rules, see there)."""
 from cpython.unicode cimport PyUnicode_READ, PyUnicode_KIND, PyUnicode_DATA
 from libc.stdlib cimport malloc, free

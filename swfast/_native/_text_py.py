@@ -14,10 +14,10 @@ Two one-pass functions over a string's code points:
 """
 from __future__ import annotations
 
-ZWNJ = 0x200C
-ZWJ = 0x200D
-SPACE = 0x20
-NEWLINE = 0x0A
+_ZWNJ = 0x200C
+_ZWJ = 0x200D
+_SPACE = 0x20
+_NEWLINE = 0x0A
 
 _RIGHT_JOINING = frozenset(
     [0x0621, 0x0622, 0x0623, 0x0624, 0x0625, 0x0627, 0x0629, 0x062F, 0x0630, 0x0631, 0x0632,
@@ -67,40 +67,40 @@ def normalize_chars(text: str, table: "object", zwnj: bool, whitespace: bool, zw
             c = table[c]  # type: ignore[index]
             if c < 0:
                 continue
-        if zwnj and c == ZWNJ:
+        if zwnj and c == _ZWNJ:
             pending_zwnj = True
             continue
-        if zwj and c == ZWJ:
+        if zwj and c == _ZWJ:
             pending_zwj = True
             continue
-        if whitespace and c == SPACE:
+        if whitespace and c == _SPACE:
             pending_space = True
             pending_zwnj = pending_zwj = False
             continue
-        if whitespace and c == NEWLINE:
+        if whitespace and c == _NEWLINE:
             pending_space = False
             pending_zwnj = pending_zwj = False
             newlines += 1
             continue
         if newlines:
             if prev:
-                out.extend([NEWLINE] * min(newlines, 2))
-                prev = NEWLINE
+                out.extend([_NEWLINE] * min(newlines, 2))
+                prev = _NEWLINE
             newlines = 0
             pending_space = False
         if pending_space:
             if prev:
-                out.append(SPACE)
-                prev = SPACE
+                out.append(_SPACE)
+                prev = _SPACE
             pending_space = False
             pending_zwnj = pending_zwj = False
         if pending_zwnj:
             if joins_left(prev) and is_arabic_letter(c):
-                out.append(ZWNJ)
+                out.append(_ZWNJ)
             pending_zwnj = False
         if pending_zwj:
             if emoji_continues(prev) and is_pictographic(c):
-                out.append(ZWJ)
+                out.append(_ZWJ)
             pending_zwj = False
         out.append(c)
         prev = c
@@ -110,7 +110,7 @@ def normalize_chars(text: str, table: "object", zwnj: bool, whitespace: bool, zw
 _HEH, _YEH = 0x0647, 0x06CC
 _PUNCT_AFTER = frozenset(map(ord, ".:!،؛؟»])}"))
 _PUNCT_BEFORE = frozenset(map(ord, "«[({"))
-_WORD_END = _PUNCT_AFTER | _PUNCT_BEFORE | {SPACE, NEWLINE}
+_WORD_END = _PUNCT_AFTER | _PUNCT_BEFORE | {_SPACE, _NEWLINE}
 _SUFFIXES = frozenset(["تر", "ترین", "تری", "گر", "گری", "ها", "های"])
 _VERB_ENDINGS = frozenset(["ام", "ایم", "اش", "اند", "ای", "اید", "ات"])
 _MI = frozenset(["می", "نمی"])
@@ -133,8 +133,8 @@ def affix_join(text: str, affixes: bool = True, punct: bool = True) -> str:
     out: list[str] = []
     word_start = 0
     for i, c in enumerate(cps):
-        if c != SPACE:
-            if c == NEWLINE:
+        if c != _SPACE:
+            if c == _NEWLINE:
                 word_start = i + 1
             out.append(text[i])
             continue
@@ -145,7 +145,7 @@ def affix_join(text: str, affixes: bool = True, punct: bool = True) -> str:
         if not affixes:
             pass
         elif p1 == _HEH and is_arabic_letter(p2) and nx == _YEH and i + 2 < n \
-                and cps[i + 2] == SPACE:
+                and cps[i + 2] == _SPACE:
             join = True
         elif is_arabic_letter(nx) and text[word_start:i] in _MI:
             join = True
@@ -188,7 +188,7 @@ def count_text(text: str) -> tuple[int, int, int, int, int, int, int, int, int, 
         if ch.isspace():
             spaces += 1
             in_word = False
-            if c == NEWLINE:
+            if c == _NEWLINE:
                 newlines += 1
                 if newlines >= 2:
                     if in_sentence:
@@ -197,7 +197,7 @@ def count_text(text: str) -> tuple[int, int, int, int, int, int, int, int, int, 
                     in_para = False
             continue
         newlines = 0
-        if ch.isalpha() or ch.isdigit() or (c == ZWNJ and in_word) or (
+        if ch.isalpha() or ch.isdigit() or (c == _ZWNJ and in_word) or (
                 in_word and 0x064B <= c <= 0x065F):
             if not in_word:
                 words += 1

@@ -1,16 +1,22 @@
 """Selector for the token-bucket kernel: compiled unless ``SWFAST_NO_EXTENSIONS`` is set."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ._compat import MISSING_HINT, NO_EXTENSIONS
 
+TYPE_CHECKING = False  # typing stays off the import path; mypy reads the twin's names
+
 if TYPE_CHECKING or NO_EXTENSIONS:
-    from ._bucket_py import KeyedBuckets, TokenBucket
+    from ._bucket_py import (
+        KeyedBuckets, TokenBucket,
+    )
 else:
     try:
-        from ._bucket_c import KeyedBuckets, TokenBucket
+        from ._bucket_c import (
+            KeyedBuckets, TokenBucket,
+        )
     except ImportError as exc:  # pragma: no cover - exercised by a subprocess test
         raise ImportError(MISSING_HINT.format(name="_bucket_c")) from exc
 
-__all__ = ["KeyedBuckets", "TokenBucket"]
+__all__ = [
+    "KeyedBuckets", "TokenBucket",
+]

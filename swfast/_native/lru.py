@@ -3,14 +3,20 @@ from __future__ import annotations
 
 from ._compat import MISSING_HINT, NO_EXTENSIONS
 
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # typing stays off the import path; mypy reads the twin's names
 
 if TYPE_CHECKING or NO_EXTENSIONS:
-    from ._lru_py import LRUCore
+    from ._lru_py import (
+        LRUCore,
+    )
 else:
     try:
-        from ._lru_c import LRUCore
+        from ._lru_c import (
+            LRUCore,
+        )
     except ImportError as exc:  # pragma: no cover - exercised by a subprocess test
         raise ImportError(MISSING_HINT.format(name="_lru_c")) from exc
 
-__all__ = ["LRUCore"]
+__all__ = [
+    "LRUCore",
+]

@@ -1,16 +1,22 @@
 """Selector for the quantile sketch kernel: compiled unless ``SWFAST_NO_EXTENSIONS`` is set."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ._compat import MISSING_HINT, NO_EXTENSIONS
 
+TYPE_CHECKING = False  # typing stays off the import path; mypy reads the twin's names
+
 if TYPE_CHECKING or NO_EXTENSIONS:
-    from ._qsketch_py import QuantileSketch
+    from ._qsketch_py import (
+        QuantileSketch,
+    )
 else:
     try:
-        from ._qsketch_c import QuantileSketch
+        from ._qsketch_c import (
+            QuantileSketch,
+        )
     except ImportError as exc:  # pragma: no cover - exercised by a subprocess test
         raise ImportError(MISSING_HINT.format(name="_qsketch_c")) from exc
 
-__all__ = ["QuantileSketch"]
+__all__ = [
+    "QuantileSketch",
+]

@@ -16,7 +16,6 @@ _EXPORTS = {
     "CacheStats": "l1",
     "DistributedCache": "l2",
     "Distribution": "ring",
-    "FaultGate": "gate",
     "InvalidationBus": "invalidation",
     "InvalidationReport": "policy",
     "KeyPattern": "pattern",
@@ -40,7 +39,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from .analytics import register_metrics as register_metrics
     from .decorators import cached as cached
     from .decorators import make_key as make_key
-    from .gate import FaultGate as FaultGate
     from .invalidation import InvalidationBus as InvalidationBus
     from .l1 import CacheStats as CacheStats
     from .l1 import L1Cache as L1Cache

@@ -27,6 +27,7 @@ import inspect
 import logging
 import threading
 import time
+import warnings
 from datetime import timedelta
 from typing import Any, Awaitable, Callable, Iterable, ParamSpec, Sequence, TypeVar
 
@@ -39,7 +40,7 @@ from .pattern import KeyPattern
 from .serializer import Serializer, check_serializer
 from .policy import MAX_TTL, InvalidationReport, PlacementPolicy, Priority, parse_ttl
 from .analytics import TierStats
-from .manager_async import _MISS, AsyncTierMixin, _Soft
+from .tiers import RedisTier, SQLiteTier, Tier
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -47,6 +48,18 @@ log = logging.getLogger("swfast.cache.manager")
 _INF = float("inf")
 TIER_ERRORS = REGISTRY.counter("swfast_cache_tier_errors_total", "tier operations that failed (served as misses)",
                                ("tier", "op"))
+
+
+_MISS: Any = object()
+
+
+class _Soft:
+    """An L1 value with a soft deadline (stale-while-revalidate)."""
+
+    __slots__ = ("value", "soft")
+
+    def __init__(self, value: Any, soft: float) -> None:
+        self.value, self.soft = value, soft
 
 
 class _Flight:
@@ -84,17 +97,18 @@ def _apply_serializer(serializer: Serializer | None, tiers: dict[str, Any]) -> N
             codec.serializer = serializer
 
 
-class TieredCache(TierFront, AsyncTierMixin):
+class TieredCache(TierFront):
     """L1 → L2 → L3 cache with promotion, single flight and invalidation.
 
     Args:
         l1: an ``L1Cache``-compatible object; ``None`` builds ``L1Cache(l1_maxsize)``.
-        l2: a :class:`~swfast.cache.l2.DistributedCache`, or ``None`` for no shared tier.
+        l2: the shared tier, or ``None``: a :class:`~swfast.cache.l2.DistributedCache` or its
+            :class:`~swfast.cache.l2_async.AsyncDistributedCache` shell, either way one L2
+            serving both the sync methods and the async ones (async reads use its asyncio
+            shell over the same nodes; writes run in a worker thread).
         l3: a :class:`~swfast.cache.l3.PersistentCache`, or ``None``.
-        al2: an :class:`~swfast.cache.l2_async.AsyncDistributedCache` for async reads
-            (without it they run the sync L2 in a worker thread; writes always go through
-            ``l2`` in a worker thread). ``l2.asyncio()`` builds it; one given here is made
-            to share ``l2``'s per-node state (dirty keys, fault gates).
+        al2: deprecated (a :class:`DeprecationWarning`): an asyncio shell for async reads,
+            now made from ``l2`` itself; one given is made to share ``l2``'s per-node state.
         l1_maxsize: entries of the default L1.
         l1_ttl: maximum lifetime of an L1 copy (seconds, timedelta or ``"1m"``; ``> 0``)
             while a lower tier exists: it bounds how long a copy can outlive a missed
@@ -136,21 +150,32 @@ class TieredCache(TierFront, AsyncTierMixin):
         monotonic: Callable[[], float] = time.monotonic,
         serializer: Serializer | None = None,
     ) -> None:
-        _apply_serializer(check_serializer(serializer), {"l2": l2, "l3": l3, "al2": al2})
+        if al2 is not None:
+            warnings.warn("TieredCache(al2=...) is deprecated: give the L2 once as l2= (it serves the "
+                          "async methods through its asyncio shell)", DeprecationWarning, stacklevel=2)
+            if l2 is not None:
+                al2.share_state(l2)  # one breaker and one dirty set per node for both shells
+            else:
+                l2 = al2
+        _apply_serializer(check_serializer(serializer), {"l2": l2, "l3": l3})
         if l1 is None:
             from .l1 import L1Cache  # type: ignore[import-not-found, unused-ignore]
 
             l1 = L1Cache(l1_maxsize)
-        if al2 is not None and l2 is not None:
-            al2.share_state(l2)  # one dirty set and one gate per node for both shells
-        self.l1, self.l2, self.l3, self.al2 = l1, l2, l3, al2
+        l2_tier = RedisTier(l2, al2) if l2 is not None else None
+        #: the lower tiers, top first: every lower-tier operation is a loop over them
+        self.tiers: tuple[Tier, ...] = tuple(t for t in (l2_tier, SQLiteTier(l3) if l3 is not None else None)
+                                             if t is not None)
+        self.l1, self.l3 = l1, l3
+        self.l2 = l2_tier.sync if l2_tier is not None else None
+        self.al2 = l2_tier.aio if l2_tier is not None else None
         if l1_ttl is None:
             own = getattr(l1, "ttl", None)  # an L1Cache(ttl=...) passed in keeps its lifetime
             l1_ttl = own if isinstance(own, (int, float)) and not isinstance(own, bool) and own > 0 else 60.0
         self.l1_ttl = float(seconds(l1_ttl, param="l1_ttl", allow_zero=False))  # type: ignore[arg-type]
         if self.l1_ttl > MAX_TTL:
             raise ConfigurationError("l1_ttl", "must be at most 100 years")
-        self._capped = l2 is not None or l3 is not None
+        self._capped = bool(self.tiers)
         self.default_ttl = parse_ttl(default_ttl, param="default_ttl")
         self.soft_ttl = parse_ttl(soft_ttl, param="soft_ttl")
         self.policy = policy or PlacementPolicy()
@@ -168,6 +193,7 @@ class TieredCache(TierFront, AsyncTierMixin):
         self._refreshing: set[Any] = set()
         self._tasks: set[asyncio.Future[Any]] = set()
         self._l1_get = l1.fast_get
+        self._on_soft, self._on_miss = self._soft_hit, self._miss_path  # the compiled front's slow paths
 
     # -- tier helpers (every tier failure is a counted miss) -------------------------------
     def _err(self, tier: str, op: str, exc: BaseException) -> None:
@@ -212,19 +238,34 @@ class TieredCache(TierFront, AsyncTierMixin):
             self._gens.pop(key, None)
 
     def _lower(self, key: Any) -> tuple[Any, float | None, str] | None:
-        """Read L2 then L3 (sync); ``(value, expires_at, tier)`` or ``None``."""
-        for name, tier in (("l2", self.l2), ("l3", self.l3)):
-            if tier is None:
-                continue
+        """Read the lower tiers top first (sync); ``(value, expires_at, tier)`` or ``None``."""
+        for tier in self.tiers:
             try:
                 entry = tier.get_entry(key)
             except Exception as exc:
-                self._err(name, "get", exc)
+                self._err(tier.name, "get", exc)
                 continue
-            if entry is not None and (entry[1] is None or entry[1] > self.clock()):
-                return entry[0], entry[1], name
-            self.stats.miss(name)  # absent, or expired since the tier checked it
+            if self._fresh(tier, entry):
+                return entry[0], entry[1], tier.name  # type: ignore[index]
         return None
+
+    async def _alower(self, key: Any) -> tuple[Any, float | None, str] | None:
+        """:meth:`_lower` without blocking the loop (L2 on its asyncio shell, L3 in a thread)."""
+        for tier in self.tiers:
+            try:
+                entry = await tier.aget_entry(key)
+            except Exception as exc:
+                self._err(tier.name, "get", exc)
+                continue
+            if self._fresh(tier, entry):
+                return entry[0], entry[1], tier.name  # type: ignore[index]
+        return None
+
+    def _fresh(self, tier: Tier, entry: tuple[Any, float | None] | None) -> bool:
+        if entry is not None and (entry[1] is None or entry[1] > self.clock()):
+            return True
+        self.stats.miss(tier.name)  # absent, or expired since the tier checked it
+        return False
 
     def _store_loaded(self, key: Any, value: Any, ttl: float | None, token: tuple[int, int],
                       found: tuple[Any, float | None, str] | None) -> None:
@@ -235,12 +276,11 @@ class TieredCache(TierFront, AsyncTierMixin):
             remaining = self._remaining(expires_at)
             if remaining is not None and remaining <= 0:
                 return  # expired since it was read: a miss, nothing to promote
-            if tier == "l3" and self.l2 is not None and self._current(key, token):
-                wrote = self._write(("l2",), key, value, remaining, promote=True)
+            if self._current(key, token):  # copied up into the lower tiers above the one that had it
+                wrote = self._write(self._above(tier), key, value, remaining, promote=True)
         else:
             remaining = ttl
-            tiers = self.policy.tiers("normal", ttl, _size(value), has_l2=self.l2 is not None,
-                                      has_l3=self.l3 is not None, l2_max=self._l2_max())
+            tiers = self._placement("normal", ttl, value)
             if self._current(key, token):
                 wrote = self._write(tuple(t for t in tiers if t != "l1"), key, value, ttl)
         with self._lock:
@@ -252,48 +292,59 @@ class TieredCache(TierFront, AsyncTierMixin):
             # newer one, so remove it (a later read misses rather than sees a stale value).
             self._wipe_lower(key)
 
-    def _l2_max(self) -> int:
-        return int(self.l2.codec.max_value_bytes) if self.l2 is not None else 1 << 62
+    def _placement(self, priority: Priority, ttl: float | None, value: Any) -> tuple[str, ...]:
+        names = {t.name: t for t in self.tiers}
+        l2 = names.get("l2")
+        return self.policy.tiers(priority, ttl, _size(value), has_l2=l2 is not None, has_l3="l3" in names,
+                                 l2_max=l2.max_value_bytes if l2 is not None else 1 << 62)
+
+    def _above(self, name: str) -> tuple[str, ...]:
+        """The lower tiers above tier ``name``."""
+        names = [t.name for t in self.tiers]
+        return tuple(names[: names.index(name)]) if name in names else ()
 
     def _write(self, tiers: Sequence[str], key: Any, value: Any, ttl: float | None,
                promote: bool = False) -> list[str]:
         written = []
-        for name in tiers:
-            tier = self.l2 if name == "l2" else self.l3 if name == "l3" else None
-            if tier is None:
+        for tier in self.tiers:
+            if tier.name not in tiers:
                 continue
             try:
-                ok = tier.distributed_set(key, value, ttl) if name == "l2" else tier.persistent_set(key, value, ttl)
+                ok = not tier.set_many({key: value}, ttl)
             except (CacheValueTooLarge, TypeError, ValueError):
                 if promote:  # the value lives in a lower tier it fits; this one is skipped
                     continue
                 raise
             except Exception as exc:
-                self._err(name, "set", exc)
+                self._err(tier.name, "set", exc)
                 continue
             if ok:
-                written.append(name)
+                written.append(tier.name)
         return written
 
-    def _wipe_lower(self, key: Any, tiers: Sequence[str] = ("l2", "l3")) -> InvalidationReport:
-        report = InvalidationReport(requested=1)
-        if self.l2 is not None and "l2" in tiers:
+    def _wipe_lower(self, key: Any, tiers: Sequence[str] | None = None) -> InvalidationReport:
+        return self._remove([key], tiers)
+
+    def _remove(self, keys: list[Any], tiers: Sequence[str] | None = None) -> InvalidationReport:
+        """Delete ``keys`` from the lower tiers (all, or those named); failures in the report."""
+        report = InvalidationReport(requested=len(keys))
+        for tier in self.tiers:
+            if tiers is not None and tier.name not in tiers:
+                continue
             try:
-                for node, failed in self.l2.delete([key]).items():
-                    report.add_failure(node, failed)
+                removed, failures = tier.delete(keys)
             except Exception as exc:
-                self._err("l2", "delete", exc)
-                report.add_failure("l2", [key])
-        if self.l3 is not None and "l3" in tiers:
-            try:
-                report.removed += self.l3.persistent_delete([key])
-            except Exception as exc:
-                self._err("l3", "delete", exc)
-                report.add_failure("l3", [key])
+                self._err(tier.name, "delete", exc)
+                report.add_failure(tier.name, keys)
+                continue
+            report.removed += removed
+            for node, failed in failures.items():
+                report.add_failure(node, failed)
         return report
 
     # -- reads -----------------------------------------------------------------------------
-    # smart_get itself is TierFront.smart_get (compiled): it serves L1 hits and calls these.
+    # smart_get itself is TierFront.smart_get (compiled): it serves L1 hits and calls these two
+    # through the callbacks set in __init__.
     def _soft_hit(self, key: Any, v: _Soft, loader: Callable[[], Any] | None, ttl: Any) -> Any:
         if loader is not None and v.soft <= self.monotonic():
             self._refresh_in_background(key, loader, ttl)
@@ -399,16 +450,14 @@ class TieredCache(TierFront, AsyncTierMixin):
                 that it reads back unchanged (see :mod:`swfast.cache.serializer`); nothing changed.
         """
         seconds = parse_ttl(ttl) if ttl is not None else self.default_ttl
-        chosen = list(tiers) if tiers is not None else list(self.policy.tiers(
-            priority, seconds, _size(value), has_l2=self.l2 is not None, has_l3=self.l3 is not None,
-            l2_max=self._l2_max()))
+        chosen = list(tiers) if tiers is not None else list(self._placement(priority, seconds, value))
         self._check_lower(chosen, key, value, seconds, explicit=tiers is not None)
         with self._lock:
             self._bump(key)
             self._l1_drop([key])
         lower = tuple(t for t in chosen if t != "l1")
         written = self._write(lower, key, value, seconds)
-        stale = [t for t in ("l2", "l3") if getattr(self, t) is not None and t not in written]
+        stale = [t.name for t in self.tiers if t.name not in written]
         if stale:
             self._wipe_lower(key, stale)  # an older copy there must not be served
         if "l1" in chosen:
@@ -421,18 +470,18 @@ class TieredCache(TierFront, AsyncTierMixin):
 
     def _check_lower(self, chosen: list[str], key: Any, value: Any, ttl: float | None, *, explicit: bool) -> None:
         """I/O-free checks of the lower-tier writes; edits ``chosen`` (policy) or raises."""
-        for name in ("l2", "l3"):
-            tier = getattr(self, name)
-            if name not in chosen or tier is None:
+        for i, tier in enumerate(self.tiers):
+            if tier.name not in chosen:
                 continue
             try:
-                tier.encode(key, value, ttl)
+                tier.check(key, value, ttl)
             except CacheValueTooLarge:
                 if explicit:
                     raise
-                chosen.remove(name)  # the policy's rule: too large for L2 goes to L3 instead
-                if name == "l2" and self.l3 is not None and "l3" not in chosen:
-                    chosen.append("l3")
+                chosen.remove(tier.name)  # the policy's rule: too large for a tier goes one lower
+                below = self.tiers[i + 1 : i + 2]
+                if below and below[0].name not in chosen:
+                    chosen.append(below[0].name)
         if not explicit and not chosen:
             raise CacheValueTooLarge(f"value: too large for every tier of this cache (key {key!r})")
 
@@ -449,9 +498,8 @@ class TieredCache(TierFront, AsyncTierMixin):
         remaining = self._remaining(expires_at)
         if remaining is not None and remaining <= 0:
             return False  # expired since it was read
-        if to == "l2" or (to == "l1" and tier == "l3" and self.l2 is not None):
-            if tier == "l3":
-                self._write(("l2",), key, value, remaining, promote=True)
+        if self._above(tier):  # copied into every lower tier above the one that had it
+            self._write(self._above(tier), key, value, remaining, promote=True)
         if to == "l1":
             with self._lock:
                 self._l1_put(key, value, remaining)
@@ -479,8 +527,8 @@ class TieredCache(TierFront, AsyncTierMixin):
         with self._lock:
             self._bump(key)
             self._l1_drop([key])
-        if to == "l3" and self.l2 is not None:
-            self.l2.delete([key])
+        if self._above(to):
+            self._remove([key], self._above(to))
         return True
 
     # -- invalidation ----------------------------------------------------------------------
@@ -492,20 +540,7 @@ class TieredCache(TierFront, AsyncTierMixin):
         """Remove ``keys`` everywhere; the report lists keys a tier or node could not remove."""
         keys = list(keys)
         self.drop_local(keys)
-        report = InvalidationReport(requested=len(keys))
-        if self.l2 is not None:
-            try:
-                for node, failed in self.l2.delete(keys).items():
-                    report.add_failure(node, failed)
-            except Exception as exc:
-                self._err("l2", "delete", exc)
-                report.add_failure("l2", keys)
-        if self.l3 is not None:
-            try:
-                report.removed += self.l3.persistent_delete(keys)
-            except Exception as exc:
-                self._err("l3", "delete", exc)
-                report.add_failure("l3", keys)
+        report = self._remove(keys)
         if self.bus is not None and not self.bus.publish_keys(keys):
             report.add_failure("bus", keys)
         if not report.ok:
@@ -517,21 +552,16 @@ class TieredCache(TierFront, AsyncTierMixin):
         pat = pattern if isinstance(pattern, KeyPattern) else KeyPattern(pattern)
         self.drop_matching(pat)
         report = InvalidationReport(requested=1)
-        if self.l2 is not None:
+        for tier in self.tiers:
             try:
-                n, failed = self.l2.delete_matching(pat)
-                report.removed += n
-                for node in failed:
-                    report.add_failure(node, [pat.text])
+                n, failed = tier.delete_matching(pat)
             except Exception as exc:
-                self._err("l2", "scan", exc)
-                report.add_failure("l2", [pat.text])
-        if self.l3 is not None:
-            try:
-                report.removed += self.l3.delete_matching(pat)
-            except Exception as exc:
-                self._err("l3", "delete", exc)
-                report.add_failure("l3", [pat.text])
+                self._err(tier.name, "scan", exc)
+                report.add_failure(tier.name, [pat.text])
+                continue
+            report.removed += n
+            for node in failed:
+                report.add_failure(node, [pat.text])
         if self.bus is not None and not self.bus.publish_pattern(pat.text):
             report.add_failure("bus", [pat.text])
         return report
@@ -563,6 +593,101 @@ class TieredCache(TierFront, AsyncTierMixin):
                 self.l1.clear()
             except Exception as exc:
                 self._err("l1", "clear", exc)
+
+    # -- asyncio ---------------------------------------------------------------------------
+    async def asmart_get(self, key: Any, loader: Callable[[], Any] | None = None, *, ttl: Any = None,
+                         default: Any = None) -> Any:
+        """Async :meth:`smart_get`: ``loader`` may be sync or async; one load per key per loop."""
+        if self.tracker is not None:
+            self.tracker.track_usage(key)
+        try:
+            v = self._l1_get(key, _MISS)
+        except Exception as exc:
+            self._err("l1", "get", exc)
+            v = _MISS
+        if v is not _MISS:
+            self.l1_hits += 1
+            if type(v) is _Soft:
+                if loader is not None and v.soft <= self.monotonic():
+                    self._arefresh(key, loader, ttl)
+                return v.value
+            return v
+        self.stats.miss("l1")
+        fut = self._aflights.get(key)
+        if fut is None or fut.get_loop() is not asyncio.get_running_loop():
+            with self._lock:
+                token = self._token(key)
+            seconds = parse_ttl(ttl) if ttl is not None else self.default_ttl
+            fut = asyncio.ensure_future(self._aload(key, loader, seconds, token))
+            fut.add_done_callback(functools.partial(self._adone, key))
+            self._aflights[key] = fut
+        value = await asyncio.shield(fut)
+        return default if value is _MISS else value
+
+    def _arefresh(self, key: Any, loader: Callable[[], Any], ttl: Any) -> None:
+        """Start one background refresh of a soft-expired key (stale-while-revalidate)."""
+        with self._lock:
+            if key in self._refreshing:
+                return
+            self._refreshing.add(key)
+            token = self._token(key)
+
+        async def run() -> None:
+            try:
+                value = loader()
+                if inspect.isawaitable(value):
+                    value = await value
+                self.stats.loads += 1
+                seconds = parse_ttl(ttl) if ttl is not None else self.default_ttl
+                await asyncio.to_thread(self._store_loaded, key, value, seconds, token, None)
+            except Exception as exc:
+                log.warning("background refresh of %r failed; the stale value stays until its TTL: %s", key, exc)
+            finally:
+                with self._lock:
+                    self._refreshing.discard(key)
+                    self._release(key)
+
+        task = asyncio.ensure_future(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _adone(self, key: Any, fut: asyncio.Future[Any]) -> None:
+        if not fut.cancelled():
+            fut.exception()  # retrieved here; waiters re-raise it
+        with self._lock:
+            if self._aflights.get(key) is fut:
+                del self._aflights[key]
+            self._release(key)
+
+    async def _aload(self, key: Any, loader: Callable[[], Any] | None, ttl: float | None,
+                     token: tuple[int, int]) -> Any:
+        found = await self._alower(key)
+        if found is not None:
+            self.stats.hit(found[2])
+            if self._above(found[2]):  # promotion writes to the tiers above: off the loop
+                await asyncio.to_thread(self._store_loaded, key, None, None, token, found)
+            else:
+                self._store_loaded(key, None, None, token, found)  # L1 only: no I/O
+            return found[0]
+        if loader is None:
+            return _MISS
+        value = loader()
+        if inspect.isawaitable(value):
+            value = await value
+        self.stats.loads += 1
+        await asyncio.to_thread(self._store_loaded, key, value, ttl, token, None)
+        return value
+
+    async def asmart_set(self, key: Any, value: Any, ttl: Any = None, *, priority: Priority = "normal",
+                         tiers: Sequence[str] | None = None) -> tuple[str, ...]:
+        """Async :meth:`smart_set` (the tier writes run in a worker thread)."""
+        return await asyncio.to_thread(self.smart_set, key, value, ttl, priority=priority, tiers=tiers)
+
+    async def ainvalidate(self, key: Any) -> InvalidationReport:
+        """Async :meth:`invalidate`: local L1 is dropped before the first await."""
+        self.drop_local([key])
+        return await asyncio.to_thread(self.batch_invalidate, [key])
+
 
     def cached(self, key: str | Callable[..., str] | None = None, *,
                ttl: float | str | timedelta | None = None) -> Callable[[Callable[P, R]], Callable[P, R]]:

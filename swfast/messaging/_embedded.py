@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-from .._testing import register_reset
+from .._resets import register_reset
 from ..errors import KafkaDeliveryError
 
 

@@ -71,9 +71,12 @@ class ConsumerConfig:
 
     Attributes:
         max_retries: handler retries after the first failure before dead-lettering.
-        retry_delays: a ``swfast.resilience`` backoff strategy (``calculate_delay``), an
-            ``attempt -> seconds`` callable or a sequence (last value repeats); defaults to
-            :func:`exponential_delays` (``ExponentialBackoff``: 0.1 s doubling, capped at 5 s, ±10 %).
+        retry_delays: a ``swfast.resilience`` backoff strategy, an ``attempt -> seconds``
+            callable or a sequence of seconds (last value repeats), turned into a strategy by
+            :func:`swfast.resilience.backoff.as_backoff` (a bad one raises
+            ``ConfigurationError`` at construction); defaults to :func:`exponential_delays`
+            (``ExponentialBackoff``: 0.1 s doubling, capped at 5 s, ±10 %). Each message's
+            retries ask the strategy's ``next_delay`` with that message's previous wait.
         dlq_suffix: the dead-letter topic is ``topic + dlq_suffix``.
         batch_size: most messages fetched (and ordered by priority) per cycle.
         batch: when true, the handler receives the whole fetched batch as a list.
@@ -99,18 +102,29 @@ class ConsumerConfig:
     now_us: Callable[[], int] = field(default=lambda: time.time_ns() // 1000)
     naive_timestamps_utc: bool = False
 
-    def delay(self, attempt: int) -> float:
-        """Seconds to wait before retry number ``attempt`` (1-based)."""
+    def __post_init__(self) -> None:
+        if self.retry_delays is not None:
+            self.backoff()  # a bad schedule fails here, not at the first retry
+
+    def backoff(self) -> Any:
+        """``retry_delays`` as a :mod:`swfast.resilience.backoff` strategy (built once per value):
+        a strategy as it is, a sequence as ``ScheduleBackoff`` (the last delay repeats), a callable
+        as ``CallableBackoff``, ``None`` as :func:`exponential_delays`' ``ExponentialBackoff``."""
         d = self.retry_delays
-        if d is None:
-            self.retry_delays = d = exponential_delays()
-        calc = getattr(d, "calculate_delay", None)
-        if calc is not None:
-            return float(calc(attempt))
-        if callable(d):
-            return float(d(attempt))
-        seq = list(d)
-        return float(seq[min(attempt, len(seq)) - 1]) if seq else 0.0
+        cached = self.__dict__.get("_backoff")
+        if cached is not None and cached[0] is d:
+            return cached[1]
+        from ..resilience.backoff import ExponentialBackoff, as_backoff  # loaded on first use
+
+        strategy = (ExponentialBackoff(initial=0.1, factor=2.0, max_delay=5.0, jitter=0.1) if d is None
+                    else as_backoff(d, param="retry_delays"))
+        self.__dict__["_backoff"] = (d, strategy)
+        return strategy
+
+    def delay(self, attempt: int, prev: float = 0.0) -> float:
+        """Seconds to wait before retry number ``attempt`` (1-based), ``prev`` being the last wait
+        of the same message (decorrelated jitter uses it): the backoff strategy's ``next_delay``."""
+        return float(self.backoff().next_delay(attempt, prev))
 
 
 def parse_naive_utc(value: Any) -> int | None:
@@ -317,10 +331,11 @@ class Subscription:
             return first
         RETRIES.labels(self.topic).inc()
         log.warning("handler for %s failed (attempt 1): %r; retrying", self.topic, first)
-        await cfg.sleep(cfg.delay(1))
-        return await self._call(arg, attempt=1)
+        wait = cfg.delay(1)
+        await cfg.sleep(wait)
+        return await self._call(arg, attempt=1, prev=wait)
 
-    async def _call(self, arg: Any, attempt: int = 0) -> BaseException | None:
+    async def _call(self, arg: Any, attempt: int = 0, prev: float = 0.0) -> BaseException | None:
         cfg = self.config
         while True:
             try:
@@ -336,7 +351,8 @@ class Subscription:
                     return exc
                 RETRIES.labels(self.topic).inc()
                 log.warning("handler for %s failed (attempt %d): %r; retrying", self.topic, attempt, exc)
-                await cfg.sleep(cfg.delay(attempt))
+                prev = cfg.delay(attempt, prev)
+                await cfg.sleep(prev)
 
     async def _dead_letter(self, rec: Any, error: BaseException) -> None:
         """Send ``rec`` to the dead-letter topic: same key, same value, original headers first.

@@ -28,7 +28,7 @@ from typing import Any, Sequence
 
 from .. import config as _config
 from .._redact import redact_text
-from .._testing import register_reset
+from .._resets import register_reset
 from ..errors import ConfigurationError, KafkaDeliveryError, NotConnected, ValidationError, describe_type
 from . import _codec, _embedded
 from ._runner import (  # noqa: F401 - exponential_delays/idempotent re-exported

@@ -205,10 +205,15 @@ class MetricsExporter:
             from ..messaging.kafka_service import KafkaService
 
             async def go() -> None:
-                svc = service if service is not None else KafkaService()
-                if not svc.is_connected:
-                    await asyncio.wait_for(svc.connect(), timeout)
-                ok = await asyncio.wait_for(svc.send_message(topic or BALANCE_METRICS_TOPIC, payload), timeout)
+                own = service is None  # a service built here is closed here (no producer left behind)
+                svc = KafkaService() if own else service
+                try:
+                    if not svc.is_connected:
+                        await asyncio.wait_for(svc.connect(), timeout)
+                    ok = await asyncio.wait_for(svc.send_message(topic or BALANCE_METRICS_TOPIC, payload), timeout)
+                finally:
+                    if own:
+                        await asyncio.wait_for(svc.disconnect(), timeout)
                 if ok is False:
                     raise OSError("KafkaService.send_message returned False")
 

@@ -19,6 +19,7 @@ _EXPORTS = {
     "BackoffStrategy": "backoff",
     "BoundedHistory": "history",
     "BreakerGuard": "breaker",
+    "BreakerMetrics": "breaker",
     "CircuitBreaker": "breaker",
     "CircuitState": "history",
     "ConstantBackoff": "backoff",
@@ -65,6 +66,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .backoff import STRATEGIES as STRATEGIES
     from .backoff import create_backoff as create_backoff
     from .breaker import BreakerGuard as BreakerGuard
+    from .breaker import BreakerMetrics as BreakerMetrics
     from .breaker import CircuitBreaker as CircuitBreaker
     from .budget import RetryBudget as RetryBudget
     from .degradation import DegradationLevel as DegradationLevel

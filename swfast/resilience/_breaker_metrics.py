@@ -41,12 +41,12 @@ def collect() -> Iterable[MetricSnapshot]:
         snap = b.metrics()
         lab = {"name": b.name}
         state.append(Sample("swfast_resilience_breaker_state", lab, float(snap["state"])))
-        # ratios 0-1; a rate not yet known (fewer than minimum_calls: -1 in metrics()) has no sample
-        if float(snap["failure_rate"]) >= 0:
-            rate.append(Sample("swfast_resilience_breaker_failure_ratio", lab, float(snap["failure_rate"]) / 100.0))
-        if float(snap["slow_call_rate"]) >= 0:
-            slow_rate.append(Sample("swfast_resilience_breaker_slow_call_ratio", lab,
-                                    float(snap["slow_call_rate"]) / 100.0))
+        # metrics()' ratios 0-1; one not yet known (None: fewer than minimum_calls) has no sample
+        failure_ratio, slow_ratio = snap["failure_ratio"], snap["slow_call_ratio"]
+        if failure_ratio is not None:
+            rate.append(Sample("swfast_resilience_breaker_failure_ratio", lab, float(failure_ratio)))
+        if slow_ratio is not None:
+            slow_rate.append(Sample("swfast_resilience_breaker_slow_call_ratio", lab, float(slow_ratio)))
         for outcome in ("successful", "failed", "ignored", "not_permitted"):
             calls.append(Sample("swfast_resilience_breaker_calls_total", {**lab, "outcome": outcome},
                                 float(snap[outcome])))

@@ -16,7 +16,7 @@ jitter), which concurrent callers share.
 """
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Callable, Iterable, Protocol, runtime_checkable
 
 from .._native import backoff as _k
 from ..errors import ConfigurationError
@@ -120,6 +120,83 @@ class FibonacciBackoff(_k.BackoffKernel):
         super().__init__(_k.FIBONACCI, i, _cap(i, max_delay), 1.0, 0.0, fraction("jitter", jitter), seed)
 
 
+class ScheduleBackoff:
+    """The listed delays in order, the last one repeating (``[0.1, 0.5, 2.0]``: 0.1, 0.5, 2, 2, ...).
+
+    An empty schedule waits zero seconds. Each delay must be a finite number ``>= 0``.
+    """
+
+    __slots__ = ("delays",)
+
+    def __init__(self, delays: Iterable[float]) -> None:
+        if isinstance(delays, (str, bytes)):
+            raise ConfigurationError("delays", f"must be numbers of seconds, got {delays!r}")
+        self.delays: tuple[float, ...] = tuple(non_negative(f"delays[{i}]", d) for i, d in enumerate(delays))
+
+    def next_delay(self, attempt: int, prev: float = 0.0) -> float:
+        """The delay before retry ``attempt`` (1-based); ``prev`` is unused."""
+        if isinstance(attempt, bool) or not isinstance(attempt, int):
+            raise TypeError(f"attempt: expected an int >= 1, got {type(attempt).__name__}")
+        if attempt < 1:
+            raise ValueError(f"attempt: must be >= 1 (attempts are 1-based), got {attempt}")
+        d = self.delays
+        return d[min(attempt, len(d)) - 1] if d else 0.0
+
+    def calculate_delay(self, attempt: int) -> float:
+        """Same as :meth:`next_delay` (a schedule keeps no state)."""
+        return self.next_delay(attempt)
+
+    def __repr__(self) -> str:
+        return f"ScheduleBackoff({list(self.delays)!r})"
+
+
+class CallableBackoff:
+    """An ``attempt -> seconds`` function as a strategy (a negative or NaN result waits 0 s)."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn: Callable[[int], float]) -> None:
+        if not callable(fn):
+            raise ConfigurationError("fn", f"must be callable, got {fn!r}")
+        self.fn = fn
+
+    def next_delay(self, attempt: int, prev: float = 0.0) -> float:
+        """``fn(attempt)`` as seconds; ``prev`` is unused."""
+        d = float(self.fn(attempt))
+        return d if d >= 0.0 else 0.0
+
+    def calculate_delay(self, attempt: int) -> float:
+        """Same as :meth:`next_delay`."""
+        return self.next_delay(attempt)
+
+
+def as_backoff(value: Any, *, param: str = "backoff") -> BackoffStrategy:
+    """``value`` as a :class:`BackoffStrategy`: a strategy as it is, the bound
+    ``calculate_delay`` of one as that strategy, an ``attempt -> seconds`` callable as a
+    :class:`CallableBackoff`, a sequence of seconds as a :class:`ScheduleBackoff`.
+
+    Raises:
+        ConfigurationError: (naming ``param``) anything else, or a bad delay in a sequence.
+    """
+    if isinstance(value, BackoffStrategy):
+        return value
+    owner = getattr(value, "__self__", None)
+    if isinstance(owner, BackoffStrategy) and getattr(value, "__name__", "") == "calculate_delay":
+        return owner
+    calculate = getattr(value, "calculate_delay", None)
+    if callable(calculate):  # a strategy-like object without next_delay
+        return CallableBackoff(calculate)
+    if callable(value):
+        return CallableBackoff(value)
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise ConfigurationError(param, "must be a backoff strategy, an attempt -> seconds callable or a "
+                                        f"sequence of seconds, got {value!r}")
+    try:
+        return ScheduleBackoff(value)
+    except ConfigurationError as exc:
+        raise ConfigurationError(param, str(exc)) from None
+
+
 def _factor(factor: float) -> float:
     f = positive("factor", factor)
     if f < 1.0:
@@ -152,7 +229,7 @@ def create_backoff(strategy: str, **kwargs: Any) -> BackoffStrategy:
 
 
 __all__ = [
-    "STRATEGIES", "BackoffStrategy", "ConstantBackoff", "DecorrelatedJitterBackoff",
+    "STRATEGIES", "BackoffStrategy", "CallableBackoff", "ConstantBackoff", "DecorrelatedJitterBackoff",
     "EqualJitterBackoff", "ExponentialBackoff", "FibonacciBackoff", "FullJitterBackoff",
-    "LinearBackoff", "create_backoff",
+    "LinearBackoff", "ScheduleBackoff", "as_backoff", "create_backoff",
 ]

@@ -32,17 +32,17 @@ import logging
 import operator
 import threading
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterable, Literal, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterable, Literal, ParamSpec, TypedDict, TypeVar, overload
 
 
 from .._native import breaker as _k
 from ..errors import CircuitOpenError, ConfigurationError
 from . import _breaker_metrics
 from ._validate import count, exception_types, non_negative, percent, positive
-from .history import BoundedHistory, CircuitState, HistoryStore, Transition
+from .history import LOCAL, ORIGINS, BoundedHistory, CircuitState, HistoryStore, Transition
 
 if TYPE_CHECKING:
-    from .shared_state import RedisBreakerState
+    from .shared_state import SharedState
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -50,6 +50,34 @@ Listener = Callable[[Transition], object]
 
 log = logging.getLogger("swfast.resilience")
 _INF = float("inf")
+
+
+class BreakerMetrics(TypedDict):
+    """What :meth:`CircuitBreaker.metrics` returns.
+
+    ``failure_ratio``/``slow_call_ratio`` are the shares of the window's calls, ``0``-``1``, and
+    ``None`` while unknown (fewer than ``minimum_calls`` outcomes, or the half-open probes not
+    all back) — the same numbers the monitoring exposition exports as
+    ``swfast_resilience_breaker_failure_ratio``/``..._slow_call_ratio`` (no sample while
+    unknown). ``failure_rate``/``slow_call_rate`` are the older percentages, ``-1`` while
+    unknown, kept for compatibility.
+    """
+
+    state: int
+    calls: int
+    failed_calls: int
+    slow_calls: int
+    failure_ratio: float | None
+    slow_call_ratio: float | None
+    failure_rate: float
+    slow_call_rate: float
+    permits: int
+    successful: int
+    failed: int
+    slow: int
+    ignored: int
+    not_permitted: int
+    entered: float
 
 
 class CircuitBreaker:
@@ -81,8 +109,11 @@ class CircuitBreaker:
         listeners: callables receiving each :class:`Transition`.
         clock: monotonic clock in seconds (tests inject a fake one); default is the C
             monotonic clock read inside the kernel.
-        shared_state: optional :class:`~swfast.resilience.shared_state.RedisBreakerState`
-            sharing CLOSED/OPEN across processes (calls then sync with it on schedule).
+        shared_state: optional shared state (the
+            :class:`~swfast.resilience.shared_state.SharedState` protocol, e.g.
+            :class:`~swfast.resilience.shared_state.RedisBreakerState`) sharing CLOSED/OPEN
+            across processes: it is attached once, synced before each guarded call and handed
+            every transition (with its ``origin``).
     """
 
     def __init__(
@@ -104,7 +135,7 @@ class CircuitBreaker:
         history_size: int = 100,
         listeners: Iterable[Listener] = (),
         clock: Callable[[], float] | None = None,
-        shared_state: "RedisBreakerState | None" = None,
+        shared_state: "SharedState | None" = None,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise ConfigurationError("name", "must be a non-empty str")
@@ -160,9 +191,15 @@ class CircuitBreaker:
         """Let every call through and record nothing until :meth:`reset_breaker`."""
         return self.transition(CircuitState.DISABLED, reason)
 
-    def transition(self, to: CircuitState, reason: str) -> bool:
-        """Move to state ``to`` now; publishes one event, or nothing if already in ``to``."""
-        moved = bool(self._core.transition(int(CircuitState(to)), reason))
+    def transition(self, to: CircuitState, reason: str, *, origin: str = LOCAL) -> bool:
+        """Move to state ``to`` now; publishes one event, or nothing if already in ``to``.
+
+        ``origin`` is :data:`~swfast.resilience.history.LOCAL` or, for shared state adopting a
+        remote state, :data:`~swfast.resilience.history.SHARED` (not published back to it).
+        """
+        if origin not in ORIGINS:
+            raise ConfigurationError("origin", f"must be one of {ORIGINS}, got {origin!r}")
+        moved = bool(self._core.transition(int(CircuitState(to)), str(reason), origin))
         self._drain()
         return moved
 
@@ -188,10 +225,16 @@ class CircuitBreaker:
         """Stop calling ``listener``."""
         self._listeners.remove(listener)
 
-    def metrics(self) -> dict[str, float]:
-        """Window totals, rates (``-1`` before ``minimum_calls``), permits and lifetime counters."""
-        snap: dict[str, float] = self._core.snapshot()
-        return snap
+    def metrics(self) -> BreakerMetrics:
+        """Window totals, ratios (``None`` while unknown), the older percentages (``-1`` while
+        unknown), permits and lifetime counters: see :class:`BreakerMetrics`."""
+        snap: Any = self._core.snapshot()
+        calls = snap["calls"]
+        known = snap["failure_rate"] >= 0
+        snap["failure_ratio"] = snap["failed_calls"] / calls if known else None
+        snap["slow_call_ratio"] = snap["slow_calls"] / calls if known else None
+        result: BreakerMetrics = snap
+        return result
 
     def remaining_wait(self) -> float:
         """Seconds until an OPEN breaker admits a probe (0 in other states)."""
@@ -205,10 +248,10 @@ class CircuitBreaker:
             try:
                 while True:
                     try:
-                        frm, to, at, reason = events.pop(0)
+                        frm, to, at, reason, origin = events.pop(0)
                     except IndexError:
                         break
-                    self._publish(Transition(self.name, CircuitState(frm), CircuitState(to), at, reason))
+                    self._publish(Transition(self.name, CircuitState(frm), CircuitState(to), at, reason, origin))
             finally:
                 self._drain_lock.release()
 
@@ -234,6 +277,26 @@ class CircuitBreaker:
         if self._core.events:
             self._drain()
         return CircuitOpenError(self.name, self._core.remaining())
+
+    def _enter(self) -> float:
+        """Admit one guarded call (sync with shared state first): its start time, or raise
+        :class:`CircuitOpenError`. Every guarded form but the compiled ``call`` uses it."""
+        if self.shared_state is not None:
+            self.shared_state.sync()
+        core = self._core
+        start = core.acquire()
+        if start is None:
+            raise self._rejected()
+        if core.events:
+            self._drain()
+        return start
+
+    def _exit(self, start: float, exc: BaseException | None) -> None:
+        """Settle the call admitted at ``start``: a success, or the exception it raised."""
+        if exc is not None:
+            self._settle_error(start, exc)
+        elif self._core.record(start, False):
+            self._drain()
 
     def _settle_error(self, start: float, exc: BaseException) -> None:
         # resilience4j: ignored exceptions (and cancellation) give the permit back; an
@@ -282,21 +345,13 @@ class CircuitBreaker:
         Raises:
             CircuitOpenError: the breaker is open; ``fn`` was not called.
         """
-        if self.shared_state is not None:
-            self.shared_state.sync()
-        core = self._core
-        start = core.acquire()
-        if start is None:
-            raise self._rejected()
-        if core.events:
-            self._drain()
+        start = self._enter()
         try:
             result = await fn(*args, **kwargs)
         except BaseException as exc:
-            self._settle_error(start, exc)
+            self._exit(start, exc)
             raise
-        if core.record(start, False):
-            self._drain()
+        self._exit(start, None)
         return result
 
     @overload
@@ -350,26 +405,14 @@ class BreakerGuard:
         self._start: float | None = None
 
     def __enter__(self) -> "BreakerGuard":
-        if self._breaker.shared_state is not None:
-            self._breaker.shared_state.sync()
-        core = self._breaker._core
-        start = core.acquire()
-        if start is None:
-            raise self._breaker._rejected()
-        if core.events:
-            self._breaker._drain()
-        self._start = start
+        self._start = self._breaker._enter()
         return self
 
     def __exit__(self, et: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         start, self._start = self._start, None
-        if start is None:
-            return
-        if exc is not None:
-            self._breaker._settle_error(start, exc)
-        elif self._breaker._core.record(start, False):
-            self._breaker._drain()
+        if start is not None:
+            self._breaker._exit(start, exc)
 
     async def __aenter__(self) -> "BreakerGuard":
         return self.__enter__()
@@ -379,4 +422,4 @@ class BreakerGuard:
         self.__exit__(et, exc, tb)
 
 
-__all__ = ["BreakerGuard", "CircuitBreaker", "Listener"]
+__all__ = ["BreakerGuard", "BreakerMetrics", "CircuitBreaker", "Listener"]

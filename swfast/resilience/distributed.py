@@ -16,6 +16,7 @@ Thread safety: as thread-safe as the redis client passed in (redis-py clients ar
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from typing import Any, Literal
 
@@ -90,12 +91,18 @@ class RedisRateLimiter:
         self._outage = False
         self._lock = threading.Lock()
 
-    def _key(self, key: str | None) -> str:
-        return self._base if key is None else f"{self._base}:{key}"
+    def _request(self, n: float | None, key: str | None, now: float | None) -> dict[str, list[Any]]:
+        """The script call for taking ``n`` tokens (``None`` reads without taking): the one
+        request both :meth:`try_acquire` and :meth:`atry_acquire` send."""
+        tokens = "0" if n is None else repr(float(_tokens(n, self.burst)))
+        return {"keys": [self._base if key is None else f"{self._base}:{key}"],
+                "args": [repr(self.rate), repr(self.burst), tokens, repr(-1.0 if now is None else _now(now))]}
 
-    def _args(self, n: float, now: float | None) -> list[Any]:
-        return [repr(self.rate), repr(self.burst), repr(float(_tokens(n, self.burst))),
-                repr(-1.0 if now is None else float(now))]
+    def _answer(self, reply: Any) -> tuple[bool, float]:
+        """``(taken, tokens left)`` from the script's reply; notes that Redis answers again."""
+        self._recovered()
+        ok, tokens = reply
+        return bool(int(ok)), float(tokens)
 
     def _failed(self, exc: BaseException, key: str | None, n: float) -> bool:
         _ERRORS.labels(self.name).inc()
@@ -104,6 +111,8 @@ class RedisRateLimiter:
         if first:
             log.warning("rate limiter %r: Redis failed (%s); degrading to %r until it recovers",
                         self.name, exc, self.on_error)
+        if n == 0:
+            return False
         if self.on_error == "allow":
             return True
         if self.on_error == "deny":
@@ -119,33 +128,38 @@ class RedisRateLimiter:
 
     def try_acquire(self, n: float = 1, *, key: str | None = None, now: float | None = None) -> bool:
         """Take ``n`` tokens from the shared bucket (of ``key``) if available; never waits."""
-        args = self._args(n, now)
+        request = self._request(n, key, now)
         try:
-            ok, _ = self._script(keys=[self._key(key)], args=args)
+            reply = self._script(**request)
         except Exception as exc:  # any client or server failure degrades, never raises
             return self._failed(exc, key, n)
-        self._recovered()
-        return bool(int(ok))
+        return self._answer(reply)[0]
 
     async def atry_acquire(self, n: float = 1, *, key: str | None = None, now: float | None = None) -> bool:
         """:meth:`try_acquire` for a ``redis.asyncio`` client."""
-        args = self._args(n, now)
+        request = self._request(n, key, now)
         try:
-            ok, _ = await self._script(keys=[self._key(key)], args=args)
+            reply = await self._script(**request)
         except Exception as exc:
             return self._failed(exc, key, n)
-        self._recovered()
-        return bool(int(ok))
+        return self._answer(reply)[0]
 
     def available(self, *, key: str | None = None, now: float | None = None) -> float:
         """Tokens in the shared bucket now (takes none); ``-1`` if Redis fails."""
+        request = self._request(None, key, now)
         try:
-            _, tokens = self._script(keys=[self._key(key)], args=[repr(self.rate), repr(self.burst), "0",
-                                                                  repr(-1.0 if now is None else float(now))])
+            reply = self._script(**request)
         except Exception as exc:
             self._failed(exc, key, 0)
             return -1.0
-        return float(tokens)
+        return self._answer(reply)[1]
+
+
+def _now(now: float) -> float:
+    t = float(now)
+    if not math.isfinite(t) or t < 0:
+        raise ConfigurationError("now", f"must be a finite time >= 0 in seconds, got {now!r}")
+    return t
 
 
 __all__ = ["TOKEN_BUCKET_LUA", "RedisRateLimiter"]

@@ -23,7 +23,7 @@ import inspect
 import logging
 import threading
 from collections import OrderedDict
-from typing import Any, Awaitable, Callable, Generic, ParamSpec, TypeVar
+from typing import Any, Callable, Generator, Generic, ParamSpec, TypeVar
 
 from ..errors import CircuitOpenError
 from ..monitoring.metrics import REGISTRY
@@ -109,14 +109,31 @@ class Fallback(Generic[R]):
         if self.degradation is not None:
             self.degradation.report_fallback(f"{self.name}: primary failed with {type(primary_error).__name__}")
 
-    def _give_up(self, primary_error: BaseException, last: BaseException | None) -> Any:
+    def _steps(self, primary_error: BaseException, args: tuple[Any, ...],
+               kwargs: dict[str, Any]) -> Generator[Callable[..., Any], Any, "_End"]:
+        """The chain after the primary failed, written once for :meth:`call` and :meth:`acall`.
+
+        Sans-I/O: yields each fallback function to call and receives its result, or a
+        :class:`_Failed` with its exception; returns how the chain ends.
+        """
+        self._degrade(primary_error)
+        cached = self._cached(args, kwargs)
+        if cached is not MISSING:
+            _SERVED.labels(self.name, "last_good").inc()
+            return _End(cached)
+        last: BaseException | None = None
+        for fb in self.fallbacks:
+            outcome = yield fb
+            if type(outcome) is not _Failed:
+                _SERVED.labels(self.name, "fallback").inc()
+                return _End(outcome)
+            log.warning("%s: fallback %r failed: %r", self.name, getattr(fb, "__name__", fb), outcome.error)
+            last = outcome.error
         if self.default is not MISSING:
             _SERVED.labels(self.name, "default").inc()
-            return self.default
+            return _End(self.default)
         _SERVED.labels(self.name, "error").inc()
-        if last is None:
-            raise primary_error
-        raise last from primary_error
+        return _End(MISSING, last if last is not None else primary_error, primary_error if last is not None else None)
 
     def call(self, /, *args: Any, **kwargs: Any) -> R:
         """Run the chain for these arguments."""
@@ -126,27 +143,21 @@ class Fallback(Generic[R]):
             else:
                 result = self.primary(*args, **kwargs)
         except self.on as exc:
-            return self._fallback(exc, args, kwargs)  # type: ignore[no-any-return]
+            steps = self._steps(exc, args, kwargs)
+            outcome: Any = None
+            while True:
+                try:
+                    fb = steps.send(outcome)
+                except StopIteration as stop:
+                    end: _End = stop.value
+                    break
+                try:
+                    outcome = fb(*args, **kwargs)
+                except Exception as error:
+                    outcome = _Failed(error)
+            return end.answer()  # type: ignore[no-any-return]
         self._remember(args, kwargs, result)
         return result  # type: ignore[no-any-return]
-
-    def _fallback(self, primary_error: BaseException, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        self._degrade(primary_error)
-        cached = self._cached(args, kwargs)
-        if cached is not MISSING:
-            _SERVED.labels(self.name, "last_good").inc()
-            return cached
-        last: BaseException | None = None
-        for fb in self.fallbacks:
-            try:
-                result = fb(*args, **kwargs)
-            except Exception as exc:
-                log.warning("%s: fallback %r failed: %r", self.name, getattr(fb, "__name__", fb), exc)
-                last = exc
-                continue
-            _SERVED.labels(self.name, "fallback").inc()
-            return result
-        return self._give_up(primary_error, last)
 
     async def acall(self, /, *args: Any, **kwargs: Any) -> R:
         """Run the chain for an async primary (fallbacks may be sync or async)."""
@@ -155,27 +166,49 @@ class Fallback(Generic[R]):
                 result = await self.breaker.acall(self.primary, *args, **kwargs)
             else:
                 result = await self.primary(*args, **kwargs)
-        except self.on as primary_error:
-            self._degrade(primary_error)
-            cached = self._cached(args, kwargs)
-            if cached is not MISSING:
-                _SERVED.labels(self.name, "last_good").inc()
-                return cached  # type: ignore[no-any-return]
-            last: BaseException | None = None
-            for fb in self.fallbacks:
+        except self.on as exc:
+            steps = self._steps(exc, args, kwargs)
+            outcome: Any = None
+            while True:
                 try:
-                    value = fb(*args, **kwargs)
-                    if inspect.isawaitable(value):
-                        value = await value
-                except Exception as exc:
-                    log.warning("%s: fallback %r failed: %r", self.name, getattr(fb, "__name__", fb), exc)
-                    last = exc
-                    continue
-                _SERVED.labels(self.name, "fallback").inc()
-                return value  # type: ignore[no-any-return]
-            return self._give_up(primary_error, last)  # type: ignore[no-any-return]
+                    fb = steps.send(outcome)
+                except StopIteration as stop:
+                    end: _End = stop.value
+                    break
+                try:
+                    outcome = fb(*args, **kwargs)
+                    if inspect.isawaitable(outcome):
+                        outcome = await outcome
+                except Exception as error:
+                    outcome = _Failed(error)
+            return end.answer()  # type: ignore[no-any-return]
         self._remember(args, kwargs, result)
         return result  # type: ignore[no-any-return]
+
+
+class _Failed:
+    """What a fallback raised (sent back into :meth:`Fallback._steps`)."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+class _End:
+    """How the chain ends: a value, or an error to raise (chained to ``cause``)."""
+
+    __slots__ = ("value", "error", "cause")
+
+    def __init__(self, value: Any, error: BaseException | None = None, cause: BaseException | None = None) -> None:
+        self.value, self.error, self.cause = value, error, cause
+
+    def answer(self) -> Any:
+        if self.error is None:
+            return self.value
+        if self.cause is None:
+            raise self.error
+        raise self.error from self.cause
 
 
 def fallback(*fallbacks: Callable[..., Any], **options: Any) -> Callable[[Callable[P, Any]], Callable[P, Any]]:

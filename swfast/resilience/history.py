@@ -35,6 +35,9 @@ class Transition:
         to_state: state after.
         at: the breaker clock's time of the change (seconds, monotonic).
         reason: why (``"failure rate 60.0% >= 50%"``, ``"trip_breaker"``...).
+        origin: where the change came from: :data:`LOCAL` (this breaker's own calls or an
+            explicit :meth:`~swfast.resilience.CircuitBreaker.transition`) or :data:`SHARED`
+            (a state adopted from a shared state store, which does not publish it back).
     """
 
     name: str
@@ -42,6 +45,14 @@ class Transition:
     to_state: CircuitState
     at: float
     reason: str
+    origin: str = "local"
+
+
+#: :attr:`Transition.origin` of a breaker's own transitions.
+LOCAL = "local"
+#: :attr:`Transition.origin` of a state adopted from shared state.
+SHARED = "shared"
+ORIGINS = (LOCAL, SHARED)
 
 
 class HistoryStore(Protocol):
@@ -81,4 +92,4 @@ class BoundedHistory:
             self._items.clear()
 
 
-__all__ = ["BoundedHistory", "CircuitState", "HistoryStore", "Transition"]
+__all__ = ["LOCAL", "ORIGINS", "SHARED", "BoundedHistory", "CircuitState", "HistoryStore", "Transition"]

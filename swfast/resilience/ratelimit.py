@@ -67,70 +67,103 @@ def _timeout(timeout: float | None) -> float:
     return float(timeout)
 
 
-class _Waits:
-    """Blocking and async waiting shared by both limiters (one copy of the refund policy)."""
+class _Limiter:
+    """The limiting policy, written once for both limiters over their bucket kernel.
+
+    ``key`` is the kernel's key arguments: ``()`` for :class:`RateLimiter`'s one bucket,
+    ``(key,)`` for a :class:`KeyedRateLimiter`; everything else (validation, waiting, refunds
+    on timeout, interruption or cancellation, metrics, decorators, context managers) is shared.
+    """
 
     name: str
     _sleep: Callable[[float], object]
     _asleep: Callable[[float], Awaitable[object]]
+    _what = "rate limiter"
+    capacity: float
+    reserve: Callable[..., float]
+    refund: Callable[..., None]
 
-    def _admit(self, wait: float) -> bool:
-        """False (counted) when ``reserve`` refused; counts a wait that has to sleep."""
+    def _setup(self, name: str, sleep: Callable[[float], object],
+               asleep: Callable[[float], Awaitable[object]]) -> None:
+        self.name = name
+        self._sleep = sleep
+        self._asleep = asleep
+        _ratelimit_metrics.track(self)
+
+    def set_rate(self, rate: float, now: float | None = None) -> None:
+        """Change the rate live (``> 0``); time already elapsed is credited at the old rate."""
+        super().set_rate(positive("rate", rate), now)  # type: ignore[misc]
+        log.info("%s %r: rate set to %g/s", self._what, self.name, rate)
+
+    def _reserve(self, key: tuple[Any, ...], n: float, timeout: float | None) -> float:
+        """The wait for ``n`` tokens taken on credit (``-1``: refused, counted)."""
+        wait = self.reserve(*key, _tokens(n, self.capacity), _timeout(timeout))
         if wait < 0:
             _REJECTED.labels(self.name, "timeout").inc()
-            return False
-        if wait > 0:
+        elif wait > 0:
             _WAITS.labels(self.name).inc()
-        return True
+        return wait
 
-    def _abandon(self, refund: Callable[[], object], reason: str) -> None:
-        refund()
+    def _abandon(self, key: tuple[Any, ...], n: float, reason: str) -> None:
+        self.refund(*key, n)
         _REJECTED.labels(self.name, reason).inc()
 
-    def _block(self, wait: float, refund: Callable[[], object]) -> bool:
-        if self._admit(wait) and wait > 0:
+    def _acquire(self, key: tuple[Any, ...], n: float, timeout: float | None) -> bool:
+        wait = self._reserve(key, n, timeout)
+        if wait > 0:
             try:
                 self._sleep(wait)
             except BaseException:
-                self._abandon(refund, "interrupted")
+                self._abandon(key, n, "interrupted")
                 raise
         return wait >= 0
 
-    async def _ablock(self, wait: float, refund: Callable[[], object]) -> bool:
-        if self._admit(wait) and wait > 0:
+    async def _aacquire(self, key: tuple[Any, ...], n: float, timeout: float | None) -> bool:
+        wait = self._reserve(key, n, timeout)
+        if wait > 0:
             try:
                 await self._asleep(wait)
             except BaseException:
-                self._abandon(refund, "cancelled")
+                self._abandon(key, n, "cancelled")
                 raise
         return wait >= 0
 
-    def _limit(self, acquire: Callable[[tuple[Any, ...], dict[str, Any]], bool],
-               aacquire: Callable[[tuple[Any, ...], dict[str, Any]], Awaitable[bool]],
+    def _limit(self, key_of: Callable[..., tuple[Any, ...]], n: float,
                timeout: float | None) -> Callable[[Callable[P, R]], Callable[P, R]]:
+        _tokens(n, self.capacity)
+
         def deco(fn: Callable[P, Any]) -> Callable[P, Any]:
             if inspect.iscoroutinefunction(fn):
                 @functools.wraps(fn)
                 async def awrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
-                    if not await aacquire(args, kwargs):
-                        raise RateLimitExceeded(f"rate limiter {self.name!r}: no token within {timeout}s")
+                    if not await self._aacquire(key_of(*args, **kwargs), n, timeout):
+                        raise RateLimitExceeded(f"{self._what} {self.name!r}: no token within {timeout}s")
                     return await fn(*args, **kwargs)
                 return awrapper
 
             @functools.wraps(fn)
             def wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
-                if not acquire(args, kwargs):
-                    raise RateLimitExceeded(f"rate limiter {self.name!r}: no token within {timeout}s")
+                if not self._acquire(key_of(*args, **kwargs), n, timeout):
+                    raise RateLimitExceeded(f"{self._what} {self.name!r}: no token within {timeout}s")
                 return fn(*args, **kwargs)
             return wrapper
         return deco
 
+    def _hold(self, key: tuple[Any, ...], n: float, timeout: float | None) -> "Hold":
+        return Hold(self, key, _tokens(n, self.capacity), timeout)
 
-class RateLimiter(_k.TokenBucket, _Waits):
+
+def _no_key(*args: Any, **kwargs: Any) -> tuple[Any, ...]:
+    return ()
+
+
+class RateLimiter(_Limiter, _k.TokenBucket):
     """A token bucket admitting ``rate`` operations per second with bursts up to ``burst``.
 
-    ``try_acquire(n)`` (the compiled kernel's, validated there) raises
-    :class:`~swfast.errors.ConfigurationError` unless ``0 < n <= burst``.
+    Every kernel method it inherits validates its arguments (in both implementations):
+    ``try_acquire(n)`` and ``reserve(n, max_wait)`` raise
+    :class:`~swfast.errors.ConfigurationError` unless ``0 < n <= burst`` and ``max_wait >= 0``,
+    ``refund(n)`` unless ``n >= 0``, and any ``now=`` that is not finite is refused.
 
     Args:
         rate: tokens per second (``> 0``).
@@ -145,16 +178,8 @@ class RateLimiter(_k.TokenBucket, _Waits):
                  clock: Callable[[], float] | None = None, sleep: Callable[[float], object] = time.sleep,
                  asleep: Callable[[float], Awaitable[object]] = _aio.asleep) -> None:
         r, b = _check(rate, burst)
-        super().__init__(r, b, clock)
-        self.name = name
-        self._sleep = sleep
-        self._asleep = asleep
-        _ratelimit_metrics.track(self)
-
-    def set_rate(self, rate: float, now: float | None = None) -> None:
-        """Change the rate live (``> 0``); elapsed time is credited at the old rate."""
-        super().set_rate(positive("rate", rate), now)
-        log.info("rate limiter %r: rate set to %g/s", self.name, rate)
+        _k.TokenBucket.__init__(self, r, b, clock)
+        self._setup(name, sleep, asleep)
 
     def acquire(self, n: float = 1, timeout: float | None = None) -> bool:
         """Block until ``n`` tokens are granted; False if that would take longer than ``timeout``.
@@ -162,16 +187,14 @@ class RateLimiter(_k.TokenBucket, _Waits):
         Raises:
             ConfigurationError: ``n`` is not in ``(0, burst]`` or ``timeout`` is negative.
         """
-        wait = self.reserve(_tokens(n, self.capacity), _timeout(timeout))
-        return self._block(wait, lambda: self.refund(n))
+        return self._acquire((), n, timeout)
 
     async def aacquire(self, n: float = 1, timeout: float | None = None) -> bool:
         """Await ``n`` tokens; False if that would take longer than ``timeout`` seconds.
 
         A cancelled waiter gives its reservation back before the cancellation propagates.
         """
-        wait = self.reserve(_tokens(n, self.capacity), _timeout(timeout))
-        return await self._ablock(wait, lambda: self.refund(n))
+        return await self._aacquire((), n, timeout)
 
     def limit(self, n: float = 1, timeout: float | None = None) -> Callable[[Callable[P, R]], Callable[P, R]]:
         """Decorator: each call first acquires ``n`` tokens (sync or async function).
@@ -179,18 +202,25 @@ class RateLimiter(_k.TokenBucket, _Waits):
         Raises:
             RateLimitExceeded: (from the decorated call) no tokens within ``timeout``.
         """
-        _tokens(n, self.capacity)
-        return self._limit(lambda a, k: self.acquire(n, timeout), lambda a, k: self.aacquire(n, timeout), timeout)
+        return self._limit(_no_key, n, timeout)
+
+    def hold(self, n: float = 1, timeout: float | None = None) -> "Hold":
+        """A context manager (sync and async) acquiring ``n`` tokens on entry.
+
+        Raises:
+            RateLimitExceeded: (on entry) no tokens within ``timeout``.
+        """
+        return self._hold((), n, timeout)
 
     def __enter__(self) -> "RateLimiter":
-        self.acquire(1)
+        self._acquire((), 1, None)
         return self
 
     def __exit__(self, *exc: object) -> None:
         return None
 
     async def __aenter__(self) -> "RateLimiter":
-        await self.aacquire(1)
+        await self._aacquire((), 1, None)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -200,12 +230,13 @@ class RateLimiter(_k.TokenBucket, _Waits):
         return f"RateLimiter({self.rate:g}/s, burst={self.capacity:g}, name={self.name!r})"
 
 
-class KeyedRateLimiter(_k.KeyedBuckets, _Waits):
+class KeyedRateLimiter(_Limiter, _k.KeyedBuckets):
     """One token bucket per key (tenant, user, API key), all with the same rate and burst.
 
-    ``try_acquire(key, n)`` raises :class:`~swfast.errors.ConfigurationError` unless
-    ``0 < n <= burst``. ``with limiter.hold(key):`` (or ``async with``) acquires one token
-    for the block; :meth:`limit` decorates a function.
+    The inherited kernel methods validate as :class:`RateLimiter`'s do, with the key first
+    (``try_acquire(key, n)``, ``reserve(key, n, max_wait)``, ``refund(key, n)``).
+    ``with limiter.hold(key):`` (or ``async with``) acquires one token for the block;
+    :meth:`limit` decorates a function.
 
     Args:
         rate: tokens per second per key (``> 0``).
@@ -215,6 +246,8 @@ class KeyedRateLimiter(_k.KeyedBuckets, _Waits):
         name, clock, sleep, asleep: as for :class:`RateLimiter`.
     """
 
+    _what = "keyed rate limiter"
+
     def __init__(self, rate: float, burst: float | None = None, *, name: str = "default",
                  max_keys: int = 100_000, clock: Callable[[], float] | None = None,
                  sleep: Callable[[float], object] = time.sleep,
@@ -222,26 +255,16 @@ class KeyedRateLimiter(_k.KeyedBuckets, _Waits):
         r, b = _check(rate, burst)
         if isinstance(max_keys, bool) or not isinstance(max_keys, int) or max_keys < 0:
             raise ConfigurationError("max_keys", f"must be an int >= 0, got {max_keys!r}")
-        super().__init__(r, b, clock, max_keys)
-        self.name = name
-        self._sleep = sleep
-        self._asleep = asleep
-        _ratelimit_metrics.track(self)
-
-    def set_rate(self, rate: float, now: float | None = None) -> None:
-        """Change every key's rate live; elapsed time is credited at the old rate."""
-        super().set_rate(positive("rate", rate), now)
-        log.info("keyed rate limiter %r: rate set to %g/s", self.name, rate)
+        _k.KeyedBuckets.__init__(self, r, b, clock, max_keys)
+        self._setup(name, sleep, asleep)
 
     def acquire(self, key: Hashable, n: float = 1, timeout: float | None = None) -> bool:
         """Block until ``key`` is granted ``n`` tokens; False past ``timeout``."""
-        wait = self.reserve(key, _tokens(n, self.capacity), _timeout(timeout))
-        return self._block(wait, lambda: self.refund(key, n))
+        return self._acquire((key,), n, timeout)
 
     async def aacquire(self, key: Hashable, n: float = 1, timeout: float | None = None) -> bool:
         """Await ``n`` tokens for ``key``; False past ``timeout``; cancellation refunds."""
-        wait = self.reserve(key, _tokens(n, self.capacity), _timeout(timeout))
-        return await self._ablock(wait, lambda: self.refund(key, n))
+        return await self._aacquire((key,), n, timeout)
 
     def limit(self, key: Hashable | Callable[..., Hashable], n: float = 1,
               timeout: float | None = None) -> Callable[[Callable[P, R]], Callable[P, R]]:
@@ -253,40 +276,44 @@ class KeyedRateLimiter(_k.KeyedBuckets, _Waits):
         Raises:
             RateLimitExceeded: (from the decorated call) no tokens within ``timeout``.
         """
-        _tokens(n, self.capacity)
-        pick: Callable[..., Hashable] = key if callable(key) else (lambda *a, **k: key)
-        return self._limit(lambda a, k: self.acquire(pick(*a, **k), n, timeout),
-                           lambda a, k: self.aacquire(pick(*a, **k), n, timeout), timeout)
+        if callable(key):
+            pick = key
+            return self._limit(lambda *a, **k: (pick(*a, **k),), n, timeout)
+        fixed = (key,)
+        return self._limit(lambda *a, **k: fixed, n, timeout)
 
-    def hold(self, key: Hashable, n: float = 1, timeout: float | None = None) -> "_KeyedHold":
+    def hold(self, key: Hashable, n: float = 1, timeout: float | None = None) -> "Hold":
         """A context manager (sync and async) acquiring ``n`` tokens for ``key`` on entry.
 
         Raises:
             RateLimitExceeded: (on entry) no tokens within ``timeout``.
         """
-        return _KeyedHold(self, key, _tokens(n, self.capacity), timeout)
+        return self._hold((key,), n, timeout)
 
 
-class _KeyedHold:
+class Hold:
+    """``with limiter.hold(...)`` / ``async with``: ``n`` tokens acquired on entry."""
+
     __slots__ = ("_limiter", "_key", "_n", "_timeout")
 
-    def __init__(self, limiter: KeyedRateLimiter, key: Hashable, n: float, timeout: float | None) -> None:
+    def __init__(self, limiter: _Limiter, key: tuple[Any, ...], n: float, timeout: float | None) -> None:
         self._limiter, self._key, self._n, self._timeout = limiter, key, n, timeout
 
     def _refused(self) -> RateLimitExceeded:
-        return RateLimitExceeded(f"rate limiter {self._limiter.name!r}: no token for {self._key!r} "
+        target = f" for {self._key[0]!r}" if self._key else ""
+        return RateLimitExceeded(f"{self._limiter._what} {self._limiter.name!r}: no token{target} "
                                  f"within {self._timeout}s")
 
-    def __enter__(self) -> "_KeyedHold":
-        if not self._limiter.acquire(self._key, self._n, self._timeout):
+    def __enter__(self) -> "Hold":
+        if not self._limiter._acquire(self._key, self._n, self._timeout):
             raise self._refused()
         return self
 
     def __exit__(self, *exc: object) -> None:
         return None
 
-    async def __aenter__(self) -> "_KeyedHold":
-        if not await self._limiter.aacquire(self._key, self._n, self._timeout):
+    async def __aenter__(self) -> "Hold":
+        if not await self._limiter._aacquire(self._key, self._n, self._timeout):
             raise self._refused()
         return self
 
@@ -294,4 +321,4 @@ class _KeyedHold:
         return None
 
 
-__all__ = ["KeyedRateLimiter", "RateLimiter"]
+__all__ = ["Hold", "KeyedRateLimiter", "RateLimiter"]

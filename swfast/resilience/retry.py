@@ -1,6 +1,8 @@
 """Retries with backoff, attempt and time limits, budgets and a global testing switch.
 
-Three forms share one engine, :class:`Retrying`:
+Three forms share one policy, :class:`Retrying`, and one sans-I/O core
+(:mod:`swfast.resilience._retry_core`, which makes every decision after a failure and yields
+sleeps and attempts as effects) with thin sync and async drivers:
 
 * ``policy.attempt_retry(fn, *args, **kwargs)`` / ``await policy.aattempt_retry(...)``
   (and the module-level :func:`attempt_retry` with default settings);
@@ -19,69 +21,37 @@ original error immediately. :func:`track_attempts` returns the statistics of the
 the current thread or task. :func:`set_testing` makes every retry sleep zero seconds and caps
 attempts; :func:`set_active` turns retrying off.
 
-The successful path costs one ``try`` and one context-variable write over the bare call.
+The successful path costs one ``try`` and one context-variable read over the bare call (the
+write that resets :func:`track_attempts` to "first try" happens only when it changes the value).
 """
 from __future__ import annotations
 
-import contextvars
 import functools
 import inspect
-import logging
 import time
-from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, ParamSpec, TypeVar, Union
 
-from .. import _testing
-from ..errors import CircuitOpenError, ConfigurationError, RetryError
-from ..monitoring.metrics import REGISTRY
+from .. import _resets
+from .._native import attempt as _attempt
+from ..errors import CircuitOpenError, ConfigurationError
 from . import _aio
+from ._retry_core import FIRST_TRY as _FIRST_TRY
+from ._retry_core import LAST as _LAST
+from ._retry_core import SWITCH as _SWITCH
+from ._retry_core import AttemptStats, run_async, run_sync
 from ._validate import count, non_negative
 from .backoff import BackoffStrategy, FullJitterBackoff
 from .budget import RetryBudget
-from .history import CircuitState
+from .retry_context import Attempt, RetryContext
 
 P = ParamSpec("P")
 R = TypeVar("R")
-log = logging.getLogger("swfast.resilience")
 
 #: Default total-time budget of a retried operation, in seconds (the messaging default).
 DEFAULT_OPERATION_TIMEOUT = 30.0
 
 RetryOn = Union[type[BaseException], tuple[type[BaseException], ...], Callable[[BaseException], bool]]
 _NEVER = (KeyboardInterrupt, SystemExit, GeneratorExit, CircuitOpenError)  # and asyncio.CancelledError
-_OPEN = (CircuitState.OPEN, CircuitState.FORCED_OPEN)
-
-_RETRIES = REGISTRY.counter("swfast_resilience_retry_retries_total", "Retries performed.", ("name",))
-_GIVEUPS = REGISTRY.counter("swfast_resilience_retry_giveups_total",
-                            "Retried operations that gave up, by reason.", ("name", "reason"))
-
-
-@dataclass(frozen=True, slots=True)
-class AttemptStats:
-    """Statistics of one retried call.
-
-    Attributes:
-        attempts: attempts made (1 when the first one succeeded).
-        total_delay: seconds slept between attempts.
-        last_error: the last attempt's exception, or None when it succeeded.
-    """
-
-    attempts: int
-    total_delay: float
-    last_error: BaseException | None
-
-
-_FIRST_TRY = AttemptStats(1, 0.0, None)
-_LAST: contextvars.ContextVar[AttemptStats | None] = contextvars.ContextVar("swfast_retry_stats", default=None)
-
-
-class _Switch:
-    active = True
-    testing = False
-    testing_attempts = 1
-
-
-_SWITCH = _Switch()
 
 
 def set_active(active: bool) -> None:
@@ -100,7 +70,7 @@ def is_testing() -> bool:
     return _SWITCH.testing
 
 
-@_testing.register_reset
+@_resets.register_reset
 def _reset() -> None:
     _SWITCH.active, _SWITCH.testing, _SWITCH.testing_attempts = True, False, 1
 
@@ -108,89 +78,6 @@ def _reset() -> None:
 def track_attempts() -> AttemptStats | None:
     """Statistics of the last retried call made in this thread or asyncio task."""
     return _LAST.get()
-
-
-class _Run:
-    """Per-call retry state: decides, after each failure, whether and how long to wait."""
-
-    __slots__ = ("policy", "attempts", "total_delay", "prev", "started", "max_attempts", "pending")
-
-    def __init__(self, policy: "Retrying") -> None:
-        self.policy = policy
-        self.attempts = 1
-        self.total_delay = 0.0
-        self.prev = 0.0
-        self.started = policy.clock()
-        self.max_attempts = min(policy.attempts, _SWITCH.testing_attempts) if _SWITCH.testing else policy.attempts
-        self.pending: Awaitable[object] | None = None
-
-    def next_wait(self, exc: BaseException) -> float:
-        """Seconds to sleep before the next attempt; raises when retrying must stop."""
-        p = self.policy
-        if not p.retryable(exc) or not _SWITCH.active:
-            self.finish(exc)
-            raise exc
-        reason = ""
-        delay = 0.0
-        if self.attempts >= self.max_attempts:
-            reason = "attempts"
-        else:
-            delay = 0.0 if _SWITCH.testing else float(p.backoff.next_delay(self.attempts, self.prev))
-            if p.clock() - self.started + delay > p.timeout:
-                reason = "timeout"
-            elif p.breaker is not None and p.breaker.check_state() in _OPEN:
-                self.finish(exc)
-                _GIVEUPS.labels(p.name, "breaker_open").inc()
-                raise CircuitOpenError(p.breaker.name, p.breaker.remaining_wait()) from exc
-            elif p.budget is not None and not p.budget.try_withdraw():
-                self.finish(exc)
-                _GIVEUPS.labels(p.name, "budget").inc()
-                raise exc
-        if reason:
-            self.finish(exc)
-            _GIVEUPS.labels(p.name, reason).inc()
-            if p.reraise:
-                raise exc
-            raise RetryError(f"{p.name}: gave up after {self.attempts} attempts ({reason}): {exc!r}",
-                             attempts=self.attempts, last_error=exc) from exc
-        self.prev = delay
-        self.total_delay += delay
-        self.attempts += 1
-        _RETRIES.labels(p.name).inc()
-        log.info("%s: attempt %d failed with %r; retrying in %.3fs", p.name, self.attempts - 1, exc, delay)
-        if p.on_retry is not None:
-            try:
-                outcome = p.on_retry(self.attempts - 1, delay, exc)
-                if inspect.isawaitable(outcome):
-                    self.pending = outcome
-            except Exception:
-                log.exception("%s: on_retry hook failed", p.name)
-        return delay
-
-    def wait_sync(self, exc: BaseException) -> float:
-        """:meth:`next_wait` for sync callers (an async hook cannot run here: it is closed)."""
-        delay = self.next_wait(exc)
-        if self.pending is not None:
-            pending, self.pending = self.pending, None
-            close = getattr(pending, "close", None)
-            if close is not None:
-                close()
-            log.warning("%s: on_retry returned an awaitable in a sync retry; it was not run", self.policy.name)
-        return delay
-
-    async def wait_async(self, exc: BaseException) -> float:
-        """:meth:`next_wait` for async callers; awaits an async ``on_retry`` hook."""
-        delay = self.next_wait(exc)
-        if self.pending is not None:
-            pending, self.pending = self.pending, None
-            try:
-                await pending
-            except Exception:
-                log.exception("%s: on_retry hook failed", self.policy.name)
-        return delay
-
-    def finish(self, exc: BaseException | None) -> None:
-        _LAST.set(AttemptStats(self.attempts, self.total_delay, exc))
 
 
 class Retrying:
@@ -262,17 +149,9 @@ class Retrying:
         try:
             result = fn(*args, **kwargs)
         except BaseException as exc:
-            run = _Run(self)
-            while True:
-                self.sleep(run.wait_sync(exc))
-                try:
-                    result = fn(*args, **kwargs)
-                except BaseException as again:
-                    exc = again
-                    continue
-                run.finish(None)
-                return result
-        _LAST.set(_FIRST_TRY)
+            return run_sync(self, self.sleep, exc, fn, args, kwargs)
+        if _LAST.get() is not _FIRST_TRY:  # a read is ~4x cheaper than a write (a Token each)
+            _LAST.set(_FIRST_TRY)
         return result
 
     async def aattempt_retry(self, fn: Callable[P, Awaitable[R]], /, *args: P.args, **kwargs: P.kwargs) -> R:
@@ -282,21 +161,14 @@ class Retrying:
         try:
             result = await fn(*args, **kwargs)
         except BaseException as exc:
-            run = _Run(self)
-            while True:
-                await self.asleep(await run.wait_async(exc))
-                try:
-                    result = await fn(*args, **kwargs)
-                except BaseException as again:
-                    exc = again
-                    continue
-                run.finish(None)
-                return result
-        _LAST.set(_FIRST_TRY)
+            return await run_async(self, self.asleep, exc, fn, args, kwargs)
+        if _LAST.get() is not _FIRST_TRY:  # a read is ~4x cheaper than a write (a Token each)
+            _LAST.set(_FIRST_TRY)
         return result
 
     def __call__(self, fn: Callable[P, R]) -> Callable[P, R]:
         """Decorate ``fn`` (sync or async) so each call is retried under this policy."""
+        wrapped: Any
         if inspect.iscoroutinefunction(fn):
             aretry = self.aattempt_retry
 
@@ -304,29 +176,15 @@ class Retrying:
             async def awrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
                 return await aretry(fn, *args, **kwargs)
 
-            wrapped: Any = awrapper
+            wrapped = awrapper
         elif self.budget is None:
-            sleep, last, first = self.sleep, _LAST, _FIRST_TRY
+            # The first attempt is compiled (_native.attempt); the core runs only after a failure.
+            sleep = self.sleep
 
-            @functools.wraps(fn)
-            def wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
-                try:
-                    result = fn(*args, **kwargs)
-                except BaseException as exc:
-                    run = _Run(self)
-                    while True:
-                        sleep(run.wait_sync(exc))
-                        try:
-                            result = fn(*args, **kwargs)
-                        except BaseException as again:
-                            exc = again
-                            continue
-                        run.finish(None)
-                        return result
-                last.set(first)
-                return result
+            def on_failure(exc: BaseException, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+                return run_sync(self, sleep, exc, fn, args, kwargs)
 
-            wrapped = wrapper
+            wrapped = functools.update_wrapper(_attempt.FirstAttempt(fn, on_failure, _LAST, _FIRST_TRY), fn)
         else:
             @functools.wraps(fn)
             def bwrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
@@ -365,7 +223,9 @@ def calculate_delay(attempt: int) -> float:
     return _DEFAULT.calculate_delay(attempt)
 
 
-from .retry_context import Attempt, RetryContext, retry_context  # noqa: E402
+def retry_context(*, on: RetryOn, **options: Any) -> RetryContext:
+    """A :class:`RetryContext` for a new :class:`Retrying` policy (see :mod:`.retry_context`)."""
+    return RetryContext(Retrying(on=on, **options))
 
 __all__ = [
     "DEFAULT_OPERATION_TIMEOUT", "Attempt", "AttemptStats", "RetryContext", "Retrying",

@@ -1,4 +1,4 @@
-"""The iterator form of retrying (stamina's ``retry_context``).
+"""The iterator form of retrying (stamina's ``retry_context``): two thin drivers of the core.
 
 Example:
     >>> from swfast.resilience.retry import retry_context
@@ -10,15 +10,16 @@ Example:
 
 ``async for attempt in retry_context(...)`` works the same in coroutines (``with attempt`` or
 ``async with attempt``). Each ``Attempt`` swallows a retryable error so the loop can go on; the
-iterator then sleeps and yields the next attempt, or raises as :class:`Retrying` would.
+iterator hands it to the sans-I/O core (:mod:`swfast.resilience._retry_core`), performs the
+sleep it asks for and yields the next attempt, or raises what the core says to raise. This
+module imports the core only (never :mod:`swfast.resilience.retry`, which imports it).
 """
 from __future__ import annotations
 
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, AsyncIterator, Iterator
+from typing import AsyncIterator, Iterator
 
-if TYPE_CHECKING:
-    from .retry import Retrying
+from . import _retry_core as core
 
 
 class Attempt:
@@ -26,7 +27,7 @@ class Attempt:
 
     __slots__ = ("num", "_policy", "error", "done")
 
-    def __init__(self, num: int, policy: "Retrying") -> None:
+    def __init__(self, num: int, policy: core.Policy) -> None:
         self.num = num
         self._policy = policy
         self.error: BaseException | None = None
@@ -57,55 +58,64 @@ class Attempt:
 class RetryContext:
     """Iterate to get :class:`Attempt` objects until one succeeds or the policy gives up."""
 
-    def __init__(self, policy: "Retrying") -> None:
+    def __init__(self, policy: core.Policy) -> None:
         self.policy = policy
 
     def __iter__(self) -> Iterator[Attempt]:
-        from .retry import _Run
-
-        if self.policy.budget is not None:
-            self.policy.budget.deposit()
-        run: _Run | None = None
-        num = 1
+        policy = self.policy
+        if policy.budget is not None:
+            policy.budget.deposit()
+        attempt = Attempt(1, policy)
+        yield attempt
+        if attempt.error is None:
+            core.LAST.set(core.FIRST_TRY)
+            return
+        steps = core.steps(policy, attempt.error)
+        effect = core.advance(steps, None)
         while True:
-            attempt = Attempt(num, self.policy)
-            yield attempt
-            if attempt.error is None:
-                (run.finish(None) if run is not None else _first())
-                return
-            run = run or _Run(self.policy)
-            self.policy.sleep(run.wait_sync(attempt.error))
-            num += 1
+            if effect is core.ATTEMPT:
+                attempt = Attempt(attempt.num + 1, policy)
+                yield attempt
+                effect = core.advance(steps, attempt.error)
+            elif type(effect) is core.Sleep:
+                policy.sleep(effect.delay)
+                effect = core.advance(steps, None)
+            elif type(effect) is core.Hook:
+                core.skip_hook(policy, effect)
+                effect = core.advance(steps, None)
+            else:
+                error = core.stop_error(effect)
+                if error is None:
+                    return
+                raise error
 
     async def __aiter__(self) -> AsyncIterator[Attempt]:
-        from .retry import _Run
-
-        if self.policy.budget is not None:
-            self.policy.budget.deposit()
-        run: _Run | None = None
-        num = 1
+        policy = self.policy
+        if policy.budget is not None:
+            policy.budget.deposit()
+        attempt = Attempt(1, policy)
+        yield attempt
+        if attempt.error is None:
+            core.LAST.set(core.FIRST_TRY)
+            return
+        steps = core.steps(policy, attempt.error)
+        effect = core.advance(steps, None)
         while True:
-            attempt = Attempt(num, self.policy)
-            yield attempt
-            if attempt.error is None:
-                (run.finish(None) if run is not None else _first())
-                return
-            run = run or _Run(self.policy)
-            await self.policy.asleep(await run.wait_async(attempt.error))
-            num += 1
+            if effect is core.ATTEMPT:
+                attempt = Attempt(attempt.num + 1, policy)
+                yield attempt
+                effect = core.advance(steps, attempt.error)
+            elif type(effect) is core.Sleep:
+                await policy.asleep(effect.delay)
+                effect = core.advance(steps, None)
+            elif type(effect) is core.Hook:
+                await core.run_hook(policy, effect)
+                effect = core.advance(steps, None)
+            else:
+                error = core.stop_error(effect)
+                if error is None:
+                    return
+                raise error
 
 
-def _first() -> None:
-    from .retry import _FIRST_TRY, _LAST
-
-    _LAST.set(_FIRST_TRY)
-
-
-def retry_context(*, on: Any, **options: Any) -> RetryContext:
-    """A :class:`RetryContext` for a new :class:`~swfast.resilience.retry.Retrying` policy."""
-    from .retry import Retrying
-
-    return RetryContext(Retrying(on=on, **options))
-
-
-__all__ = ["Attempt", "RetryContext", "retry_context"]
+__all__ = ["Attempt", "RetryContext"]

@@ -21,21 +21,19 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable, Protocol
 
 from ..errors import ConfigurationError
 from ..monitoring.metrics import REGISTRY
 from ._validate import non_negative
-from .history import CircuitState, Transition
-
-if TYPE_CHECKING:
-    from .breaker import CircuitBreaker
+from .history import LOCAL, SHARED, CircuitState, Transition
 
 log = logging.getLogger("swfast.resilience")
 _ERRORS = REGISTRY.counter("swfast_resilience_breaker_shared_errors_total",
                            "Redis errors seen by shared breaker state.", ("name",))
 
-#: Marks transitions adopted from the shared store (they are not published back).
+#: Prefix of the *reason* of a transition adopted from the shared store, for humans reading
+#: logs and history; code tells such transitions by ``Transition.origin == SHARED``.
 SHARED_REASON = "shared state: "
 _SHARED = (CircuitState.CLOSED, CircuitState.OPEN, CircuitState.FORCED_OPEN, CircuitState.DISABLED)
 
@@ -50,6 +48,36 @@ redis.call('HSET', KEYS[1], 'state', ARGV[2], 'version', v + 1, 'reason', ARGV[3
            'changed_at', t[1] .. '.' .. t[2])
 return {1, tonumber(ARGV[2]), v + 1}
 """
+
+
+class BreakerHandle(Protocol):
+    """What shared state needs from the breaker it serves (:class:`~swfast.resilience.CircuitBreaker`)."""
+
+    name: str
+
+    def check_state(self) -> CircuitState:
+        """The breaker's current local state."""
+        ...  # pragma: no cover - protocol
+
+    def transition(self, to: CircuitState, reason: str, *, origin: str = LOCAL) -> bool:
+        """Move the breaker to ``to``; ``origin=SHARED`` marks a state adopted from the store."""
+        ...  # pragma: no cover - protocol
+
+
+class SharedState(Protocol):
+    """What a breaker needs from its ``shared_state`` (:class:`RedisBreakerState` is one)."""
+
+    def attach(self, breaker: BreakerHandle) -> None:
+        """Bind to ``breaker`` (once, from its constructor) and adopt the stored state."""
+        ...  # pragma: no cover - protocol
+
+    def sync(self) -> None:
+        """Adopt a newer shared state if one is due (called before each guarded call)."""
+        ...  # pragma: no cover - protocol
+
+    def publish(self, t: Transition) -> None:
+        """Share the breaker's transition ``t`` (``t.origin == SHARED`` ones are not shared back)."""
+        ...  # pragma: no cover - protocol
 
 
 class RedisBreakerState:
@@ -78,10 +106,10 @@ class RedisBreakerState:
         self._next_sync = 0.0
         self._outage = False
         self._lock = threading.Lock()
-        self._breaker: CircuitBreaker | None = None
+        self._breaker: BreakerHandle | None = None
         self._key = ""
 
-    def attach(self, breaker: "CircuitBreaker") -> None:
+    def attach(self, breaker: BreakerHandle) -> None:
         """Bind to ``breaker`` and adopt the stored state (never writes)."""
         if self._breaker is not None:
             raise ConfigurationError("shared_state", "a RedisBreakerState serves one breaker; create one per breaker")
@@ -111,7 +139,7 @@ class RedisBreakerState:
 
     def publish(self, t: Transition) -> None:
         """Publish a local transition with compare-and-set; adopt the winner on conflict."""
-        if t.reason.startswith(SHARED_REASON) or t.to_state not in _SHARED:
+        if t.origin == SHARED or t.to_state not in _SHARED:
             return
         try:
             won, state, version = self._script(keys=[self._key], args=[self._version, int(t.to_state), t.reason])
@@ -137,7 +165,7 @@ class RedisBreakerState:
         remote = CircuitState(state)
         if remote is local or (remote is CircuitState.OPEN and local is CircuitState.HALF_OPEN):
             return
-        breaker.transition(remote, f"{SHARED_REASON}adopted {remote.name} (version {version})")
+        breaker.transition(remote, f"{SHARED_REASON}adopted {remote.name} (version {version})", origin=SHARED)
 
     def _failed(self, exc: BaseException) -> None:
         name = self._breaker.name if self._breaker is not None else "?"
@@ -149,7 +177,7 @@ class RedisBreakerState:
         log.warning("circuit %r: shared state store failed (%s); using local state%s", name, exc,
                     f", moving to {self.fallback_state.name}" if self.fallback_state is not None else "")
         if self.fallback_state is not None and self._breaker is not None:
-            self._breaker.transition(self.fallback_state, f"{SHARED_REASON}store unavailable")
+            self._breaker.transition(self.fallback_state, f"{SHARED_REASON}store unavailable", origin=SHARED)
 
     def _recovered(self) -> None:
         if not self._outage:
@@ -161,4 +189,4 @@ class RedisBreakerState:
             log.warning("circuit %r: shared state store answers again", name)
 
 
-__all__ = ["PUBLISH_LUA", "SHARED_REASON", "RedisBreakerState"]
+__all__ = ["PUBLISH_LUA", "SHARED_REASON", "BreakerHandle", "RedisBreakerState", "SharedState"]

@@ -14,7 +14,7 @@ from typing import Any
 
 from .. import config as _config
 from ..monitoring.metrics import REGISTRY
-from .._testing import register_reset
+from .._resets import register_reset
 
 LOGGER = logging.getLogger("swfast.security")
 

@@ -1,8 +1,9 @@
-"""Test support: reset hooks for explicit global state.
+"""Reset hooks for explicit process-wide state (formerly ``swfast._testing``).
 
 Features with process-wide state (a testing switch, a lazily created singleton) register a
-reset callable with :func:`register_reset`; the test suite's autouse fixture calls
-:func:`reset_all` after every test.
+reset callable with :func:`register_reset` at import; :func:`reset_all` runs them all (the test
+suite's autouse fixture calls it after every test). Production modules import this one, so it
+holds no test-only code.
 """
 from __future__ import annotations
 

@@ -1,0 +1,22 @@
+"""Selector for the retry first-attempt kernel: compiled unless ``SWFAST_NO_EXTENSIONS`` is set."""
+from __future__ import annotations
+
+from ._compat import MISSING_HINT, NO_EXTENSIONS
+
+TYPE_CHECKING = False  # typing stays off the import path; mypy reads the twin's names
+
+if TYPE_CHECKING or NO_EXTENSIONS:
+    from ._attempt_py import (
+        FirstAttempt,
+    )
+else:
+    try:
+        from ._attempt_c import (
+            FirstAttempt,
+        )
+    except ImportError as exc:  # pragma: no cover - exercised by a subprocess test
+        raise ImportError(MISSING_HINT.format(name="_attempt_c")) from exc
+
+__all__ = [
+    "FirstAttempt",
+]

@@ -552,3 +552,51 @@ def test_message_formatting_in_the_kernel_is_msg_percent_args(impl) -> None:  # 
         line = json.loads(fmt.format(rec))
         assert want is None or line["message"] == want, (msg, args)
     assert taken.count(True) >= 15
+
+
+def test_fused_formatter_matches_the_processed_copy_on_random_records(impl) -> None:  # type: ignore[no-untyped-def]
+    """Seeded random records (messages with and without %-conversions, extras of every scalar
+    type, reserved and taken names, non-ASCII text, secrets, context fields): the fused line is
+    the processed copy's line, as bytes and as str, and the record is never changed."""
+    import random
+
+    rnd = random.Random(20261207)
+    proc = LogProcessor(service="svc", version="1.2")
+    fused, taken = _fused_formatter(impl, proc)
+    plain = JSONLogFormatter()
+    words = ["order", "user", "سلام", "naïve", "✓", "a.b@example.com", "token=abc123abc123", "4111 1111 1111 1111",
+             "x\"y", "tab\there", "line\nbreak", "100%", "%%", "value-7"]
+    keys = ["k", "user_id", "message", "timestamp", "level", "msg", "host", "service", "password", "ключ", "n", "f"]
+    values: list[object] = [1, -5, 2**40, 2**70, 0.5, True, None, "v", "سلام", "a.b@example.com", [1, 2],
+                            {"a": "b"}, b"raw"]  # (NaN: the twin and kernel spell it differently, null/NaN)
+    for _ in range(300):
+        parts, args = [], []
+        for _ in range(rnd.randint(0, 4)):
+            kind = rnd.random()
+            if kind < 0.3:
+                parts.append("%s")
+                args.append(rnd.choice(words))
+            elif kind < 0.5:
+                parts.append("%d")
+                args.append(rnd.choice([0, -1, 7, 2**63 - 1, 2**64]))
+            else:
+                parts.append(rnd.choice(words))
+        msg = " ".join(parts) or "empty"
+        rec = logging.LogRecord("app", logging.INFO, __file__, 1, msg, tuple(args) or None, None)
+        rec.created = rnd.choice([1_700_000_000.0, 1_700_000_000.9995, 1_700_000_001.25])
+        for _ in range(rnd.randint(0, 5)):
+            rec.__dict__[rnd.choice(keys) + rnd.choice(["", "2"])] = rnd.choice(values)
+        ctx = {rnd.choice(["request_id", "trace_id", "host", "msg"]): rnd.choice(["r-1", "a.b@example.com"])
+               for _ in range(rnd.randint(0, 2))}
+        before = dict(rec.__dict__)
+        with bind_context(**ctx):
+            fused.render(rec)
+            line, text = fused.render(rec), fused.format(rec)
+            want = plain.render(proc.process_log(rec))  # type: ignore[arg-type]
+        assert rec.__dict__.keys() == before.keys() and all(
+            rec.__dict__[k] is before[k] for k in before), "the caller's record must not change"
+        assert text.encode("utf-8", "surrogatepass") == line
+        assert json.loads(line) == json.loads(want), (msg, args, ctx, line, want)
+        assert list(json.loads(line)) == list(json.loads(want))
+        assert not [s for s in PROCESS_SECRETS if s.encode() in line], line
+    assert taken.count(True) > 30 and taken.count(False) > 30

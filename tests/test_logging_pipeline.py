@@ -600,3 +600,28 @@ def test_fused_formatter_matches_the_processed_copy_on_random_records(impl) -> N
         assert list(json.loads(line)) == list(json.loads(want))
         assert not [s for s in PROCESS_SECRETS if s.encode() in line], line
     assert taken.count(True) > 30 and taken.count(False) > 30
+
+
+def test_fused_formatter_is_shared_safely_between_threads(impl) -> None:  # type: ignore[no-untyped-def]
+    """One formatter used by several threads, each in its own context: every line carries its
+    own thread's context fields and message (the kernel reads the context variable per call)."""
+    import threading
+
+    proc = LogProcessor(service="svc")
+    fused, _ = _fused_formatter(impl, proc)
+    bad: list[str] = []
+
+    def work(n: int) -> None:
+        with bind_context(request_id=f"req-{n}"):
+            for i in range(300):
+                rec = _rec("thread %d item %d", (n, i), k=f"v{n}")
+                line = json.loads(fused.format(rec) if i % 2 else fused.render(rec))
+                if (line["request_id"], line["message"], line["k"]) != (f"req-{n}", f"thread {n} item {i}", f"v{n}"):
+                    bad.append(str(line))
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert bad == []

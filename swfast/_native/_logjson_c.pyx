@@ -325,6 +325,16 @@ cdef class RecordRenderer:
         """A capsule of :func:`_render_processed_c` (the fused kernel calls it directly)."""
         return _C_RENDER
 
+    @property
+    def _c_render_encoded(self):
+        """A capsule of :func:`_render_encoded_c`."""
+        return _C_RENDER_ENCODED
+
+    def key_bytes(self, str key):
+        """``b',"key":'`` as this renderer writes an extra named ``key`` (``extra.key`` for a
+        taken name), ``None`` for a reserved name."""
+        return _key_entry(self._keys, key, self.reserved, self.taken, self.fallback)
+
     def render_processed(self, record, str message, dict ctx, tuple fields, bint as_str=False):
         """``render_with(record, message, adds)`` where ``adds`` are the entries of ``ctx`` (str
         keys) and then the ``(name, value)`` pairs ``fields`` whose names are neither in the
@@ -342,9 +352,12 @@ cdef class RecordRenderer:
         return self._emit(d, <object>lv, <object>nv, <object>cv, message, adds, ctx, fields, as_str, -1)
 
     cdef object _emit(self, dict d, object level, object name, object created_obj, str message, dict adds,
-                      dict ctx, tuple fields, bint as_str, Py_ssize_t start):
+                      dict ctx, tuple fields, bint as_str, Py_ssize_t start, PyObject** enames=NULL,
+                      PyObject** evalues=NULL, Py_ssize_t en=-1):
         """The line, given the record's ``levelname``, ``name`` and ``created`` (``start``: where
-        its extras begin, -1: find out)."""
+        its extras begin, -1: find out; with ``en >= 0`` the extras are given instead: their
+        encoded names as :meth:`key_bytes` gives them and their values)."""
+        cdef Py_ssize_t j
         cdef double created
         cdef long long sec, ms
         cdef Buf b
@@ -372,7 +385,12 @@ cdef class RecordRenderer:
             _raw(&b, self._k_level); _ustr(&b, level, self.fallback)
             _raw(&b, self._k_logger); _ustr(&b, name, self.fallback)
             _raw(&b, self._k_message); _ustr(&b, message, self.fallback)
-            _extras(&b, d, self.skip, self.first, self.reserved, self.taken, self.fallback, self._keys, start)
+            if en >= 0:
+                for j in range(en):
+                    _raw(&b, <bytes>enames[j])
+                    _value(&b, <object>evalues[j], self.fallback)
+            else:
+                _extras(&b, d, self.skip, self.first, self.reserved, self.taken, self.fallback, self._keys, start)
             if adds:
                 while PyDict_Next(adds, &pos, &kp, &vp):
                     _field(&b, <object>kp, <object>vp, self.taken, self.fallback)
@@ -564,3 +582,19 @@ cdef object _render_processed_c(object renderer, object record, dict d, str mess
 from cpython.pycapsule cimport PyCapsule_New
 
 cdef object _C_RENDER = PyCapsule_New(<void*>_render_processed_c, b"swfast._native._logjson_c.render_processed", NULL)
+
+
+cdef object _render_encoded_c(object renderer, object record, dict d, str message, dict ctx, tuple fields,
+                              bint as_str, object level, object name, object created, PyObject** names,
+                              PyObject** values, Py_ssize_t n):
+    """:func:`_render_processed_c` given the extras (the record's extras, in order, that are not
+    reserved): ``names[i]`` is what :meth:`RecordRenderer.key_bytes` gives for the i-th one's
+    name, ``values[i]`` its value."""
+    cdef RecordRenderer r = <RecordRenderer?>renderer
+    if type(record) is not r.cls:
+        return None
+    return r._emit(d, level, name, created, message, None, ctx, fields, as_str, -1, names, values, n)
+
+
+cdef object _C_RENDER_ENCODED = PyCapsule_New(<void*>_render_encoded_c, b"swfast._native._logjson_c.render_encoded",
+                                              NULL)

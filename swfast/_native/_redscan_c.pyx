@@ -586,9 +586,52 @@ cdef extern from "Python.h":
     Py_ssize_t PyDict_Size(object d)
 
 
+DEF MAX_EXTRAS = 32
+
+from cpython.ref cimport Py_XINCREF, Py_XDECREF
+
+
+cdef struct _Encoded:
+    PyObject* enc  # the FusedJSON's name -> encoding dict (borrowed: the caller holds it)
+    PyObject* renderer  # borrowed likewise
+    PyObject* names[MAX_EXTRAS]  # owned: b',"name":' of each extra, in order
+    PyObject* values[MAX_EXTRAS]  # owned: its value
+    Py_ssize_t n
+
+
+cdef void _release(_Encoded* out) noexcept:
+    cdef Py_ssize_t i
+    for i in range(out.n):
+        Py_XDECREF(out.names[i])
+        Py_XDECREF(out.values[i])
+    out.n = 0
+
+
+cdef object _encoding(dict enc, object key, reserved, dict key_cache, object renderer):
+    """The renderer's ``b',"key":'`` for an extra named ``key`` (None: reserved, skipped), kept
+    in ``enc``; ``False`` when the name is not known to be not sensitive (the general path)."""
+    cdef PyObject* hit
+    if key in reserved:
+        entry = None
+    else:
+        hit = PyDict_GetItem(key_cache, key)
+        if hit == NULL or <object>hit is not False:
+            return False
+        entry = renderer.key_bytes(key)
+        if type(entry) is not bytes:
+            return False
+    if len(enc) < 4096:
+        entry = enc.setdefault(key, entry)  # never replaced: a kept encoding stays valid while in use
+    return entry
+
+
 cdef int _clean(dict d, Py_ssize_t skip, str first, reserved, dict key_cache, str message, dict ctx,
-                long long enabled, keys, Py_ssize_t known=-1) except -1:
+                long long enabled, keys, Py_ssize_t known=-1, _Encoded* out=NULL) except -1:
+    """1 when the record (its ``__dict__`` ``d``) needs no redaction (see :func:`clean_record`).
+    With ``out`` (and ``known``) the extras' encoded names (from ``out.enc``, see :class:`FusedJSON`)
+    and their values are kept there, owned, for the renderer; ``out.n`` counts them."""
     cdef Py_ssize_t pos = 0, i = 0, start
+    cdef object entry
     cdef PyObject* k
     cdef PyObject* v
     cdef PyObject* hit
@@ -619,6 +662,27 @@ cdef int _clean(dict d, Py_ssize_t skip, str first, reserved, dict key_cache, st
             continue
         if type(key) is not str:
             return 0  # no user __hash__/__eq__ runs while the dict is walked: exact str keys only
+        if out != NULL:  # one lookup: the name's encoding, kept only for names found not sensitive
+            hit = PyDict_GetItem(<dict>out.enc, key)
+            if hit == NULL:
+                entry = _encoding(<dict>out.enc, key, reserved, key_cache, <object>out.renderer)
+                if entry is False:
+                    return 0
+            else:
+                entry = <object>hit
+            if entry is None:  # reserved
+                continue
+            verdict = _check_value(<object>v)
+            if verdict == 0 or out.n >= MAX_EXTRAS:
+                return 0
+            if verdict == 2:
+                texts.add(<object>v)
+            Py_XINCREF(<PyObject*>entry)
+            out.names[out.n] = <PyObject*>entry
+            Py_XINCREF(v)
+            out.values[out.n] = v
+            out.n += 1
+            continue
         if key in reserved:
             continue
         hit = PyDict_GetItem(key_cache, key)
@@ -842,7 +906,7 @@ cdef object _clean_message_of(dict d, dict ctx, Py_ssize_t skip, str first, rese
 
 
 cdef object _clean_message_from(dict d, object msg, object args, Py_ssize_t start, dict ctx, Py_ssize_t skip,
-                                str first, reserved, dict key_cache, long long enabled, keys):
+                                str first, reserved, dict key_cache, long long enabled, keys, _Encoded* out=NULL):
     """The rest of :func:`_clean_message` once ``msg`` and ``args`` are read (and the exception
     fields found None); ``start``: where the extras begin in ``d`` (-1: find out)."""
     cdef object a, message
@@ -866,7 +930,7 @@ cdef object _clean_message_from(dict d, object msg, object args, Py_ssize_t star
                 return None
     else:
         message = msg
-    if not _clean(d, skip, first, reserved, key_cache, <str>message, ctx, enabled, keys, start):
+    if not _clean(d, skip, first, reserved, key_cache, <str>message, ctx, enabled, keys, start, out):
         return None
     return message
 
@@ -906,6 +970,9 @@ from cpython.pycapsule cimport PyCapsule_IsValid, PyCapsule_GetPointer
 
 ctypedef object (*_render_fn)(object renderer, object record, dict d, str message, dict ctx, tuple fields,
                               bint as_str, object level, object name, object created, Py_ssize_t start)
+ctypedef object (*_render_encoded_fn)(object renderer, object record, dict d, str message, dict ctx, tuple fields,
+                                      bint as_str, object level, object name, object created, PyObject** names,
+                                      PyObject** values, Py_ssize_t n)
 
 DEF MAX_STANDARD = 64
 
@@ -933,6 +1000,8 @@ cdef class FusedJSON:
     cdef long long mask
     cdef tuple fields
     cdef _render_fn direct  # the compiled renderer's own entry point (NULL: call render_processed)
+    cdef _render_encoded_fn direct_encoded  # the same, given the extras' encoded names and values
+    cdef dict enc  # extra name -> the renderer's b',"name":' (None: reserved), for names not sensitive
     cdef tuple standard  # LogRecord.__init__'s attribute names, in order (None: look values up by name)
     cdef Py_ssize_t i_msg, i_args, i_exc_info, i_exc_text, i_stack_info, i_level, i_name, i_created
 
@@ -953,6 +1022,12 @@ cdef class FusedJSON:
         capsule = getattr(renderer, "_c_render", None)
         if capsule is not None and PyCapsule_IsValid(capsule, b"swfast._native._logjson_c.render_processed"):
             self.direct = <_render_fn>PyCapsule_GetPointer(capsule, b"swfast._native._logjson_c.render_processed")
+        self.direct_encoded = NULL
+        capsule = getattr(renderer, "_c_render_encoded", None)
+        if capsule is not None and PyCapsule_IsValid(capsule, b"swfast._native._logjson_c.render_encoded"):
+            self.direct_encoded = <_render_encoded_fn>PyCapsule_GetPointer(
+                capsule, b"swfast._native._logjson_c.render_encoded")
+        self.enc = {}
         self.standard = None
         try:
             names = tuple(vars(cls("", 0, "", 0, "", None, None)))
@@ -968,6 +1043,8 @@ cdef class FusedJSON:
         cdef object p = self.processor
         cdef object red = p.redactor
         cdef object ctx, message, fork, service, version, level = None, name = None, created = None, msg, args
+        cdef object enc
+        cdef _Encoded out
         cdef PyObject* vals[MAX_STANDARD]
         cdef Py_ssize_t start
         cdef dict d
@@ -979,6 +1056,7 @@ cdef class FusedJSON:
             self.key_cache = red._key_cache
             self.mask = red._mask
             self.text_key = red._text_key
+            self.enc = {}  # the names' verdicts are this redactor's
             self.red = red
         fork = self.forks[0]
         service = p.service
@@ -1010,6 +1088,20 @@ cdef class FusedJSON:
             created = <object>vals[self.i_created]
             msg = <object>vals[self.i_msg]
             args = <object>vals[self.i_args]
+            if self.direct_encoded != NULL and len(d) - self.skip <= MAX_EXTRAS:
+                enc = self.enc  # held: the kept encodings stay alive while the line is written
+                out.enc = <PyObject*>enc
+                out.renderer = <PyObject*>self.renderer
+                out.n = 0
+                try:
+                    message = _clean_message_from(d, msg, args, start, <dict>ctx, self.skip, self.first,
+                                                  self.reserved, self.key_cache, self.mask, self.text_key, &out)
+                    if message is None:
+                        return False
+                    return self.direct_encoded(self.renderer, record, d, <str>message, <dict>ctx, self.fields,
+                                               as_str, level, name, created, out.names, out.values, out.n)
+                finally:
+                    _release(&out)
             message = _clean_message_from(d, msg, args, start, <dict>ctx, self.skip, self.first, self.reserved,
                                           self.key_cache, self.mask, self.text_key)
         else:

@@ -990,6 +990,12 @@ cdef class FusedJSON:
     taken from ``p._process_fields()`` again after a fork or when ``p.service``/``p.version``
     change. The redactor's key cache, detector mask and text-key test are taken once per
     redactor object (they are fixed when it is made).
+
+    Compiled only (the twin is the plain sequence of the same steps): for a record made by
+    ``cls.__init__`` one walk of its table gives the standard attributes and where the extras
+    start; each extra's name is then one lookup in ``enc`` (the compiled renderer's encoding of
+    the name, kept per redactor once the name's verdict was "not sensitive"; ``None`` for a
+    reserved name), and the renderer is handed the extras (owned references) to write.
     """
     cdef object processor, renderer, ctxvar, reserved, red, key_cache, text_key, f_fork, f_service, f_version
     cdef dict modules

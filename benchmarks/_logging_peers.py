@@ -110,6 +110,38 @@ def swfast_pipeline_noredact() -> Callable[[], Any]:
     return lambda: fmt.render(proc.process_log(rec))  # type: ignore[arg-type]
 
 
+# ---------------------------------------------------------------- logger.info end to end
+class _Discard(io.TextIOBase):
+    """A text stream that keeps nothing (the handler's own work is measured, not the disk)."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+
+def logger_info(impl: str) -> Callable[[], Any]:
+    """``logger.info("user %s placed order %d", "bob", 1234, extra=5 fields)`` through one
+    ``StreamHandler`` into a discarding stream, formatted by ``impl``: ``swfast`` (JSON with
+    enrich + redact), ``python-json-logger``, ``stdlib-text`` (the default ``Formatter``), or
+    ``stdlib-null`` (a ``NullHandler``: the floor of a stdlib call that emits)."""
+    log = logging.Logger(f"bench.{impl}", logging.INFO)
+    log.propagate = False
+    if impl == "stdlib-null":
+        handler: logging.Handler = logging.NullHandler()
+    else:
+        handler = logging.StreamHandler(_Discard())
+        if impl == "swfast":
+            handler.setFormatter(JSONLogFormatter(processor=LogProcessor(service="svc")))
+        elif impl == "python-json-logger":
+            from pythonjsonlogger.json import JsonFormatter
+
+            handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        elif impl != "stdlib-text":
+            raise ValueError(impl)
+    log.addHandler(handler)
+    extra = {f"k{i}": (i if i % 2 else f"value-{i}") for i in range(5)}
+    return lambda: log.info("user %s placed order %d", "bob", 1234, extra=extra)
+
+
 # ---------------------------------------------------------------- redaction
 CLEAN = ("GET /api/v2/orders/7781 200 12.4ms user=bob region=eu-west-1 build 3.4.1 "
          "cache hit ratio 0.93 request 550e8400-e29b-41d4-a716-446655440000 ") * 8

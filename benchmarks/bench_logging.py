@@ -46,6 +46,21 @@ class Pipeline:
             fn()
 
 
+class LoggerInfo:
+    """``logger.info`` with 5 extras through a StreamHandler into a discarding stream."""
+
+    params = ["swfast", "python-json-logger", "stdlib-text", "stdlib-null"]
+    param_names = ["impl"]
+
+    def setup(self, impl: str) -> None:
+        self.fn: Callable[[], Any] = peers.logger_info(impl)
+
+    def time_logger_info_1000(self, impl: str) -> None:
+        fn = self.fn
+        for _ in range(1000):
+            fn()
+
+
 class Redact:
     params = (["swfast", "plain-re"], ["clean", "dense", "adversarial"])
     param_names = ["impl", "text"]

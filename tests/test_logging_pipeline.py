@@ -438,6 +438,14 @@ def test_fused_formatter_edge_records_match_the_processed_copy(impl) -> None:  #
     del holed.__dict__["funcName"]  # a deleted slot before the extras (or a shorter split table)
     holed.__dict__["late"] = "value"
     same(holed)
+    shuffled = _rec("shuffled %d", (5,), k="v")
+    shuffled.__dict__ = dict(reversed(list(shuffled.__dict__.items())))  # no standard layout: looked up by name
+    same(shuffled)
+    made = logging.makeLogRecord({"msg": "made %s", "args": ("x",), "k": "v", "levelname": "INFO"})
+    same(made)
+    odd_level = _rec("odd level", None)
+    odd_level.levelname = 20  # type: ignore[assignment]
+    same(odd_level)
     many = _rec("many", None, **{f"s{i}": f"text {i}" for i in range(40)}, last="a.b@example.com")
     same(many)
     assert b"a.b@example.com" not in fused.render(many)
@@ -520,3 +528,111 @@ def test_an_active_opentelemetry_span_adds_its_ids_and_no_span_keeps_the_fast_pa
     assert proc.render_json(_rec(), fmt) is not None and calls == [True]  # the other fused kernel runs too
     assert "opentelemetry.trace" in sys.modules and trace.get_current_span().get_span_context().is_valid is False
     assert json.loads(fmt.format(proc.process_log(_rec()))).get("trace_id") is None  # type: ignore[arg-type]
+
+
+PERCENT_CASES: list[tuple[str, tuple[object, ...]]] = [
+    ("user %s placed order %d", ("bob", 1234)), ("%s", ("",)), ("%d%%", (-9223372036854775808,)),
+    ("%i items", (0,)), ("%d", (9223372036854775807,)), ("%d", (2**64,)), ("%d", (True,)), ("%s", (3,)),
+    ("%s", (1.5,)), ("%d", (2.5,)), ("سلام %s و %d", ("دنیا", 7)), ("%s ✓", ("ascii",)), ("ascii %s", ("😀",)),
+    ("%5d", (1,)), ("%-s", ("a",)), ("%r", ("a",)), ("%(k)s", ("a",)), ("100%", ("a",)), ("%s %s", ("a",)),
+    ("no conversion", ("a",)), ("%%s %s", ("a",)), ("%s" * 20, tuple("abcdefghijklmnopqrst")),
+    ("%s%d%s", ("a", -1, "\u2028")), ("%ld", (5,)), ("%s", (None,)),
+]
+
+
+def test_message_formatting_in_the_kernel_is_msg_percent_args(impl) -> None:  # type: ignore[no-untyped-def]
+    """The clean-record kernels format ``msg % args`` themselves for plain %s/%d/%%; the message
+    is exactly what ``%`` gives, and every other form (or a failing one) is ``%``'s business."""
+    from swfast.logging._common import _FIRST, _N_STANDARD, RESERVED
+
+    kernel = impl.load("redscan").process_clean
+    red = SensitiveDataFilter()
+    fmt, taken = _fused_formatter(impl, LogProcessor(service="svc"))
+    for msg, args in PERCENT_CASES:
+        rec = logging.LogRecord("app", logging.INFO, __file__, 1, msg, args, None)
+        try:
+            want: str | None = msg % args
+        except (TypeError, ValueError):
+            want = None
+        out = kernel(rec, logging.LogRecord, {}, (), _N_STANDARD, _FIRST, RESERVED, red._key_cache, red._mask,
+                     red._text_key)
+        if out is not None:
+            assert want is not None and out.msg == want and type(out.msg) is str, (msg, args)
+        else:
+            assert want is None, (msg, args)
+        line = json.loads(fmt.format(rec))
+        assert want is None or line["message"] == want, (msg, args)
+    assert taken.count(True) >= 15
+
+
+def test_fused_formatter_matches_the_processed_copy_on_random_records(impl) -> None:  # type: ignore[no-untyped-def]
+    """Seeded random records (messages with and without %-conversions, extras of every scalar
+    type, reserved and taken names, non-ASCII text, secrets, context fields): the fused line is
+    the processed copy's line, as bytes and as str, and the record is never changed."""
+    import random
+
+    rnd = random.Random(20261207)
+    proc = LogProcessor(service="svc", version="1.2")
+    fused, taken = _fused_formatter(impl, proc)
+    plain = JSONLogFormatter()
+    words = ["order", "user", "سلام", "naïve", "✓", "a.b@example.com", "token=abc123abc123", "4111 1111 1111 1111",
+             "x\"y", "tab\there", "line\nbreak", "100%", "%%", "value-7"]
+    keys = ["k", "user_id", "message", "timestamp", "level", "msg", "host", "service", "password", "ключ", "n", "f"]
+    values: list[object] = [1, -5, 2**40, 2**70, 0.5, True, None, "v", "سلام", "a.b@example.com", [1, 2],
+                            {"a": "b"}, b"raw"]  # (NaN: the twin and kernel spell it differently, null/NaN)
+    for _ in range(300):
+        parts, args = [], []
+        for _ in range(rnd.randint(0, 4)):
+            kind = rnd.random()
+            if kind < 0.3:
+                parts.append("%s")
+                args.append(rnd.choice(words))
+            elif kind < 0.5:
+                parts.append("%d")
+                args.append(rnd.choice([0, -1, 7, 2**63 - 1, 2**64]))
+            else:
+                parts.append(rnd.choice(words))
+        msg = " ".join(parts) or "empty"
+        rec = logging.LogRecord("app", logging.INFO, __file__, 1, msg, tuple(args) or None, None)
+        rec.created = rnd.choice([1_700_000_000.0, 1_700_000_000.9995, 1_700_000_001.25])
+        for _ in range(rnd.randint(0, 5)):
+            rec.__dict__[rnd.choice(keys) + rnd.choice(["", "2"])] = rnd.choice(values)
+        ctx = {rnd.choice(["request_id", "trace_id", "host", "msg"]): rnd.choice(["r-1", "a.b@example.com"])
+               for _ in range(rnd.randint(0, 2))}
+        before = dict(rec.__dict__)
+        with bind_context(**ctx):
+            fused.render(rec)
+            line, text = fused.render(rec), fused.format(rec)
+            want = plain.render(proc.process_log(rec))  # type: ignore[arg-type]
+        assert rec.__dict__.keys() == before.keys() and all(
+            rec.__dict__[k] is before[k] for k in before), "the caller's record must not change"
+        assert text.encode("utf-8", "surrogatepass") == line
+        assert json.loads(line) == json.loads(want), (msg, args, ctx, line, want)
+        assert list(json.loads(line)) == list(json.loads(want))
+        assert not [s for s in PROCESS_SECRETS if s.encode() in line], line
+    assert taken.count(True) > 30 and taken.count(False) > 30
+
+
+def test_fused_formatter_is_shared_safely_between_threads(impl) -> None:  # type: ignore[no-untyped-def]
+    """One formatter used by several threads, each in its own context: every line carries its
+    own thread's context fields and message (the kernel reads the context variable per call)."""
+    import threading
+
+    proc = LogProcessor(service="svc")
+    fused, _ = _fused_formatter(impl, proc)
+    bad: list[str] = []
+
+    def work(n: int) -> None:
+        with bind_context(request_id=f"req-{n}"):
+            for i in range(300):
+                rec = _rec("thread %d item %d", (n, i), k=f"v{n}")
+                line = json.loads(fused.format(rec) if i % 2 else fused.render(rec))
+                if (line["request_id"], line["message"], line["k"]) != (f"req-{n}", f"thread {n} item {i}", f"v{n}"):
+                    bad.append(str(line))
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert bad == []

@@ -1,7 +1,8 @@
 """Quick benchmarks for swfast.logging, with ratios against the peers in the same run.
 
 Groups: ``json.format_5_extras`` (python-json-logger, structlog + orjson, ecs-logging),
-``pipeline.process_json`` (enrich + redact + JSON), ``redact.clean`` / ``redact.dense`` (plain
+``pipeline.process_json`` (enrich + redact + JSON), ``pipeline.logger_info`` (``logger.info``
+through a StreamHandler: python-json-logger, the stdlib text formatter, a NullHandler), ``redact.clean`` / ``redact.dense`` (plain
 ``re`` with the same detectors), ``file.1000_records`` (stdlib RotatingFileHandler, loguru) and
 the network handlers' enqueue latency with the sink up, down and hung (p50/p99 printed and kept
 in ``extra_info``).
@@ -46,6 +47,12 @@ def test_json_format(benchmark: Any, impl: str, make: Callable[[], Callable[[], 
 ])
 def test_pipeline(benchmark: Any, impl: str, make: Callable[[], Callable[[], Any]]) -> None:
     _bench(benchmark, "pipeline.process_json", impl, make())
+
+
+@pytest.mark.parametrize("impl", ["swfast", "python-json-logger", "stdlib-text", "stdlib-null"])
+def test_logger_info(benchmark: Any, impl: str) -> None:
+    """``logger.info`` with 5 extras through a StreamHandler (see ``peers.logger_info``)."""
+    _bench(benchmark, "pipeline.logger_info", SWFAST if impl == "swfast" else impl, peers.logger_info(impl))
 
 
 @pytest.mark.parametrize("text_name", ["clean", "dense"])

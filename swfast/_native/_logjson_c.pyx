@@ -61,6 +61,10 @@ DEF STACK = 1024
 
 cdef extern from "Python.h":
     object PyUnicode_DecodeUTF8(const char* s, Py_ssize_t size, const char* errors)
+    bint PyUnicode_IS_ASCII(object o)
+    void* PyUnicode_DATA(object o)
+    Py_ssize_t PyUnicode_GET_LENGTH(object o)
+    object PyUnicode_New(Py_ssize_t size, Py_UCS4 maxchar)
 
 
 cdef inline void _start(Buf* b, char* stack) noexcept:
@@ -75,9 +79,28 @@ cdef inline void _release(Buf* b) noexcept:
         free(b.p)
 
 
+cdef bint _is_ascii(const char* p, Py_ssize_t n) noexcept:
+    cdef Py_ssize_t i = 0
+    cdef unsigned long long w
+    while i + 8 <= n:
+        memcpy(&w, p + i, 8)
+        if w & 0x8080808080808080ULL:
+            return False
+        i += 8
+    while i < n:
+        if <unsigned char>p[i] >= 0x80:
+            return False
+        i += 1
+    return True
+
+
 cdef object _finish(Buf* b, bint as_str):
     """The buffer as bytes, or as str (what ``bytes.decode("utf-8", "surrogatepass")`` gives)."""
     if as_str:
+        if _is_ascii(b.p, b.n):
+            out = PyUnicode_New(b.n, 127)
+            memcpy(PyUnicode_DATA(out), b.p, b.n)
+            return out
         return PyUnicode_DecodeUTF8(b.p, b.n, "surrogatepass")
     return PyBytes_FromStringAndSize(b.p, b.n)
 
@@ -132,6 +155,9 @@ cdef int _str(Buf* b, const char* s, Py_ssize_t n) except -1:
 cdef int _ustr(Buf* b, object text, object fallback) except -1:
     cdef Py_ssize_t n
     cdef const char* s
+    if PyUnicode_IS_ASCII(text):  # its characters are its UTF-8
+        _str(b, <const char*>PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text))
+        return 0
     try:
         s = PyUnicode_AsUTF8AndSize(text, &n)
     except UnicodeEncodeError:  # lone surrogates
@@ -299,6 +325,16 @@ cdef class RecordRenderer:
         """A capsule of :func:`_render_processed_c` (the fused kernel calls it directly)."""
         return _C_RENDER
 
+    @property
+    def _c_render_encoded(self):
+        """A capsule of :func:`_render_encoded_c`."""
+        return _C_RENDER_ENCODED
+
+    def key_bytes(self, str key):
+        """``b',"key":'`` as this renderer writes an extra named ``key`` (``extra.key`` for a
+        taken name), ``None`` for a reserved name."""
+        return _key_entry(self._keys, key, self.reserved, self.taken, self.fallback)
+
     def render_processed(self, record, str message, dict ctx, tuple fields, bint as_str=False):
         """``render_with(record, message, adds)`` where ``adds`` are the entries of ``ctx`` (str
         keys) and then the ``(name, value)`` pairs ``fields`` whose names are neither in the
@@ -308,8 +344,20 @@ cdef class RecordRenderer:
         return self._line(record.__dict__, message, None, ctx, fields, as_str)
 
     cdef object _line(self, dict d, str message, dict adds, dict ctx, tuple fields, bint as_str):
-        cdef PyObject* v
-        cdef object level, name
+        cdef PyObject* lv = PyDict_GetItem(d, "levelname")
+        cdef PyObject* nv = PyDict_GetItem(d, "name")
+        cdef PyObject* cv = PyDict_GetItem(d, "created")
+        if lv == NULL or nv == NULL or cv == NULL:
+            return None
+        return self._emit(d, <object>lv, <object>nv, <object>cv, message, adds, ctx, fields, as_str, -1)
+
+    cdef object _emit(self, dict d, object level, object name, object created_obj, str message, dict adds,
+                      dict ctx, tuple fields, bint as_str, Py_ssize_t start, PyObject** enames=NULL,
+                      PyObject** evalues=NULL, Py_ssize_t en=-1):
+        """The line, given the record's ``levelname``, ``name`` and ``created`` (``start``: where
+        its extras begin, -1: find out; with ``en >= 0`` the extras are given instead: their
+        encoded names as :meth:`key_bytes` gives them and their values)."""
+        cdef Py_ssize_t j
         cdef double created
         cdef long long sec, ms
         cdef Buf b
@@ -317,18 +365,9 @@ cdef class RecordRenderer:
         cdef Py_ssize_t pos = 0
         cdef PyObject* kp
         cdef PyObject* vp
-        v = PyDict_GetItem(d, "levelname")
-        if v == NULL or type(<object>v) is not str:
+        if type(level) is not str or type(name) is not str or type(created_obj) is not float:
             return None
-        level = <object>v
-        v = PyDict_GetItem(d, "name")
-        if v == NULL or type(<object>v) is not str:
-            return None
-        name = <object>v
-        v = PyDict_GetItem(d, "created")
-        if v == NULL or type(<object>v) is not float:
-            return None
-        created = PyFloat_AS_DOUBLE(<object>v)
+        created = PyFloat_AS_DOUBLE(created_obj)
         if not (0.0 <= created < 1e17):  # negative, NaN, huge: the general path
             return None
         sec = <long long>created
@@ -346,7 +385,12 @@ cdef class RecordRenderer:
             _raw(&b, self._k_level); _ustr(&b, level, self.fallback)
             _raw(&b, self._k_logger); _ustr(&b, name, self.fallback)
             _raw(&b, self._k_message); _ustr(&b, message, self.fallback)
-            _extras(&b, d, self.skip, self.first, self.reserved, self.taken, self.fallback, self._keys)
+            if en >= 0:
+                for j in range(en):
+                    _raw(&b, <bytes>enames[j])
+                    _value(&b, <object>evalues[j], self.fallback)
+            else:
+                _extras(&b, d, self.skip, self.first, self.reserved, self.taken, self.fallback, self._keys, start)
             if adds:
                 while PyDict_Next(adds, &pos, &kp, &vp):
                     _field(&b, <object>kp, <object>vp, self.taken, self.fallback)
@@ -464,19 +508,25 @@ cdef object _key_entry(dict cache, object key, reserved, taken, fallback):
     return entry
 
 
-cdef int _extras(Buf* b, dict d, Py_ssize_t skip, first, reserved, taken, fallback, dict keys=None) except -1:
+cdef int _extras(Buf* b, dict d, Py_ssize_t skip, first, reserved, taken, fallback, dict keys=None,
+                 Py_ssize_t known=-1) except -1:
     """Every extra of ``d`` (see the module docstring), each as ``,"key":value`` (the names'
     encodings remembered in ``keys`` when given)."""
     cdef Py_ssize_t pos = 0, i = 0
     cdef PyObject* kp
     cdef PyObject* vp
     cdef bint check_all = True
-    if PyDict_Next(d, &pos, &kp, &vp):
-        check_all = not (<object>kp == first and len(d) >= skip)
-        pos = 0
-    if not check_all and _after_standard(d, skip) >= 0:  # step over the standard attributes in one move
-        pos = skip
+    if known >= 0:  # the caller walked the standard attributes: the extras start at ``known``
+        check_all = False
+        pos = known
         i = skip
+    else:
+        if PyDict_Next(d, &pos, &kp, &vp):
+            check_all = not (<object>kp == first and len(d) >= skip)
+            pos = 0
+        if not check_all and _after_standard(d, skip) >= 0:  # step over the standard attributes in one move
+            pos = skip
+            i = skip
     while PyDict_Next(d, &pos, &kp, &vp):
         i += 1
         if not check_all and i <= skip:
@@ -516,15 +566,35 @@ cdef object _render(dict d, Py_ssize_t skip, first, reserved, taken, tuple names
 
 
 cdef object _render_processed_c(object renderer, object record, dict d, str message, dict ctx, tuple fields,
-                                bint as_str):
+                                bint as_str, object level, object name, object created, Py_ssize_t start):
     """``renderer.render_processed(record, message, ctx, fields, as_str)`` with ``d`` the record's
-    ``__dict__``, for callers in C (through the ``_c_render`` capsule)."""
+    ``__dict__``, for callers in C (through the ``_c_render`` capsule). With ``start >= 0`` the
+    caller has walked the standard attributes: ``level``, ``name``, ``created`` are their values
+    and the extras begin at ``PyDict_Next`` position ``start``."""
     cdef RecordRenderer r = <RecordRenderer?>renderer
     if type(record) is not r.cls:
         return None
+    if start >= 0:
+        return r._emit(d, level, name, created, message, None, ctx, fields, as_str, start)
     return r._line(d, message, None, ctx, fields, as_str)
 
 
 from cpython.pycapsule cimport PyCapsule_New
 
 cdef object _C_RENDER = PyCapsule_New(<void*>_render_processed_c, b"swfast._native._logjson_c.render_processed", NULL)
+
+
+cdef object _render_encoded_c(object renderer, object record, dict d, str message, dict ctx, tuple fields,
+                              bint as_str, object level, object name, object created, PyObject** names,
+                              PyObject** values, Py_ssize_t n):
+    """:func:`_render_processed_c` given the extras (the record's extras, in order, that are not
+    reserved): ``names[i]`` is what :meth:`RecordRenderer.key_bytes` gives for the i-th one's
+    name, ``values[i]`` its value."""
+    cdef RecordRenderer r = <RecordRenderer?>renderer
+    if type(record) is not r.cls:
+        return None
+    return r._emit(d, level, name, created, message, None, ctx, fields, as_str, -1, names, values, n)
+
+
+cdef object _C_RENDER_ENCODED = PyCapsule_New(<void*>_render_encoded_c, b"swfast._native._logjson_c.render_encoded",
+                                              NULL)

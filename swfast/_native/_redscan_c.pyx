@@ -586,9 +586,52 @@ cdef extern from "Python.h":
     Py_ssize_t PyDict_Size(object d)
 
 
+DEF MAX_EXTRAS = 32
+
+from cpython.ref cimport Py_XINCREF, Py_XDECREF
+
+
+cdef struct _Encoded:
+    PyObject* enc  # the FusedJSON's name -> encoding dict (borrowed: the caller holds it)
+    PyObject* renderer  # borrowed likewise
+    PyObject* names[MAX_EXTRAS]  # owned: b',"name":' of each extra, in order
+    PyObject* values[MAX_EXTRAS]  # owned: its value
+    Py_ssize_t n
+
+
+cdef void _release(_Encoded* out) noexcept:
+    cdef Py_ssize_t i
+    for i in range(out.n):
+        Py_XDECREF(out.names[i])
+        Py_XDECREF(out.values[i])
+    out.n = 0
+
+
+cdef object _encoding(dict enc, object key, reserved, dict key_cache, object renderer):
+    """The renderer's ``b',"key":'`` for an extra named ``key`` (None: reserved, skipped), kept
+    in ``enc``; ``False`` when the name is not known to be not sensitive (the general path)."""
+    cdef PyObject* hit
+    if key in reserved:
+        entry = None
+    else:
+        hit = PyDict_GetItem(key_cache, key)
+        if hit == NULL or <object>hit is not False:
+            return False
+        entry = renderer.key_bytes(key)
+        if type(entry) is not bytes:
+            return False
+    if len(enc) < 4096:
+        entry = enc.setdefault(key, entry)  # never replaced: a kept encoding stays valid while in use
+    return entry
+
+
 cdef int _clean(dict d, Py_ssize_t skip, str first, reserved, dict key_cache, str message, dict ctx,
-                long long enabled, keys) except -1:
+                long long enabled, keys, Py_ssize_t known=-1, _Encoded* out=NULL) except -1:
+    """1 when the record (its ``__dict__`` ``d``) needs no redaction (see :func:`clean_record`).
+    With ``out`` (and ``known``) the extras' encoded names (from ``out.enc``, see :class:`FusedJSON`)
+    and their values are kept there, owned, for the renderer; ``out.n`` counts them."""
     cdef Py_ssize_t pos = 0, i = 0, start
+    cdef object entry
     cdef PyObject* k
     cdef PyObject* v
     cdef PyObject* hit
@@ -598,15 +641,20 @@ cdef int _clean(dict d, Py_ssize_t skip, str first, reserved, dict key_cache, st
     cdef int verdict
     cdef Py_ssize_t n = len(d)
     texts.add(message)
-    if PyDict_Next(d, &pos, &k, &v):
-        key = <object>k
-        check_all = not (n >= skip and type(key) is str and <str>key == first)
-    pos = 0
-    if not check_all:
-        start = _after_standard(d, skip)
-        if start >= 0:  # step over the standard attributes in one move
-            pos = start
-            i = skip
+    if known >= 0:  # the caller walked the standard attributes: the extras start at ``known``
+        check_all = False
+        pos = known
+        i = skip
+    else:
+        if PyDict_Next(d, &pos, &k, &v):
+            key = <object>k
+            check_all = not (n >= skip and type(key) is str and <str>key == first)
+        pos = 0
+        if not check_all:
+            start = _after_standard(d, skip)
+            if start >= 0:  # step over the standard attributes in one move
+                pos = start
+                i = skip
     while PyDict_Next(d, &pos, &k, &v):
         key = <object>k
         i += 1
@@ -614,6 +662,27 @@ cdef int _clean(dict d, Py_ssize_t skip, str first, reserved, dict key_cache, st
             continue
         if type(key) is not str:
             return 0  # no user __hash__/__eq__ runs while the dict is walked: exact str keys only
+        if out != NULL:  # one lookup: the name's encoding, kept only for names found not sensitive
+            hit = PyDict_GetItem(<dict>out.enc, key)
+            if hit == NULL:
+                entry = _encoding(<dict>out.enc, key, reserved, key_cache, <object>out.renderer)
+                if entry is False:
+                    return 0
+            else:
+                entry = <object>hit
+            if entry is None:  # reserved
+                continue
+            verdict = _check_value(<object>v)
+            if verdict == 0 or out.n >= MAX_EXTRAS:
+                return 0
+            if verdict == 2:
+                texts.add(<object>v)
+            Py_XINCREF(<PyObject*>entry)
+            out.names[out.n] = <PyObject*>entry
+            Py_XINCREF(v)
+            out.values[out.n] = v
+            out.n += 1
+            continue
         if key in reserved:
             continue
         hit = PyDict_GetItem(key_cache, key)
@@ -822,22 +891,29 @@ cdef object _percent(str msg, tuple args):
 cdef object _clean_message_of(dict d, dict ctx, Py_ssize_t skip, str first, reserved, dict key_cache,
                               long long enabled, keys):
     """:func:`_clean_message` for the record whose ``__dict__`` is ``d``."""
-    cdef object msg, args, a, message
     cdef PyObject* v
-    if PyDict_GetItem(d, "_swfast_done") != NULL:
-        return None
+    cdef PyObject* m
+    cdef PyObject* a
     for name in ("exc_info", "exc_text", "stack_info"):
         v = PyDict_GetItem(d, name)
         if v == NULL or <object>v is not None:
             return None
-    v = PyDict_GetItem(d, "msg")
-    if v == NULL or type(<object>v) is not str:
+    m = PyDict_GetItem(d, "msg")
+    a = PyDict_GetItem(d, "args")
+    if m == NULL or a == NULL:
         return None
-    msg = <object>v
-    v = PyDict_GetItem(d, "args")
-    if v == NULL:
+    return _clean_message_from(d, <object>m, <object>a, -1, ctx, skip, first, reserved, key_cache, enabled, keys)
+
+
+cdef object _clean_message_from(dict d, object msg, object args, Py_ssize_t start, dict ctx, Py_ssize_t skip,
+                                str first, reserved, dict key_cache, long long enabled, keys, _Encoded* out=NULL):
+    """The rest of :func:`_clean_message` once ``msg`` and ``args`` are read (and the exception
+    fields found None); ``start``: where the extras begin in ``d`` (-1: find out)."""
+    cdef object a, message
+    if PyDict_GetItem(d, "_swfast_done") != NULL:
         return None
-    args = <object>v
+    if type(msg) is not str:
+        return None
     if args:
         if type(args) is not tuple:
             return None
@@ -854,9 +930,27 @@ cdef object _clean_message_of(dict d, dict ctx, Py_ssize_t skip, str first, rese
                 return None
     else:
         message = msg
-    if not _clean(d, skip, first, reserved, key_cache, <str>message, ctx, enabled, keys):
+    if not _clean(d, skip, first, reserved, key_cache, <str>message, ctx, enabled, keys, start, out):
         return None
     return message
+
+
+from cpython.tuple cimport PyTuple_GET_ITEM
+
+
+cdef Py_ssize_t _standard_walk(dict d, tuple names, PyObject** vals) noexcept:
+    """The ``PyDict_Next`` position after the first ``len(names)`` entries of ``d`` when they are
+    exactly ``names`` (the same objects, in order: a record made by ``LogRecord.__init__``),
+    their values in ``vals`` (borrowed); -1 otherwise."""
+    cdef Py_ssize_t pos = 0, i = 0, n = len(names)
+    cdef PyObject* k
+    cdef PyObject* v
+    while i < n:
+        if not PyDict_Next(d, &pos, &k, &v) or k != PyTuple_GET_ITEM(names, i):
+            return -1
+        vals[i] = v
+        i += 1
+    return pos
 
 
 def process_render(record, type cls, dict ctx, tuple fields, Py_ssize_t skip, str first, reserved,
@@ -875,7 +969,12 @@ from cpython.contextvars cimport get_value as _ctx_value
 from cpython.pycapsule cimport PyCapsule_IsValid, PyCapsule_GetPointer
 
 ctypedef object (*_render_fn)(object renderer, object record, dict d, str message, dict ctx, tuple fields,
-                              bint as_str)
+                              bint as_str, object level, object name, object created, Py_ssize_t start)
+ctypedef object (*_render_encoded_fn)(object renderer, object record, dict d, str message, dict ctx, tuple fields,
+                                      bint as_str, object level, object name, object created, PyObject** names,
+                                      PyObject** values, Py_ssize_t n)
+
+DEF MAX_STANDARD = 64
 
 
 cdef class FusedJSON:
@@ -892,6 +991,12 @@ cdef class FusedJSON:
     taken from ``p._process_fields()`` again after a fork or when ``p.service``/``p.version``
     change. The redactor's key cache, detector mask and text-key test are taken once per
     redactor object (they are fixed when it is made).
+
+    Compiled only (the twin is the plain sequence of the same steps): for a record made by
+    ``cls.__init__`` one walk of its table gives the standard attributes and where the extras
+    start; each extra's name is then one lookup in ``enc`` (the compiled renderer's encoding of
+    the name, kept per redactor once the name's verdict was "not sensitive"; ``None`` for a
+    reserved name), and the renderer is handed the extras (owned references) to write.
     """
     cdef object processor, renderer, ctxvar, reserved, red, key_cache, text_key, f_fork, f_service, f_version
     cdef dict modules
@@ -902,6 +1007,10 @@ cdef class FusedJSON:
     cdef long long mask
     cdef tuple fields
     cdef _render_fn direct  # the compiled renderer's own entry point (NULL: call render_processed)
+    cdef _render_encoded_fn direct_encoded  # the same, given the extras' encoded names and values
+    cdef dict enc  # extra name -> the renderer's b',"name":' (None: reserved), for names not sensitive
+    cdef tuple standard  # LogRecord.__init__'s attribute names, in order (None: look values up by name)
+    cdef Py_ssize_t i_msg, i_args, i_exc_info, i_exc_text, i_stack_info, i_level, i_name, i_created
 
     def __init__(self, processor, renderer, ctxvar, dict modules, list forks, type cls, Py_ssize_t skip,
                  str first, reserved):
@@ -920,11 +1029,32 @@ cdef class FusedJSON:
         capsule = getattr(renderer, "_c_render", None)
         if capsule is not None and PyCapsule_IsValid(capsule, b"swfast._native._logjson_c.render_processed"):
             self.direct = <_render_fn>PyCapsule_GetPointer(capsule, b"swfast._native._logjson_c.render_processed")
+        self.direct_encoded = NULL
+        capsule = getattr(renderer, "_c_render_encoded", None)
+        if capsule is not None and PyCapsule_IsValid(capsule, b"swfast._native._logjson_c.render_encoded"):
+            self.direct_encoded = <_render_encoded_fn>PyCapsule_GetPointer(
+                capsule, b"swfast._native._logjson_c.render_encoded")
+        self.enc = {}
+        self.standard = None
+        try:
+            names = tuple(vars(cls("", 0, "", 0, "", None, None)))
+        except Exception:  # an odd record class: values are looked up by name
+            names = ()
+        wanted = ("msg", "args", "exc_info", "exc_text", "stack_info", "levelname", "name", "created")
+        if 0 < len(names) == skip <= MAX_STANDARD and names[0] == first and all(w in names for w in wanted):
+            self.standard = names
+            self.i_msg, self.i_args, self.i_exc_info, self.i_exc_text, self.i_stack_info, self.i_level, \
+                self.i_name, self.i_created = [names.index(w) for w in wanted]
 
     def render(self, record, bint as_str=False):
         cdef object p = self.processor
         cdef object red = p.redactor
-        cdef object ctx, message, fork, service, version
+        cdef object ctx, message, fork, service, version, level = None, name = None, created = None, msg, args
+        cdef object enc
+        cdef _Encoded out
+        cdef PyObject* vals[MAX_STANDARD]
+        cdef Py_ssize_t start
+        cdef dict d
         if red is None or not p.enrich or p.steps or red.patterns:
             return None
         if PyDict_GetItem(self.modules, "opentelemetry.trace") != NULL and p._span_active():
@@ -933,6 +1063,7 @@ cdef class FusedJSON:
             self.key_cache = red._key_cache
             self.mask = red._mask
             self.text_key = red._text_key
+            self.enc = {}  # the names' verdicts are this redactor's
             self.red = red
         fork = self.forks[0]
         service = p.service
@@ -952,10 +1083,43 @@ cdef class FusedJSON:
         if type(record) is not self.cls:
             return False
         d = record.__dict__
-        message = _clean_message_of(d, <dict>ctx, self.skip, self.first, self.reserved, self.key_cache, self.mask,
-                                    self.text_key)
+        start = -1
+        if self.standard is not None and len(d) >= self.skip:
+            start = _standard_walk(d, self.standard, vals)
+        if start >= 0:  # one walk gave the standard values and where the extras start
+            if (<object>vals[self.i_exc_info] is not None or <object>vals[self.i_exc_text] is not None
+                    or <object>vals[self.i_stack_info] is not None):
+                return False
+            level = <object>vals[self.i_level]  # own references: the scan below runs Python code
+            name = <object>vals[self.i_name]
+            created = <object>vals[self.i_created]
+            msg = <object>vals[self.i_msg]
+            args = <object>vals[self.i_args]
+            if self.direct_encoded != NULL and len(d) - self.skip <= MAX_EXTRAS:
+                enc = self.enc  # held: the kept encodings stay alive while the line is written
+                out.enc = <PyObject*>enc
+                out.renderer = <PyObject*>self.renderer
+                out.n = 0
+                try:
+                    message = _clean_message_from(d, msg, args, start, <dict>ctx, self.skip, self.first,
+                                                  self.reserved, self.key_cache, self.mask, self.text_key, &out)
+                    if message is None:
+                        return False
+                    return self.direct_encoded(self.renderer, record, d, <str>message, <dict>ctx, self.fields,
+                                               as_str, level, name, created, out.names, out.values, out.n)
+                finally:
+                    _release(&out)
+            message = _clean_message_from(d, msg, args, start, <dict>ctx, self.skip, self.first, self.reserved,
+                                          self.key_cache, self.mask, self.text_key)
+        else:
+            message = _clean_message_of(d, <dict>ctx, self.skip, self.first, self.reserved, self.key_cache,
+                                        self.mask, self.text_key)
         if message is None:
             return False
         if self.direct != NULL:
-            return self.direct(self.renderer, record, d, <str>message, <dict>ctx, self.fields, as_str)
+            if start >= 0:
+                return self.direct(self.renderer, record, d, <str>message, <dict>ctx, self.fields, as_str, level,
+                                   name, created, start)
+            return self.direct(self.renderer, record, d, <str>message, <dict>ctx, self.fields, as_str, None, None,
+                               None, -1)
         return self.renderer.render_processed(record, message, ctx, self.fields, as_str)

@@ -192,6 +192,53 @@ def test_native_renderer_and_twin_agree(impl) -> None:  # type: ignore[no-untype
     assert json.loads(kernel.render(*args2))["extra_k"] == 1
 
 
+def _strict(line: bytes) -> object:
+    def refuse(name: str) -> object:
+        raise AssertionError(f"not JSON: {name} in {line!r}")
+
+    return json.loads(line, parse_constant=refuse)
+
+
+def test_every_line_is_strict_json_with_non_finite_floats(impl) -> None:  # type: ignore[no-untyped-def]
+    """NaN and infinities are written ``null`` on every path: orjson, the stdlib fallback that an
+    int beyond 64 bits forces (it wrote ``NaN``/``Infinity``, which no JSON parser accepts), the
+    compiled renderer and its twin, nested or not."""
+    from swfast._native import _logjson_py
+    from swfast.logging.formatters import JSONLogFormatter as Fmt
+    from swfast.logging.formatters import dumps
+
+    cases: list[dict[str, object]] = [
+        {"x": float("nan")}, {"x": float("inf"), "big": 2**70}, {"x": [float("-inf"), {"y": float("nan")}], "big": -2**70},
+        {"x": (1.5, float("nan")), "big": 2**64, "ok": 0.25},
+    ]
+    for case in cases:
+        assert _strict(dumps(case)) == {k: _expected(v) for k, v in case.items()}
+    fmt = Fmt()
+    twin = Fmt()
+    twin._renderer = _logjson_py.RecordRenderer(logging.LogRecord, *twin._renderer_args())  # type: ignore[attr-defined]
+    kernel_fmt = Fmt()
+    kernel_fmt._renderer = impl.load("logjson").RecordRenderer(logging.LogRecord, *kernel_fmt._renderer_args())  # type: ignore[attr-defined]
+    for case in cases:
+        lines = []
+        for f in (fmt, twin, kernel_fmt):
+            rec = _record(level=logging.INFO)
+            rec.__dict__.update(case)
+            doc = _strict(f.format(rec).encode())
+            assert isinstance(doc, dict)
+            lines.append({k: doc[k] for k in case})
+        assert lines[0] == lines[1] == lines[2] == {k: _expected(v) for k, v in case.items()}
+
+
+def _expected(v: object) -> object:
+    if isinstance(v, float):
+        return v if v - v == 0.0 else None
+    if isinstance(v, (list, tuple)):
+        return [_expected(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _expected(x) for k, x in v.items()}
+    return v
+
+
 def test_record_renderer_matches_the_general_path(impl) -> None:  # type: ignore[no-untyped-def]
     """The one-call renderer gives the same document as the general path, or declines (None)."""
     from swfast.logging.formatters import JSONLogFormatter as Fmt

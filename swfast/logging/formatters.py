@@ -88,21 +88,39 @@ def _str(value: object) -> str:
         return safe_repr(value)
 
 
+def _finite(obj: Any, depth: int = 0) -> Any:
+    """``obj`` with every NaN/infinite float as ``None`` (JSON has no such numbers; orjson and the
+    compiled renderer write ``null``, the stdlib encoder would write the invalid ``NaN``)."""
+    if type(obj) is float:
+        return obj if obj - obj == 0.0 else None
+    if depth > 200:
+        raise ValueError("nesting too deep")
+    if isinstance(obj, dict):
+        return {k: _finite(v, depth + 1) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v, depth + 1) for v in obj]
+    return obj
+
+
 def dumps(payload: Any) -> bytes:
-    """One JSON line (no newline) for ``payload``; never raises."""
+    """One JSON line (no newline) for ``payload``; never raises. Always valid JSON: a NaN or
+    infinite float is written ``null`` on every path."""
     if _orjson is not None:
         try:
             return bytes(_orjson.dumps(payload, default=json_default, option=_orjson.OPT_NON_STR_KEYS))
         except Exception:  # noqa: BLE001 - huge ints, cycles: the stdlib path copes
             pass
     try:
-        text = json.dumps(payload, ensure_ascii=False, default=json_default, separators=(",", ":"))
+        payload = _finite(payload)
+        text = json.dumps(payload, ensure_ascii=False, default=json_default, separators=(",", ":"),
+                          allow_nan=False)
         try:
             return text.encode("utf-8")
         except UnicodeEncodeError:  # lone surrogates: \ud800 escapes keep the line valid UTF-8
-            return json.dumps(payload, default=json_default, separators=(",", ":")).encode("ascii")
+            return json.dumps(payload, default=json_default, separators=(",", ":"), allow_nan=False).encode("ascii")
     except Exception:  # noqa: BLE001 - e.g. a reference cycle
-        safe = {str(k): (v if isinstance(v, (str, int, float, bool)) or v is None else safe_repr(v))
+        safe = {str(k): (_finite(v) if isinstance(v, float) else v if isinstance(v, (str, int, bool)) or v is None
+                         else safe_repr(v))
                 for k, v in (payload.items() if isinstance(payload, dict) else {"message": payload}.items())}
         return json.dumps(safe, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
 

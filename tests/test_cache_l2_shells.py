@@ -149,3 +149,18 @@ def test_one_dead_cluster_master_does_not_block_the_healthy_ones() -> None:
     finally:
         for s in servers:
             s.stop()
+
+
+def test_unreachable_cluster_costs_nothing_at_construction_then_misses_then_skips() -> None:
+    from _servers import free_port
+
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    c = DistributedCache(url, cluster=True, timeout=0.05, trip_after=2, reset_timeout=60.0)  # no discovery yet
+    entry = c.nodes[url]
+    assert entry.client is None
+    for _ in range(2):
+        assert c.distributed_get("k", "MISS") == "MISS"
+        assert c.set_many({"k": 1, "j": 2}) in (["k", "j"], ["j", "k"])
+    assert entry.breaker.state is CircuitState.OPEN  # discovery failures count on the entry's breaker
+    assert c.get_many(["k"]) == {} and c.delete_matching(KeyPattern("*")) == (0, [url])
+    c.close()

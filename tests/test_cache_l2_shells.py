@@ -84,7 +84,7 @@ def test_a_write_failure_in_one_shell_hides_the_copy_from_the_other(redis_client
                 assert s.distributed_set("k", "new", ttl=60) is False
             else:
                 assert await a.distributed_set("k", "new", ttl=60) is False
-            proxy.blocked = False
+            proxy.unblock()
             assert node.dirty == {b"swfast:k"}
             assert redis_client.get(b"swfast:k") is not None  # the old copy is still on the node
             if failing == "sync":

@@ -702,6 +702,13 @@ class TieredCache(TierFront):
         if self.bus is not None:
             self.bus.close()
 
+    async def aclose(self) -> None:
+        """:meth:`close`, then close the asyncio L2 clients this cache opened for its async
+        reads (in the loop that used them; the tiers themselves stay their owner's to close)."""
+        self.close()
+        for tier in self.tiers:
+            await tier.aclose()
+
 
 Loader = Callable[[], Any] | Callable[[], Awaitable[Any]]
 __all__ = ["Loader", "TieredCache"]

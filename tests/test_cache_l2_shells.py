@@ -142,6 +142,8 @@ def test_one_dead_cluster_master_does_not_block_the_healthy_ones() -> None:
             got = await a.get_many(list(healthy))
             assert {k: v for k, (v, _) in got.items()} == {k: -v for k, v in healthy.items() if not k.startswith("c1")}
             assert await a.set_many({k: 0 for k in items}) == sorted(unwritten, key=list(items).index)
+            deleted, failed = await a.delete_matching(KeyPattern("c2*"))
+            assert deleted == sum(1 for k in healthy if k.startswith("c2")) and failed == [f"127.0.0.1:{dead.port}"]
             await a.close()
 
         asyncio.run(async_side())

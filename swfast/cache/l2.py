@@ -330,9 +330,10 @@ class L2Base:
             raise ConfigurationError("al2", "must be over the same Redis nodes and namespace as l2")
         for name, node in mine.nodes.items():  # keep clients this shell already opened
             twin = theirs.nodes.get(name)
-            if twin is not None:
-                twin.client = twin.client if twin.client is not None else node.client
-                twin.aclient = twin.aclient if twin.aclient is not None else node.aclient
+            if twin is not None and twin.client is None and node.client is not None:
+                twin.client, twin.packed = node.client, node.packed
+            if twin is not None and twin.aclient is None and node.aclient is not None:
+                twin.aclient, twin.aloop = node.aclient, node.aloop
         if mine.cluster is not None and theirs.cluster is not None:
             theirs.cluster.client = theirs.cluster.client or mine.cluster.client
             theirs.cluster.aclient = theirs.cluster.aclient or mine.cluster.aclient

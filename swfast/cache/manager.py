@@ -157,7 +157,7 @@ class TieredCache(TierFront):
                 al2.share_state(l2)  # one breaker and one dirty set per node for both shells
             else:
                 l2 = al2
-        _apply_serializer(check_serializer(serializer), {"l2": l2, "l3": l3})
+        _apply_serializer(check_serializer(serializer), {"l2": l2, "l3": l3, "al2": al2})
         if l1 is None:
             from .l1 import L1Cache  # type: ignore[import-not-found, unused-ignore]
 

@@ -218,6 +218,14 @@ class TieredCache(TierFront):
         except Exception as exc:
             self._err("l1", "set", exc)
 
+    def _l1_read(self, key: Any) -> Any:
+        """The L1 copy of ``key`` or ``_MISS``; an L1 that raises is a counted miss."""
+        try:
+            return self._l1_get(key, _MISS)
+        except Exception as exc:
+            self._err("l1", "get", exc)
+            return _MISS
+
     def _l1_drop(self, keys: Iterable[Any]) -> None:
         pop = self.l1.pop
         for k in keys:
@@ -359,11 +367,7 @@ class TieredCache(TierFront):
             log.warning("cache tier l1 get raised for %r; served as a miss", key)
         elif self.tracker is not None:
             self.tracker.track_usage(key)
-            try:
-                v = self._l1_get(key, _MISS)
-            except Exception as exc:
-                self._err("l1", "get", exc)
-                v = _MISS
+            v = self._l1_read(key)
             if v is not _MISS:
                 if type(v) is _Soft:
                     return self._soft_hit(key, v, loader, ttl)
@@ -600,11 +604,7 @@ class TieredCache(TierFront):
         """Async :meth:`smart_get`: ``loader`` may be sync or async; one load per key per loop."""
         if self.tracker is not None:
             self.tracker.track_usage(key)
-        try:
-            v = self._l1_get(key, _MISS)
-        except Exception as exc:
-            self._err("l1", "get", exc)
-            v = _MISS
+        v = self._l1_read(key)
         if v is not _MISS:
             self.l1_hits += 1
             if type(v) is _Soft:

@@ -252,10 +252,6 @@ class L2Base:
         cluster: bool = False,
         serializer: Serializer | None = None,
     ) -> None:
-        self._options = dict(namespace=namespace, timeout=timeout, mac_key=mac_key, max_key_bytes=max_key_bytes,
-                             max_value_bytes=max_value_bytes, compress_threshold=compress_threshold,
-                             trip_after=trip_after, reset_timeout=reset_timeout, clock=clock,
-                             monotonic=monotonic, cluster=cluster, serializer=serializer)
         urls = [urls] if isinstance(urls, str) else list(urls)
         if cluster and len(urls) != 1:
             raise ConfigurationError("urls", "with cluster=True give one URL of the cluster")
@@ -397,8 +393,8 @@ class L2Base:
         out = []
         for n, (ks, rs) in groups.items():
             node = nodes.get(n)
-            if node is None:  # a cluster master routed to for the first time
-                node = nodes[n] = self._node(n, self._topo.cluster.url)  # type: ignore[union-attr]
+            if node is None:  # a cluster master routed to for the first time (one winner across threads)
+                node = nodes.setdefault(n, self._node(n, self._topo.cluster.url))  # type: ignore[union-attr]
             out.append((node, ks, rs))
         return out
 

@@ -304,7 +304,7 @@ class L2Base:
                 log.info("L2 node %s answered again; breaker closed", node_name(url) if name == url else name)
 
         breaker = CircuitBreaker(
-            f"cache.l2 {node_name(url) if name == url else name}", failure_rate_threshold=100.0,
+            f"cache.l2 {self.namespace} {node_name(url) if name == url else name}", failure_rate_threshold=100.0,
             slow_call_duration=float("inf"), window_size=trip_after, minimum_calls=trip_after,
             wait_duration_open=reset_timeout or 1e-9, half_open_calls=1, clock=monotonic, listeners=(visible,),
         )

@@ -29,7 +29,7 @@ import threading
 import time
 import warnings
 from datetime import timedelta
-from typing import Any, Awaitable, Callable, Iterable, ParamSpec, Sequence, TypeVar
+from typing import Any, Awaitable, Callable, Generator, Iterable, ParamSpec, Sequence, TypeVar
 
 from .._native.front import TierFront
 from .._durations import seconds
@@ -51,6 +51,7 @@ TIER_ERRORS = REGISTRY.counter("swfast_cache_tier_errors_total", "tier operation
 
 
 _MISS: Any = object()
+_LOWER, _LOAD, _STORE = "lower", "load", "store"  # the effects of TieredCache._fill
 
 
 class _Soft:
@@ -355,7 +356,7 @@ class TieredCache(TierFront):
     # through the callbacks set in __init__.
     def _soft_hit(self, key: Any, v: _Soft, loader: Callable[[], Any] | None, ttl: Any) -> Any:
         if loader is not None and v.soft <= self.monotonic():
-            self._refresh_in_background(key, loader, ttl)
+            self._refresh(key, loader, ttl)
         self.l1_hits += 1
         return v.value
 
@@ -390,21 +391,7 @@ class TieredCache(TierFront):
                 raise flight.exc
             return default if flight.value is _MISS else flight.value
         try:
-            found = self._lower(key)
-            if found is not None:
-                self.stats.hit(found[2])
-                flight.value = found[0]
-                self._store_loaded(key, None, None, token, found)
-            elif loader is not None:
-                value = loader()
-                if inspect.isawaitable(value):
-                    close = getattr(value, "close", None)
-                    if close:
-                        close()
-                    raise TypeError("loader: returned an awaitable; use asmart_get for async loaders")
-                self.stats.loads += 1
-                flight.value = value
-                self._store_loaded(key, value, ttl, token, None)
+            flight.value = self._run_fill(self._fill(key, loader, ttl, token))
         except BaseException as exc:
             flight.exc = exc
             raise
@@ -415,24 +402,103 @@ class TieredCache(TierFront):
             flight.event.set()
         return default if flight.value is _MISS else flight.value
 
-    def _refresh_in_background(self, key: Any, loader: Callable[[], Any], ttl: Any) -> None:
+    # -- one fill for both shells: lower-tier read, else the loader, then the store (sans I/O)
+    def _fill(self, key: Any, loader: Callable[[], Any] | None, ttl: float | None, token: tuple[int, int],
+              read_lower: bool = True) -> Generator[tuple[str, Any], Any, Any]:
+        """Yields ``(_LOWER, key)``, ``(_LOAD, loader)`` and ``(_STORE, args of _store_loaded)``;
+        :meth:`_run_fill` runs them in the calling thread, :meth:`_arun_fill` keeps the event loop
+        free. Returns the value found or loaded, or ``_MISS``."""
+        if read_lower:
+            found = yield _LOWER, key
+            if found is not None:
+                self.stats.hit(found[2])
+                yield _STORE, (key, None, None, token, found)
+                return found[0]
+        if loader is None:
+            return _MISS
+        value = yield _LOAD, loader
+        self.stats.loads += 1
+        yield _STORE, (key, value, ttl, token, None)
+        return value
+
+    def _run_fill(self, step: Generator[tuple[str, Any], Any, Any]) -> Any:
+        try:
+            what, arg = next(step)
+            while True:
+                if what is _LOWER:
+                    out = self._lower(arg)
+                elif what is _LOAD:
+                    out = arg()
+                    if inspect.isawaitable(out):
+                        close = getattr(out, "close", None)
+                        if close:
+                            close()
+                        raise TypeError("loader: returned an awaitable; use asmart_get for async loaders")
+                else:
+                    out = None
+                    self._store_loaded(*arg)
+                what, arg = step.send(out)
+        except StopIteration as stop:
+            return stop.value
+
+    async def _arun_fill(self, step: Generator[tuple[str, Any], Any, Any]) -> Any:
+        try:
+            what, arg = next(step)
+            while True:
+                if what is _LOWER:
+                    out = await self._alower(arg)
+                elif what is _LOAD:
+                    out = arg()
+                    if inspect.isawaitable(out):
+                        out = await out
+                else:
+                    out = None
+                    if arg[4] is not None and not self._above(arg[4][2]):
+                        self._store_loaded(*arg)  # a top-tier hit is copied to L1 only: no I/O
+                    else:
+                        await asyncio.to_thread(self._store_loaded, *arg)  # tier writes: off the loop
+                what, arg = step.send(out)
+        except StopIteration as stop:
+            return stop.value
+
+    def _refresh(self, key: Any, loader: Callable[[], Any], ttl: Any, aio: bool = False) -> None:
+        """Start one background refresh of a soft-expired key (stale-while-revalidate): in a
+        thread, or (``aio``) in a task on the running loop."""
         with self._lock:
             if key in self._refreshing:
                 return
             self._refreshing.add(key)
             token = self._token(key)
 
+        def step() -> Generator[tuple[str, Any], Any, Any]:
+            return self._fill(key, loader, parse_ttl(ttl) if ttl is not None else self.default_ttl, token, False)
+
+        def done(exc: BaseException | None) -> None:
+            if exc is not None:
+                log.warning("background refresh of %r failed; the stale value stays until its TTL: %s", key, exc)
+            with self._lock:
+                self._refreshing.discard(key)
+                self._release(key)
+
+        if aio:
+            async def arun() -> None:
+                try:
+                    await self._arun_fill(step())
+                except Exception as exc:
+                    return done(exc)
+                done(None)
+
+            task = asyncio.ensure_future(arun())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            return
+
         def run() -> None:
             try:
-                value = loader()
-                self.stats.loads += 1
-                self._store_loaded(key, value, parse_ttl(ttl) if ttl is not None else self.default_ttl, token, None)
+                self._run_fill(step())
             except Exception as exc:
-                log.warning("background refresh of %r failed; the stale value stays until its TTL: %s", key, exc)
-            finally:
-                with self._lock:
-                    self._refreshing.discard(key)
-                    self._release(key)
+                return done(exc)
+            done(None)
 
         threading.Thread(target=run, name=f"swfast-refresh-{key}", daemon=True).start()
 
@@ -609,7 +675,7 @@ class TieredCache(TierFront):
             self.l1_hits += 1
             if type(v) is _Soft:
                 if loader is not None and v.soft <= self.monotonic():
-                    self._arefresh(key, loader, ttl)
+                    self._refresh(key, loader, ttl, aio=True)
                 return v.value
             return v
         self.stats.miss("l1")
@@ -624,33 +690,6 @@ class TieredCache(TierFront):
         value = await asyncio.shield(fut)
         return default if value is _MISS else value
 
-    def _arefresh(self, key: Any, loader: Callable[[], Any], ttl: Any) -> None:
-        """Start one background refresh of a soft-expired key (stale-while-revalidate)."""
-        with self._lock:
-            if key in self._refreshing:
-                return
-            self._refreshing.add(key)
-            token = self._token(key)
-
-        async def run() -> None:
-            try:
-                value = loader()
-                if inspect.isawaitable(value):
-                    value = await value
-                self.stats.loads += 1
-                seconds = parse_ttl(ttl) if ttl is not None else self.default_ttl
-                await asyncio.to_thread(self._store_loaded, key, value, seconds, token, None)
-            except Exception as exc:
-                log.warning("background refresh of %r failed; the stale value stays until its TTL: %s", key, exc)
-            finally:
-                with self._lock:
-                    self._refreshing.discard(key)
-                    self._release(key)
-
-        task = asyncio.ensure_future(run())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     def _adone(self, key: Any, fut: asyncio.Future[Any]) -> None:
         if not fut.cancelled():
             fut.exception()  # retrieved here; waiters re-raise it
@@ -661,22 +700,7 @@ class TieredCache(TierFront):
 
     async def _aload(self, key: Any, loader: Callable[[], Any] | None, ttl: float | None,
                      token: tuple[int, int]) -> Any:
-        found = await self._alower(key)
-        if found is not None:
-            self.stats.hit(found[2])
-            if self._above(found[2]):  # promotion writes to the tiers above: off the loop
-                await asyncio.to_thread(self._store_loaded, key, None, None, token, found)
-            else:
-                self._store_loaded(key, None, None, token, found)  # L1 only: no I/O
-            return found[0]
-        if loader is None:
-            return _MISS
-        value = loader()
-        if inspect.isawaitable(value):
-            value = await value
-        self.stats.loads += 1
-        await asyncio.to_thread(self._store_loaded, key, value, ttl, token, None)
-        return value
+        return await self._arun_fill(self._fill(key, loader, ttl, token))
 
     async def asmart_set(self, key: Any, value: Any, ttl: Any = None, *, priority: Priority = "normal",
                          tiers: Sequence[str] | None = None) -> tuple[str, ...]:

@@ -51,7 +51,7 @@ TIER_ERRORS = REGISTRY.counter("swfast_cache_tier_errors_total", "tier operation
 
 
 _MISS: Any = object()
-_LOWER, _LOAD, _STORE = "lower", "load", "store"  # the effects of TieredCache._fill
+_GET, _LOAD, _STORE = "get", "load", "store"  # the effects of TieredCache._fill
 
 
 class _Soft:
@@ -248,26 +248,18 @@ class TieredCache(TierFront):
 
     def _lower(self, key: Any) -> tuple[Any, float | None, str] | None:
         """Read the lower tiers top first (sync); ``(value, expires_at, tier)`` or ``None``."""
-        for tier in self.tiers:
-            try:
-                entry = tier.get_entry(key)
-            except Exception as exc:
-                self._err(tier.name, "get", exc)
-                continue
-            if self._fresh(tier, entry):
-                return entry[0], entry[1], tier.name  # type: ignore[index]
-        return None
+        return self._run_fill(self._read_lower(key))  # type: ignore[no-any-return]
 
-    async def _alower(self, key: Any) -> tuple[Any, float | None, str] | None:
-        """:meth:`_lower` without blocking the loop (L2 on its asyncio shell, L3 in a thread)."""
+    def _read_lower(self, key: Any) -> Generator[tuple[str, Any], Any, tuple[Any, float | None, str] | None]:
+        """The lower-tier read, sans I/O: a tier that raises is a counted miss."""
         for tier in self.tiers:
             try:
-                entry = await tier.aget_entry(key)
+                entry = yield _GET, (tier, key)
             except Exception as exc:
                 self._err(tier.name, "get", exc)
                 continue
             if self._fresh(tier, entry):
-                return entry[0], entry[1], tier.name  # type: ignore[index]
+                return entry[0], entry[1], tier.name
         return None
 
     def _fresh(self, tier: Tier, entry: tuple[Any, float | None] | None) -> bool:
@@ -405,11 +397,11 @@ class TieredCache(TierFront):
     # -- one fill for both shells: lower-tier read, else the loader, then the store (sans I/O)
     def _fill(self, key: Any, loader: Callable[[], Any] | None, ttl: float | None, token: tuple[int, int],
               read_lower: bool = True) -> Generator[tuple[str, Any], Any, Any]:
-        """Yields ``(_LOWER, key)``, ``(_LOAD, loader)`` and ``(_STORE, args of _store_loaded)``;
+        """Yields ``(_GET, (tier, key))``, ``(_LOAD, loader)`` and ``(_STORE, args of _store_loaded)``;
         :meth:`_run_fill` runs them in the calling thread, :meth:`_arun_fill` keeps the event loop
         free. Returns the value found or loaded, or ``_MISS``."""
         if read_lower:
-            found = yield _LOWER, key
+            found = yield from self._read_lower(key)
             if found is not None:
                 self.stats.hit(found[2])
                 yield _STORE, (key, None, None, token, found)
@@ -425,8 +417,12 @@ class TieredCache(TierFront):
         try:
             what, arg = next(step)
             while True:
-                if what is _LOWER:
-                    out = self._lower(arg)
+                if what is _GET:
+                    try:
+                        out = arg[0].get_entry(arg[1])
+                    except Exception as exc:
+                        what, arg = step.throw(exc)
+                        continue
                 elif what is _LOAD:
                     out = arg()
                     if inspect.isawaitable(out):
@@ -445,8 +441,12 @@ class TieredCache(TierFront):
         try:
             what, arg = next(step)
             while True:
-                if what is _LOWER:
-                    out = await self._alower(arg)
+                if what is _GET:  # L2 on its asyncio shell, L3 in a worker thread
+                    try:
+                        out = await arg[0].aget_entry(arg[1])
+                    except Exception as exc:
+                        what, arg = step.throw(exc)
+                        continue
                 elif what is _LOAD:
                     out = arg()
                     if inspect.isawaitable(out):

@@ -62,6 +62,8 @@ class BlockingProxy:
         self.sock.listen(64)
         self.port = self.sock.getsockname()[1]
         self._stop = False
+        self.held = 0  # chunks received and not yet forwarded
+        self._held_lock = threading.Lock()
         self.socks: list[socket.socket] = []
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -83,9 +85,15 @@ class BlockingProxy:
                 data = a.recv(65536)
                 if not data:
                     break
-                while self.blocked and not self._stop:
-                    time.sleep(0.005)
-                b.sendall(data)
+                with self._held_lock:
+                    self.held += 1
+                try:
+                    while self.blocked and not self._stop:
+                        time.sleep(0.005)
+                    b.sendall(data)
+                finally:
+                    with self._held_lock:
+                        self.held -= 1
         except OSError:
             pass
         finally:
@@ -94,6 +102,15 @@ class BlockingProxy:
                     s.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     pass
+
+    def unblock(self) -> None:
+        """End the partition and wait until what it held back has been forwarded (a late
+        write then lands before the test goes on, not at a random later point)."""
+        self.blocked = False
+        for _ in range(2000):
+            if not self.held:
+                return
+            time.sleep(0.005)
 
     def close(self) -> None:
         self._stop = True

@@ -317,7 +317,18 @@ def test_one_l2_serves_sync_and_async_methods(redis_url, tiers, clock, given, mo
         try:
             return await m.asmart_get("k", default="miss")
         finally:
-            await m.al2.close()
+            closed: list[Any] = []
+            real_close = m.al2.close
+
+            async def close() -> None:
+                closed.append(m.al2)
+                await real_close()
+
+            m.al2.close = close
+            await m.aclose()  # closes the asyncio shell it made itself, never the one it was given
+            assert closed == ([m.al2] if given == "sync" else [])
+            if given == "asyncio":
+                await real_close()
 
     monkeypatch.setattr(l2_async, "arun", spy)
     assert asyncio.run(read()) == "miss"  # the async read skips the node's stale copy

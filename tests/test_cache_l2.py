@@ -249,7 +249,7 @@ def test_outage_then_recovery_never_serves_stale(redis_client, redis_server) -> 
         proxy.blocked = True
         assert c.distributed_set("k", "v2") is False  # newer value could not reach the node
         assert c.delete(["gone"]) == {next(iter(c.nodes)): ["gone"]}  # partial failure reported with its keys
-        proxy.blocked = False
+        proxy.unblock()
         c.close()
         assert c.distributed_get("k", "MISS") == "MISS"  # v1 is stale: never served
         assert c.sync_nodes() == {next(iter(c.nodes)): 2}

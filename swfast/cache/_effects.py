@@ -24,13 +24,13 @@ NOKW: dict[str, Any] = {}
 
 
 class Op:
-    """A client operation whose sync and asyncio forms differ: ``sync(node, client, *args)``
-    and ``aio(node, client, *args)`` (a coroutine function)."""
+    """A client operation beyond one method: ``sync(node, client, *args)``, which on an asyncio
+    client returns the awaitable to await, unless a distinct coroutine function ``aio`` is given."""
 
     __slots__ = ("name", "sync", "aio")
 
-    def __init__(self, name: str, sync: Callable[..., Any], aio: Callable[..., Awaitable[Any]]) -> None:
-        self.name, self.sync, self.aio = name, sync, aio
+    def __init__(self, name: str, sync: Callable[..., Any], aio: Callable[..., Awaitable[Any]] | None = None) -> None:
+        self.name, self.sync, self.aio = name, sync, aio if aio is not None else sync
 
     def __repr__(self) -> str:
         return f"Op({self.name})"

@@ -99,6 +99,76 @@ class _Singleflight:
         return len(self._flights)
 
 
+_WAIT, _CALL = "wait", "call"
+
+
+def _miss(store: Any, flights: _Singleflight, k: Hashable, ttl: Any) -> Any:
+    """One miss of ``k``, sans I/O: yields ``(_WAIT, flight)`` (the driver waits for another
+    caller's result) or ``(_CALL, flight)`` (the driver runs the function); each answer or
+    exception is sent back in. The single-flight policy, written once for both wrappers."""
+    while True:
+        flight, leader = flights.join(k)
+        if not leader:
+            try:
+                return (yield _WAIT, flight)
+            except _Abandoned:  # the leader was cancelled: take over (or find its result)
+                value = store.fast_get(k, _MISSING)
+                if value is not _MISSING:
+                    return value
+                continue
+        try:
+            value = yield _CALL, flight
+        except BaseException as exc:  # exceptions reach every waiter and are never cached
+            flight.future.set_exception(exc)
+            raise
+        else:
+            if not _isawaitable(value):  # never cache a coroutine object
+                store.fast_set(k, value, ttl)
+            flight.future.set_result(value)
+            return value
+        finally:
+            flights.land(k, flight)
+
+
+def _run(step: Any, call: Callable[[], Any]) -> Any:
+    """Drive :func:`_miss` in the calling thread."""
+    try:
+        what, flight = next(step)
+        while True:
+            try:
+                value = flight.future.result() if what is _WAIT else call()
+            except BaseException as exc:
+                what, flight = step.throw(exc)
+                continue
+            what, flight = step.send(value)
+    except StopIteration as stop:
+        return stop.value
+
+
+async def _arun(step: Any, call: Callable[[], Awaitable[Any]]) -> Any:
+    """Drive :func:`_miss` in a task; a cancelled leader hands the flight to a waiter."""
+    import asyncio
+
+    try:
+        what, flight = next(step)
+        while True:
+            try:
+                value = await (asyncio.wrap_future(flight.future) if what is _WAIT else call())
+            except asyncio.CancelledError:
+                if what is _CALL:
+                    try:
+                        step.throw(_Abandoned())  # waiters retry instead of seeing our cancellation
+                    except _Abandoned:
+                        pass
+                raise
+            except BaseException as exc:
+                what, flight = step.throw(exc)
+                continue
+            what, flight = step.send(value)
+    except StopIteration as stop:
+        return stop.value
+
+
 if TYPE_CHECKING:
 
     @overload
@@ -143,37 +213,15 @@ def cached(
         import inspect
 
         if inspect.iscoroutinefunction(fn):
-            import asyncio
-
             afn: Callable[..., Awaitable[Any]] = fn
 
             @functools.wraps(fn)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
                 k = keyfn(*args, **kwargs)
-                while True:
-                    value = store.fast_get(k, _MISSING)
-                    if value is not _MISSING:
-                        return value
-                    flight, leader = flights.join(k)
-                    if not leader:
-                        try:
-                            return await asyncio.wrap_future(flight.future)
-                        except _Abandoned:
-                            continue
-                    try:
-                        value = await afn(*args, **kwargs)
-                    except asyncio.CancelledError:
-                        flight.future.set_exception(_Abandoned())
-                        raise
-                    except BaseException as exc:
-                        flight.future.set_exception(exc)
-                        raise
-                    else:
-                        store.fast_set(k, value, ttl_arg)
-                        flight.future.set_result(value)
-                        return value
-                    finally:
-                        flights.land(k, flight)
+                value = store.fast_get(k, _MISSING)
+                if value is not _MISSING:
+                    return value
+                return await _arun(_miss(store, flights, k, ttl_arg), lambda: afn(*args, **kwargs))
 
             wrapper: Any = async_wrapper
         else:
@@ -184,21 +232,7 @@ def cached(
                 value = store.fast_get(k, _MISSING)
                 if value is not _MISSING:
                     return value
-                flight, leader = flights.join(k)
-                if not leader:
-                    return flight.future.result()
-                try:
-                    value = fn(*args, **kwargs)
-                except BaseException as exc:
-                    flight.future.set_exception(exc)
-                    raise
-                else:
-                    if not _isawaitable(value):  # never cache a coroutine object
-                        store.fast_set(k, value, ttl_arg)
-                    flight.future.set_result(value)
-                    return value
-                finally:
-                    flights.land(k, flight)
+                return _run(_miss(store, flights, k, ttl_arg), lambda: fn(*args, **kwargs))
 
             wrapper = sync_wrapper
 

@@ -59,95 +59,64 @@ _REPAIR = b"\x00swfast-repaired:"  # outside every printable namespace, so never
 _OPEN = (CircuitState.OPEN, CircuitState.FORCED_OPEN, CircuitState.HALF_OPEN)
 
 
-# -- client operations whose sync and asyncio forms differ ---------------------------------
+# -- client operations beyond one redis-py method (each returns an awaitable on asyncio clients)
 def _mget(node: "_Node", c: Any, raws: list[bytes]) -> Any:
-    if node.packed:
+    if node.packed and c is node.client:
         return wire.mget(c, raws)
     return c.mget_nonatomic(raws) if node.cluster is not None else c.mget(raws)
 
 
-async def _amget(node: "_Node", c: Any, raws: list[bytes]) -> Any:
-    return await (c.mget_nonatomic(raws) if node.cluster is not None else c.mget(raws))
-
-
-def _sets(node: "_Node", c: Any, rows: list[tuple[bytes, bytes, int | None]]) -> None:
+def _sets(node: "_Node", c: Any, rows: list[tuple[bytes, bytes, int | None]]) -> Any:
     if len(rows) == 1:
         raw, blob, px = rows[0]
-        c.set(raw, blob, px=px)
-        return
+        return c.set(raw, blob, px=px)
     pipe = c.pipeline(transaction=False)
     for raw, blob, px in rows:
         pipe.set(raw, blob, px=px)
-    pipe.execute()
+    return pipe.execute()
 
 
-async def _asets(node: "_Node", c: Any, rows: list[tuple[bytes, bytes, int | None]]) -> None:
-    pipe = c.pipeline(transaction=False)
-    for raw, blob, px in rows:
-        pipe.set(raw, blob, px=px)
-    await pipe.execute()
-
-
-def _scan(node: "_Node", c: Any, cursor: int, match: str, count: int) -> tuple[int, list[bytes]]:
-    if node.cluster is None:
-        return c.scan(cursor, match=match, count=count)  # type: ignore[no-any-return]
-    cursors, keys = c.scan(cursor, match=match, count=count, target_nodes=c.get_node(node_name=node.name))
-    return cursors[node.name], keys
-
-
-async def _ascan(node: "_Node", c: Any, cursor: int, match: str, count: int) -> tuple[int, list[bytes]]:
-    if node.cluster is None:
-        return await c.scan(cursor, match=match, count=count)  # type: ignore[no-any-return]
-    cursors, keys = await c.scan(cursor, match=match, count=count, target_nodes=c.get_node(node_name=node.name))
-    return cursors[node.name], keys
+def _scan(node: "_Node", c: Any, cursor: int, match: str, count: int) -> Any:
+    """One ``SCAN`` page; on a cluster, of this master only (the cursor comes back in a dict)."""
+    kw = {} if node.cluster is None else {"target_nodes": c.get_node(node_name=node.name)}
+    return c.scan(cursor, match=match, count=count, **kw)
 
 
 def _route(node: "_Node", c: Any, raws: list[bytes]) -> list[str]:
     return [c.get_node_from_key(r).name for r in raws]
 
 
-async def _aroute(node: "_Node", c: Any, raws: list[bytes]) -> list[str]:
-    if c._initialize:  # redis-py's asyncio cluster loads its slot map on first use
-        await c.initialize()
-    return _route(node, c, raws)
-
-
 def _primaries(node: "_Node", c: Any) -> list[str]:
     return [n.name for n in c.get_primaries()]
 
 
-async def _aprimaries(node: "_Node", c: Any) -> list[str]:
-    if c._initialize:
-        await c.initialize()
-    return _primaries(node, c)
+def _loaded(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` on an asyncio cluster client, which loads its slot map on first use."""
+    async def afn(node: "_Node", c: Any, *args: Any) -> Any:
+        if c._initialize:
+            await c.initialize()
+        return fn(node, c, *args)
+    return afn
 
 
-MGET, SETS, SCAN = Op("mget", _mget, _amget), Op("sets", _sets, _asets), Op("scan", _scan, _ascan)
-ROUTE, PRIMARIES = Op("route", _route, _aroute), Op("primaries", _primaries, _aprimaries)
+MGET, SETS, SCAN = Op("mget", _mget), Op("sets", _sets), Op("scan", _scan)
+ROUTE, PRIMARIES = Op("route", _route, _loaded(_route)), Op("primaries", _primaries, _loaded(_primaries))
 
 
-def _client(url: str, timeout: float, asyncio: bool = False, cluster: bool = False,
-            on_connect: Callable[[Any], Any] | None = None) -> Any:
+def _client(url: str, timeout: float, aio: bool, cluster: bool, on_connect: Callable[[Any], Any] | None = None) -> Any:
     import redis
     from redis.backoff import NoBackoff
 
     kw: dict[str, Any] = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
     if on_connect is not None:
         kw["redis_connect_func"] = on_connect
-    if asyncio:
-        import redis.asyncio as aredis
-        from redis.asyncio.retry import Retry as ARetry
-
-        if cluster:
-            from redis.asyncio.cluster import RedisCluster as ACluster
-
-            return ACluster.from_url(url, retry=ARetry(NoBackoff(), 0), **kw)
-        return aredis.Redis.from_url(url, retry=ARetry(NoBackoff(), 0), **kw)
-    from redis.retry import Retry
-
-    if cluster:
-        return redis.RedisCluster.from_url(url, retry=Retry(NoBackoff(), 0), **kw)
-    return redis.Redis.from_url(url, retry=Retry(NoBackoff(), 0), **kw)
+    mod: Any = redis
+    if aio:
+        import redis.asyncio as mod
+        from redis.asyncio.retry import Retry
+    else:
+        from redis.retry import Retry  # type: ignore[assignment]
+    return (mod.RedisCluster if cluster else mod.Redis).from_url(url, retry=Retry(NoBackoff(), 0), **kw)
 
 
 class _Cluster:
@@ -199,8 +168,8 @@ class _Node:
 
     def open(self, aio: bool) -> Any:
         """This node's client for one shell, created on first use (no socket until a command)."""
-        if self.cluster is not None:
-            client = self.cluster.open(aio)
+        if self.cluster is not None:  # the sync cluster client discovers the cluster: a guarded call
+            client = self.breaker.call(self.cluster.open, aio)
         else:
             client = _client(self.url, self.timeout, aio, False, self._hook(aio))
         if aio:
@@ -283,10 +252,6 @@ class L2Base:
         cluster: bool = False,
         serializer: Serializer | None = None,
     ) -> None:
-        self._options = dict(namespace=namespace, timeout=timeout, mac_key=mac_key, max_key_bytes=max_key_bytes,
-                             max_value_bytes=max_value_bytes, compress_threshold=compress_threshold,
-                             trip_after=trip_after, reset_timeout=reset_timeout, clock=clock,
-                             monotonic=monotonic, cluster=cluster, serializer=serializer)
         urls = [urls] if isinstance(urls, str) else list(urls)
         if cluster and len(urls) != 1:
             raise ConfigurationError("urls", "with cluster=True give one URL of the cluster")
@@ -339,7 +304,7 @@ class L2Base:
                 log.info("L2 node %s answered again; breaker closed", node_name(url) if name == url else name)
 
         breaker = CircuitBreaker(
-            f"cache.l2 {node_name(url) if name == url else name}", failure_rate_threshold=100.0,
+            f"cache.l2 {self.namespace} {node_name(url) if name == url else name}", failure_rate_threshold=100.0,
             slow_call_duration=float("inf"), window_size=trip_after, minimum_calls=trip_after,
             wait_duration_open=reset_timeout or 1e-9, half_open_calls=1, clock=monotonic, listeners=(visible,),
         )
@@ -361,9 +326,10 @@ class L2Base:
             raise ConfigurationError("al2", "must be over the same Redis nodes and namespace as l2")
         for name, node in mine.nodes.items():  # keep clients this shell already opened
             twin = theirs.nodes.get(name)
-            if twin is not None:
-                twin.client = twin.client if twin.client is not None else node.client
-                twin.aclient = twin.aclient if twin.aclient is not None else node.aclient
+            if twin is not None and twin.client is None and node.client is not None:
+                twin.client, twin.packed = node.client, node.packed
+            if twin is not None and twin.aclient is None and node.aclient is not None:
+                twin.aclient, twin.aloop = node.aclient, node.aloop
         if mine.cluster is not None and theirs.cluster is not None:
             theirs.cluster.client = theirs.cluster.client or mine.cluster.client
             theirs.cluster.aclient = theirs.cluster.aclient or mine.cluster.aclient
@@ -427,8 +393,8 @@ class L2Base:
         out = []
         for n, (ks, rs) in groups.items():
             node = nodes.get(n)
-            if node is None:  # a cluster master routed to for the first time
-                node = nodes[n] = self._node(n, self._topo.cluster.url)  # type: ignore[union-attr]
+            if node is None:  # a cluster master routed to for the first time (one winner across threads)
+                node = nodes.setdefault(n, self._node(n, self._topo.cluster.url))  # type: ignore[union-attr]
             out.append((node, ks, rs))
         return out
 
@@ -600,39 +566,33 @@ class L2Base:
         encoded = {k: self.encode(k, v, ttl) for k, v in items.items()}  # all checks before any I/O
         failed: list[str] = []
         for node, ks, raws in (yield from self._plan(list(items))):
-            try:
-                if not node.verified and not (yield from self._prove(node, "set")):
-                    raise _UnprovenNode
-                yield node, SETS, ([encoded[k] for k in ks],), NOKW
-            except Exception as exc:
-                self._unwritten(node, "set", exc, raws)
+            if not (yield from self._write(node, "set", raws, [(node, SETS, ([encoded[k] for k in ks],), NOKW)])):
                 failed.extend(ks)
-                continue
-            if node.dirty:
-                node.dirty.difference_update(raws)
         return failed
-
-    def _unwritten(self, node: _Node, op: str, exc: Exception, raws: list[bytes]) -> None:
-        if isinstance(exc, _UnprovenNode):  # not proven repaired (already counted): remember the keys
-            node.dirty.update(raws)
-        else:
-            self.failed(node, op, exc, raws)
 
     def _delete(self, keys: Sequence[str]) -> _fx.Step[dict[str, list[str]]]:
         failed: dict[str, list[str]] = {}
         for node, ks, raws in (yield from self._plan(keys)):
-            try:
-                if not node.verified and not (yield from self._prove(node, "delete")):
-                    raise _UnprovenNode
-                for i in range(0, len(raws), 1000):
-                    yield node, "unlink", tuple(raws[i : i + 1000]), NOKW
-            except Exception as exc:
-                self._unwritten(node, "delete", exc, raws)
+            chunks = [(node, "unlink", tuple(raws[i : i + 1000]), NOKW) for i in range(0, len(raws), 1000)]
+            if not (yield from self._write(node, "delete", raws, chunks)):
                 failed[node.name] = ks
-                continue
-            if node.dirty:
-                node.dirty.difference_update(raws)
         return failed
+
+    def _write(self, node: _Node, op: str, raws: list[bytes], effects: list[_fx.Effect]) -> _fx.Step[bool]:
+        """Run a write's effects on ``node``; False, with the keys remembered as dirty, if the
+        node is not proven repaired, skipped by its breaker or failing."""
+        if not node.verified and not (yield from self._prove(node, op)):
+            node.dirty.update(raws)
+            return False
+        try:
+            for effect in effects:
+                yield effect
+        except Exception as exc:
+            self.failed(node, op, exc, raws)
+            return False
+        if node.dirty:
+            node.dirty.difference_update(raws)
+        return True
 
     def _targets(self) -> _fx.Step[list[_Node]]:
         """Every node to scan: the ring's nodes, or a cluster's masters."""
@@ -657,6 +617,8 @@ class L2Base:
                 cursor = 0
                 while True:
                     cursor, raws = yield node, SCAN, (cursor, match, 1000), NOKW
+                    if type(cursor) is dict:
+                        cursor = cursor[node.name]
                     if keep is not None:
                         raws = [r for r in raws if keep(r)]
                     if raws:
@@ -723,11 +685,6 @@ class L2Base:
             log.error("rebalance left keys in place (served as misses): %s",
                       {k: len(v) for k, v in report.failed.items()})
         return report
-
-
-class _UnprovenNode(Exception):
-    """Internal: a write skipped because its node is not proven repaired."""
-
 
 
 class DistributedCache(L2Base):

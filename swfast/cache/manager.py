@@ -29,7 +29,7 @@ import threading
 import time
 import warnings
 from datetime import timedelta
-from typing import Any, Awaitable, Callable, Iterable, ParamSpec, Sequence, TypeVar
+from typing import Any, Awaitable, Callable, Generator, Iterable, ParamSpec, Sequence, TypeVar
 
 from .._native.front import TierFront
 from .._durations import seconds
@@ -51,6 +51,7 @@ TIER_ERRORS = REGISTRY.counter("swfast_cache_tier_errors_total", "tier operation
 
 
 _MISS: Any = object()
+_GET, _LOAD, _STORE = "get", "load", "store"  # the effects of TieredCache._fill
 
 
 class _Soft:
@@ -157,7 +158,7 @@ class TieredCache(TierFront):
                 al2.share_state(l2)  # one breaker and one dirty set per node for both shells
             else:
                 l2 = al2
-        _apply_serializer(check_serializer(serializer), {"l2": l2, "l3": l3})
+        _apply_serializer(check_serializer(serializer), {"l2": l2, "l3": l3, "al2": al2})
         if l1 is None:
             from .l1 import L1Cache  # type: ignore[import-not-found, unused-ignore]
 
@@ -218,6 +219,14 @@ class TieredCache(TierFront):
         except Exception as exc:
             self._err("l1", "set", exc)
 
+    def _l1_read(self, key: Any) -> Any:
+        """The L1 copy of ``key`` or ``_MISS``; an L1 that raises is a counted miss."""
+        try:
+            return self._l1_get(key, _MISS)
+        except Exception as exc:
+            self._err("l1", "get", exc)
+            return _MISS
+
     def _l1_drop(self, keys: Iterable[Any]) -> None:
         pop = self.l1.pop
         for k in keys:
@@ -239,26 +248,18 @@ class TieredCache(TierFront):
 
     def _lower(self, key: Any) -> tuple[Any, float | None, str] | None:
         """Read the lower tiers top first (sync); ``(value, expires_at, tier)`` or ``None``."""
-        for tier in self.tiers:
-            try:
-                entry = tier.get_entry(key)
-            except Exception as exc:
-                self._err(tier.name, "get", exc)
-                continue
-            if self._fresh(tier, entry):
-                return entry[0], entry[1], tier.name  # type: ignore[index]
-        return None
+        return self._run_fill(self._read_lower(key))  # type: ignore[no-any-return]
 
-    async def _alower(self, key: Any) -> tuple[Any, float | None, str] | None:
-        """:meth:`_lower` without blocking the loop (L2 on its asyncio shell, L3 in a thread)."""
+    def _read_lower(self, key: Any) -> Generator[tuple[str, Any], Any, tuple[Any, float | None, str] | None]:
+        """The lower-tier read, sans I/O: a tier that raises is a counted miss."""
         for tier in self.tiers:
             try:
-                entry = await tier.aget_entry(key)
+                entry = yield _GET, (tier, key)
             except Exception as exc:
                 self._err(tier.name, "get", exc)
                 continue
             if self._fresh(tier, entry):
-                return entry[0], entry[1], tier.name  # type: ignore[index]
+                return entry[0], entry[1], tier.name
         return None
 
     def _fresh(self, tier: Tier, entry: tuple[Any, float | None] | None) -> bool:
@@ -347,7 +348,7 @@ class TieredCache(TierFront):
     # through the callbacks set in __init__.
     def _soft_hit(self, key: Any, v: _Soft, loader: Callable[[], Any] | None, ttl: Any) -> Any:
         if loader is not None and v.soft <= self.monotonic():
-            self._refresh_in_background(key, loader, ttl)
+            self._refresh(key, loader, ttl)
         self.l1_hits += 1
         return v.value
 
@@ -359,11 +360,7 @@ class TieredCache(TierFront):
             log.warning("cache tier l1 get raised for %r; served as a miss", key)
         elif self.tracker is not None:
             self.tracker.track_usage(key)
-            try:
-                v = self._l1_get(key, _MISS)
-            except Exception as exc:
-                self._err("l1", "get", exc)
-                v = _MISS
+            v = self._l1_read(key)
             if v is not _MISS:
                 if type(v) is _Soft:
                     return self._soft_hit(key, v, loader, ttl)
@@ -386,21 +383,7 @@ class TieredCache(TierFront):
                 raise flight.exc
             return default if flight.value is _MISS else flight.value
         try:
-            found = self._lower(key)
-            if found is not None:
-                self.stats.hit(found[2])
-                flight.value = found[0]
-                self._store_loaded(key, None, None, token, found)
-            elif loader is not None:
-                value = loader()
-                if inspect.isawaitable(value):
-                    close = getattr(value, "close", None)
-                    if close:
-                        close()
-                    raise TypeError("loader: returned an awaitable; use asmart_get for async loaders")
-                self.stats.loads += 1
-                flight.value = value
-                self._store_loaded(key, value, ttl, token, None)
+            flight.value = self._run_fill(self._fill(key, loader, ttl, token))
         except BaseException as exc:
             flight.exc = exc
             raise
@@ -411,24 +394,111 @@ class TieredCache(TierFront):
             flight.event.set()
         return default if flight.value is _MISS else flight.value
 
-    def _refresh_in_background(self, key: Any, loader: Callable[[], Any], ttl: Any) -> None:
+    # -- one fill for both shells: lower-tier read, else the loader, then the store (sans I/O)
+    def _fill(self, key: Any, loader: Callable[[], Any] | None, ttl: float | None, token: tuple[int, int],
+              read_lower: bool = True) -> Generator[tuple[str, Any], Any, Any]:
+        """Yields ``(_GET, (tier, key))``, ``(_LOAD, loader)`` and ``(_STORE, args of _store_loaded)``;
+        :meth:`_run_fill` runs them in the calling thread, :meth:`_arun_fill` keeps the event loop
+        free. Returns the value found or loaded, or ``_MISS``."""
+        if read_lower:
+            found = yield from self._read_lower(key)
+            if found is not None:
+                self.stats.hit(found[2])
+                yield _STORE, (key, None, None, token, found)
+                return found[0]
+        if loader is None:
+            return _MISS
+        value = yield _LOAD, loader
+        self.stats.loads += 1
+        yield _STORE, (key, value, ttl, token, None)
+        return value
+
+    def _run_fill(self, step: Generator[tuple[str, Any], Any, Any]) -> Any:
+        try:
+            what, arg = next(step)
+            while True:
+                if what is _GET:
+                    try:
+                        out = arg[0].get_entry(arg[1])
+                    except Exception as exc:
+                        what, arg = step.throw(exc)
+                        continue
+                elif what is _LOAD:
+                    out = arg()
+                    if inspect.isawaitable(out):
+                        close = getattr(out, "close", None)
+                        if close:
+                            close()
+                        raise TypeError("loader: returned an awaitable; use asmart_get for async loaders")
+                else:
+                    out = None
+                    self._store_loaded(*arg)
+                what, arg = step.send(out)
+        except StopIteration as stop:
+            return stop.value
+
+    async def _arun_fill(self, step: Generator[tuple[str, Any], Any, Any]) -> Any:
+        try:
+            what, arg = next(step)
+            while True:
+                if what is _GET:  # L2 on its asyncio shell, L3 in a worker thread
+                    try:
+                        out = await arg[0].aget_entry(arg[1])
+                    except Exception as exc:
+                        what, arg = step.throw(exc)
+                        continue
+                elif what is _LOAD:
+                    out = arg()
+                    if inspect.isawaitable(out):
+                        out = await out
+                else:
+                    out = None
+                    if arg[4] is not None and not self._above(arg[4][2]):
+                        self._store_loaded(*arg)  # a top-tier hit is copied to L1 only: no I/O
+                    else:
+                        await asyncio.to_thread(self._store_loaded, *arg)  # tier writes: off the loop
+                what, arg = step.send(out)
+        except StopIteration as stop:
+            return stop.value
+
+    def _refresh(self, key: Any, loader: Callable[[], Any], ttl: Any, aio: bool = False) -> None:
+        """Start one background refresh of a soft-expired key (stale-while-revalidate): in a
+        thread, or (``aio``) in a task on the running loop."""
         with self._lock:
             if key in self._refreshing:
                 return
             self._refreshing.add(key)
             token = self._token(key)
 
+        def step() -> Generator[tuple[str, Any], Any, Any]:
+            return self._fill(key, loader, parse_ttl(ttl) if ttl is not None else self.default_ttl, token, False)
+
+        def done(exc: BaseException | None) -> None:
+            if exc is not None:
+                log.warning("background refresh of %r failed; the stale value stays until its TTL: %s", key, exc)
+            with self._lock:
+                self._refreshing.discard(key)
+                self._release(key)
+
+        if aio:
+            async def arun() -> None:
+                try:
+                    await self._arun_fill(step())
+                except Exception as exc:
+                    return done(exc)
+                done(None)
+
+            task = asyncio.ensure_future(arun())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            return
+
         def run() -> None:
             try:
-                value = loader()
-                self.stats.loads += 1
-                self._store_loaded(key, value, parse_ttl(ttl) if ttl is not None else self.default_ttl, token, None)
+                self._run_fill(step())
             except Exception as exc:
-                log.warning("background refresh of %r failed; the stale value stays until its TTL: %s", key, exc)
-            finally:
-                with self._lock:
-                    self._refreshing.discard(key)
-                    self._release(key)
+                return done(exc)
+            done(None)
 
         threading.Thread(target=run, name=f"swfast-refresh-{key}", daemon=True).start()
 
@@ -600,16 +670,12 @@ class TieredCache(TierFront):
         """Async :meth:`smart_get`: ``loader`` may be sync or async; one load per key per loop."""
         if self.tracker is not None:
             self.tracker.track_usage(key)
-        try:
-            v = self._l1_get(key, _MISS)
-        except Exception as exc:
-            self._err("l1", "get", exc)
-            v = _MISS
+        v = self._l1_read(key)
         if v is not _MISS:
             self.l1_hits += 1
             if type(v) is _Soft:
                 if loader is not None and v.soft <= self.monotonic():
-                    self._arefresh(key, loader, ttl)
+                    self._refresh(key, loader, ttl, aio=True)
                 return v.value
             return v
         self.stats.miss("l1")
@@ -624,33 +690,6 @@ class TieredCache(TierFront):
         value = await asyncio.shield(fut)
         return default if value is _MISS else value
 
-    def _arefresh(self, key: Any, loader: Callable[[], Any], ttl: Any) -> None:
-        """Start one background refresh of a soft-expired key (stale-while-revalidate)."""
-        with self._lock:
-            if key in self._refreshing:
-                return
-            self._refreshing.add(key)
-            token = self._token(key)
-
-        async def run() -> None:
-            try:
-                value = loader()
-                if inspect.isawaitable(value):
-                    value = await value
-                self.stats.loads += 1
-                seconds = parse_ttl(ttl) if ttl is not None else self.default_ttl
-                await asyncio.to_thread(self._store_loaded, key, value, seconds, token, None)
-            except Exception as exc:
-                log.warning("background refresh of %r failed; the stale value stays until its TTL: %s", key, exc)
-            finally:
-                with self._lock:
-                    self._refreshing.discard(key)
-                    self._release(key)
-
-        task = asyncio.ensure_future(run())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     def _adone(self, key: Any, fut: asyncio.Future[Any]) -> None:
         if not fut.cancelled():
             fut.exception()  # retrieved here; waiters re-raise it
@@ -661,22 +700,7 @@ class TieredCache(TierFront):
 
     async def _aload(self, key: Any, loader: Callable[[], Any] | None, ttl: float | None,
                      token: tuple[int, int]) -> Any:
-        found = await self._alower(key)
-        if found is not None:
-            self.stats.hit(found[2])
-            if self._above(found[2]):  # promotion writes to the tiers above: off the loop
-                await asyncio.to_thread(self._store_loaded, key, None, None, token, found)
-            else:
-                self._store_loaded(key, None, None, token, found)  # L1 only: no I/O
-            return found[0]
-        if loader is None:
-            return _MISS
-        value = loader()
-        if inspect.isawaitable(value):
-            value = await value
-        self.stats.loads += 1
-        await asyncio.to_thread(self._store_loaded, key, value, ttl, token, None)
-        return value
+        return await self._arun_fill(self._fill(key, loader, ttl, token))
 
     async def asmart_set(self, key: Any, value: Any, ttl: Any = None, *, priority: Priority = "normal",
                          tiers: Sequence[str] | None = None) -> tuple[str, ...]:
@@ -701,6 +725,13 @@ class TieredCache(TierFront):
         """Stop the invalidation bus (if any); tiers are closed by their owner."""
         if self.bus is not None:
             self.bus.close()
+
+    async def aclose(self) -> None:
+        """:meth:`close`, then close the asyncio L2 clients this cache opened for its async
+        reads (in the loop that used them; the tiers themselves stay their owner's to close)."""
+        self.close()
+        for tier in self.tiers:
+            await tier.aclose()
 
 
 Loader = Callable[[], Any] | Callable[[], Awaitable[Any]]

@@ -39,6 +39,9 @@ class Tier(Protocol):
     def delete_matching(self, pattern: KeyPattern) -> tuple[int, list[str]]:
         """Remove the keys matching ``pattern``: (how many, the nodes that failed)."""
 
+    async def aclose(self) -> None:
+        """Close what the adapter opened itself (never the tier the application gave)."""
+
 
 class RedisTier:
     """L2 as a :class:`Tier`: its sync shell for sync calls, its asyncio shell for async reads.
@@ -53,12 +56,14 @@ class RedisTier:
         from .l2 import DistributedCache
         from .l2_async import AsyncDistributedCache
 
+        self.owned = False  # whether the asyncio shell is ours (made here) to close
         if isinstance(l2, AsyncDistributedCache):
             self.sync: Any = l2.shell(DistributedCache)
             self.aio: Any = l2
         else:
             self.sync = l2
-            self.aio = al2 if al2 is not None else l2.asyncio() if isinstance(l2, DistributedCache) else None
+            self.owned = al2 is None and isinstance(l2, DistributedCache)
+            self.aio = al2 if al2 is not None else l2.asyncio() if self.owned else None
 
     @property
     def max_value_bytes(self) -> int:
@@ -83,6 +88,10 @@ class RedisTier:
 
     def delete_matching(self, pattern: KeyPattern) -> tuple[int, list[str]]:
         return self.sync.delete_matching(pattern)  # type: ignore[no-any-return]
+
+    async def aclose(self) -> None:
+        if self.owned:
+            await self.aio.close()
 
 
 class SQLiteTier:
@@ -118,6 +127,9 @@ class SQLiteTier:
 
     def delete_matching(self, pattern: KeyPattern) -> tuple[int, list[str]]:
         return int(self.l3.delete_matching(pattern)), []
+
+    async def aclose(self) -> None:
+        return None
 
 
 __all__ = ["RedisTier", "SQLiteTier", "Tier"]

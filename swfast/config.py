@@ -248,8 +248,13 @@ __all__ = [
 ]
 
 
-# Default bound on one network operation of the cache and resilience layers, in SECONDS (a
-# float: 0.05 = 50 ms): each connect and each reply of an L2 (Redis) call waits at most this long,
-# with no retries, so a refused or hung server costs at most this per call.
-DEFAULT_OPERATION_TIMEOUT: float = 0.05
-__all__ += ["DEFAULT_OPERATION_TIMEOUT"]
+# The one default bound on a whole operation, in SECONDS (SPEC: ``DEFAULT_OPERATION_TIMEOUT = 30``):
+# a request/response exchange over messaging, the default ``timeout`` of a DataRequest, and the
+# overall deadline of ``Retrying``. ``swfast.messaging.constants`` and ``swfast.resilience``
+# re-export this object.
+DEFAULT_OPERATION_TIMEOUT: float = 30
+# The bound on ONE network call of the L2 tier, in SECONDS (0.05 = 50 ms): each connect and each
+# reply of a Redis call waits at most this long, with no retries, so a refused or hung server
+# costs at most this per cache call (the cache then serves the other tiers).
+L2_CALL_TIMEOUT: float = 0.05
+__all__ += ["DEFAULT_OPERATION_TIMEOUT", "L2_CALL_TIMEOUT"]

@@ -104,3 +104,20 @@ def test_help_and_pydoc_do_not_crash_on_absent_subpackages() -> None:
     out = subprocess.run([sys.executable, "-m", "pydoc", "swfast"], capture_output=True, text=True, cwd=ROOT,
                          timeout=120)
     assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr
+
+
+def test_one_operation_timeout_constant() -> None:
+    """SPEC's ``DEFAULT_OPERATION_TIMEOUT = 30`` is one object (swfast.config), re-exported by
+    messaging and resilience; the 50 ms bound of one L2 call is a separate, separately named
+    constant (it was the same name with a different value in the cache)."""
+    import inspect
+
+    from swfast import config
+    from swfast.cache.l2 import DistributedCache
+    from swfast.messaging import constants
+    from swfast.resilience import DEFAULT_OPERATION_TIMEOUT, Retrying
+
+    assert config.DEFAULT_OPERATION_TIMEOUT == 30 and config.L2_CALL_TIMEOUT == 0.05
+    assert constants.DEFAULT_OPERATION_TIMEOUT is config.DEFAULT_OPERATION_TIMEOUT is DEFAULT_OPERATION_TIMEOUT
+    assert Retrying(on=OSError).timeout == config.DEFAULT_OPERATION_TIMEOUT
+    assert inspect.signature(DistributedCache).parameters["timeout"].default == config.L2_CALL_TIMEOUT

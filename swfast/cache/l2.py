@@ -5,7 +5,7 @@
 * Multi-key reads and writes go to each node in one round trip (``MGET``, or a pipeline of
   ``SET ... PX``).
 * Every socket operation is bounded by ``timeout`` (default
-  :data:`swfast.config.DEFAULT_OPERATION_TIMEOUT`, 50 ms) with no retries, so a refused or hung
+  :data:`swfast.config.L2_CALL_TIMEOUT`, 50 ms) with no retries, so a refused or hung
   Redis costs at most that per call. Each node (each master of a Redis Cluster) is guarded by
   its own count-window :class:`swfast.resilience.CircuitBreaker`: after ``trip_after``
   consecutive failures the node is skipped (in well under 1 ms) until ``reset_timeout`` has
@@ -36,7 +36,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
 
 from .._native import cacheval as _k
 from .._redact import node_name
-from ..config import DEFAULT_OPERATION_TIMEOUT
+from ..config import L2_CALL_TIMEOUT
 from ..errors import CacheValueTooLarge, CircuitOpenError, ConfigurationError
 from ..monitoring.metrics import REGISTRY
 from ..resilience.breaker import CircuitBreaker
@@ -220,7 +220,7 @@ class L2Base:
             ``host:port``) gets its own breaker and dirty set when first routed to.
         namespace: prefix of every Redis key this cache writes (keeps other data untouched).
         timeout: bound in seconds on connecting and on each reply (default
-            :data:`swfast.config.DEFAULT_OPERATION_TIMEOUT`).
+            :data:`swfast.config.L2_CALL_TIMEOUT`).
         mac_key: optional shared secret; values then carry a MAC every process checks.
         max_key_bytes: longer keys raise :class:`CacheValueTooLarge`.
         max_value_bytes: larger encoded values raise :class:`CacheValueTooLarge`.
@@ -240,7 +240,7 @@ class L2Base:
         urls: str | Sequence[str],
         *,
         namespace: str = "swfast:",
-        timeout: float = DEFAULT_OPERATION_TIMEOUT,
+        timeout: float = L2_CALL_TIMEOUT,
         mac_key: bytes | None = None,
         max_key_bytes: int = 1024,
         max_value_bytes: int = 1 << 20,

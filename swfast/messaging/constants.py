@@ -37,7 +37,7 @@ PRIORITY_BACKGROUND = 5
 DEFAULT_PRIORITY = PRIORITY_MEDIUM
 
 # Timeouts, in seconds.
-DEFAULT_OPERATION_TIMEOUT = 30
+from ..config import DEFAULT_OPERATION_TIMEOUT  # noqa: E402 - the one constant (30 s), in swfast.config
 DEFAULT_KAFKA_TIMEOUT = 10
 
 # Batching.

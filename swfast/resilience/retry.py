@@ -47,8 +47,9 @@ from .retry_context import Attempt, RetryContext
 P = ParamSpec("P")
 R = TypeVar("R")
 
-#: Default total-time budget of a retried operation, in seconds (the messaging default).
-DEFAULT_OPERATION_TIMEOUT = 30.0
+#: Default total-time budget of a retried operation, in seconds: the one constant (30 s) of
+#: :mod:`swfast.config`, shared with messaging.
+from ..config import DEFAULT_OPERATION_TIMEOUT  # noqa: E402
 
 RetryOn = Union[type[BaseException], tuple[type[BaseException], ...], Callable[[BaseException], bool]]
 _NEVER = (KeyboardInterrupt, SystemExit, GeneratorExit, CircuitOpenError)  # and asyncio.CancelledError

@@ -412,3 +412,31 @@ def test_sync_loader_returning_coroutine_is_refused(tiers, clock) -> None:  # ty
     with pytest.raises(TypeError, match="asmart_get"):
         m.smart_get("c", coro)
     assert m.l1.fast_get("c") is None
+
+
+def test_smart_set_encodes_a_value_once_and_a_mutated_value_afresh(tiers, clock, redis_client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Placement (size), the pre-write checks and the writes of L2 and L3 share one JSON
+    encoding of the value (it was encoded three times); the memo lasts one call only, so a
+    dict changed between two ``smart_set`` calls is stored as changed in every tier."""
+    from swfast.cache import envelope
+
+    encoded: list[object] = []
+    real = envelope._json_dumps_now
+
+    def counting(value: object) -> bytes:
+        encoded.append(value)
+        return real(value)
+
+    monkeypatch.setattr(envelope, "_json_dumps_now", counting)
+    l1, l2, l3 = tiers
+    cache = _mgr(tiers, clock)
+    value = {"label": "positive", "scores": [0.25, 0.75]}
+    assert cache.smart_set("k", value, priority="high") == ("l1", "l2", "l3")
+    assert len(encoded) == 1
+    value["label"] = "negative"  # the same object, changed
+    cache.smart_set("k", value, priority="high")
+    assert len(encoded) == 2
+    l1.clear()
+    assert cache.smart_get("k") == {"label": "negative", "scores": [0.25, 0.75]}
+    assert l2.distributed_get("k") == l3.persistent_get("k") == {"label": "negative", "scores": [0.25, 0.75]}
+    assert envelope._ONCE.memo is None  # nothing held after the call

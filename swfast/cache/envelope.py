@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from typing import Any, Final
 
 from .._native import cacheval as _k
@@ -35,7 +36,38 @@ HEADER_SIZE: Final = 10
 MAC_SIZE: Final = 16
 
 
+_ONCE = threading.local()
+
+
+class encode_once:
+    """``with encode_once(value):`` — inside the block, on this thread, the JSON bytes of this
+    very object are computed once however many tiers size, check and write it (``smart_set``
+    encoded one value three times). The memo is the object's identity and lives only for the
+    block: a value mutated between two ``smart_set`` calls is encoded afresh."""
+
+    __slots__ = ("value", "prev")
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __enter__(self) -> None:
+        self.prev = getattr(_ONCE, "memo", None)
+        _ONCE.memo = [self.value, None]
+
+    def __exit__(self, *exc: object) -> None:
+        _ONCE.memo = self.prev
+
+
 def _json_dumps(value: Any) -> bytes:
+    memo = getattr(_ONCE, "memo", None)
+    if memo is not None and memo[0] is value:
+        if memo[1] is None:
+            memo[1] = _json_dumps_now(value)
+        return memo[1]  # type: ignore[no-any-return]
+    return _json_dumps_now(value)
+
+
+def _json_dumps_now(value: Any) -> bytes:
     refuse_inexact(value)  # JSON would hand back another value: refuse before anything is written
     try:
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()

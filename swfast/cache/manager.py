@@ -35,7 +35,7 @@ from .._native.front import TierFront
 from .._durations import seconds
 from ..errors import CacheValueTooLarge, ConfigurationError
 from ..monitoring.metrics import REGISTRY
-from .envelope import _json_dumps
+from .envelope import _json_dumps, encode_once
 from .pattern import KeyPattern
 from .serializer import Serializer, check_serializer
 from .policy import MAX_TTL, InvalidationReport, PlacementPolicy, Priority, parse_ttl
@@ -520,13 +520,14 @@ class TieredCache(TierFront):
                 that it reads back unchanged (see :mod:`swfast.cache.serializer`); nothing changed.
         """
         seconds = parse_ttl(ttl) if ttl is not None else self.default_ttl
-        chosen = list(tiers) if tiers is not None else list(self._placement(priority, seconds, value))
-        self._check_lower(chosen, key, value, seconds, explicit=tiers is not None)
-        with self._lock:
-            self._bump(key)
-            self._l1_drop([key])
-        lower = tuple(t for t in chosen if t != "l1")
-        written = self._write(lower, key, value, seconds)
+        with encode_once(value):  # sized, checked and written: one JSON encoding of the value
+            chosen = list(tiers) if tiers is not None else list(self._placement(priority, seconds, value))
+            self._check_lower(chosen, key, value, seconds, explicit=tiers is not None)
+            with self._lock:
+                self._bump(key)
+                self._l1_drop([key])
+            lower = tuple(t for t in chosen if t != "l1")
+            written = self._write(lower, key, value, seconds)
         stale = [t.name for t in self.tiers if t.name not in written]
         if stale:
             self._wipe_lower(key, stale)  # an older copy there must not be served

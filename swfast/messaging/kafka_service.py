@@ -27,7 +27,7 @@ import time
 from typing import Any, Sequence
 
 from .. import config as _config
-from .._redact import redact_text
+from .._redact import redact_servers
 from .._testing import register_reset
 from ..errors import ConfigurationError, KafkaDeliveryError, NotConnected, ValidationError, describe_type
 from . import _codec, _embedded
@@ -140,7 +140,7 @@ class KafkaService:
         self.bootstrap_servers = bootstrap_servers.strip()
         if embedded is not None and self.bootstrap_servers:
             raise ConfigurationError("embedded", "an embedded broker was given together with bootstrap_servers "
-                                     f"{redact_text(self.bootstrap_servers)!r}; choose one")
+                                     f"{redact_servers(self.bootstrap_servers)!r}; choose one")
         self.producer_config = dict(producer_config or {})
         self.consumer_overrides = dict(consumer_overrides or {})
         self.consumer_config = consumer_config or ConsumerConfig()
@@ -157,7 +157,7 @@ class KafkaService:
         self._state = "new"
 
     def __repr__(self) -> str:
-        where = "embedded" if self.is_embedded else redact_text(self.bootstrap_servers)
+        where = "embedded" if self.is_embedded else redact_servers(self.bootstrap_servers)
         return f"<KafkaService {where} {self._state}>"
 
     def _topic_counters(self, topic: str) -> tuple[Any, Any]:
@@ -239,7 +239,7 @@ class KafkaService:
             self._producer = _bridge.ProducerBridge(conf, queue_full_timeout=self.kafka_timeout)
         self._producer.on_failed = self._failed
         self._state = "connected"
-        log.info("messaging connected (%s)", "embedded" if self.is_embedded else redact_text(self.bootstrap_servers))
+        log.info("messaging connected (%s)", "embedded" if self.is_embedded else redact_servers(self.bootstrap_servers))
         return True
 
     async def disconnect(self) -> bool:

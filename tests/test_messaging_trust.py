@@ -393,3 +393,30 @@ def test_naive_timestamps_validate_only_when_opted_in() -> None:
         assert req.metadata.timestamp == "2026-01-02T03:04:05.123456+00:00"
     assert d["metadata"]["timestamp"] == "2026-01-02T03:04:05.123456"  # the caller's dict is untouched
     validate_data_request(d, naive_utc=True)
+
+
+# ---------------------------------------------------------------- 4. durations
+
+
+def test_messaging_durations_take_every_form() -> None:
+    from datetime import timedelta
+
+    for value, want in ((5, 5.0), (2.5, 2.5), (timedelta(seconds=90), 90.0), ("10s", 10.0), ("2m", 120.0)):
+        svc = KafkaService("", kafka_timeout=value, operation_timeout=value)
+        assert (svc.kafka_timeout, svc.operation_timeout) == (want, want)
+        req = create_data_request("m1", ttl=value, timeout=value)
+        assert (req.metadata.ttl, req.payload.timeout) == (want, want)
+    for bad in ("soon", -1, 0, timedelta(seconds=-1), float("nan"), [1]):
+        with pytest.raises(ConfigurationError, match="kafka_timeout"):
+            KafkaService("", kafka_timeout=bad)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="ttl"):
+        create_data_request("m1", ttl="later")
+
+
+async def test_request_timeout_accepts_a_duration_string() -> None:
+    async with KafkaService("", embedded=EmbeddedBroker()) as svc:
+        req = create_data_request("m-none")
+        with pytest.raises(TimeoutError, match="within 0.05s"):
+            await svc.request(req, timeout="50ms")
+        with pytest.raises(ConfigurationError, match="timeout"):
+            await svc.request(req, timeout="whenever")

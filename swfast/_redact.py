@@ -13,7 +13,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 _SECRET_PARAMS = frozenset({"password", "passwd", "pwd", "secret", "token", "api_key", "apikey",
                             "access_token", "sasl_password", "sasl.password", "key"})
-_URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>]+")
+# a scheme may hold "_" (Kafka listener names: SASL_SSL://); the look-behind replaces \b so that
+# "sasl_ssl://u:p@h" is one URL, not "ssl://u:p@h" after a word character
+_URL = re.compile(r"(?<![a-zA-Z0-9+._-])[a-zA-Z][a-zA-Z0-9+._-]*://[^\s'\"<>,]+")
 MASK = "***"
 
 
@@ -23,6 +25,13 @@ def redact_url(url: str) -> str:
         parts = urlsplit(url)
     except ValueError:
         return MASK
+    if not parts.netloc and "://" in url:  # a scheme urlsplit does not take ("SASL_SSL://u:p@h:9092")
+        scheme, _, rest = url.partition("://")
+        cut = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+        authority = rest[:cut]
+        if "@" in authority:
+            authority = MASK + "@" + authority.rpartition("@")[2]
+        return f"{scheme}://{authority}{rest[cut:]}"
     netloc = parts.netloc
     if "@" in netloc:
         netloc = MASK + "@" + netloc.rpartition("@")[2]
@@ -47,6 +56,34 @@ def node_name(url: str) -> str:
     path = parts.path.strip("/")
     out = f"{host}:{port}" if port is not None else host
     return f"{out}/{path}" if path else out
+
+
+def redact_servers(value: str) -> str:
+    """A comma-separated server list (``host:port``, ``user:pw@host:port`` or URLs) without user-info."""
+    out = []
+    for item in value.split(","):
+        if "://" in item:
+            out.append(redact_url(item.strip()) if item.strip() else item)
+        elif "@" in item:
+            out.append(MASK + "@" + item.rpartition("@")[2])
+        else:
+            out.append(item)
+    return ",".join(out)
+
+
+def redact_known(text: str, servers: str) -> str:
+    """``text`` (a client's error message) with URLs redacted and the user-info of ``servers`` masked.
+
+    Clients quote the address they were given in their own format (``bob:pw@host:9092/bootstrap``),
+    which no URL pattern finds; every user-info spelled in ``servers`` is masked wherever it appears.
+    """
+    for item in servers.split(","):
+        head = item.partition("://")[2] if "://" in item else item
+        if "@" in head:
+            info = head.rpartition("@")[0]
+            if info:
+                text = text.replace(info, MASK)
+    return redact_text(text)
 
 
 def redact_text(text: str) -> str:

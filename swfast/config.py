@@ -205,7 +205,7 @@ def require_services(env: Mapping[str, str] | None = None) -> bool:
 
 def snapshot(env: Mapping[str, str] | None = None) -> dict[str, str | None]:
     """Every documented variable's value (None when unset); secrets redacted (user-info masked)."""
-    from ._redact import redact_text
+    from ._redact import redact_servers
 
     e = _env(env)
     out: dict[str, str | None] = {}
@@ -214,14 +214,9 @@ def snapshot(env: Mapping[str, str] | None = None) -> dict[str, str | None]:
         if value is not None and var.secret == "full":
             value = "***" if value else value
         elif value is not None and var.secret:
-            value = redact_text(value) if "://" in value else _redact_plain(value)
+            value = redact_servers(value)
         out[var.name] = value
     return out
-
-
-def _redact_plain(value: str) -> str:
-    """``user:pass@host:port`` without a scheme: drop the user-info of every comma-separated item."""
-    return ",".join(("***@" + item.rpartition("@")[2]) if "@" in item else item for item in value.split(","))
 
 
 def markdown_table() -> str:

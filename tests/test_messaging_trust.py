@@ -113,6 +113,33 @@ def test_repr_and_errors_redact_credentials() -> None:
     assert "s3cret" not in repr(svc)
 
 
+@pytest.mark.parametrize("servers", [
+    "SASL_SSL://bob:s3cret@{addr}",  # Kafka listener names hold "_": "ssl://" alone was redacted before
+    "sasl_plaintext://bob:s3cret@{addr},k2:9092",
+    "bob:s3cret@{addr}",  # no scheme at all
+])
+async def test_unreachable_broker_error_and_repr_never_hold_credentials(servers: str) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        addr = f"127.0.0.1:{s.getsockname()[1]}"
+    svc = KafkaService(servers.format(addr=addr), kafka_timeout=0.5)
+    assert "s3cret" not in repr(svc) and addr in repr(svc)
+    with pytest.raises(BrokerUnavailable) as info:
+        await svc.connect()
+    assert "s3cret" not in str(info.value) and "s3cret" not in repr(info.value.args)
+    assert addr in str(info.value)
+
+
+def test_redact_helpers_on_server_lists_and_underscore_schemes() -> None:
+    from swfast._redact import redact_known, redact_servers, redact_text
+
+    assert redact_servers("SASL_SSL://u:pw@h1:9092,u:pw@h2:9092,h3:9092") == "SASL_SSL://***@h1:9092,***@h2:9092,h3:9092"
+    assert "pw" not in redact_text("failed: sasl_ssl://u:pw@h1:9092/bootstrap: refused")
+    assert redact_known("u:pw@h1:9092/bootstrap: Connect failed", "u:pw@h1:9092") == "***@h1:9092/bootstrap: Connect failed"
+
+
 # ---------------------------------------------------------------- 5, 6. seed API
 
 
@@ -366,3 +393,30 @@ def test_naive_timestamps_validate_only_when_opted_in() -> None:
         assert req.metadata.timestamp == "2026-01-02T03:04:05.123456+00:00"
     assert d["metadata"]["timestamp"] == "2026-01-02T03:04:05.123456"  # the caller's dict is untouched
     validate_data_request(d, naive_utc=True)
+
+
+# ---------------------------------------------------------------- 4. durations
+
+
+def test_messaging_durations_take_every_form() -> None:
+    from datetime import timedelta
+
+    for value, want in ((5, 5.0), (2.5, 2.5), (timedelta(seconds=90), 90.0), ("10s", 10.0), ("2m", 120.0)):
+        svc = KafkaService("", kafka_timeout=value, operation_timeout=value)
+        assert (svc.kafka_timeout, svc.operation_timeout) == (want, want)
+        req = create_data_request("m1", ttl=value, timeout=value)
+        assert (req.metadata.ttl, req.payload.timeout) == (want, want)
+    for bad in ("soon", -1, 0, timedelta(seconds=-1), float("nan"), [1]):
+        with pytest.raises(ConfigurationError, match="kafka_timeout"):
+            KafkaService("", kafka_timeout=bad)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="ttl"):
+        create_data_request("m1", ttl="later")
+
+
+async def test_request_timeout_accepts_a_duration_string() -> None:
+    async with KafkaService("", embedded=EmbeddedBroker()) as svc:
+        req = create_data_request("m-none")
+        with pytest.raises(TimeoutError, match="within 0.05s"):
+            await svc.request(req, timeout="50ms")
+        with pytest.raises(ConfigurationError, match="timeout"):
+            await svc.request(req, timeout="whenever")

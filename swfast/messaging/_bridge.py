@@ -26,7 +26,7 @@ from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, KafkaError, 
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from .._native import msgbatch as _batch
-from .._redact import redact_text
+from .._redact import redact_known, redact_servers
 from ..errors import BrokerUnavailable, KafkaDeliveryError
 
 log = logging.getLogger("swfast.messaging")
@@ -249,6 +249,7 @@ class ConsumerBridge:
     def __init__(self, config: dict[str, Any], topic: str, *, group: bool = True) -> None:
         self._c = Consumer(config)
         self.topic = topic
+        self.bootstrap = str(config.get("bootstrap.servers", ""))  # to mask its user-info in log lines
         self._exec = ThreadPoolExecutor(1, thread_name_prefix="swfast-kafka-consumer")
         self._yielded = 0.0
         self._stored = False
@@ -319,7 +320,7 @@ class ConsumerBridge:
             if err is None:
                 out.append(m)
             elif err.code() != KafkaError._PARTITION_EOF:
-                log.warning("consumer error on %s: %s", self.topic, err.str())
+                log.warning("consumer error on %s: %s", self.topic, redact_known(err.str(), self.bootstrap))
         return out
 
     def store(self, offsets: dict[int, int]) -> None:
@@ -373,9 +374,9 @@ class AdminBridge:
         try:
             return self._a.list_topics(topic, timeout=self._timeout)
         except KafkaException as exc:
-            servers = redact_text(self.bootstrap)
+            servers = redact_servers(self.bootstrap)
             raise BrokerUnavailable(
-                f"Kafka at {servers!r} did not answer within {self._timeout}s ({redact_text(str(exc))}); "
+                f"Kafka at {servers!r} did not answer within {self._timeout}s ({redact_known(str(exc), self.bootstrap)}); "
                 "check bootstrap_servers (or SWFAST_KAFKA_BOOTSTRAP_SERVERS) and that the broker is running",
                 bootstrap_servers=servers,
             ) from None

@@ -27,7 +27,8 @@ import time
 from typing import Any, Sequence
 
 from .. import config as _config
-from .._redact import redact_text
+from .._durations import Duration, seconds
+from .._redact import redact_servers
 from .._resets import register_reset
 from ..errors import ConfigurationError, KafkaDeliveryError, NotConnected, ValidationError, describe_type
 from . import _codec, _embedded
@@ -98,6 +99,12 @@ def _key(key: Any) -> bytes | None:
     return key.encode() if isinstance(key, str) else key
 
 
+
+def _secs(value: Duration, param: str) -> float:
+    """A positive duration argument as float seconds (``ConfigurationError`` naming ``param``)."""
+    out = seconds(value, param=param, allow_zero=False)
+    return DEFAULT_OPERATION_TIMEOUT if out is None else out  # None is refused above (allow_none=False)
+
 class KafkaService:
     """Async producer, consumers and topic admin over Kafka (or the embedded transport).
 
@@ -109,8 +116,9 @@ class KafkaService:
             (``enable.idempotence=true``, ``acks=all``, ``compression.type=lz4``, ``linger.ms=5``).
         consumer_overrides: librdkafka consumer properties for every subscription.
         consumer_config: default :class:`ConsumerConfig` (retries, DLQ, batch size).
-        kafka_timeout: seconds for broker round trips (connect, admin, a full local queue).
-        operation_timeout: seconds ``disconnect`` and ``request`` may take.
+        kafka_timeout: seconds for broker round trips (connect, admin, a full local queue): a float,
+            a ``timedelta`` or a string such as ``"10s"`` (``swfast._durations.seconds``).
+        operation_timeout: seconds ``disconnect`` and ``request`` may take (same forms).
         embedded: the embedded broker to use (default: the process-wide one); giving one chooses
             the embedded transport explicitly (with ``bootstrap_servers`` set too: ConfigurationError).
         max_message_bytes: largest message value, checked before producing.
@@ -124,8 +132,8 @@ class KafkaService:
         consumer_overrides: dict[str, Any] | None = None,
         consumer_config: ConsumerConfig | None = None,
         client_id: str = "swfast",
-        kafka_timeout: float = DEFAULT_KAFKA_TIMEOUT,
-        operation_timeout: float = DEFAULT_OPERATION_TIMEOUT,
+        kafka_timeout: Duration = DEFAULT_KAFKA_TIMEOUT,
+        operation_timeout: Duration = DEFAULT_OPERATION_TIMEOUT,
         embedded: _embedded.EmbeddedBroker | None = None,
         max_message_bytes: int = 1_000_000,
     ) -> None:
@@ -140,13 +148,13 @@ class KafkaService:
         self.bootstrap_servers = bootstrap_servers.strip()
         if embedded is not None and self.bootstrap_servers:
             raise ConfigurationError("embedded", "an embedded broker was given together with bootstrap_servers "
-                                     f"{redact_text(self.bootstrap_servers)!r}; choose one")
+                                     f"{redact_servers(self.bootstrap_servers)!r}; choose one")
         self.producer_config = dict(producer_config or {})
         self.consumer_overrides = dict(consumer_overrides or {})
         self.consumer_config = consumer_config or ConsumerConfig()
         self.client_id = client_id
-        self.kafka_timeout = float(kafka_timeout)
-        self.operation_timeout = float(operation_timeout)
+        self.kafka_timeout = _secs(kafka_timeout, "kafka_timeout")
+        self.operation_timeout = _secs(operation_timeout, "operation_timeout")
         self.max_message_bytes = int(max_message_bytes)
         self._embedded_broker = embedded
         self._producer: Any = None
@@ -157,7 +165,7 @@ class KafkaService:
         self._state = "new"
 
     def __repr__(self) -> str:
-        where = "embedded" if self.is_embedded else redact_text(self.bootstrap_servers)
+        where = "embedded" if self.is_embedded else redact_servers(self.bootstrap_servers)
         return f"<KafkaService {where} {self._state}>"
 
     def _topic_counters(self, topic: str) -> tuple[Any, Any]:
@@ -239,7 +247,7 @@ class KafkaService:
             self._producer = _bridge.ProducerBridge(conf, queue_full_timeout=self.kafka_timeout)
         self._producer.on_failed = self._failed
         self._state = "connected"
-        log.info("messaging connected (%s)", "embedded" if self.is_embedded else redact_text(self.bootstrap_servers))
+        log.info("messaging connected (%s)", "embedded" if self.is_embedded else redact_servers(self.bootstrap_servers))
         return True
 
     async def disconnect(self) -> bool:
@@ -471,7 +479,7 @@ class KafkaService:
         replies = self._replies[topic] = Replies(topic, consumer, 0.05 if not self.is_embedded else 1.0)
         return replies
 
-    async def request(self, data_request: DataRequest, timeout: float = DEFAULT_OPERATION_TIMEOUT,
+    async def request(self, data_request: DataRequest, timeout: Duration = DEFAULT_OPERATION_TIMEOUT,
                       topic: str = DATA_REQUESTS_TOPIC) -> DataResponse:
         """Send ``data_request`` and await the response with its request id.
 
@@ -481,8 +489,9 @@ class KafkaService:
         Raises:
             ValidationError: the request is invalid (nothing sent).
             KafkaDeliveryError: the request was not delivered.
-            TimeoutError: no response within ``timeout`` seconds.
+            TimeoutError: no response within ``timeout`` seconds (float, ``timedelta`` or ``"30s"``).
         """
+        wait = _secs(timeout, "timeout")
         self._require()
         validate_data_request(data_request)
         reply_topic = data_request.payload.response_topic or response_topic_for(data_request.payload.model_id)
@@ -493,9 +502,9 @@ class KafkaService:
         try:
             if not await self.send_data_request(data_request, topic):
                 raise KafkaDeliveryError(f"request {rid} was not delivered to {topic!r}", topic=topic)
-            return await asyncio.wait_for(fut, timeout)
+            return await asyncio.wait_for(fut, wait)
         except asyncio.TimeoutError:
-            raise TimeoutError(f"no response to request {rid} on {reply_topic!r} within {timeout}s") from None
+            raise TimeoutError(f"no response to request {rid} on {reply_topic!r} within {wait}s") from None
         finally:
             replies.pending.pop(rid, None)
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar, TypeVar
 
+from .._durations import seconds
 from .._native import msgvalid as _k
 from .._native.msgenc import Encoder
 from ..errors import ValidationError
@@ -328,7 +329,7 @@ def create_data_request(
     source: str | None = None,
     destination: str = "data",
     batch_id: str | None = None,
-    timeout: float = DEFAULT_OPERATION_TIMEOUT,
+    timeout: float | timedelta | str = DEFAULT_OPERATION_TIMEOUT,
     max_size: int | None = None,
     require_fresh: bool = False,
     tags: list[str] | None = None,
@@ -336,17 +337,22 @@ def create_data_request(
     correlation_id: str | None = None,
     trace_id: str | None = None,
     session_id: str | None = None,
-    ttl: float | None = None,
+    ttl: float | timedelta | str | None = None,
 ) -> DataRequest:
     """Build a validated :class:`DataRequest` with a fresh id and timestamp.
 
     ``operation`` defaults to ``FETCH_DATA``. The response topic defaults to the model's
-    (``response_topic_for(model_id)``); ``ttl`` (seconds) sets ``expires_at``. Every argument
+    (``response_topic_for(model_id)``); ``ttl`` (seconds: a float, a ``timedelta`` or a string
+    such as ``"10m"``) sets ``expires_at``; ``timeout`` takes the same forms. Every argument
     can be passed by keyword.
 
     Raises:
         ValidationError: an argument is invalid (named in ``path``).
     """
+    if isinstance(ttl, (str, timedelta)):  # numbers go to validation as they are (ValidationError)
+        ttl = seconds(ttl, param="ttl")
+    timeout_s: Any = seconds(timeout, param="timeout", allow_zero=False) if isinstance(timeout, (str, timedelta)) \
+        else timeout
     ts = utc_now_iso()
     meta = MessageMetadata(
         str(uuid.uuid4()), ts, source if source is not None else model_id, destination,
@@ -360,7 +366,7 @@ def create_data_request(
         None if data_source is None else _enum(_DS, data_source, "payload.data_source", "DataSource"),
         parameters if parameters is not None else {},
         response_topic if response_topic is not None else response_topic_for(model_id),
-        batch_id, timeout, max_size, require_fresh, tags if tags is not None else [],
+        batch_id, timeout_s, max_size, require_fresh, tags if tags is not None else [],
         context if context is not None else {},
     )
     request = DataRequest(meta, payload)

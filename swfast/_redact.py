@@ -25,13 +25,9 @@ def redact_url(url: str) -> str:
         parts = urlsplit(url)
     except ValueError:
         return MASK
-    if not parts.netloc and "://" in url:  # a scheme urlsplit does not take ("SASL_SSL://u:p@h:9092")
-        scheme, _, rest = url.partition("://")
-        cut = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
-        authority = rest[:cut]
-        if "@" in authority:
-            authority = MASK + "@" + authority.rpartition("@")[2]
-        return f"{scheme}://{authority}{rest[cut:]}"
+    scheme, sep, rest = url.partition("://")
+    if sep and "_" in scheme:  # a scheme urlsplit does not take ("SASL_SSL://u:p@h:9092")
+        return scheme + redact_url("x://" + rest)[1:]  # same rules under a scheme urlsplit takes
     netloc = parts.netloc
     if "@" in netloc:
         netloc = MASK + "@" + netloc.rpartition("@")[2]

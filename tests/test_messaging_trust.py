@@ -137,6 +137,7 @@ def test_redact_helpers_on_server_lists_and_underscore_schemes() -> None:
 
     assert redact_servers("SASL_SSL://u:pw@h1:9092,u:pw@h2:9092,h3:9092") == "SASL_SSL://***@h1:9092,***@h2:9092,h3:9092"
     assert "pw" not in redact_text("failed: sasl_ssl://u:pw@h1:9092/bootstrap: refused")
+    assert redact_servers("SASL_SSL://h1:9092?sasl.password=pw&x=1") == "SASL_SSL://h1:9092?sasl.password=***&x=1"
     assert redact_known("u:pw@h1:9092/bootstrap: Connect failed", "u:pw@h1:9092") == "***@h1:9092/bootstrap: Connect failed"
 
 

@@ -346,6 +346,52 @@ def test_hs256_needs_only_the_standard_library() -> None:
     assert out.stdout.strip() == "ok"
 
 
+def test_missing_cryptography_or_redis_names_the_extra() -> None:
+    """Issue 11 item 3: Argon2id, Ed25519, AES-GCM and KeyRing say ``pip install "swfast[security]"``."""
+    script = textwrap.dedent("""
+        import importlib.abc, os, sys
+        class Block(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] in ("cryptography", "redis"):
+                    raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+                return None
+        sys.meta_path.insert(0, Block())
+        from swfast._optional import MissingDependency
+        from swfast.security.encryption import DataEncryptor, aead_open, aead_seal
+        from swfast.security.keys import KeyRing
+        from swfast.security.passwords import PasswordHasher, argon2id_raw
+        from swfast.security.revocation import RedisRevocationStore
+        from swfast.security.signing import Ed25519Key
+        calls = {
+            "hash": lambda: PasswordHasher().hash("pw"),
+            "verify": lambda: PasswordHasher().verify("$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA", "pw"),
+            "raw": lambda: argon2id_raw(b"pw", b"saltsalt", length=32, iterations=1, lanes=1, memory_kib=64),
+            "ed25519": lambda: Ed25519Key.generate(),
+            "seal": lambda: aead_seal(bytes(32), bytes(12), b"x"),
+            "open": lambda: aead_open(bytes(32), bytes(12), bytes(17)),
+            "encryptor": lambda: DataEncryptor(),
+            "keyring": lambda: KeyRing().rotate_keys(),
+            "load": lambda: KeyRing.load_keys("/nonexistent", master_key=bytes(32)),
+            "revocation": lambda: RedisRevocationStore(url="redis://127.0.0.1:1/0"),
+        }
+        for name, call in calls.items():
+            try:
+                call()
+            except MissingDependency as exc:
+                want = "swfast[redis]" if name == "revocation" else "swfast[security]"
+                assert want in str(exc), (name, str(exc))
+            except BaseException as exc:
+                raise SystemExit(f"{name}: {type(exc).__name__}: {exc}")
+            else:
+                raise SystemExit(f"{name}: worked without cryptography")
+        print("ok")
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)})
+    assert out.returncode == 0, out.stderr + out.stdout
+    assert out.stdout.strip() == "ok"
+
+
 def test_stdlib_der_check_matches_cryptography() -> None:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping
 
+from ._crypto import need_cryptography
 from .._native.envelope import EnvelopeCodec
 from ..errors import IntegrityError, UnknownKeyId, UnsupportedVersion
 from .keys import ENVELOPE_VERSION, KeyRing
@@ -55,6 +56,7 @@ class DataEncryptor(EnvelopeCodec):
     """
 
     def __init__(self, keyring: "KeyRing | None" = None) -> None:
+        need_cryptography("AES-GCM encryption")
         from cryptography.exceptions import InvalidTag
 
         if keyring is None:
@@ -103,6 +105,7 @@ class DataEncryptor(EnvelopeCodec):
 
 def aead_seal(key: bytes, nonce: bytes, plaintext: bytes, aad: bytes = b"") -> bytes:
     """Raw AES-GCM seal (``ciphertext || tag``) with a 96-bit nonce only (vector tests, interop)."""
+    need_cryptography("AES-GCM encryption")
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     if len(nonce) != NONCE_LEN:
@@ -112,6 +115,7 @@ def aead_seal(key: bytes, nonce: bytes, plaintext: bytes, aad: bytes = b"") -> b
 
 def aead_open(key: bytes, nonce: bytes, sealed: bytes, aad: bytes = b"") -> bytes:
     """Raw AES-GCM open; any failure is :class:`~swfast.errors.IntegrityError`."""
+    need_cryptography("AES-GCM encryption")
     from cryptography.exceptions import InvalidTag
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 

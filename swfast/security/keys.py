@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, NoReturn
 
+from ._crypto import need_cryptography
 from ..errors import ConfigurationError, IntegrityError, KeyExhausted, UnknownKeyId
 from .events import security_event
 from .secret import SecretBytes
@@ -104,6 +105,7 @@ class KeyRing:
 
     # -- lifecycle -------------------------------------------------------------------------
     def _add(self, material: bytes, key_id: "int | None", state: str, created_at: float) -> _Entry:
+        need_cryptography("KeyRing (AES-GCM keys)")
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
         if len(material) != 32:
@@ -222,6 +224,7 @@ class KeyRing:
             path: destination file.
             master_key: 32-byte key-encryption key; defaults to the environment (module doc).
         """
+        need_cryptography("KeyRing key files")
         from cryptography.hazmat.primitives.keywrap import aes_key_wrap
 
         kek = _master_key(master_key)
@@ -251,6 +254,7 @@ class KeyRing:
         cls, path: "str | os.PathLike[str]", master_key: "bytes | SecretBytes | None" = None, **kwargs: Any
     ) -> "KeyRing":
         """Read a file written by :meth:`store_keys`; tampering raises ``IntegrityError``."""
+        need_cryptography("KeyRing key files")
         from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap
 
         kek = _master_key(master_key)

@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from ._crypto import need_cryptography
 from ..errors import ConfigurationError, ValidationError
 
 MAX_PASSWORD_BYTES = 4096
@@ -67,6 +68,7 @@ def argon2id_raw(
     secret: "bytes | None" = None, ad: "bytes | None" = None,
 ) -> bytes:
     """Raw Argon2id output (RFC 9106), for known-answer tests and key derivation."""
+    need_cryptography("Argon2id hashing")
     from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
     kdf = Argon2id(salt=salt, length=length, iterations=iterations, lanes=lanes,
@@ -94,6 +96,7 @@ class PasswordHasher:
 
     def hash(self, password: "str | bytes") -> str:
         """Return the PHC string ``$argon2id$v=19$m=..,t=..,p=1$salt$hash``."""
+        need_cryptography("Argon2id hashing")
         from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
         p = self.params
@@ -103,6 +106,7 @@ class PasswordHasher:
 
     def verify(self, phc: str, password: "str | bytes") -> bool:
         """True when ``password`` matches ``phc``; False for a mismatch or a malformed hash."""
+        need_cryptography("Argon2id hashing")
         from cryptography.exceptions import InvalidKey
         from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
@@ -128,6 +132,7 @@ class PasswordHasher:
         return False
 
     def _burn(self, raw: bytes) -> None:
+        need_cryptography("Argon2id hashing")
         from cryptography.exceptions import InvalidKey
         from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 

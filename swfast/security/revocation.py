@@ -110,8 +110,9 @@ class RedisRevocationStore:
         clock: Callable[[], float] = time.time,
     ) -> None:
         if client is None:
-            import redis
+            from .._optional import require
 
+            redis = require("redis", "redis", feature="RedisRevocationStore(url=...)")
             client = redis.Redis.from_url(url or "redis://127.0.0.1:6379/0", socket_timeout=2)
         self._r = client
         self._p = prefix

@@ -18,6 +18,7 @@ import secrets
 import threading
 from typing import Any, NoReturn
 
+from ._crypto import need_cryptography
 from ..errors import ConfigurationError, UnknownKeyId
 from .secret import SecretBytes
 
@@ -175,6 +176,7 @@ class Ed25519Key(SigningKey):
         if alg not in ED25519_ALGORITHMS:
             raise ConfigurationError("alg", f"{alg!r}: use 'EdDSA' or 'Ed25519'")
         self.alg = alg
+        need_cryptography("Ed25519 (EdDSA) tokens")
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
         self.kid = _check_kid(kid)
@@ -194,6 +196,7 @@ class Ed25519Key(SigningKey):
     @classmethod
     def generate(cls, kid: "str | None" = None, *, alg: str = "EdDSA") -> "Ed25519Key":
         """A fresh Ed25519 private key."""
+        need_cryptography("Ed25519 (EdDSA) tokens")
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
         return cls(kid or secrets.token_urlsafe(8), Ed25519PrivateKey.generate(), alg=alg)

@@ -203,14 +203,14 @@ def test_fault_bounded_then_gate_skips_then_probe(fault) -> None:  # type: ignor
         calls = []
         node.client.get = lambda *a: calls.append(a)  # an open breaker never reaches the client
         node.verified = True  # (a node proven repaired: the probe is the read itself)
-        skipped = REGISTRY.get("swfast_cache_l2_skipped_total").labels(node.name).get()  # type: ignore[union-attr]
+        skipped = REGISTRY.get("swfast_cache_l2_skipped_total").labels(node.label).get()  # type: ignore[union-attr]
         assert c.distributed_get("k", "MISS") == "MISS" and calls == []
-        assert REGISTRY.get("swfast_cache_l2_skipped_total").labels(node.name).get() == skipped + 1  # type: ignore[union-attr]
-        assert REGISTRY.get("swfast_cache_l2_gate_open").labels(node.name).get() == 1  # type: ignore[union-attr]
+        assert REGISTRY.get("swfast_cache_l2_skipped_total").labels(node.label).get() == skipped + 1  # type: ignore[union-attr]
+        assert REGISTRY.get("swfast_cache_l2_gate_open").labels(node.label).get() == 1  # type: ignore[union-attr]
         mono.t += 1.0
         assert c.distributed_get("k", "MISS") == "MISS" and len(calls) == 1  # the probe
         assert node.breaker.state is CircuitState.CLOSED
-        assert REGISTRY.get("swfast_cache_l2_gate_open").labels(node.name).get() == 0  # type: ignore[union-attr]
+        assert REGISTRY.get("swfast_cache_l2_gate_open").labels(node.label).get() == 0  # type: ignore[union-attr]
     finally:
         c.close()
         if hung:
@@ -267,12 +267,12 @@ def test_packed_mget_timeout_never_leaks_a_late_reply(redis_client, redis_server
         node = next(iter(c.nodes.values()))
         assert c.set_many({f"a{i}": f"A{i}" for i in range(50)} | {f"b{i}": f"B{i}" for i in range(50)}) == []
         assert node.packed  # the kernel-packed MGET path is the one under test (client opened by the write)
-        before = REGISTRY.get("swfast_cache_l2_errors_total").labels(node.name, "get").get()  # type: ignore[union-attr]
+        before = REGISTRY.get("swfast_cache_l2_errors_total").labels(node.label, "get").get()  # type: ignore[union-attr]
         proxy.blocked = True
         t = time.perf_counter()
         assert c.get_many([f"a{i}" for i in range(50)]) == {}  # timed out: a counted miss
         assert time.perf_counter() - t < 0.5
-        assert REGISTRY.get("swfast_cache_l2_errors_total").labels(node.name, "get").get() == before + 1  # type: ignore[union-attr]
+        assert REGISTRY.get("swfast_cache_l2_errors_total").labels(node.label, "get").get() == before + 1  # type: ignore[union-attr]
         proxy.blocked = False  # the late reply to the a-keys now arrives on the dropped connection
         for _ in range(20):
             got = c.get_many([f"b{i}" for i in range(50)])

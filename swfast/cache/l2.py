@@ -35,7 +35,7 @@ import time
 from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
 
 from .._native import cacheval as _k
-from .._redact import node_name
+from .._redact import node_name, redact_text
 from ..config import L2_CALL_TIMEOUT
 from ..errors import CacheValueTooLarge, CircuitOpenError, ConfigurationError
 from ..monitoring.metrics import REGISTRY
@@ -141,6 +141,11 @@ class _Cluster:
         return self.client
 
 
+def _label(name: str, url: str) -> str:
+    """What logs and metric labels call a node: ``host:port/db``, never the URL's credentials."""
+    return node_name(url) if name == url or "@" in name else name
+
+
 class _Node:
     """One Redis node (or one master of a Redis Cluster): its breaker, dirty keys, repair proof
     and clients, shared by the sync and the asyncio shell.
@@ -151,12 +156,14 @@ class _Node:
     not proven per node (redis-py's cluster client owns their connections).
     """
 
-    __slots__ = ("name", "url", "timeout", "cluster", "breaker", "dirty", "packed", "verified", "connects",
+    __slots__ = ("name", "label", "url", "timeout", "cluster", "breaker", "dirty", "packed", "verified", "connects",
                  "run_id", "client", "aclient", "aloop")
 
     def __init__(self, name: str, url: str, timeout: float, breaker: CircuitBreaker,
                  cluster: _Cluster | None = None) -> None:
         self.name, self.url, self.timeout, self.cluster, self.breaker = name, url, timeout, cluster, breaker
+        # what logs and metric labels show: host:port/db, never the URL's credentials
+        self.label = _label(name, url)
         self.client: Any = None   # sync redis-py client, opened on first use
         self.aclient: Any = None  # redis.asyncio client, opened on first use in each event loop
         self.aloop: Any = None    # the loop that opened it (asyncio connections are loop-bound)
@@ -292,19 +299,20 @@ class L2Base:
 
     def _node(self, name: str, url: str) -> _Node:
         trip_after, reset_timeout, monotonic = self._breaker_args
+        label = _label(name, url)
 
         def visible(t: Transition) -> None:  # node failures stay in the cache's metrics and log
             if t.to_state in _OPEN:
-                GATE_OPEN.labels(name).set(1)
+                GATE_OPEN.labels(label).set(1)
                 if t.to_state is not CircuitState.HALF_OPEN:
                     log.warning("L2 node %s failing (%d in a row); skipping it for %.3fs",
-                                node_name(url) if name == url else name, trip_after, reset_timeout)
+                                label, trip_after, reset_timeout)
             else:
-                GATE_OPEN.labels(name).set(0)
-                log.info("L2 node %s answered again; breaker closed", node_name(url) if name == url else name)
+                GATE_OPEN.labels(label).set(0)
+                log.info("L2 node %s answered again; breaker closed", label)
 
         breaker = CircuitBreaker(
-            f"cache.l2 {self.namespace} {node_name(url) if name == url else name}", failure_rate_threshold=100.0,
+            f"cache.l2 {self.namespace} {label}", failure_rate_threshold=100.0,
             slow_call_duration=float("inf"), window_size=trip_after, minimum_calls=trip_after,
             wait_duration_open=reset_timeout or 1e-9, half_open_calls=1, clock=monotonic, listeners=(visible,),
         )
@@ -440,10 +448,10 @@ class L2Base:
     def failed(self, node: _Node, op: str, exc: BaseException, keys: Iterable[bytes] = ()) -> None:
         """Count, log and remember a failure on ``node`` (an open breaker counts as a skip)."""
         if isinstance(exc, CircuitOpenError):
-            SKIPPED.labels(node.name).inc()
+            SKIPPED.labels(node.label).inc()
         else:
-            ERRORS.labels(node.name, op).inc()
-            log.warning("L2 %s on %s failed: %s: %s", op, node.name, type(exc).__name__, exc)
+            ERRORS.labels(node.label, op).inc()
+            log.warning("L2 %s on %s failed: %s: %s", op, node.label, type(exc).__name__, redact_text(str(exc)))
         if op in ("set", "delete"):
             node.dirty.update(keys)
 
@@ -485,7 +493,7 @@ class L2Base:
         node.run_id = run_id
         if removed:
             log.warning("L2 node %s: new Redis run %s; removed %d keys it may hold stale before serving",
-                        node.name, run_id.decode(), removed)
+                        node.label, run_id.decode(), removed)
         return True
 
     def _prove(self, node: _Node, op: str = "get") -> _fx.Step[bool]:

@@ -35,6 +35,7 @@ from .._native.front import TierFront
 from .._durations import seconds
 from ..errors import CacheValueTooLarge, ConfigurationError
 from ..monitoring.metrics import REGISTRY
+from .._redact import redact_text
 from .envelope import _json_dumps, encode_once
 from .pattern import KeyPattern
 from .serializer import Serializer, check_serializer
@@ -200,7 +201,7 @@ class TieredCache(TierFront):
     def _err(self, tier: str, op: str, exc: BaseException) -> None:
         TIER_ERRORS.labels(tier, op).inc()
         self.stats.error(tier)
-        log.warning("cache tier %s %s failed: %s: %s", tier, op, type(exc).__name__, exc)
+        log.warning("cache tier %s %s failed: %s: %s", tier, op, type(exc).__name__, redact_text(str(exc)))
 
     def _remaining(self, expires_at: float | None) -> float | None:
         return None if expires_at is None else expires_at - self.clock()
@@ -615,7 +616,7 @@ class TieredCache(TierFront):
         if self.bus is not None and not self.bus.publish_keys(keys):
             report.add_failure("bus", keys)
         if not report.ok:
-            log.error("invalidation incomplete: %s", {k: len(v) for k, v in report.failed.items()})
+            log.error("invalidation incomplete: %s", {redact_text(k): len(v) for k, v in report.failed.items()})
         return report
 
     def pattern_invalidate(self, pattern: str | KeyPattern) -> InvalidationReport:

@@ -57,8 +57,10 @@ class Variable:
 #: Every variable swfast reads, in README order.
 VARIABLES: tuple[Variable, ...] = (
     Variable(REDIS_URL, "(unset)",
-             "Redis URL of the default L2 cache tier (`redis://[:password@]host:port/db`). Unset: "
-             "no L2. Credentials in it never reach logs, metric labels or `swfast info`.", secret=True),
+             "Redis URL(s) of the default L2 cache tier (`redis://[:password@]host:port/db`, "
+             "comma-separated for ring nodes): `TieredCache()` without `l2=` uses it, as do "
+             "`swfast demo` and `swfast info`. Unset: no L2. Credentials in it never reach logs, "
+             "metric labels or `swfast info`.", secret=True),
     Variable(KAFKA_BOOTSTRAP_SERVERS, "(unset)",
              "Kafka `host:port[,host:port]` for `KafkaService()` without `bootstrap_servers`. Set but "
              "unreachable: `connect()` raises `BrokerUnavailable`. Unset: the in-process embedded "

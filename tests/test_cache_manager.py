@@ -440,3 +440,25 @@ def test_smart_set_encodes_a_value_once_and_a_mutated_value_afresh(tiers, clock,
     assert cache.smart_get("k") == {"label": "negative", "scores": [0.25, 0.75]}
     assert l2.distributed_get("k") == l3.persistent_get("k") == {"label": "negative", "scores": [0.25, 0.75]}
     assert envelope._ONCE.memo is None  # nothing held after the call
+
+
+def test_redis_url_variable_configures_the_default_l2(redis_url, redis_client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """``SWFAST_REDIS_URL`` (issue 11, item 1): ``TieredCache()`` without ``l2=`` writes through
+    that Redis; ``l2=None`` still means no L2; unset means no L2; the constructor connects to
+    nothing (a node that does not answer is an L2 error at first use, not a silent L1-only cache)."""
+    from swfast.cache.tiers import RedisTier
+
+    monkeypatch.delenv("SWFAST_REDIS_URL", raising=False)
+    assert TieredCache().tiers == ()
+    monkeypatch.setenv("SWFAST_REDIS_URL", redis_url)
+    cache = TieredCache()
+    assert len(cache.tiers) == 1 and isinstance(cache.tiers[0], RedisTier)
+    assert cache.smart_set("env:k", {"v": 1}, priority="high") == ("l1", "l2")
+    assert any(k.endswith(b"env:k") for k in redis_client.keys("*"))
+    assert TieredCache(l2=None).tiers == ()
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    monkeypatch.setenv("SWFAST_REDIS_URL", dead)
+    errors = REGISTRY.get("swfast_cache_l2_errors_total")
+    down = TieredCache()  # nothing is contacted here
+    assert down.smart_set("env:k2", 1, priority="high") == ("l1",)  # the L2 write failed, visibly
+    assert errors is not None and errors.labels(dead.split("//")[1], "set").get() >= 1  # type: ignore[union-attr]

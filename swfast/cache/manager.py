@@ -99,12 +99,20 @@ def _apply_serializer(serializer: Serializer | None, tiers: dict[str, Any]) -> N
             codec.serializer = serializer
 
 
+_FROM_ENV: Any = object()  # TieredCache(l2=...) not given: the L2 of SWFAST_REDIS_URL, if set
+
+
 class TieredCache(TierFront):
     """L1 → L2 → L3 cache with promotion, single flight and invalidation.
 
     Args:
         l1: an ``L1Cache``-compatible object; ``None`` builds ``L1Cache(l1_maxsize)``.
-        l2: the shared tier, or ``None``: a :class:`~swfast.cache.l2.DistributedCache` or its
+        l2: the shared tier, or ``None`` (no L2). Not given: a
+            :class:`~swfast.cache.l2.DistributedCache` over the comma-separated node URLs of
+            ``SWFAST_REDIS_URL`` when it is set (clients connect on first use; a node that does
+            not answer is counted and logged as an L2 error, never replaced by another store),
+            else no L2. A Redis Cluster is given explicitly (``DistributedCache(url,
+            cluster=True)``). Given: a :class:`~swfast.cache.l2.DistributedCache` or its
             :class:`~swfast.cache.l2_async.AsyncDistributedCache` shell, either way one L2
             serving both the sync methods and the async ones (async reads use its asyncio
             shell over the same nodes; writes run in a worker thread).
@@ -139,7 +147,7 @@ class TieredCache(TierFront):
         self,
         *,
         l1: Any = None,
-        l2: Any = None,
+        l2: Any = _FROM_ENV,
         l3: Any = None,
         al2: Any = None,
         l1_maxsize: int = 10_000,
@@ -152,6 +160,16 @@ class TieredCache(TierFront):
         monotonic: Callable[[], float] = time.monotonic,
         serializer: Serializer | None = None,
     ) -> None:
+        if l2 is _FROM_ENV:
+            from .. import config as _config
+
+            env_urls = _config.redis_url()
+            if env_urls and al2 is None:
+                from .l2 import DistributedCache
+
+                l2 = DistributedCache([u.strip() for u in env_urls.split(",") if u.strip()])
+            else:
+                l2 = None
         if al2 is not None:
             warnings.warn("TieredCache(al2=...) is deprecated: give the L2 once as l2= (it serves the "
                           "async methods through its asyncio shell)", DeprecationWarning, stacklevel=2)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 
 from ..errors import ConfigurationError
 
@@ -65,6 +66,26 @@ def exception_types(name: str, value: object) -> tuple[type[BaseException], ...]
     return out
 
 
+def _as_seconds(name: str, value: object) -> object:
+    """A ``timedelta`` or a string such as ``"10m"`` as float seconds (the one duration parser);
+    numbers pass through to the numeric checks."""
+    if isinstance(value, (timedelta, str)):
+        from .._durations import seconds
+
+        return seconds(value, param=name, allow_zero=True, allow_inf=True)
+    return value
+
+
+def duration_positive(name: str, value: object) -> float:
+    """:func:`positive` for a duration: seconds, a ``timedelta`` or ``"250ms"``."""
+    return positive(name, _as_seconds(name, value))  # type: ignore[arg-type]
+
+
+def duration_non_negative(name: str, value: object, *, allow_inf: bool = False) -> float:
+    """:func:`non_negative` for a duration: seconds, a ``timedelta`` or ``"10m"``."""
+    return non_negative(name, _as_seconds(name, value), allow_inf=allow_inf)  # type: ignore[arg-type]
+
+
 def _number(name: str, value: float, *, allow_inf: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ConfigurationError(name, f"must be a number, got {type(value).__name__}")
@@ -74,4 +95,5 @@ def _number(name: str, value: float, *, allow_inf: bool = False) -> float:
     return v
 
 
-__all__ = ["count", "exception_types", "fraction", "non_negative", "percent", "positive"]
+__all__ = ["count", "duration_non_negative", "duration_positive", "exception_types", "fraction", "non_negative",
+           "percent", "positive"]

@@ -20,7 +20,8 @@ from typing import Any, Callable, Iterable, Protocol, runtime_checkable
 
 from .._native import backoff as _k
 from ..errors import ConfigurationError
-from ._validate import fraction, non_negative, positive
+from .._durations import Duration
+from ._validate import duration_non_negative, duration_positive, fraction, non_negative, positive
 
 
 @runtime_checkable
@@ -36,8 +37,8 @@ class BackoffStrategy(Protocol):
         ...  # pragma: no cover - protocol
 
 
-def _cap(initial: float, max_delay: float) -> float:
-    cap = non_negative("max_delay", max_delay)
+def _cap(initial: float, max_delay: Duration) -> float:
+    cap = duration_non_negative("max_delay", max_delay)
     if cap < initial:
         raise ConfigurationError("max_delay", f"must be >= the initial delay {initial}, got {max_delay!r}")
     return cap
@@ -48,8 +49,8 @@ class ConstantBackoff(_k.BackoffKernel):
 
     __slots__ = ()
 
-    def __init__(self, delay: float = 1.0, *, jitter: float = 0.0, seed: int | None = None) -> None:
-        d = non_negative("delay", delay)
+    def __init__(self, delay: Duration = 1.0, *, jitter: float = 0.0, seed: int | None = None) -> None:
+        d = duration_non_negative("delay", delay)
         super().__init__(_k.CONSTANT, d, d * (1.0 + fraction("jitter", jitter)), 1.0, 0.0, jitter, seed)
 
 
@@ -58,10 +59,10 @@ class LinearBackoff(_k.BackoffKernel):
 
     __slots__ = ()
 
-    def __init__(self, *, initial: float = 1.0, step: float = 1.0, max_delay: float = 60.0,
+    def __init__(self, *, initial: Duration = 1.0, step: Duration = 1.0, max_delay: Duration = 60.0,
                  jitter: float = 0.0, seed: int | None = None) -> None:
-        i = non_negative("initial", initial)
-        super().__init__(_k.LINEAR, i, _cap(i, max_delay), 1.0, non_negative("step", step),
+        i = duration_non_negative("initial", initial)
+        super().__init__(_k.LINEAR, i, _cap(i, max_delay), 1.0, duration_non_negative("step", step),
                          fraction("jitter", jitter), seed)
 
 
@@ -70,9 +71,9 @@ class ExponentialBackoff(_k.BackoffKernel):
 
     __slots__ = ()
 
-    def __init__(self, *, initial: float = 0.1, factor: float = 2.0, max_delay: float = 5.0,
+    def __init__(self, *, initial: Duration = 0.1, factor: float = 2.0, max_delay: Duration = 5.0,
                  jitter: float = 0.0, seed: int | None = None) -> None:
-        i = non_negative("initial", initial)
+        i = duration_non_negative("initial", initial)
         super().__init__(_k.EXPONENTIAL, i, _cap(i, max_delay), _factor(factor), 0.0,
                          fraction("jitter", jitter), seed)
 
@@ -82,9 +83,9 @@ class FullJitterBackoff(_k.BackoffKernel):
 
     __slots__ = ()
 
-    def __init__(self, *, initial: float = 0.1, factor: float = 2.0, max_delay: float = 5.0,
+    def __init__(self, *, initial: Duration = 0.1, factor: float = 2.0, max_delay: Duration = 5.0,
                  seed: int | None = None) -> None:
-        i = non_negative("initial", initial)
+        i = duration_non_negative("initial", initial)
         super().__init__(_k.FULL_JITTER, i, _cap(i, max_delay), _factor(factor), 0.0, 0.0, seed)
 
 
@@ -93,9 +94,9 @@ class EqualJitterBackoff(_k.BackoffKernel):
 
     __slots__ = ()
 
-    def __init__(self, *, initial: float = 0.1, factor: float = 2.0, max_delay: float = 5.0,
+    def __init__(self, *, initial: Duration = 0.1, factor: float = 2.0, max_delay: Duration = 5.0,
                  seed: int | None = None) -> None:
-        i = non_negative("initial", initial)
+        i = duration_non_negative("initial", initial)
         super().__init__(_k.EQUAL_JITTER, i, _cap(i, max_delay), _factor(factor), 0.0, 0.0, seed)
 
 
@@ -104,8 +105,8 @@ class DecorrelatedJitterBackoff(_k.BackoffKernel):
 
     __slots__ = ()
 
-    def __init__(self, *, initial: float = 0.1, max_delay: float = 5.0, seed: int | None = None) -> None:
-        i = positive("initial", initial)
+    def __init__(self, *, initial: Duration = 0.1, max_delay: Duration = 5.0, seed: int | None = None) -> None:
+        i = duration_positive("initial", initial)
         super().__init__(_k.DECORRELATED_JITTER, i, _cap(i, max_delay), 3.0, 0.0, 0.0, seed)
 
 
@@ -114,9 +115,9 @@ class FibonacciBackoff(_k.BackoffKernel):
 
     __slots__ = ()
 
-    def __init__(self, *, initial: float = 0.1, max_delay: float = 5.0, jitter: float = 0.0,
+    def __init__(self, *, initial: Duration = 0.1, max_delay: Duration = 5.0, jitter: float = 0.0,
                  seed: int | None = None) -> None:
-        i = non_negative("initial", initial)
+        i = duration_non_negative("initial", initial)
         super().__init__(_k.FIBONACCI, i, _cap(i, max_delay), 1.0, 0.0, fraction("jitter", jitter), seed)
 
 
@@ -131,7 +132,7 @@ class ScheduleBackoff:
     def __init__(self, delays: Iterable[float]) -> None:
         if isinstance(delays, (str, bytes)):
             raise ConfigurationError("delays", f"must be numbers of seconds, got {delays!r}")
-        self.delays: tuple[float, ...] = tuple(non_negative(f"delays[{i}]", d) for i, d in enumerate(delays))
+        self.delays: tuple[float, ...] = tuple(duration_non_negative(f"delays[{i}]", d) for i, d in enumerate(delays))
 
     def next_delay(self, attempt: int, prev: float = 0.0) -> float:
         """The delay before retry ``attempt`` (1-based); ``prev`` is unused."""

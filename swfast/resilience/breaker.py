@@ -38,7 +38,8 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterable, Literal, P
 from .._native import breaker as _k
 from ..errors import CircuitOpenError, ConfigurationError
 from . import _breaker_metrics
-from ._validate import count, exception_types, non_negative, percent, positive
+from .._durations import Duration
+from ._validate import count, duration_non_negative, duration_positive, exception_types, percent
 from .history import LOCAL, ORIGINS, BoundedHistory, CircuitState, HistoryStore, Transition
 
 if TYPE_CHECKING:
@@ -83,6 +84,9 @@ class BreakerMetrics(TypedDict):
 class CircuitBreaker:
     """A circuit breaker guarding calls to one dependency.
 
+    Durations (``slow_call_duration``, ``wait_duration_open``, ``max_wait_in_half_open``) take
+    float seconds, a :class:`datetime.timedelta` or a string such as ``"250ms"``/``"1m"``.
+
     Args:
         name: the breaker's name, used in errors, logs and metric labels.
         failure_rate_threshold: percent in ``(0, 100]``; opens at a failure rate ``>=`` it.
@@ -122,13 +126,13 @@ class CircuitBreaker:
         *,
         failure_rate_threshold: float = 50.0,
         slow_call_rate_threshold: float = 100.0,
-        slow_call_duration: float = 60.0,
+        slow_call_duration: Duration = 60.0,
         window_type: Literal["count", "time"] = "count",
         window_size: int = 100,
         minimum_calls: int = 100,
-        wait_duration_open: float = 60.0,
+        wait_duration_open: Duration = 60.0,
         half_open_calls: int = 10,
-        max_wait_in_half_open: float = 0.0,
+        max_wait_in_half_open: Duration = 0.0,
         record_exceptions: tuple[type[BaseException], ...] = (Exception,),
         ignore_exceptions: tuple[type[BaseException], ...] = (),
         history: HistoryStore | None = None,
@@ -154,9 +158,9 @@ class CircuitBreaker:
         self._core = _k.BreakerCore(
             window, minimum, percent("failure_rate_threshold", failure_rate_threshold),
             percent("slow_call_rate_threshold", slow_call_rate_threshold),
-            positive("slow_call_duration", slow_call_duration) if slow_call_duration != _INF else _INF,
-            positive("wait_duration_open", wait_duration_open), count("half_open_calls", half_open_calls),
-            non_negative("max_wait_in_half_open", max_wait_in_half_open), clock,
+            duration_non_negative("slow_call_duration", slow_call_duration, allow_inf=True) if slow_call_duration == _INF else duration_positive("slow_call_duration", slow_call_duration),
+            duration_positive("wait_duration_open", wait_duration_open), count("half_open_calls", half_open_calls),
+            duration_non_negative("max_wait_in_half_open", max_wait_in_half_open), clock,
         )
         self.history: HistoryStore = history if history is not None else BoundedHistory(count("history_size", history_size))
         self._listeners: list[Listener] = list(listeners)

@@ -17,7 +17,8 @@ import time
 from typing import Callable
 
 from .._native import breaker as _k
-from ._validate import non_negative, positive
+from .._durations import Duration
+from ._validate import duration_positive, non_negative
 
 
 class RetryBudget:
@@ -31,10 +32,10 @@ class RetryBudget:
     """
 
     def __init__(self, *, percent_can_retry: float = 20.0, min_retries_per_second: float = 10.0,
-                 ttl: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
+                 ttl: Duration = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.percent_can_retry = non_negative("percent_can_retry", percent_can_retry)
         self.min_retries_per_second = non_negative("min_retries_per_second", min_retries_per_second)
-        seconds = positive("ttl", ttl)
+        seconds = duration_positive("ttl", ttl)
         self.ttl = max(1, math.ceil(seconds))
         self._floor = self.min_retries_per_second * self.ttl
         self._window = _k.TimeWindow(self.ttl)

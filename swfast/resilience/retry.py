@@ -39,7 +39,8 @@ from ._retry_core import FIRST_TRY as _FIRST_TRY
 from ._retry_core import LAST as _LAST
 from ._retry_core import SWITCH as _SWITCH
 from ._retry_core import AttemptStats, run_async, run_sync
-from ._validate import count, non_negative
+from .._durations import Duration
+from ._validate import count, duration_non_negative, non_negative
 from .backoff import BackoffStrategy, FullJitterBackoff
 from .budget import RetryBudget
 from .retry_context import Attempt, RetryContext
@@ -88,7 +89,8 @@ class Retrying:
         on: exception type(s) to retry, or a predicate on the exception. Required: there
             is no safe default.
         attempts: total attempts including the first (``>= 1``).
-        timeout: total-time budget in seconds from the first failure (``>= 0``).
+        timeout: total-time budget from the first failure (``>= 0``): float seconds, a
+            ``timedelta`` or a string such as ``"30s"``.
         backoff: a :class:`~swfast.resilience.backoff.BackoffStrategy`; default full jitter
             from 0.1 s doubling to 5 s.
         reraise: re-raise the last error instead of :class:`~swfast.errors.RetryError`.
@@ -101,7 +103,7 @@ class Retrying:
         sleep, asleep, clock: injectable for tests.
     """
 
-    def __init__(self, *, on: RetryOn, attempts: int = 10, timeout: float = DEFAULT_OPERATION_TIMEOUT,
+    def __init__(self, *, on: RetryOn, attempts: int = 10, timeout: Duration = DEFAULT_OPERATION_TIMEOUT,
                  backoff: BackoffStrategy | None = None, reraise: bool = False,
                  budget: RetryBudget | None = None, breaker: Any = None, name: str = "retry",
                  on_retry: Callable[[int, float, BaseException], object] | None = None,
@@ -118,7 +120,7 @@ class Retrying:
         else:
             raise ConfigurationError("on", f"must be an exception type, a tuple of them or a predicate, got {on!r}")
         self.attempts = count("attempts", attempts)
-        self.timeout = non_negative("timeout", timeout, allow_inf=True)
+        self.timeout = duration_non_negative("timeout", timeout, allow_inf=True)
         if backoff is not None and not isinstance(backoff, BackoffStrategy):
             raise ConfigurationError("backoff", f"must have calculate_delay/next_delay, got {type(backoff).__name__}")
         self.backoff: BackoffStrategy = backoff if backoff is not None else FullJitterBackoff()

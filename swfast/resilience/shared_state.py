@@ -25,7 +25,8 @@ from typing import Any, Callable, Protocol
 
 from ..errors import ConfigurationError
 from ..monitoring.metrics import REGISTRY
-from ._validate import non_negative
+from .._durations import Duration
+from ._validate import duration_non_negative
 from .history import LOCAL, SHARED, CircuitState, Transition
 
 log = logging.getLogger("swfast.resilience")
@@ -91,14 +92,14 @@ class RedisBreakerState:
         clock: monotonic clock for the sync schedule.
     """
 
-    def __init__(self, client: Any, *, prefix: str = "swfast:cb:", sync_interval: float = 1.0,
+    def __init__(self, client: Any, *, prefix: str = "swfast:cb:", sync_interval: Duration = 1.0,
                  fallback_state: CircuitState | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         if fallback_state is not None and CircuitState(fallback_state) is CircuitState.HALF_OPEN:
             raise ConfigurationError("fallback_state", "must be CLOSED, OPEN, FORCED_OPEN, DISABLED or None")
         self.client = client
         self.prefix = prefix
-        self.sync_interval = non_negative("sync_interval", sync_interval)
+        self.sync_interval = duration_non_negative("sync_interval", sync_interval)
         self.fallback_state = fallback_state
         self._clock = clock
         self._script = client.register_script(PUBLISH_LUA)

@@ -50,7 +50,7 @@ class L1Cache(LRUCore, MutableMapping):  # type: ignore[misc,type-arg]
 
     Args:
         maxsize: most entries held (>= 1); the least recently used is evicted beyond it.
-        ttl: default time to live in seconds (or a ``timedelta``) for entries set without
+        ttl: default time to live in seconds (or a ``timedelta``, or a string such as ``"10m"``) for entries set without
             one; None means entries never expire by time.
         max_bytes: optional bound on the sum of ``sizeof(value)`` over entries.
         sizeof: size function for ``max_bytes`` (default ``sys.getsizeof``).
@@ -72,7 +72,7 @@ class L1Cache(LRUCore, MutableMapping):  # type: ignore[misc,type-arg]
         self,
         maxsize: int = 1024,
         *,
-        ttl: float | timedelta | None = None,
+        ttl: float | timedelta | str | None = None,
         max_bytes: int | None = None,
         sizeof: Callable[[Any], int] | None = None,
         clock: Callable[[], float] | None = None,
@@ -83,6 +83,10 @@ class L1Cache(LRUCore, MutableMapping):  # type: ignore[misc,type-arg]
             raise ConfigurationError("maxsize", f"must be an int >= 1, got {maxsize!r}")
         if maxsize < 1:
             raise ConfigurationError("maxsize", f"must be >= 1, got {maxsize}")
+        if isinstance(ttl, str):  # "10m", "250ms": the one duration parser (numbers/timedelta: the kernel)
+            from .._durations import seconds
+
+            ttl = seconds(ttl, param="ttl")
         super().__init__(maxsize, ttl, max_bytes, sizeof, clock)
         self.name = name if name is not None else f"l1-{next(_names)}"
         if registry is not None:

@@ -26,6 +26,7 @@ import weakref
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
+from .._durations import Duration, seconds
 from .._native import cacheval as _k
 from .._native.cacheval import SLOW
 from ..errors import CacheValueTooLarge, ConfigurationError
@@ -127,11 +128,13 @@ class PersistentCache:
     Args:
         directory: where the database and its key live; private to this user.
         max_bytes: size limit for stored values, enforced by :meth:`cleanup` (oldest first).
-        default_ttl: lifetime in seconds when ``persistent_set`` gets none (``None`` = forever).
+        default_ttl: lifetime when ``persistent_set`` gets none (``None`` = forever): float
+            seconds, a ``timedelta`` or a string such as ``"7d"``.
         max_key_bytes: longer keys raise :class:`CacheValueTooLarge`.
         max_value_bytes: larger encoded values raise :class:`CacheValueTooLarge`.
         compress_threshold: values at least this long are lz4-compressed.
-        busy_timeout: seconds a writer waits for another process's lock.
+        busy_timeout: how long a writer waits for another process's lock (seconds,
+            ``timedelta`` or ``"10s"``).
         clock: wall clock in Unix seconds (entries outlive the process, so not monotonic).
         serializer: stores values other than bytes/str/exact JSON data (see
             :mod:`swfast.cache.serializer`; e.g. :class:`~swfast.cache.TaggedSerializer`).
@@ -142,19 +145,19 @@ class PersistentCache:
         directory: str | os.PathLike[str],
         *,
         max_bytes: int = 1 << 30,
-        default_ttl: float | None = 7 * 86400.0,
+        default_ttl: Duration | None = 7 * 86400.0,
         max_key_bytes: int = 1024,
         max_value_bytes: int = 64 << 20,
         compress_threshold: int | None = 4096,
-        busy_timeout: float = 10.0,
+        busy_timeout: Duration = 10.0,
         clock: Callable[[], float] = time.time,
         serializer: Serializer | None = None,
     ) -> None:
         check_serializer(serializer)
         if max_bytes < 1:
             raise ConfigurationError("max_bytes", "must be >= 1")
-        if default_ttl is not None and default_ttl <= 0:
-            raise ConfigurationError("default_ttl", "must be > 0 seconds or None")
+        default_ttl = seconds(default_ttl, param="default_ttl", allow_zero=False, allow_none=True)
+        wait = seconds(busy_timeout, param="busy_timeout")
         self.directory = Path(directory)
         _private_dir(self.directory)
         self.codec = Codec(
@@ -164,7 +167,7 @@ class PersistentCache:
         self.max_bytes = max_bytes
         self.default_ttl = default_ttl
         self.max_key_bytes = max_key_bytes
-        self.busy_timeout = busy_timeout
+        self.busy_timeout: float = wait  # type: ignore[assignment]
         self.clock = clock
         self._path = str(self.directory / "cache.sqlite3")
         self._local = _Local()

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from typing import Any, Final
+from typing import Any, Callable, Final
 
 from .._native import cacheval as _k
 from .._native.cacheval import REJECT, SLOW
@@ -52,10 +52,27 @@ class encode_once:
 
     def __enter__(self) -> None:
         self.prev = getattr(_ONCE, "memo", None)
-        _ONCE.memo = [self.value, None]
+        _ONCE.memo = [self.value, None, None]
 
     def __exit__(self, *exc: object) -> None:
         _ONCE.memo = self.prev
+
+
+def remember_row(owner: object, key: str, value: Any, ttl: float | None, row: Any) -> None:
+    """Inside ``encode_once(value)``: keep the row ``owner`` encoded for ``key`` (its size check),
+    so the write of the same value under the same key and ttl reuses it instead of encoding again."""
+    memo = getattr(_ONCE, "memo", None)
+    if memo is not None and memo[0] is value:
+        memo[2] = (owner, key, ttl, row)
+
+
+def recall_row(owner: object, key: str, value: Any, ttl: float | None) -> Any:
+    """The row :func:`remember_row` kept for exactly this owner, key, value and ttl, else None."""
+    memo = getattr(_ONCE, "memo", None)
+    if memo is None or memo[0] is not value or memo[2] is None:
+        return None
+    o, k, t, row = memo[2]
+    return row if o is owner and k == key and t == ttl else None
 
 
 def _json_dumps(value: Any) -> bytes:
@@ -67,10 +84,23 @@ def _json_dumps(value: Any) -> bytes:
     return _json_dumps_now(value)
 
 
+_orjson_dumps: Callable[[Any], bytes] | None
+try:  # orjson writes the same JSON data ~8x faster; exactness is checked before either runs
+    from orjson import dumps as _orjson_dumps
+except ImportError:  # pragma: no cover - orjson ships with the test and security extras
+    _orjson_dumps = None
+_STD_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+
+
 def _json_dumps_now(value: Any) -> bytes:
     refuse_inexact(value)  # JSON would hand back another value: refuse before anything is written
+    if _orjson_dumps is not None:
+        try:  # exact data only reaches here: the bytes decode (json.loads) to an equal value
+            return _orjson_dumps(value)
+        except TypeError:  # integers beyond 64 bits, lone surrogates: the standard encoder decides
+            pass
     try:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+        return _STD_ENCODE(value).encode()
     except (TypeError, ValueError) as exc:
         raise CacheSerializationError(
             f"value: {describe_type(value)} is not cacheable in L2/L3 (store bytes, str or "

@@ -31,7 +31,7 @@ from .._native import cacheval as _k
 from .._native.cacheval import SLOW
 from ..errors import CacheValueTooLarge, ConfigurationError
 from ..monitoring.metrics import REGISTRY
-from .envelope import REJECT, Codec
+from .envelope import REJECT, Codec, recall_row, remember_row
 from .serializer import Serializer, check_serializer
 from .pattern import KeyPattern
 
@@ -235,7 +235,10 @@ class PersistentCache:
             CacheSerializationError: (a ``TypeError``) the value would not read back unchanged.
         """
         now = self.clock()
-        return self.codec.encode(value, self._expiry(ttl, now), self._key(key))
+        exp = self._expiry(ttl, now)
+        blob = self.codec.encode(value, exp, self._key(key))
+        remember_row(self, key, value, ttl, (now, exp, blob))  # the write that follows reuses it
+        return blob
 
     # -- public API ----------------------------------------------------------------------
     def get_entry(self, key: str) -> tuple[Any, float | None] | None:
@@ -288,12 +291,16 @@ class PersistentCache:
             CacheSerializationError: (a ``TypeError``) the value would not read back unchanged
                 (see :mod:`swfast.cache.serializer`).
         """
-        now = self.clock()
-        exp = self._expiry(ttl, now)
-        raw = self._key(key)
-        if exp is not None and exp <= now:
+        row = recall_row(self, key, value, ttl)  # checked and encoded by encode() just before
+        if row is not None:
+            now, exp, blob = row
+        else:
+            now = self.clock()
+            exp = self._expiry(ttl, now)
+            raw = self._key(key)
+            blob = None if exp is not None and exp <= now else self.codec.encode(value, exp, raw)
+        if blob is None or (exp is not None and exp <= now):
             return self.persistent_set_many({key: value}, ttl)  # ttl=0: a delete
-        blob = self.codec.encode(value, exp, raw)
         try:
             self._conn().execute(_PUT, (key, blob, exp, now, len(blob)))  # its own transaction
         except (sqlite3.Error, OSError) as exc:

@@ -65,10 +65,13 @@ class _Soft:
 
 
 class _Flight:
+    """One in-flight miss. ``event`` is made (under the manager's lock) only when a second caller
+    joins, so a miss nobody waits for creates no ``threading.Event``."""
+
     __slots__ = ("event", "value", "exc")
 
     def __init__(self) -> None:
-        self.event = threading.Event()
+        self.event: threading.Event | None = None
         self.value: Any = _MISS
         self.exc: BaseException | None = None
 
@@ -196,6 +199,8 @@ class TieredCache(TierFront):
         if self.l1_ttl > MAX_TTL:
             raise ConfigurationError("l1_ttl", "must be at most 100 years")
         self._capped = bool(self.tiers)
+        self._l2_tier = next((t for t in self.tiers if t.name == "l2"), None)  # for the placement policy
+        self._has_l3 = any(t.name == "l3" for t in self.tiers)
         self.default_ttl = parse_ttl(default_ttl, param="default_ttl")
         self.soft_ttl = parse_ttl(soft_ttl, param="soft_ttl")
         self.policy = policy or PlacementPolicy()
@@ -313,9 +318,8 @@ class TieredCache(TierFront):
             self._wipe_lower(key)
 
     def _placement(self, priority: Priority, ttl: float | None, value: Any) -> tuple[str, ...]:
-        names = {t.name: t for t in self.tiers}
-        l2 = names.get("l2")
-        return self.policy.tiers(priority, ttl, _size(value), has_l2=l2 is not None, has_l3="l3" in names,
+        l2 = self._l2_tier
+        return self.policy.tiers(priority, ttl, _size(value), has_l2=l2 is not None, has_l3=self._has_l3,
                                  l2_max=l2.max_value_bytes if l2 is not None else 1 << 62)
 
     def _above(self, name: str) -> tuple[str, ...]:
@@ -390,14 +394,19 @@ class TieredCache(TierFront):
 
     def _miss(self, key: Any, loader: Callable[[], Any] | None, ttl: float | None, default: Any) -> Any:
         with self._lock:
-            flight = self._flights.get(key)
-            leader = flight is None
-            if leader:
+            joined = self._flights.get(key)
+            leader = joined is None
+            if joined is None:
                 flight = self._flights[key] = _Flight()
                 token = self._token(key)
-        assert flight is not None
+            else:
+                flight = joined
+                if flight.event is None:
+                    flight.event = threading.Event()
+            event = flight.event
         if not leader:
-            flight.event.wait()
+            assert event is not None
+            event.wait()
             if flight.exc is not None:
                 raise flight.exc
             return default if flight.value is _MISS else flight.value
@@ -410,7 +419,9 @@ class TieredCache(TierFront):
             with self._lock:
                 del self._flights[key]
                 self._release(key)
-            flight.event.set()
+                event = flight.event  # no follower can join once the flight is gone
+            if event is not None:
+                event.set()
         return default if flight.value is _MISS else flight.value
 
     # -- one fill for both shells: lower-tier read, else the loader, then the store (sans I/O)

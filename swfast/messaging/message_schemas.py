@@ -41,9 +41,23 @@ from ._validation import (  # noqa: F401 - validation API re-exported here (SPEC
 from .constants import DATA_RESPONSES_PREFIX, DEFAULT_OPERATION_TIMEOUT, MESSAGE_STATUS_SUCCESS
 
 
+_ISO_SECOND: tuple[int, str] = (-1, "")  # (Unix second, its "YYYY-MM-DDTHH:MM:SS"), replaced whole
+
+
 def utc_now_iso() -> str:
-    """The current time as a zoned ISO 8601 string (UTC, microseconds)."""
-    return datetime.now(timezone.utc).isoformat()
+    """The current time as a zoned ISO 8601 string (UTC, microseconds).
+
+    The same text as ``datetime.now(timezone.utc).isoformat()`` (no fraction when the
+    microseconds are 0); the date and time of day are formatted once per second.
+    """
+    global _ISO_SECOND
+    sec, us = divmod(time.time_ns() // 1000, 1_000_000)
+    memo = _ISO_SECOND
+    if memo[0] != sec:
+        memo = _ISO_SECOND = (sec, datetime.fromtimestamp(sec, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"))
+    if us:
+        return f"{memo[1]}.{us:06d}+00:00"
+    return memo[1] + "+00:00"
 
 
 @dataclass(slots=True)

@@ -33,7 +33,6 @@ from .revocation import MemoryRevocationStore, RevocationStore
 from .signing import ED25519_ALGORITHMS, HMACKey, KeySet, SigningKey
 
 import json as _json
-import re as _re
 
 _orjson: Any
 try:  # orjson is optional: ~3x faster JSON on the token hot path
@@ -43,8 +42,8 @@ except ImportError:  # pragma: no cover - exercised where orjson is absent
 
 # orjson handles integers within 64 bits only (it refuses larger ones on output and reads them as
 # floats); any run of 19+ digits sends a payload through the exact standard-library codec instead,
-# so claims are the same with or without orjson.
-_LONG_DIGITS = _re.compile(rb"\d{19}")
+# so claims are the same with or without orjson (the run is found by a compiled scan).
+from .._native.msgbatch import long_digits as _long_digits  # noqa: E402
 
 
 def _std_dumps(obj: Any) -> bytes:
@@ -87,7 +86,7 @@ def _check_claim(value: Any, path: str) -> None:
 
 
 def _loads(raw: bytes) -> Any:
-    if _orjson is not None and _LONG_DIGITS.search(raw) is None:
+    if _orjson is not None and not _long_digits(raw):
         return _orjson.loads(raw)
     return _json.loads(raw)
 
@@ -132,6 +131,9 @@ def _numeric(value: Any, claim: str) -> float:
     if t is float and math.isfinite(value):  # a JSON number with a fraction or exponent
         return value  # type: ignore[no-any-return]
     raise InvalidToken(f"token: claim {claim!r} must be a finite number")
+
+
+_HEADER_MEMO = 256  # distinct header segments remembered per manager (a bound, not a cache policy)
 
 
 class TokenManager:
@@ -295,6 +297,10 @@ class TokenManager:
             raise InvalidToken("token: unknown or missing kid")
         if key.alg != alg and not (alg in _ED25519_NAMES and key.alg in _ED25519_NAMES):
             raise InvalidToken("token: header alg does not match the key's algorithm")
+        if alg == key.alg and len(self._kid_by_header) < _HEADER_MEMO:
+            # Tokens another issuer signed repeat their header too: the next one skips this parse
+            # (the fast path still looks the kid up and checks its algorithm on every token).
+            self._kid_by_header[h_seg] = (key.kid, alg)
         return key
 
     def _check_claims(self, claims: dict[str, Any], expected_use: str) -> None:

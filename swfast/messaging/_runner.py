@@ -286,9 +286,17 @@ class Subscription:
 
     async def _handle_batch(self, records: list[Any]) -> None:
         cfg = self.config
-        values, recs, offsets, errors, expired = _batch.prepare(
-            records, _codec.loads, decode, parse_naive_utc if cfg.naive_timestamps_utc else _kernel.parse_timestamp,
-            cfg.now_us(), DEFAULT_PRIORITY, cfg.priority_order, _codec.exact_loads)
+        parse = parse_naive_utc if cfg.naive_timestamps_utc else _kernel.parse_timestamp
+        pending = None
+        if cfg.batch:
+            values, recs, offsets, errors, expired = _batch.prepare(
+                records, _codec.loads, decode, parse, cfg.now_us(), DEFAULT_PRIORITY, cfg.priority_order,
+                _codec.exact_loads)
+        else:  # values that cannot carry metadata stay bytes until just before their handler call
+            # (run_sync decodes them): decoding and handling stream through the batch
+            values, recs, offsets, errors, expired, pending = _batch.prepare(  # type: ignore[misc]
+                records, _codec.loads, decode, parse, cfg.now_us(), DEFAULT_PRIORITY, cfg.priority_order,
+                _codec.exact_loads, True)
         if errors:
             _log_errors(self.topic, errors)
         self._consumed.inc(len(records) - len(errors))
@@ -303,19 +311,21 @@ class Subscription:
                     for rec in recs:
                         await self._dead_letter(rec, err)
         else:
-            ok = await self._handle_each(values, recs)
+            ok = await self._handle_each(values, recs, pending)
             if ok:
                 self._handled.inc(ok)
         if offsets:
             self.consumer.store(offsets)
 
-    async def _handle_each(self, values: list[Any], recs: list[Any]) -> int:
-        """Run the handler on every value in order (the kernel loops while it returns None)."""
+    async def _handle_each(self, values: list[Any], recs: list[Any], pending: bytearray | None = None) -> int:
+        """Run the handler on every value in order (the kernel loops while it returns None,
+        decoding the values ``prepare`` left pending; ``values[j]`` is decoded where it stops)."""
         handler = self.handler
         n = len(values)
         ok = i = 0
+        loads, exact = _codec.loads, _codec.exact_loads
         while i < n:
-            j, outcome, raised = _batch.run_sync(handler, values, i)
+            j, outcome, raised = _batch.run_sync(handler, values, i, pending, loads, decode, exact)
             ok += j - i
             if j == n:
                 break

@@ -17,10 +17,25 @@ _SECRET_PARAMS = frozenset({"password", "passwd", "pwd", "secret", "token", "api
 # "sasl_ssl://u:p@h" is one URL, not "ssl://u:p@h" after a word character
 _URL = re.compile(r"(?<![a-zA-Z0-9+._-])[a-zA-Z][a-zA-Z0-9+._-]*://[^\s'\"<>,]+")
 MASK = "***"
+# the user-info of every authority in a URL, the outer one and any URL nested in its path, query or
+# fragment ("http://proxy/go?to=redis://:pw@h", "a://b://u:p@h"): "://", then authority characters
+# (greedy, so up to the last "@" before the authority ends), then "@"
+_USERINFO = re.compile(r"://[^/?#&\s'\"<>,]*@")
+# the same, percent-encoded once ("?to=redis%3A%2F%2Fu%3Ap%40h"): %3A%2F%2F ... %40, the authority
+# ending at an encoded or plain "/", "?", "#"
+_USERINFO_ENCODED = re.compile(r"%3A%2F%2F(?:(?!%2F|%3F|%23)[^/?#&\s'\"<>,])*%40", re.I)
 
 
 def redact_url(url: str) -> str:
-    """``url`` with user-info replaced by ``***`` and secret query values masked."""
+    """``url`` with user-info replaced by ``***`` and secret query values masked.
+
+    URLs nested in it (``http://proxy/redirect?to=redis://:pw@host``, ``kafka://x/https://u:p@h``,
+    once percent-encoded too) lose their user-info as well.
+    """
+    if url.count("://") > 1:
+        url = _USERINFO.sub("://" + MASK + "@", url)
+    if "%" in url:
+        url = _USERINFO_ENCODED.sub("%3A%2F%2F" + MASK + "%40", url)
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -84,4 +99,6 @@ def redact_known(text: str, servers: str) -> str:
 
 def redact_text(text: str) -> str:
     """``text`` with every URL in it passed through :func:`redact_url`."""
+    if "://" not in text:  # most log lines: no URL, no regex scan
+        return text
     return _URL.sub(lambda m: redact_url(m.group(0)), text)

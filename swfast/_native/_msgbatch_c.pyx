@@ -9,7 +9,8 @@ from cpython.dict cimport PyDict_GetItem, PyDict_SetItem
 from cpython.object cimport PyObject
 from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
-from libc.string cimport memcpy
+from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_GET_SIZE
+from libc.string cimport memchr, memcmp, memcpy
 from libc.stdint cimport uint64_t
 
 
@@ -26,8 +27,9 @@ cdef inline bint _is_digit(unsigned char c) noexcept nogil:
 
 
 cdef bint _long_digits(bytes data) noexcept:
-    """A run of 19+ digits always contains a whole aligned 8-byte block of digits: test blocks,
-    and only around such a block count the run byte by byte."""
+    """A run of 19+ digits always contains a whole 8-byte window of digits starting at one of
+    every 11 offsets (19 = 11 + 8): test those windows, and only around an all-digit one count
+    the run byte by byte (then go on just past its end)."""
     cdef const unsigned char* p = <const unsigned char*>PyBytes_AS_STRING(data)
     cdef Py_ssize_t n = PyBytes_GET_SIZE(data), i = 0, lo, hi
     if n < 19:
@@ -42,9 +44,9 @@ cdef bint _long_digits(bytes data) noexcept:
                 hi += 1
             if hi - lo >= 19:
                 return True
-            i = (hi + 7) & ~(<Py_ssize_t>7)
+            i = hi + 1  # p[hi] is not a digit: the next run starts after it
         else:
-            i += 8
+            i += 11
     return False
 
 
@@ -53,12 +55,49 @@ def long_digits(data):
     return type(data) is bytes and _long_digits(<bytes>data)
 
 
-def prepare(list records, loads, fallback, parse_timestamp, now_us, default_priority, bint order, exact=None):
+cdef bint _maybe_meta(bytes data) noexcept:
+    """Whether ``data`` could decode to an object with a ``metadata`` key: it holds the bytes
+    ``metadata`` or a backslash (an escaped key such as ``"\\u006detadata"``)."""
+    cdef const char* p = PyBytes_AS_STRING(data)
+    cdef Py_ssize_t n = PyBytes_GET_SIZE(data)
+    cdef const char* end = p + n
+    cdef const char* q
+    if memchr(p, 92, n) != NULL:
+        return True
+    q = <const char*>memchr(p, 109, n)  # 'm'
+    while q != NULL:
+        if end - q < 8:
+            return False
+        if memcmp(q, b"metadata", 8) == 0:
+            return True
+        q = <const char*>memchr(q + 1, 109, end - q - 1)
+    return False
+
+
+def maybe_meta(data):
+    """Whether bytes ``data`` may decode to an object with a ``metadata`` key (see the twin)."""
+    return type(data) is not bytes or _maybe_meta(<bytes>data)
+
+
+cdef inline object _decode(object value, object loads, object fallback, object exact):
+    try:
+        if exact is not None and type(value) is bytes and _long_digits(<bytes>value):
+            return exact(value)
+        return loads(value)
+    except (ValueError, TypeError):
+        return fallback(value)
+
+
+def prepare(list records, loads, fallback, parse_timestamp, now_us, default_priority, bint order, exact=None,
+            bint lazy=False):
     """Decode one fetched batch (see the twin for the contract)."""
     cdef dict offsets = {}
     cdef list values = []
     cdef list recs = []
     cdef list prios = []  # filled only once the batch turns out to mix priorities
+    cdef bytearray pending = bytearray(PyList_GET_SIZE(records)) if lazy else None
+    cdef char* pend = PyByteArray_AS_STRING(pending) if lazy else NULL
+    cdef bint lazy_one
     cdef list errors = []
     cdef Py_ssize_t i, k, n = PyList_GET_SIZE(records)
     cdef Py_ssize_t expired = 0
@@ -78,15 +117,13 @@ def prepare(list records, loads, fallback, parse_timestamp, now_us, default_prio
             run_part = p
         run_last = rec
         value = rec.value()
-        try:
-            if exact is not None and type(value) is bytes and _long_digits(<bytes>value):
-                obj = exact(value)
-            else:
-                obj = loads(value)
-        except (ValueError, TypeError):
-            obj = fallback(value)
+        lazy_one = lazy and type(value) is bytes and not _maybe_meta(<bytes>value)
+        if lazy_one:  # no metadata possible: default priority, never expires; decoded when handled
+            obj = value
+        else:
+            obj = _decode(value, loads, fallback, exact)
         prio = default_priority
-        if type(obj) is dict:
+        if not lazy_one and type(obj) is dict:
             got = PyDict_GetItem(<dict>obj, "metadata")
             if got != NULL and type(<object>got) is dict:
                 meta = <object>got
@@ -108,6 +145,8 @@ def prepare(list records, loads, fallback, parse_timestamp, now_us, default_prio
                 prios = [first] * PyList_GET_SIZE(values)
         if mixed and order:
             prios.append(prio)
+        if lazy_one:
+            pend[PyList_GET_SIZE(values)] = 1
         values.append(obj)
         recs.append(rec)
     if have_part:
@@ -116,6 +155,11 @@ def prepare(list records, loads, fallback, parse_timestamp, now_us, default_prio
         idx = sorted(range(PyList_GET_SIZE(values)), key=prios.__getitem__)
         values = [values[k] for k in idx]
         recs = [recs[k] for k in idx]
+        if lazy:
+            pending = bytearray([pending[k] for k in idx])
+    if lazy:
+        del pending[PyList_GET_SIZE(values):]
+        return values, recs, offsets, errors, expired, pending
     return values, recs, offsets, errors, expired
 
 
@@ -131,12 +175,32 @@ cdef inline void _store(dict offsets, object part, object last) except *:
         offsets[part] = nxt
 
 
-def run_sync(handler, list values, Py_ssize_t start):
+def run_sync(handler, list values, Py_ssize_t start, pending=None, loads=None, fallback=None, exact=None):
     """Call ``handler(v)`` for ``values[start:]`` while it returns None (see the twin)."""
     cdef Py_ssize_t i, n = PyList_GET_SIZE(values)
+    cdef object v
+    cdef char* pend = NULL
+    if pending is not None:
+        if type(pending) is not bytearray or PyByteArray_GET_SIZE(pending) < n:
+            raise ValueError("run_sync: pending must be the bytearray prepare(lazy=True) returned")
+        pend = PyByteArray_AS_STRING(pending)
     for i in range(start, n):
+        v = <object>PyList_GET_ITEM(values, i)
+        if pend != NULL and pend[i]:
+            v = _decode(v, loads, fallback, exact)
+            try:
+                result = handler(v)
+            except Exception as exc:
+                values[i] = v
+                pend[i] = 0
+                return i, exc, True
+            if result is not None:
+                values[i] = v
+                pend[i] = 0
+                return i, result, False
+            continue
         try:
-            result = handler(<object>PyList_GET_ITEM(values, i))
+            result = handler(v)
         except Exception as exc:
             return i, exc, True
         if result is not None:

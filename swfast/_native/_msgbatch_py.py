@@ -5,7 +5,9 @@ The per-message hot loop of a subscription, in two calls per fetched batch:
 * :func:`prepare` reads every record once (``error()``, ``partition()``, ``offset()``,
   ``value()``), decodes the value, skips expired structured messages, computes the offsets to
   store, and orders the batch by ``metadata.priority`` (stable: equal priorities keep fetch
-  order, so partition order holds).
+  order, so partition order holds). With ``lazy=True`` a value that cannot carry ``metadata``
+  (:func:`maybe_meta` false) is left pending: ``run_sync`` decodes it right before its handler
+  call, so decoding and handling stream through the batch instead of keeping it all decoded.
 * :func:`run_sync` calls a handler on the prepared values until one raises or returns
   something that is not None (maybe an awaitable), handing control back to the caller there.
 * :func:`produce_all` and :class:`Reports` are the producing side: one call produces a batch
@@ -27,7 +29,21 @@ def long_digits(data: Any) -> bool:
     return type(data) is bytes and len(data) >= 19 and _LONG_DIGITS(data) is not None
 
 
-def _first(item: tuple[int, Any, Any]) -> int:
+def maybe_meta(data: Any) -> bool:
+    """Whether ``data`` may decode to an object with a ``metadata`` key: anything but bytes, and
+    bytes holding ``metadata`` or a backslash (an escaped key such as ``"\\u006detadata"``)."""
+    return type(data) is not bytes or b"\\" in data or b"metadata" in data
+
+
+def _decode(value: Any, loads: Callable[[Any], Any], fallback: Callable[[Any], Any],
+            exact: Callable[[Any], Any] | None) -> Any:
+    try:
+        return exact(value) if exact is not None and long_digits(value) else loads(value)
+    except (ValueError, TypeError):
+        return fallback(value)
+
+
+def _first(item: tuple[int, Any, Any, bool]) -> int:
     return item[0]
 
 
@@ -40,7 +56,7 @@ def _store(offsets: dict[int, int], part: int, last: Any) -> None:
 
 def prepare(records: list[Any], loads: Callable[[Any], Any], fallback: Callable[[Any], Any],
             parse_timestamp: Callable[[Any], int | None], now_us: int, default_priority: int,
-            order: bool, exact: Callable[[Any], Any] | None = None,
+            order: bool, exact: Callable[[Any], Any] | None = None, lazy: bool = False,
             ) -> tuple[list[Any], list[Any], dict[int, int], list[Any], int]:
     """Decode one fetched batch.
 
@@ -54,12 +70,19 @@ def prepare(records: list[Any], loads: Callable[[Any], Any], fallback: Callable[
         now_us: the current time, epoch microseconds.
         default_priority: priority of values without an int ``metadata.priority``.
         order: sort by priority (stable) when the batch mixes priorities.
+        lazy: leave undecoded (as the record's bytes) the values that cannot carry
+            ``metadata`` (:func:`maybe_meta` false: default priority, never expired), and
+            return a sixth item, ``pending``: a bytearray with 1 at the index of each such
+            value. :func:`run_sync` given ``pending`` and the same decoders decodes each of
+            them just before its handler call, so a batch's decoded values are not all alive
+            at once; handlers see exactly the values an eager ``prepare`` gives.
 
     Only swfast envelopes (a dict with dict ``metadata`` and dict ``payload``) expire by
     ``metadata.expires_at``; other JSON objects that happen to have a ``metadata`` key do not.
 
     Returns:
-        ``(values, records, offsets, errors, expired)``: the values to handle and their records,
+        ``(values, records, offsets, errors, expired)`` (``lazy``: ``+ (pending,)``): the values to
+        handle and their records,
         in handling order; ``partition -> next offset`` over every record read (handled or
         expired), taken from the last record of each run of one partition (a client delivers
         a partition in offset order; were it not, a lower offset only means re-delivery, never
@@ -68,7 +91,7 @@ def prepare(records: list[Any], loads: Callable[[Any], Any], fallback: Callable[
     offsets: dict[int, int] = {}
     run_part: Any = None
     run_last: Any = None
-    items: list[tuple[int, Any, Any]] = []
+    items: list[tuple[int, Any, Any, bool]] = []
     errors: list[Any] = []
     expired = 0
     mixed = False
@@ -85,12 +108,11 @@ def prepare(records: list[Any], loads: Callable[[Any], Any], fallback: Callable[
             run_part = p
         run_last = rec
         value = rec.value()
-        try:
-            obj = exact(value) if exact is not None and long_digits(value) else loads(value)
-        except (ValueError, TypeError):
-            obj = fallback(value)
+        lazy_one = lazy and not maybe_meta(value)
+        # no metadata possible: default priority, never expires; decoded when handled
+        obj = value if lazy_one else _decode(value, loads, fallback, exact)
         prio = default_priority
-        if type(obj) is dict:
+        if not lazy_one and type(obj) is dict:
             meta = obj.get("metadata")
             if type(meta) is dict:
                 exp = meta.get("expires_at")
@@ -107,16 +129,26 @@ def prepare(records: list[Any], loads: Callable[[Any], Any], fallback: Callable[
             first = prio
         elif not mixed and prio != first:
             mixed = True
-        items.append((prio, rec, obj))
+        items.append((prio, rec, obj, lazy_one))
     if run_last is not None:
         _store(offsets, run_part, run_last)
     if mixed and order:
         items.sort(key=_first)
+    if lazy:
+        return ([i[2] for i in items], [i[1] for i in items], offsets, errors, expired,  # type: ignore[return-value]
+                bytearray(i[3] for i in items))
     return [i[2] for i in items], [i[1] for i in items], offsets, errors, expired
 
 
-def run_sync(handler: Callable[[Any], Any], values: list[Any], start: int) -> tuple[int, Any, bool]:
+def run_sync(handler: Callable[[Any], Any], values: list[Any], start: int, pending: bytearray | None = None,
+             loads: Callable[[Any], Any] | None = None, fallback: Callable[[Any], Any] | None = None,
+             exact: Callable[[Any], Any] | None = None) -> tuple[int, Any, bool]:
     """Call ``handler(v)`` for ``values[start:]`` while it returns None.
+
+    ``pending`` (from ``prepare(lazy=True)``) marks the values still undecoded: each is decoded
+    with ``loads``/``fallback``/``exact`` (as ``prepare`` would) right before its call; where
+    control comes back (a raise or a result), ``values[index]`` holds the decoded value and
+    ``pending[index]`` is 0.
 
     Returns:
         ``(index, outcome, raised)``: ``index == len(values)`` when every call returned None;
@@ -125,10 +157,27 @@ def run_sync(handler: Callable[[Any], Any], values: list[Any], start: int) -> tu
         Exceptions that are not ``Exception`` (cancellation) propagate.
     """
     n = len(values)
+    if pending is not None and (type(pending) is not bytearray or len(pending) < n):
+        raise ValueError("run_sync: pending must be the bytearray prepare(lazy=True) returned")
     i = start
     while i < n:
+        v = values[i]
+        if pending is not None and pending[i]:
+            v = _decode(v, loads, fallback, exact)  # type: ignore[arg-type]
+            try:
+                result = handler(v)
+            except Exception as exc:
+                values[i] = v
+                pending[i] = 0
+                return i, exc, True
+            if result is not None:
+                values[i] = v
+                pending[i] = 0
+                return i, result, False
+            i += 1
+            continue
         try:
-            result = handler(values[i])
+            result = handler(v)
         except Exception as exc:
             return i, exc, True
         if result is not None:

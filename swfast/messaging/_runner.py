@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Sequence, Union
 
+from .._durations import Duration, seconds as _seconds
+from ..errors import ConfigurationError
 from ..monitoring.metrics import REGISTRY
 from . import _codec
 from .constants import DEFAULT_BATCH_SIZE, DEFAULT_PRIORITY
@@ -50,9 +52,12 @@ LAG = REGISTRY.gauge("swfast_messaging_consumer_lag", "Messages behind the parti
 LAG_EVERY = 0.5  # seconds between two samples of the consumer-lag gauge of one subscription
 
 
-def exponential_delays(base: float = 0.1, factor: float = 2.0, cap: float = 5.0,
+def exponential_delays(base: Duration = 0.1, factor: float = 2.0, cap: Duration = 5.0,
                        jitter: float = 0.1, seed: int | None = None) -> Callable[[int], float]:
     """Delay before retry ``attempt`` (1-based): ``min(cap, base * factor**(attempt-1))`` ± jitter.
+
+    ``base`` and ``cap`` are seconds: floats, ``timedelta`` s or strings such as ``"100ms"``
+    (``swfast._durations``); a bad one raises ``ConfigurationError`` naming it.
 
     This is :class:`swfast.resilience.ExponentialBackoff` (``calculate_delay``): messaging has no
     backoff arithmetic of its own. Any ``attempt -> seconds`` callable, or any
@@ -60,7 +65,11 @@ def exponential_delays(base: float = 0.1, factor: float = 2.0, cap: float = 5.0,
     """
     from ..resilience.backoff import ExponentialBackoff  # loaded on first retry configuration
 
-    strategy = ExponentialBackoff(initial=base, factor=factor, max_delay=cap, jitter=jitter, seed=seed)
+    try:
+        strategy = ExponentialBackoff(initial=base, factor=factor, max_delay=cap, jitter=jitter, seed=seed)
+    except ConfigurationError as exc:  # name the argument as this function spells it
+        name = {"initial": "base", "max_delay": "cap"}.get(exc.param, exc.param)
+        raise ConfigurationError(name, str(exc).split(": ", 1)[-1]) from None
     delay: Callable[[int], float] = strategy.calculate_delay
     return delay
 
@@ -72,7 +81,8 @@ class ConsumerConfig:
     Attributes:
         max_retries: handler retries after the first failure before dead-lettering.
         retry_delays: a ``swfast.resilience`` backoff strategy, an ``attempt -> seconds``
-            callable or a sequence of seconds (last value repeats), turned into a strategy by
+            callable or a sequence of delays (last value repeats; each float seconds, a
+            ``timedelta`` or a string like ``"250ms"``), turned into a strategy by
             :func:`swfast.resilience.backoff.as_backoff` (a bad one raises
             ``ConfigurationError`` at construction); defaults to :func:`exponential_delays`
             (``ExponentialBackoff``: 0.1 s doubling, capped at 5 s, ±10 %). Each message's
@@ -80,7 +90,10 @@ class ConsumerConfig:
         dlq_suffix: the dead-letter topic is ``topic + dlq_suffix``.
         batch_size: most messages fetched (and ordered by priority) per cycle.
         batch: when true, the handler receives the whole fetched batch as a list.
-        poll_timeout: seconds one fetch waits for data (bounds unsubscribe latency).
+        poll_timeout: how long one fetch waits for data (bounds unsubscribe latency), in seconds:
+            a float, a ``datetime.timedelta`` or a string such as ``"250ms"`` / ``"1s"``
+            (``swfast._durations.seconds``); stored as float seconds. Must be > 0 and finite,
+            else ``ConfigurationError`` naming ``poll_timeout``.
         priority_order: order each fetched batch by ``metadata.priority``.
         overrides: extra librdkafka consumer properties (``session.timeout.ms``...).
         sleep: the coroutine used to wait between retries (inject a fake in tests).
@@ -95,7 +108,7 @@ class ConsumerConfig:
     dlq_suffix: str = ".dlq"
     batch_size: int = DEFAULT_BATCH_SIZE
     batch: bool = False
-    poll_timeout: float = 0.2
+    poll_timeout: Duration = 0.2
     priority_order: bool = True
     overrides: dict[str, Any] = field(default_factory=dict)
     sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
@@ -103,6 +116,8 @@ class ConsumerConfig:
     naive_timestamps_utc: bool = False
 
     def __post_init__(self) -> None:
+        # float seconds from here on; a zero wait would turn an idle subscription into a busy loop
+        self.poll_timeout = _seconds(self.poll_timeout, param="poll_timeout", allow_zero=False) or 0.2
         if self.retry_delays is not None:
             self.backoff()  # a bad schedule fails here, not at the first retry
 
@@ -271,9 +286,17 @@ class Subscription:
 
     async def _handle_batch(self, records: list[Any]) -> None:
         cfg = self.config
-        values, recs, offsets, errors, expired = _batch.prepare(
-            records, _codec.loads, decode, parse_naive_utc if cfg.naive_timestamps_utc else _kernel.parse_timestamp,
-            cfg.now_us(), DEFAULT_PRIORITY, cfg.priority_order, _codec.exact_loads)
+        parse = parse_naive_utc if cfg.naive_timestamps_utc else _kernel.parse_timestamp
+        pending = None
+        if cfg.batch:
+            values, recs, offsets, errors, expired = _batch.prepare(
+                records, _codec.loads, decode, parse, cfg.now_us(), DEFAULT_PRIORITY, cfg.priority_order,
+                _codec.exact_loads)
+        else:  # values that cannot carry metadata stay bytes until just before their handler call
+            # (run_sync decodes them): decoding and handling stream through the batch
+            values, recs, offsets, errors, expired, pending = _batch.prepare(  # type: ignore[misc]
+                records, _codec.loads, decode, parse, cfg.now_us(), DEFAULT_PRIORITY, cfg.priority_order,
+                _codec.exact_loads, True)
         if errors:
             _log_errors(self.topic, errors)
         self._consumed.inc(len(records) - len(errors))
@@ -288,19 +311,21 @@ class Subscription:
                     for rec in recs:
                         await self._dead_letter(rec, err)
         else:
-            ok = await self._handle_each(values, recs)
+            ok = await self._handle_each(values, recs, pending)
             if ok:
                 self._handled.inc(ok)
         if offsets:
             self.consumer.store(offsets)
 
-    async def _handle_each(self, values: list[Any], recs: list[Any]) -> int:
-        """Run the handler on every value in order (the kernel loops while it returns None)."""
+    async def _handle_each(self, values: list[Any], recs: list[Any], pending: bytearray | None = None) -> int:
+        """Run the handler on every value in order (the kernel loops while it returns None,
+        decoding the values ``prepare`` left pending; ``values[j]`` is decoded where it stops)."""
         handler = self.handler
         n = len(values)
         ok = i = 0
+        loads, exact = _codec.loads, _codec.exact_loads
         while i < n:
-            j, outcome, raised = _batch.run_sync(handler, values, i)
+            j, outcome, raised = _batch.run_sync(handler, values, i, pending, loads, decode, exact)
             ok += j - i
             if j == n:
                 break

@@ -5,7 +5,7 @@ Each path takes the raw request bytes and returns the raw response bytes, doing 
 decode + validate the DataRequest envelope, validate the parameters, verify an HS256 token
 (iss, aud, exp), check an RBAC permission, normalise the text, take a rate-limiter token, read
 the cache (L1, then L3 on disk), on a miss call the model through a retry policy and a circuit
-breaker (with a fallback) and write L1 + L3, build and encode the DataResponse, count the
+breaker (with a fallback) and write L1 + L3 (swfast: ``smart_get(key, loader=)``, one flight per key), build and encode the DataResponse, count the
 request and observe its latency in metrics, and write one JSON log line. The model costs
 nothing, so only the infrastructure is timed.
 
@@ -159,12 +159,14 @@ def swfast_path(workdir: str) -> tuple[Callable[[bytes], bytes], Callable[[], No
         if not limiter.try_acquire():
             raise RuntimeError("rate limited")
         key = model + ":" + hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
-        result = cache.smart_get(key)
-        outcome = "cache"
-        if result is None:
-            result = fallback.call(text)
-            cache.smart_set(key, result)
-            outcome = "model"
+        loaded: list[bool] = []
+
+        def load() -> Any:  # runs only on a miss of every tier, once per key (single flight)
+            loaded.append(True)
+            return fallback.call(text)
+
+        result = cache.smart_get(key, loader=load)
+        outcome = "model" if loaded else "cache"
         body: bytes = create_data_response(meta.request_id, model, payload.operation, data=result, source="bench",
                                            cached=outcome == "cache").to_json()
         served.labels(model, outcome).inc()

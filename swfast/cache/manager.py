@@ -305,9 +305,10 @@ class TieredCache(TierFront):
                 wrote = self._write(self._above(tier), key, value, remaining, promote=True)
         else:
             remaining = ttl
-            tiers = self._placement("normal", ttl, value)
-            if self._current(key, token):
-                wrote = self._write(tuple(t for t in tiers if t != "l1"), key, value, ttl)
+            with encode_once(value):  # sized by the policy and written: one JSON encoding
+                tiers = self._placement("normal", ttl, value)
+                if self._current(key, token):
+                    wrote = self._write(tuple(t for t in tiers if t != "l1"), key, value, ttl)
         with self._lock:
             if self._current(key, token):
                 self._l1_put(key, value, remaining)

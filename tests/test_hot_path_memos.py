@@ -163,3 +163,15 @@ def test_miss_without_followers_makes_no_event_and_followers_still_wake() -> Non
         t.join(10)
     assert out == [7, 7, 7, 7]
     assert "k" not in cache._flights
+
+
+def test_memo_keeps_one_row_per_tier(tmp_path: Path) -> None:
+    a, b = PersistentCache(tmp_path / "a"), PersistentCache(tmp_path / "b")
+    value = [1, "x"]
+    with encode_once(value):
+        ra, rb = a.encode("k", value, 5.0), b.encode("k", value, 5.0)
+        assert recall_row(a, "k", value, 5.0)[2] == ra  # b's check did not evict a's row
+        assert recall_row(b, "k", value, 5.0)[2] == rb
+        a.encode("j", value, 5.0)
+        assert recall_row(a, "k", value, 5.0) is None  # a's row is now j's
+        assert recall_row(b, "k", value, 5.0)[2] == rb

@@ -59,11 +59,20 @@ class encode_once:
 
 
 def remember_row(owner: object, key: str, value: Any, ttl: float | None, row: Any) -> None:
-    """Inside ``encode_once(value)``: keep the row ``owner`` encoded for ``key`` (its size check),
-    so the write of the same value under the same key and ttl reuses it instead of encoding again."""
+    """Inside ``encode_once(value)``: keep the row ``owner`` (a tier) encoded for ``key`` (its size
+    check), so the write of the same value under the same key and ttl reuses it instead of encoding
+    again. One row per owner: a cache with L2 and L3 keeps both."""
     memo = getattr(_ONCE, "memo", None)
     if memo is not None and memo[0] is value:
-        memo[2] = (owner, key, ttl, row)
+        rows = memo[2]
+        if rows is None:
+            memo[2] = [(owner, key, ttl, row)]
+            return
+        for i, kept in enumerate(rows):
+            if kept[0] is owner:
+                rows[i] = (owner, key, ttl, row)
+                return
+        rows.append((owner, key, ttl, row))
 
 
 def recall_row(owner: object, key: str, value: Any, ttl: float | None) -> Any:
@@ -71,8 +80,10 @@ def recall_row(owner: object, key: str, value: Any, ttl: float | None) -> Any:
     memo = getattr(_ONCE, "memo", None)
     if memo is None or memo[0] is not value or memo[2] is None:
         return None
-    o, k, t, row = memo[2]
-    return row if o is owner and k == key and t == ttl else None
+    for o, k, t, row in memo[2]:
+        if o is owner:
+            return row if k == key and t == ttl else None
+    return None
 
 
 def _json_dumps(value: Any) -> bytes:

@@ -43,7 +43,7 @@ from ..resilience.breaker import CircuitBreaker
 from ..resilience.history import CircuitState, Transition
 from . import _effects as _fx, wire
 from ._effects import NOKW, Op
-from .envelope import REJECT, Codec
+from .envelope import REJECT, Codec, recall_row, remember_row
 from .pattern import KeyPattern
 from .ring import Distribution, RebalanceReport
 from .serializer import Serializer
@@ -431,9 +431,14 @@ class L2Base:
         """``(rkey, blob, px)`` for a write; raises before anything is sent."""
         if ttl is not None and ttl < 0:
             raise ValueError(f"ttl: must be >= 0 seconds, got {ttl!r}")
+        row = recall_row(self, key, value, ttl)  # encoded by the size check just before (smart_set)
+        if row is not None:
+            return row  # type: ignore[no-any-return]
         raw = self.rkey(key)
         exp = None if ttl is None else self.clock() + ttl
-        return raw, self.codec.encode(value, exp, key.encode()), (None if ttl is None else max(1, int(ttl * 1000)))
+        row = raw, self.codec.encode(value, exp, key.encode()), (None if ttl is None else max(1, int(ttl * 1000)))
+        remember_row(self, key, value, ttl, row)
+        return row
 
     def _matcher(self, pattern: KeyPattern) -> Callable[[bytes], bool]:
         """Exact filter for scanned Redis keys (``?`` is one character, not one byte)."""

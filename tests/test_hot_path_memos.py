@@ -175,3 +175,37 @@ def test_memo_keeps_one_row_per_tier(tmp_path: Path) -> None:
         a.encode("j", value, 5.0)
         assert recall_row(a, "k", value, 5.0) is None  # a's row is now j's
         assert recall_row(b, "k", value, 5.0)[2] == rb
+
+
+def test_enum_lookup_matches_the_value_lookup() -> None:
+    """``_enum`` finds a member by one lookup: the same member the ``.value`` lookup found."""
+    from enum import Enum
+
+    from swfast.errors import ValidationError
+    from swfast.messaging import _enums
+
+    class Plain(Enum):  # a non-mixin enum: its members do not compare equal to their values
+        A = "fetch_data"
+
+    tables = [_enums._OP, _enums._DT, _enums._DS, _enums._RS, _enums._PRIO]
+    for table in tables:
+        members = list(table.values())
+        probes = members + [m.value for m in members] + [Plain.A, "nope", 99, 1.0, True, None]
+        for probe in probes:
+            want = table.get(probe.value if isinstance(probe, Enum) else probe)
+            if want is None:
+                with pytest.raises(ValidationError):
+                    _enums._enum(table, probe, "p", "L")
+            else:
+                assert _enums._enum(table, probe, "p", "L") is want
+
+
+def test_to_dict_writes_plain_values() -> None:
+    from swfast.messaging import create_data_request, create_data_response
+    req = create_data_request("m", "analyze_data", parameters={"x": 1}, data_type="text", data_source="api")
+    d = req.to_dict()
+    for v in (d["payload"]["operation"], d["payload"]["data_type"], d["payload"]["data_source"],
+              d["metadata"]["request_source"]):
+        assert type(v) is str
+    resp = create_data_response(req.metadata.request_id, "m", data_type="text", data_source="api").to_dict()
+    assert [type(resp["payload"][k]) for k in ("operation", "data_type", "data_source")] == [str, str, str]

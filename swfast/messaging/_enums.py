@@ -99,7 +99,11 @@ _ENUM_NAMES = ("OperationType", "DataType", "DataSource", "RequestSource", "stat
 
 def _enum(table: dict[Any, Any], value: Any, path: str, label: str) -> Any:
     """Map a value (or member) to its enum member, raising ValidationError naming ``path``."""
-    member = table.get(value.value if isinstance(value, Enum) else value)
+    # A member of these str/int enums hashes and compares as its value: one lookup finds it
+    # (``_value_`` is the plain attribute behind the slower ``value`` descriptor).
+    member = table.get(value)
+    if member is None and isinstance(value, Enum):
+        member = table.get(value._value_)
     if member is None:
         raise ValidationError(
             f"must be one of the {label} values {sorted(map(str, table))}, got {value!r}",

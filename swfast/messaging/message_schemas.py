@@ -82,7 +82,7 @@ class MessageMetadata:
         return {
             "request_id": self.request_id, "timestamp": self.timestamp, "source": self.source,
             "destination": self.destination, "priority": int(self.priority),
-            "request_source": self.request_source.value, "correlation_id": self.correlation_id,
+            "request_source": self.request_source._value_, "correlation_id": self.correlation_id,
             "trace_id": self.trace_id, "session_id": self.session_id,
             "retry_count": self.retry_count, "ttl": self.ttl, "expires_at": self.expires_at,
         }
@@ -128,8 +128,8 @@ class RequestPayload:
         """Plain-JSON dict (enums as their string values)."""
         ds = self.data_source
         return {
-            "operation": self.operation.value, "model_id": self.model_id,
-            "data_type": self.data_type.value, "data_source": None if ds is None else ds.value,
+            "operation": self.operation._value_, "model_id": self.model_id,
+            "data_type": self.data_type._value_, "data_source": None if ds is None else ds._value_,
             "parameters": self.parameters, "response_topic": self.response_topic,
             "batch_id": self.batch_id, "timeout": self.timeout, "max_size": self.max_size,
             "require_fresh": self.require_fresh, "tags": self.tags, "context": self.context,
@@ -180,9 +180,9 @@ class ResponsePayload:
         dt = self.data_type
         ds = self.data_source
         return {
-            "operation": self.operation.value, "status": self.status,
-            "data_type": None if dt is None else dt.value,
-            "data_source": None if ds is None else ds.value, "data": self.data,
+            "operation": self.operation._value_, "status": self.status,
+            "data_type": None if dt is None else dt._value_,
+            "data_source": None if ds is None else ds._value_, "data": self.data,
             "error_message": self.error_message, "error_code": self.error_code,
             "metrics": self.metrics, "batch_id": self.batch_id, "next_cursor": self.next_cursor,
             "total_items": self.total_items, "page_info": self.page_info,

@@ -115,6 +115,8 @@ def test_non_canonical_header_with_valid_mac_rejected(codec) -> None:  # type: i
 
 
 # -- 19: integers beyond 64 bits -----------------------------------------------------------------
+import swfast._json as swfast_json  # noqa: E402
+
 BIG = {"big": 2**70, "neg": -(2**80) - 1, "u64": 2**64 - 1, "i64": -(2**63), "nested": [{"n": 10**30}],
        "s": "digits 12345678901234567890 in a string"}
 
@@ -123,6 +125,7 @@ BIG = {"big": 2**70, "neg": -(2**80) - 1, "u64": 2**64 - 1, "i64": -(2**63), "ne
 def test_big_integer_claims_exact(codec, monkeypatch: pytest.MonkeyPatch, with_orjson: bool) -> None:  # type: ignore[no-untyped-def]
     if not with_orjson:
         monkeypatch.setattr(tokens_mod, "_orjson", None)
+        monkeypatch.setattr(swfast_json, "_orjson_dumps", None)  # the shared encoder tokens write with
     for key in (HMACKey("k1", SECRET), Ed25519Key.generate("e1")):
         mgr = _manager(key)
         got = mgr.validate_token(mgr.generate_token("alice", claims=BIG))
@@ -141,6 +144,7 @@ def test_big_integer_claims_exact(codec, monkeypatch: pytest.MonkeyPatch, with_o
 def test_unencodable_claims_refused(monkeypatch: pytest.MonkeyPatch, with_orjson: bool, bad: object) -> None:
     if not with_orjson:
         monkeypatch.setattr(tokens_mod, "_orjson", None)
+        monkeypatch.setattr(swfast_json, "_orjson_dumps", None)  # the shared encoder tokens write with
     mgr = _manager(HMACKey("k1", SECRET))
     with pytest.raises(ValidationError):
         mgr.generate_token("alice", claims={"x": bad})

@@ -178,7 +178,8 @@ cdef inline void _store(dict offsets, object part, object last) except *:
 def run_sync(handler, list values, Py_ssize_t start, pending=None, loads=None, fallback=None, exact=None):
     """Call ``handler(v)`` for ``values[start:]`` while it returns None (see the twin)."""
     cdef Py_ssize_t i, n = PyList_GET_SIZE(values)
-    cdef object v
+    cdef object v, result
+    cdef bint decoded, raised
     cdef char* pend = NULL
     if pending is not None:
         if type(pending) is not bytearray or PyByteArray_GET_SIZE(pending) < n:
@@ -186,25 +187,21 @@ def run_sync(handler, list values, Py_ssize_t start, pending=None, loads=None, f
         pend = PyByteArray_AS_STRING(pending)
     for i in range(start, n):
         v = <object>PyList_GET_ITEM(values, i)
-        if pend != NULL and pend[i]:
+        decoded = pend != NULL and pend[i]
+        if decoded:
             v = _decode(v, loads, fallback, exact)
-            try:
-                result = handler(v)
-            except Exception as exc:
-                values[i] = v
-                pend[i] = 0
-                return i, exc, True
-            if result is not None:
-                values[i] = v
-                pend[i] = 0
-                return i, result, False
-            continue
         try:
             result = handler(v)
         except Exception as exc:
-            return i, exc, True
-        if result is not None:
-            return i, result, False
+            result, raised = exc, True
+        else:
+            if result is None:
+                continue
+            raised = False
+        if decoded:  # control goes back to the caller: it sees the decoded value
+            values[i] = v
+            pend[i] = 0
+        return i, result, raised
     return n, None, False
 
 

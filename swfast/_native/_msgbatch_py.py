@@ -159,33 +159,24 @@ def run_sync(handler: Callable[[Any], Any], values: list[Any], start: int, pendi
     n = len(values)
     if pending is not None and (type(pending) is not bytearray or len(pending) < n):
         raise ValueError("run_sync: pending must be the bytearray prepare(lazy=True) returned")
-    i = start
-    while i < n:
+    for i in range(start, n):
         v = values[i]
-        if pending is not None and pending[i]:
+        decoded = pending is not None and pending[i]
+        if decoded:
             v = _decode(v, loads, fallback, exact)  # type: ignore[arg-type]
-            try:
-                result = handler(v)
-            except Exception as exc:
-                values[i] = v
-                pending[i] = 0
-                return i, exc, True
-            if result is not None:
-                values[i] = v
-                pending[i] = 0
-                return i, result, False
-            i += 1
-            continue
         try:
             result = handler(v)
         except Exception as exc:
-            return i, exc, True
-        if result is not None:
-            return i, result, False
-        i += 1
+            result, raised = exc, True
+        else:
+            if result is None:
+                continue
+            raised = False
+        if decoded:  # control goes back to the caller: it sees the decoded value
+            values[i] = v
+            pending[i] = 0  # type: ignore[index]
+        return i, result, raised
     return n, None, False
-
-
 
 
 class Reports:

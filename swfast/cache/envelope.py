@@ -20,8 +20,9 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from typing import Any, Callable, Final
+from typing import Any, Final
 
+from .._json import compact_dumps
 from .._native import cacheval as _k
 from .._native.cacheval import REJECT, SLOW
 from ..errors import CacheSerializationError, CacheValueTooLarge, ConfigurationError, describe_type
@@ -64,15 +65,9 @@ def remember_row(owner: object, key: str, value: Any, ttl: float | None, row: An
     again. One row per owner: a cache with L2 and L3 keeps both."""
     memo = getattr(_ONCE, "memo", None)
     if memo is not None and memo[0] is value:
-        rows = memo[2]
-        if rows is None:
-            memo[2] = [(owner, key, ttl, row)]
-            return
-        for i, kept in enumerate(rows):
-            if kept[0] is owner:
-                rows[i] = (owner, key, ttl, row)
-                return
-        rows.append((owner, key, ttl, row))
+        if memo[2] is None:
+            memo[2] = {}
+        memo[2][owner] = (key, ttl, row)
 
 
 def recall_row(owner: object, key: str, value: Any, ttl: float | None) -> Any:
@@ -80,10 +75,8 @@ def recall_row(owner: object, key: str, value: Any, ttl: float | None) -> Any:
     memo = getattr(_ONCE, "memo", None)
     if memo is None or memo[0] is not value or memo[2] is None:
         return None
-    for o, k, t, row in memo[2]:
-        if o is owner:
-            return row if k == key and t == ttl else None
-    return None
+    kept = memo[2].get(owner)
+    return kept[2] if kept is not None and kept[0] == key and kept[1] == ttl else None
 
 
 def _json_dumps(value: Any) -> bytes:
@@ -95,23 +88,10 @@ def _json_dumps(value: Any) -> bytes:
     return _json_dumps_now(value)
 
 
-_orjson_dumps: Callable[[Any], bytes] | None
-try:  # orjson writes the same JSON data ~8x faster; exactness is checked before either runs
-    from orjson import dumps as _orjson_dumps
-except ImportError:  # pragma: no cover - orjson ships with the test and security extras
-    _orjson_dumps = None
-_STD_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
-
-
 def _json_dumps_now(value: Any) -> bytes:
     refuse_inexact(value)  # JSON would hand back another value: refuse before anything is written
-    if _orjson_dumps is not None:
-        try:  # exact data only reaches here: the bytes decode (json.loads) to an equal value
-            return _orjson_dumps(value)
-        except TypeError:  # integers beyond 64 bits, lone surrogates: the standard encoder decides
-            pass
     try:
-        return _STD_ENCODE(value).encode()
+        return compact_dumps(value)
     except (TypeError, ValueError) as exc:
         raise CacheSerializationError(
             f"value: {describe_type(value)} is not cacheable in L2/L3 (store bytes, str or "

@@ -117,7 +117,9 @@ class ConsumerConfig:
 
     def __post_init__(self) -> None:
         # float seconds from here on; a zero wait would turn an idle subscription into a busy loop
-        self.poll_timeout = _seconds(self.poll_timeout, param="poll_timeout", allow_zero=False) or 0.2
+        wait = _seconds(self.poll_timeout, param="poll_timeout", allow_zero=False)
+        assert wait is not None  # allow_none is off
+        self.poll_timeout = wait
         if self.retry_delays is not None:
             self.backoff()  # a bad schedule fails here, not at the first retry
 

@@ -25,6 +25,7 @@ import secrets
 import time
 from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
+from .._json import compact_dumps
 from .._native.jws import b64url_decode, b64url_encode
 from .._durations import Duration, seconds
 from ..errors import ConfigurationError, InvalidToken, TokenReuseDetected, TokenRevoked, ValidationError
@@ -46,18 +47,9 @@ except ImportError:  # pragma: no cover - exercised where orjson is absent
 from .._native.msgbatch import long_digits as _long_digits  # noqa: E402
 
 
-def _std_dumps(obj: Any) -> bytes:
-    return _json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
-
-
 def _dumps(obj: Any) -> bytes:
-    if _orjson is not None:
-        try:
-            return _orjson.dumps(obj)  # type: ignore[no-any-return, unused-ignore]
-        except TypeError:
-            pass  # an integer beyond 64 bits (or an unsupported type, refused below)
-    try:
-        return _std_dumps(obj)
+    try:  # orjson, or the standard library for an integer beyond 64 bits; anything else is refused
+        return compact_dumps(obj)
     except (TypeError, ValueError) as exc:
         raise ValidationError(f"cannot be encoded as JSON exactly ({exc})", path="claims",
                               keyword="json") from None

@@ -82,3 +82,55 @@ async def test_subscription_fetches_with_the_parsed_poll_timeout() -> None:
     await asyncio.wait_for(sub.task, 5.0)  # the first fetch stops it
     await sub.stop(1.0)
     assert consumer.waits == [0.15] and type(consumer.waits[0]) is float
+
+
+@pytest.mark.parametrize(("value", "want"), FORMS)
+def test_poll_timeout_assigned_after_construction_is_parsed_too(value: Any, want: float) -> None:
+    cfg = ConsumerConfig()
+    cfg.poll_timeout = value
+    assert type(cfg.poll_timeout) is float and cfg.poll_timeout == pytest.approx(want)
+
+
+@pytest.mark.parametrize("bad", ["soon", 0, "0s", -1, float("nan"), None, True])
+def test_bad_poll_timeout_assigned_later_is_refused_and_the_old_one_kept(bad: Any) -> None:
+    cfg = ConsumerConfig(poll_timeout="1s")
+    with pytest.raises(ConfigurationError, match="poll_timeout") as info:
+        cfg.poll_timeout = bad
+    assert info.value.param == "poll_timeout"
+    assert cfg.poll_timeout == 1.0
+
+
+def test_bad_retry_delays_assigned_later_is_refused_and_the_old_schedule_kept() -> None:
+    cfg = ConsumerConfig(retry_delays=[0.5])
+    with pytest.raises(ConfigurationError, match="retry_delays"):
+        cfg.retry_delays = ["later"]
+    assert cfg.retry_delays == [0.5] and cfg.delay(1) == 0.5
+    cfg.retry_delays = ["2s"]
+    assert cfg.delay(3) == 2.0
+
+
+def test_a_config_with_a_schedule_can_be_copied_with_another_batch_flag() -> None:
+    # KafkaService.subscribe(batch=...) copies the config; the copy used to pass the cached
+    # backoff strategy back to __init__ as an unknown keyword (TypeError).
+    import dataclasses
+
+    cfg = ConsumerConfig(retry_delays=["100ms", "1s"], poll_timeout="50ms")
+    cfg.backoff()
+    copy = dataclasses.replace(cfg, batch=True)
+    assert copy.batch and copy.poll_timeout == 0.05 and copy.delay(2) == 1.0
+
+
+async def test_subscribe_with_a_batch_flag_keeps_the_services_schedule() -> None:
+    from swfast.messaging import KafkaService
+    from swfast.messaging._embedded import EmbeddedBroker
+
+    got: list[Any] = []
+    cfg = ConsumerConfig(retry_delays=[0.01], poll_timeout="10ms")
+    async with KafkaService("", embedded=EmbeddedBroker(), consumer_config=cfg) as svc:
+        await svc.send_message("t-batch", {"x": 1})
+        await svc.subscribe("t-batch", "g", got.append, batch=True)
+        for _ in range(500):
+            if got:
+                break
+            await asyncio.sleep(0.01)
+    assert got and isinstance(got[0], list) and got[0][0]["x"] == 1

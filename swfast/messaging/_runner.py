@@ -84,7 +84,7 @@ class ConsumerConfig:
             callable or a sequence of delays (last value repeats; each float seconds, a
             ``timedelta`` or a string like ``"250ms"``), turned into a strategy by
             :func:`swfast.resilience.backoff.as_backoff` (a bad one raises
-            ``ConfigurationError`` at construction); defaults to :func:`exponential_delays`
+            ``ConfigurationError`` at construction or assignment); defaults to :func:`exponential_delays`
             (``ExponentialBackoff``: 0.1 s doubling, capped at 5 s, ±10 %). Each message's
             retries ask the strategy's ``next_delay`` with that message's previous wait.
         dlq_suffix: the dead-letter topic is ``topic + dlq_suffix``.
@@ -115,13 +115,20 @@ class ConsumerConfig:
     now_us: Callable[[], int] = field(default=lambda: time.time_ns() // 1000)
     naive_timestamps_utc: bool = False
 
-    def __post_init__(self) -> None:
-        # float seconds from here on; a zero wait would turn an idle subscription into a busy loop
-        wait = _seconds(self.poll_timeout, param="poll_timeout", allow_zero=False)
-        assert wait is not None  # allow_none is off
-        self.poll_timeout = wait
-        if self.retry_delays is not None:
-            self.backoff()  # a bad schedule fails here, not at the first retry
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Checked on every assignment, at construction and after it (``cfg.poll_timeout = "5s"``),
+        # so a running subscription never reads an unparsed or zero wait.
+        if name == "poll_timeout":
+            # float seconds from here on; a zero wait would turn an idle subscription into a busy loop
+            value = _seconds(value, param="poll_timeout", allow_zero=False)
+        if name == "retry_delays" and value is not None:
+            from ..resilience.backoff import as_backoff  # loaded on first use
+
+            strategy = as_backoff(value, param="retry_delays")  # a bad schedule fails here, not at the first retry
+            object.__setattr__(self, name, value)
+            self.__dict__["_backoff"] = (value, strategy)
+            return
+        object.__setattr__(self, name, value)
 
     def backoff(self) -> Any:
         """``retry_delays`` as a :mod:`swfast.resilience.backoff` strategy (built once per value):

@@ -21,6 +21,7 @@ Thread safety: use one service from event loops (one at a time, successive loops
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import time
@@ -444,7 +445,7 @@ class KafkaService:
                         "(topic.metadata.refresh.interval.ms)", topic)
         cfg = config or self.consumer_config
         if batch is not None and batch != cfg.batch:
-            cfg = ConsumerConfig(**{**cfg.__dict__, "batch": batch})
+            cfg = dataclasses.replace(cfg, batch=batch)  # init fields only (not the cached backoff)
         sub = Subscription(topic, group_id, handler, cfg, self._consumer(topic, group_id, cfg.overrides),
                            self._producer.send)
         self._subs[(topic, group_id)] = sub

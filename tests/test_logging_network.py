@@ -406,3 +406,11 @@ def test_bulk_answer_shortcut_only_for_a_top_level_errors_false() -> None:
     assert not _all_ok(b'{"took":3,"errors":true,"items":[{"index":{"status":429}}]}')
     assert not _all_ok(b'{"items":[{"index":{"status":400,"error":{"reason":"\\"errors\\":false"}}}],"errors":true}')
     assert not _all_ok(b'{"errors":falsey}') and not _all_ok(b"not json")
+
+
+def test_background_handler_is_abstract_until_a_subclass_delivers() -> None:
+    # the base queues and batches; only a subclass that says how to send a batch can be built
+    from swfast.logging._background import BackgroundHandler
+
+    with pytest.raises(TypeError, match="send"):
+        BackgroundHandler()  # type: ignore[abstract]

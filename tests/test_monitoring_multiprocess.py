@@ -161,3 +161,10 @@ def test_configuration_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("SWFAST_MULTIPROC_DIR", str(tmp_path / "from-env"))
     from_env = MultiProcessDir()
     assert from_env.path == tmp_path / "from-env" and not from_env.path.exists()  # no side effect yet
+
+
+def test_metric_base_is_abstract_until_a_kind_builds_its_cells(tmp_path: Path) -> None:
+    from swfast.monitoring.multiprocess import _MPMetric
+
+    with pytest.raises(TypeError, match="_child"):
+        _MPMetric(MultiProcessDir(tmp_path), "x_total", "doc", ())  # type: ignore[abstract]

@@ -12,6 +12,7 @@ handler uses, are refused (recursion guard). At interpreter exit, every handler 
 """
 from __future__ import annotations
 
+import abc
 import atexit
 import collections
 import logging
@@ -45,7 +46,7 @@ if hasattr(os, "register_at_fork"):
 atexit.register(_flush_at_exit)
 
 
-class BackgroundHandler(logging.Handler):
+class BackgroundHandler(logging.Handler, abc.ABC):
     """Base of :class:`KafkaLogHandler` and :class:`ElasticLogHandler`; subclasses implement
     :meth:`send` (one batch of encoded records, called in the worker thread only)."""
 
@@ -142,9 +143,9 @@ class BackgroundHandler(logging.Handler):
                 thread.start()
 
     # ------------------------------------------------------------ worker side
+    @abc.abstractmethod
     def send(self, batch: list[bytes]) -> None:
         """Deliver ``batch``; count outcomes with ``self.counters``. Runs in the worker thread."""
-        raise NotImplementedError
 
     def idle(self) -> None:
         """Called by the worker between batches (e.g. to serve client callbacks)."""

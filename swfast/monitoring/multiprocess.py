@@ -29,6 +29,7 @@ Example::
 """
 from __future__ import annotations
 
+import abc
 import fcntl
 import json
 import math
@@ -441,7 +442,7 @@ os.register_at_fork(after_in_child=_after_fork)
 
 
 # ---------------------------------------------------------------------------------------------
-class _MPMetric:
+class _MPMetric(abc.ABC):
     kind = ""
 
     def __init__(self, mp: MultiProcessDir, name: str, documentation: str, labelnames: Sequence[str]) -> None:
@@ -466,8 +467,9 @@ class _MPMetric:
             child = self._children[key] = self._child(list(zip(self.labelnames, key)))
         return child
 
+    @abc.abstractmethod
     def _child(self, labels: list[tuple[str, str]]) -> Any:
-        raise NotImplementedError
+        """The cell that holds this metric's samples for one label set (counter, gauge or histogram)."""
 
     def _unlabelled(self) -> Any:
         if self.labelnames:

@@ -502,6 +502,46 @@ def test_bad_config_names_the_parameter(kw: dict[str, object], param: str) -> No
     assert info.value.param == param and isinstance(info.value, ValueError)
 
 
+def test_breakers_sharing_a_name_are_one_series_worst_state_summed_counts() -> None:
+    # Two live breakers named alike (two caches over one Redis node, a breaker rebuilt before the
+    # old one is collected) used to write every series twice; Prometheus keeps one of the two
+    # samples of a series in a scrape, so an open breaker could read as closed.
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from swfast.monitoring.metrics import REGISTRY
+
+    clock = FakeClock()
+    calm = CircuitBreaker("metrics-shared", window_size=4, minimum_calls=2, clock=clock)
+    tripped = CircuitBreaker("metrics-shared", window_size=2, minimum_calls=2, clock=clock)
+    run(calm, ok, 3)
+    run(calm, fail, 1)
+    run(tripped, fail, 2)  # opens
+    assert tripped.check_state() is CircuitState.OPEN
+    samples: dict[tuple[str, tuple[tuple[str, str], ...]], list[float]] = {}
+    for fam in text_string_to_metric_families(REGISTRY.render_text().decode()):
+        for s in fam.samples:
+            if s.labels.get("name") == "metrics-shared" and "transitions" not in s.name:
+                samples.setdefault((s.name, tuple(sorted(s.labels.items()))), []).append(s.value)
+    assert all(len(v) == 1 for v in samples.values()), samples  # one sample per series
+    got = {k: v[0] for k, v in samples.items()}
+
+    def val(name: str, **labels: str) -> float:
+        return got[(name, tuple(sorted({"name": "metrics-shared", **labels}.items())))]
+
+    assert val("swfast_resilience_breaker_state") == float(CircuitState.OPEN)  # the worse of the two
+    assert val("swfast_resilience_breaker_calls_total", outcome="successful") == 3.0
+    assert val("swfast_resilience_breaker_calls_total", outcome="failed") == 3.0  # 1 + 2
+    assert val("swfast_resilience_breaker_failure_ratio") == 1.0  # the higher known ratio (0.25 vs 1.0)
+    calm.transition(CircuitState.FORCED_OPEN, "test")
+    tripped.transition(CircuitState.DISABLED, "test")
+    text = REGISTRY.render_text().decode()
+    assert f'swfast_resilience_breaker_state{{name="metrics-shared"}} {float(CircuitState.FORCED_OPEN)}' in text
+    del calm
+    gc.collect()  # the survivor alone: its own state again
+    assert (f'swfast_resilience_breaker_state{{name="metrics-shared"}} {float(CircuitState.DISABLED)}'
+            in REGISTRY.render_text().decode())
+
+
 def test_metrics_exposed_through_registry() -> None:
     from swfast.monitoring.metrics import REGISTRY
 

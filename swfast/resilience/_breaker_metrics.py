@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import threading
 import weakref
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from ..monitoring.metrics import REGISTRY, MetricSnapshot, Sample
+from .history import CircuitState
 
 if TYPE_CHECKING:
     from .breaker import CircuitBreaker
@@ -34,26 +35,53 @@ def track(breaker: "CircuitBreaker") -> None:
             _REGISTERED = True
 
 
+# Worst first: when live breakers share a name, their one ``state`` sample is the most severe state
+# among them (a forced-open or open one is what an alert on that name must see).
+_SEVERITY = {int(s): rank for rank, s in enumerate((CircuitState.DISABLED, CircuitState.CLOSED, CircuitState.HALF_OPEN,
+                                                     CircuitState.OPEN, CircuitState.FORCED_OPEN))}
+_OUTCOMES = ("successful", "failed", "ignored", "not_permitted", "slow")
+
+
 def collect() -> Iterable[MetricSnapshot]:
-    """Snapshots of state, rates and call counters of every tracked breaker."""
-    state, rate, slow_rate, calls, slow = [], [], [], [], []
+    """Snapshots of state, rates and call counters of every tracked breaker.
+
+    One series per breaker name: breakers that share a name (two caches over the same Redis
+    node, a breaker rebuilt before the old one is collected) are merged, not written twice
+    (Prometheus keeps only one of two samples of the same series in a scrape, silently): the
+    counters are summed, the state is the most severe one (forced open, open, half-open, closed,
+    disabled) and each ratio the highest known.
+    """
+    merged: dict[str, list[Any]] = {}
     for b in list(_BREAKERS):
         snap = b.metrics()
-        lab = {"name": b.name}
-        state.append(Sample("swfast_resilience_breaker_state", lab, float(snap["state"])))
+        counts = [float(snap["successful"]), float(snap["failed"]), float(snap["ignored"]),
+                  float(snap["not_permitted"]), float(snap["slow"])]  # in _OUTCOMES' order
+        state, failure_ratio, slow_ratio = int(snap["state"]), snap["failure_ratio"], snap["slow_call_ratio"]
+        seen = merged.get(b.name)
+        if seen is None:
+            merged[b.name] = [state, failure_ratio, slow_ratio, counts]
+            continue
+        if _SEVERITY.get(state, 0) > _SEVERITY.get(seen[0], 0):
+            seen[0] = state
+        seen[1] = _highest(seen[1], failure_ratio)
+        seen[2] = _highest(seen[2], slow_ratio)
+        seen[3] = [x + y for x, y in zip(seen[3], counts)]
+    state_s, rate, slow_rate, calls, slow = [], [], [], [], []
+    for name, (state, failure_ratio, slow_ratio, counts) in merged.items():
+        lab = {"name": name}
+        state_s.append(Sample("swfast_resilience_breaker_state", lab, float(state)))
         # metrics()' ratios 0-1; one not yet known (None: fewer than minimum_calls) has no sample
-        failure_ratio, slow_ratio = snap["failure_ratio"], snap["slow_call_ratio"]
         if failure_ratio is not None:
             rate.append(Sample("swfast_resilience_breaker_failure_ratio", lab, float(failure_ratio)))
         if slow_ratio is not None:
             slow_rate.append(Sample("swfast_resilience_breaker_slow_call_ratio", lab, float(slow_ratio)))
-        for outcome in ("successful", "failed", "ignored", "not_permitted"):
-            calls.append(Sample("swfast_resilience_breaker_calls_total", {**lab, "outcome": outcome},
-                                float(snap[outcome])))
-        slow.append(Sample("swfast_resilience_breaker_slow_calls_total", lab, float(snap["slow"])))
+        for outcome, n in zip(_OUTCOMES[:4], counts):
+            calls.append(Sample("swfast_resilience_breaker_calls_total", {**lab, "outcome": outcome}, n))
+        slow.append(Sample("swfast_resilience_breaker_slow_calls_total", lab, counts[4]))
     return [
         MetricSnapshot("swfast_resilience_breaker_state", "gauge",
-                       "Breaker state: 0 closed, 1 open, 2 half-open, 3 forced open, 4 disabled.", state),
+                       "Breaker state: 0 closed, 1 open, 2 half-open, 3 forced open, 4 disabled "
+                       "(the most severe of the live breakers of that name).", state_s),
         MetricSnapshot("swfast_resilience_breaker_failure_ratio", "gauge",
                        "Failed share of the calls in the window, 0-1 (no sample until minimum_calls).", rate),
         MetricSnapshot("swfast_resilience_breaker_slow_call_ratio", "gauge",
@@ -63,6 +91,13 @@ def collect() -> Iterable[MetricSnapshot]:
         MetricSnapshot("swfast_resilience_breaker_slow_calls_total", "counter",
                        "Calls slower than the slow-call threshold.", slow),
     ]
+
+
+def _highest(a: float | None, b: float | None) -> float | None:
+    """The larger of two ratios, either of which may be unknown (``None``)."""
+    if a is None:
+        return b
+    return a if b is None or a >= b else b
 
 
 __all__ = ["TRANSITIONS", "collect", "track"]

@@ -104,9 +104,25 @@ def test_bad_retry_delays_assigned_later_is_refused_and_the_old_schedule_kept() 
     cfg = ConsumerConfig(retry_delays=[0.5])
     with pytest.raises(ConfigurationError, match="retry_delays"):
         cfg.retry_delays = ["later"]
-    assert cfg.retry_delays == [0.5] and cfg.delay(1) == 0.5
+    assert cfg.retry_delays == (0.5,) and cfg.delay(1) == 0.5
     cfg.retry_delays = ["2s"]
     assert cfg.delay(3) == 2.0
+
+
+def test_a_schedule_list_is_kept_as_a_tuple_so_it_cannot_drift_from_the_checked_one() -> None:
+    # A list changed in place after the check would have shown one schedule and used another
+    # (the strategy is built from the checked value); a tuple cannot be changed.
+    from collections import deque
+
+    delays = ["100ms", "1s"]
+    cfg = ConsumerConfig(retry_delays=delays)
+    delays.append("not a duration")
+    assert cfg.retry_delays == ("100ms", "1s") and cfg.delay(5) == 1.0
+    cfg.retry_delays = deque([0.25])
+    assert cfg.retry_delays == (0.25,) and cfg.delay(1) == 0.25
+    schedule = (0.5, 2.0)
+    cfg.retry_delays = schedule
+    assert cfg.retry_delays is schedule  # an immutable sequence is kept as given
 
 
 def test_a_config_with_a_schedule_can_be_copied_with_another_batch_flag() -> None:

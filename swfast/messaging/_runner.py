@@ -15,7 +15,7 @@ import inspect
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Sequence, Union
+from typing import Any, Awaitable, Callable, MutableSequence, Sequence, Union
 
 from .._durations import Duration, seconds as _seconds
 from ..errors import ConfigurationError
@@ -84,7 +84,8 @@ class ConsumerConfig:
             callable or a sequence of delays (last value repeats; each float seconds, a
             ``timedelta`` or a string like ``"250ms"``), turned into a strategy by
             :func:`swfast.resilience.backoff.as_backoff` (a bad one raises
-            ``ConfigurationError`` at construction or assignment); defaults to :func:`exponential_delays`
+            ``ConfigurationError`` at construction or assignment; a list is kept as a tuple, so
+            the schedule in use is the one checked); defaults to :func:`exponential_delays`
             (``ExponentialBackoff``: 0.1 s doubling, capped at 5 s, ±10 %). Each message's
             retries ask the strategy's ``next_delay`` with that message's previous wait.
         dlq_suffix: the dead-letter topic is ``topic + dlq_suffix``.
@@ -123,6 +124,10 @@ class ConsumerConfig:
             value = _seconds(value, param="poll_timeout", allow_zero=False)
         if name == "retry_delays" and value is not None:
             from ..resilience.backoff import as_backoff  # loaded on first use
+
+            if isinstance(value, MutableSequence):
+                # kept as a tuple: a schedule changed in place would differ from the checked one in use
+                value = tuple(value)
 
             strategy = as_backoff(value, param="retry_delays")  # a bad schedule fails here, not at the first retry
             object.__setattr__(self, name, value)

@@ -119,11 +119,6 @@ def test_qsketch_kernel_and_twin_agree_on_the_division_by_zero_case(impl, accura
     assert sketch.quantile(0.5) == pytest.approx(5.0, rel=1e-12)
 
 
-#: Twins whose public extras are still to be made private (``_redscan_py`` is being edited by
-#: the logging work; its helpers ``digit_value``/``luhn``/``national_id_ok`` follow there).
-PENDING = {"redscan": {"digit_value", "luhn", "national_id_ok"}}
-
-
 @pytest.mark.skipif(_compat.NO_EXTENSIONS, reason="compares with the compiled kernels")
 @pytest.mark.parametrize("kernel", KERNELS)
 def test_twins_have_no_public_names_the_kernel_lacks(kernel: str) -> None:
@@ -138,7 +133,7 @@ def test_twins_have_no_public_names_the_kernel_lacks(kernel: str) -> None:
     public = {n for n in public if not n.startswith("_")}
     compiled = importlib.import_module(f"swfast._native._{kernel}_c")
     extras = {n for n in public if not hasattr(compiled, n)}
-    assert extras <= PENDING.get(kernel, set()), f"twin-only public names: {sorted(extras)}; make them private"
+    assert not extras, f"twin-only public names: {sorted(extras)}; make them private"
 
 
 def test_reset_hooks_module_is_not_named_for_tests() -> None:

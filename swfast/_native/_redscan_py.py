@@ -32,7 +32,7 @@ _URL_END = frozenset(" \t\r\n/?#\"'<>")
 _BEARER_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~+/")
 
 
-def digit_value(c: int) -> int:
+def _digit_value(c: int) -> int:
     """0-9 for an ASCII, Persian or Arabic-Indic digit; -1 otherwise."""
     if 48 <= c <= 57:
         return c - 48
@@ -63,7 +63,7 @@ def _label(c: int) -> bool:  # e-mail domain label
     return _word(c) and c != 95 or c == 45
 
 
-def luhn(d: list[int], a: int, b: int) -> bool:
+def _luhn(d: list[int], a: int, b: int) -> bool:
     total = 0
     odd = False
     for k in range(b - 1, a - 1, -1):
@@ -77,7 +77,7 @@ def luhn(d: list[int], a: int, b: int) -> bool:
     return total % 10 == 0
 
 
-def national_id_ok(d: list[int], a: int) -> bool:
+def _national_id_ok(d: list[int], a: int) -> bool:
     first = d[a]
     if all(d[a + k] == first for k in range(10)):
         return False
@@ -101,9 +101,9 @@ def _classify(d: list[int], a: int, b: int, nseg: int, fours: bool, last: int, l
         return PHONE
     if 13 <= n <= 19 and 2 <= d[a] <= 6:
         shape = nseg == 1 or (fours and last <= 4) or lens3 == (4, 6, 5) or lens3 == (4, 6, 4)
-        if shape and luhn(d, a, b):
+        if shape and _luhn(d, a, b):
             return CARD
-    if n == 10 and nseg == 1 and national_id_ok(d, a):
+    if n == 10 and nseg == 1 and _national_id_ok(d, a):
         return NATIONAL_ID
     return 0
 
@@ -134,8 +134,8 @@ def scan(text: str, enabled: int, keys: Callable[[str], bool]) -> tuple[list[tup
         steps += 1
         c = cp[i]
         prev = cp[i - 1] if i else 0
-        if digit_value(c) >= 0:
-            if i and (_word(prev) or digit_value(prev) >= 0):
+        if _digit_value(c) >= 0:
+            if i and (_word(prev) or _digit_value(prev) >= 0):
                 i += 1
                 continue
             # ---- a number: segments of digits joined by single spaces or dashes
@@ -146,14 +146,14 @@ def scan(text: str, enabled: int, keys: Callable[[str], bool]) -> tuple[list[tup
             j = i
             while True:
                 s0 = j
-                while j < n and digit_value(cp[j]) >= 0:
-                    d.append(digit_value(cp[j]))
+                while j < n and _digit_value(cp[j]) >= 0:
+                    d.append(_digit_value(cp[j]))
                     j += 1
                     steps += 1
                 seg_start.append(s0)
                 seg_end.append(j)
                 seg_pos.append(len(d))
-                if j + 1 < n and cp[j] in (32, 45) and digit_value(cp[j + 1]) >= 0:
+                if j + 1 < n and cp[j] in (32, 45) and _digit_value(cp[j + 1]) >= 0:
                     j += 1
                     continue
                 break
@@ -198,7 +198,7 @@ def scan(text: str, enabled: int, keys: Callable[[str], bool]) -> tuple[list[tup
                     s += 1
             i = j
             continue
-        if _alpha(c) and not (i and (_word(prev) or digit_value(prev) >= 0)):
+        if _alpha(c) and not (i and (_word(prev) or _digit_value(prev) >= 0)):
             i, steps = _scan_word(text, cp, i, n, steps, keys, emit)
             continue
         if c == 64:  # '@': e-mail
@@ -257,20 +257,20 @@ def _scan_word(text: str, cp: list[int], i: int, n: int, steps: int, keys: Calla
         steps += 1
     c0 = cp[i]
     # IBAN: IR + 24 digits (single spaces/dashes allowed between digits)
-    if (c0 | 32) == 105 and i + 2 < n and (cp[i + 1] | 32) == 114 and digit_value(cp[i + 2]) >= 0:
+    if (c0 | 32) == 105 and i + 2 < n and (cp[i + 1] | 32) == 114 and _digit_value(cp[i + 2]) >= 0:
         k = i + 2
         digits: list[int] = []
         while k < n and len(digits) < 24:
             steps += 1
-            v = digit_value(cp[k])
+            v = _digit_value(cp[k])
             if v >= 0:
                 digits.append(v)
                 k += 1
-            elif cp[k] in (32, 45) and k + 1 < n and digit_value(cp[k + 1]) >= 0:
+            elif cp[k] in (32, 45) and k + 1 < n and _digit_value(cp[k + 1]) >= 0:
                 k += 1
             else:
                 break
-        if len(digits) == 24 and not (k < n and (_word(cp[k]) or digit_value(cp[k]) >= 0)):
+        if len(digits) == 24 and not (k < n and (_word(cp[k]) or _digit_value(cp[k]) >= 0)):
             r = 0
             for v in digits[2:] + [1, 8, 2, 7] + digits[:2]:
                 r = (r * 10 + v) % 97

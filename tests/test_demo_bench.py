@@ -73,3 +73,37 @@ def test_pipeline_paths_answer_the_same_requests():
         assert all(a["payload"]["cached"] for a in again)  # the second pass hits the cache
         answers.append([(o["metadata"]["request_id"], o["payload"]["data"]["label"]) for o in out])
     assert answers[0] == answers[1]
+
+
+def test_report_labels_fit_inside_their_charts_in_headless_chromium(tmp_path):
+    # A long implementation name was clipped at the chart's left edge (a fixed 170 px label
+    # column). The browser lays the page out; every SVG text must start and end inside its svg.
+    import os
+    import shutil
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        if os.environ.get("SWFAST_REQUIRE_SERVICES") == "1":
+            pytest.fail("chromium is not installed and SWFAST_REQUIRE_SERVICES=1 (see scripts/apt-packages.txt)")
+        pytest.skip("chromium is not installed")
+    data = {"pipeline.process_json": {
+        "swfast": {"median_ns": 2_340.0, "ratio_to_swfast": 1.0},
+        "swfast-formatter-processor-str-with-a-much-longer-name": {"median_ns": 1_280.0, "ratio_to_swfast": 0.55},
+        "python-json-logger": {"median_ns": 6_870.0, "ratio_to_swfast": 2.94}}}
+    probe = ("<script>window.addEventListener('load',function(){var bad=[];"
+             "document.querySelectorAll('svg').forEach(function(s){var w=s.width.baseVal.value;"
+             "s.querySelectorAll('text').forEach(function(t){var b=t.getBBox();"
+             "if(b.x<0||b.x+b.width>w)bad.push(t.textContent+' '+b.x.toFixed(1)+'..'+(b.x+b.width).toFixed(1)+'/'+w);});});"
+             "var p=document.createElement('pre');p.id='probe';p.textContent='checked '+JSON.stringify(bad);"
+             "document.body.appendChild(p);});</script>")
+    page = tmp_path / "report.html"
+    page.write_text(render_html(data).replace("</body>", probe + "</body>"), encoding="utf-8")
+    proc = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                           "--no-first-run", "--disable-extensions", "--virtual-time-budget=3000", "--dump-dom",
+                           page.as_uri()], capture_output=True, timeout=120)
+    dom = proc.stdout.decode(errors="replace")
+    import re
+
+    found = re.search(r'<pre id="probe">checked (.*?)</pre>', dom)
+    assert found, proc.stderr.decode(errors="replace")[-2000:]  # the probe ran after layout
+    assert json.loads(found.group(1).replace("&quot;", '"')) == []  # no label outside its chart

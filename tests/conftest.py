@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import shutil
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -59,6 +60,17 @@ def _service(start, what: str) -> Iterator[Server]:  # type: ignore[no-untyped-d
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def chromium() -> str:
+    """Path of a headless-capable Chromium (Debian's `chromium`, installed by scripts/apt-packages.txt)."""
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        if REQUIRE_SERVICES:
+            pytest.fail("chromium is not installed and SWFAST_REQUIRE_SERVICES=1 (see scripts/apt-packages.txt)")
+        pytest.skip("chromium is not installed")
+    return path
 
 
 @pytest.fixture(scope="session")

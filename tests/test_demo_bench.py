@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -75,17 +76,9 @@ def test_pipeline_paths_answer_the_same_requests():
     assert answers[0] == answers[1]
 
 
-def test_report_labels_fit_inside_their_charts_in_headless_chromium(tmp_path):
+def test_report_labels_fit_inside_their_charts_in_headless_chromium(tmp_path, chromium):
     # A long implementation name was clipped at the chart's left edge (a fixed 170 px label
     # column). The browser lays the page out; every SVG text must start and end inside its svg.
-    import os
-    import shutil
-
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        if os.environ.get("SWFAST_REQUIRE_SERVICES") == "1":
-            pytest.fail("chromium is not installed and SWFAST_REQUIRE_SERVICES=1 (see scripts/apt-packages.txt)")
-        pytest.skip("chromium is not installed")
     data = {"pipeline.process_json": {
         "swfast": {"median_ns": 2_340.0, "ratio_to_swfast": 1.0},
         "swfast-formatter-processor-str-with-a-much-longer-name": {"median_ns": 1_280.0, "ratio_to_swfast": 0.55},
@@ -102,8 +95,6 @@ def test_report_labels_fit_inside_their_charts_in_headless_chromium(tmp_path):
                            "--no-first-run", "--disable-extensions", "--virtual-time-budget=3000", "--dump-dom",
                            page.as_uri()], capture_output=True, timeout=120)
     dom = proc.stdout.decode(errors="replace")
-    import re
-
     found = re.search(r'<pre id="probe">checked (.*?)</pre>', dom)
     assert found, proc.stderr.decode(errors="replace")[-2000:]  # the probe ran after layout
     assert json.loads(found.group(1).replace("&quot;", '"')) == []  # no label outside its chart

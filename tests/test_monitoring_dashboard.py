@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import socket
 import subprocess
 import threading
@@ -20,7 +19,6 @@ from swfast.monitoring.alerts import AlertStore
 from swfast.monitoring.dashboard import AlertVisualizer, DashboardGenerator
 from swfast.monitoring.metrics import MetricSnapshot, Registry, Sample
 
-REQUIRE_SERVICES = os.environ.get("SWFAST_REQUIRE_SERVICES", "") not in ("", "0")
 OUTPUT = Path(os.environ.get("SWFAST_TEST_OUTPUT", Path(__file__).resolve().parent.parent / "tests-output"))
 
 
@@ -157,16 +155,6 @@ class _Proxy(BaseHTTPRequestHandler):
 
     def log_message(self, *a: Any) -> None:
         pass
-
-
-@pytest.fixture
-def chromium() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not path:
-        if REQUIRE_SERVICES:
-            pytest.fail("chromium is not installed and SWFAST_REQUIRE_SERVICES=1 (see scripts/apt-packages.txt)")
-        pytest.skip("chromium is not installed")
-    return path
 
 
 @pytest.fixture

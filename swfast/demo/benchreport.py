@@ -58,11 +58,11 @@ def _fmt_ns(ns: float) -> str:
 def svg_chart(group: str, rows: dict[str, dict[str, float]], width: int = 640) -> str:
     """One horizontal bar chart: each implementation's ratio to swfast on a log10 axis."""
     items = sorted(rows.items(), key=lambda kv: kv[1]["ratio_to_swfast"])
-    bar_h, gap, right = 22, 6, 90
+    bar_h, gap, right, min_left = 22, 6, 90, 170
     # room for the longest implementation name (about 7 px a character at 12 px sans-serif), so
     # no label is clipped at the chart's left edge; the bars keep their span
-    left = max(170, 7 * max((len(impl) for impl in rows), default=0) + 12)
-    width += left - 170
+    left = max(min_left, 7 * max((len(impl) for impl in rows), default=0) + 12)
+    width += left - min_left
     top = 26
     height = top + len(items) * (bar_h + gap) + 26
     top_ratio = max([r["ratio_to_swfast"] for _, r in items if math.isfinite(r["ratio_to_swfast"])] + [10.0])

@@ -118,36 +118,32 @@ class ConsumerConfig:
 
     def __setattr__(self, name: str, value: Any) -> None:
         # Checked on every assignment, at construction and after it (``cfg.poll_timeout = "5s"``),
-        # so a running subscription never reads an unparsed or zero wait.
+        # so a running subscription never reads an unparsed or zero wait, nor an unchecked schedule.
         if name == "poll_timeout":
             # float seconds from here on; a zero wait would turn an idle subscription into a busy loop
             value = _seconds(value, param="poll_timeout", allow_zero=False)
-        if name == "retry_delays" and value is not None:
-            from ..resilience.backoff import as_backoff  # loaded on first use
-
+        elif name == "retry_delays":
             if isinstance(value, MutableSequence):
                 # kept as a tuple: a schedule changed in place would differ from the checked one in use
                 value = tuple(value)
+            strategy = None  # None: the default, built on first use by backoff()
+            if value is not None:
+                from ..resilience.backoff import as_backoff  # loaded on first use
 
-            strategy = as_backoff(value, param="retry_delays")  # a bad schedule fails here, not at the first retry
-            object.__setattr__(self, name, value)
-            self.__dict__["_backoff"] = (value, strategy)
-            return
+                strategy = as_backoff(value, param="retry_delays")  # a bad schedule fails here, not at the first retry
+            object.__setattr__(self, "_backoff", strategy)
         object.__setattr__(self, name, value)
 
     def backoff(self) -> Any:
         """``retry_delays`` as a :mod:`swfast.resilience.backoff` strategy (built once per value):
         a strategy as it is, a sequence as ``ScheduleBackoff`` (the last delay repeats), a callable
         as ``CallableBackoff``, ``None`` as :func:`exponential_delays`' ``ExponentialBackoff``."""
-        d = self.retry_delays
-        cached = self.__dict__.get("_backoff")
-        if cached is not None and cached[0] is d:
-            return cached[1]
-        from ..resilience.backoff import ExponentialBackoff, as_backoff  # loaded on first use
+        strategy = self.__dict__.get("_backoff")
+        if strategy is None:  # retry_delays is None: the default schedule
+            from ..resilience.backoff import ExponentialBackoff  # loaded on first use
 
-        strategy = (ExponentialBackoff(initial=0.1, factor=2.0, max_delay=5.0, jitter=0.1) if d is None
-                    else as_backoff(d, param="retry_delays"))
-        self.__dict__["_backoff"] = (d, strategy)
+            strategy = ExponentialBackoff(initial=0.1, factor=2.0, max_delay=5.0, jitter=0.1)
+            object.__setattr__(self, "_backoff", strategy)
         return strategy
 
     def delay(self, attempt: int, prev: float = 0.0) -> float:

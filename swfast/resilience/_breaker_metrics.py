@@ -35,11 +35,11 @@ def track(breaker: "CircuitBreaker") -> None:
             _REGISTERED = True
 
 
-# Worst first: when live breakers share a name, their one ``state`` sample is the most severe state
-# among them (a forced-open or open one is what an alert on that name must see).
+# Severity rank of each state, least first: when live breakers share a name, their one ``state``
+# sample is the most severe state among them (a forced-open or open one is what an alert on that name must see).
 _SEVERITY = {int(s): rank for rank, s in enumerate((CircuitState.DISABLED, CircuitState.CLOSED, CircuitState.HALF_OPEN,
                                                      CircuitState.OPEN, CircuitState.FORCED_OPEN))}
-_OUTCOMES = ("successful", "failed", "ignored", "not_permitted", "slow")
+_CALLS = ("successful", "failed", "ignored", "not_permitted")  # outcomes of ..._calls_total
 
 
 def collect() -> Iterable[MetricSnapshot]:
@@ -51,37 +51,36 @@ def collect() -> Iterable[MetricSnapshot]:
     counters are summed, the state is the most severe one (forced open, open, half-open, closed,
     disabled) and each ratio the highest known.
     """
-    merged: dict[str, list[Any]] = {}
+    merged: dict[str, dict[str, Any]] = {}
     for b in list(_BREAKERS):
-        snap = b.metrics()
-        counts = [float(snap["successful"]), float(snap["failed"]), float(snap["ignored"]),
-                  float(snap["not_permitted"]), float(snap["slow"])]  # in _OUTCOMES' order
-        state, failure_ratio, slow_ratio = int(snap["state"]), snap["failure_ratio"], snap["slow_call_ratio"]
-        seen = merged.get(b.name)
-        if seen is None:
-            merged[b.name] = [state, failure_ratio, slow_ratio, counts]
+        snap: dict[str, Any] = dict(b.metrics())
+        m = merged.setdefault(b.name, snap)
+        if m is snap:
             continue
-        if _SEVERITY.get(state, 0) > _SEVERITY.get(seen[0], 0):
-            seen[0] = state
-        seen[1] = _highest(seen[1], failure_ratio)
-        seen[2] = _highest(seen[2], slow_ratio)
-        seen[3] = [x + y for x, y in zip(seen[3], counts)]
-    state_s, rate, slow_rate, calls, slow = [], [], [], [], []
-    for name, (state, failure_ratio, slow_ratio, counts) in merged.items():
+        if _SEVERITY[snap["state"]] > _SEVERITY[m["state"]]:
+            m["state"] = snap["state"]
+        for ratio in ("failure_ratio", "slow_call_ratio"):
+            m[ratio] = _highest(m[ratio], snap[ratio])
+        for count in (*_CALLS, "slow"):
+            m[count] += snap[count]
+    state, rate, slow_rate, calls, slow = [], [], [], [], []
+    for name, m in merged.items():
         lab = {"name": name}
-        state_s.append(Sample("swfast_resilience_breaker_state", lab, float(state)))
+        state.append(Sample("swfast_resilience_breaker_state", lab, float(m["state"])))
         # metrics()' ratios 0-1; one not yet known (None: fewer than minimum_calls) has no sample
+        failure_ratio, slow_ratio = m["failure_ratio"], m["slow_call_ratio"]
         if failure_ratio is not None:
             rate.append(Sample("swfast_resilience_breaker_failure_ratio", lab, float(failure_ratio)))
         if slow_ratio is not None:
             slow_rate.append(Sample("swfast_resilience_breaker_slow_call_ratio", lab, float(slow_ratio)))
-        for outcome, n in zip(_OUTCOMES[:4], counts):
-            calls.append(Sample("swfast_resilience_breaker_calls_total", {**lab, "outcome": outcome}, n))
-        slow.append(Sample("swfast_resilience_breaker_slow_calls_total", lab, counts[4]))
+        for outcome in _CALLS:
+            calls.append(Sample("swfast_resilience_breaker_calls_total", {**lab, "outcome": outcome},
+                                float(m[outcome])))
+        slow.append(Sample("swfast_resilience_breaker_slow_calls_total", lab, float(m["slow"])))
     return [
         MetricSnapshot("swfast_resilience_breaker_state", "gauge",
                        "Breaker state: 0 closed, 1 open, 2 half-open, 3 forced open, 4 disabled "
-                       "(the most severe of the live breakers of that name).", state_s),
+                       "(the most severe of the live breakers of that name).", state),
         MetricSnapshot("swfast_resilience_breaker_failure_ratio", "gauge",
                        "Failed share of the calls in the window, 0-1 (no sample until minimum_calls).", rate),
         MetricSnapshot("swfast_resilience_breaker_slow_call_ratio", "gauge",
